@@ -1,0 +1,161 @@
+"""Open a corpus's indexes from the cache, building (incrementally) only what is missing.
+
+Layout under the cache root::
+
+    indexes/<corpus content key>-<chunking key>/bm25/            bm25s files + manifest
+    indexes/<corpus content key>-<chunking key>/dense-<model>/   HNSW graph + manifest
+    embeddings/<model>/<corpus location key>/                   vectors + passage hashes
+
+An unchanged corpus hits its index folders directly. A changed corpus misses them, but
+its previous embeddings (found by location) are reused for every passage whose text is
+unchanged, so editing one file re-embeds only that file's passages.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from ragtui import config
+from ragtui.corpus.model import Corpus
+from ragtui.embedding import Encoder, ProgressCallback, get_encoder
+from ragtui.index.bm25_index import B, K1, Bm25Index
+from ragtui.index.dense_index import DenseIndex
+from ragtui.index.store import (
+    CacheCorrupt,
+    building_folder,
+    discard,
+    read_manifest,
+    slug,
+)
+
+log = logging.getLogger("ragtui")
+
+VECTORS_FILE = "vectors.npy"
+HASHES_FILE = "hashes.txt"
+
+
+def _load_embedding_store(folder: Path, model: str) -> dict[str, np.ndarray]:
+    """Previous embeddings of this corpus location by passage text hash (empty if none)."""
+    try:
+        manifest = read_manifest(folder, {"kind": "embeddings", "model": model})
+    except CacheCorrupt as problem:
+        log.warning("embedding cache damaged (%s); re-embedding what is needed", problem)
+        discard(folder)
+        return {}
+    if manifest is None:
+        return {}
+    vectors = np.load(folder / VECTORS_FILE, allow_pickle=False)
+    hashes = (folder / HASHES_FILE).read_text(encoding="ascii").split()
+    if len(hashes) != vectors.shape[0]:
+        discard(folder)
+        return {}
+    return dict(zip(hashes, vectors, strict=True))
+
+
+class Indexes:
+    """The indexes of one corpus, each opened once per process and shared by retrievers."""
+
+    def __init__(
+        self,
+        corpus: Corpus,
+        cache_root: Path | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> None:
+        self.corpus = corpus
+        self.cache_root = cache_root or config.cache_dir()
+        self.progress = progress
+        self.folder = (
+            self.cache_root / "indexes" / f"{corpus.content_key[:24]}-{corpus.chunking.key}"
+        )
+        self._bm25: Bm25Index | None = None
+        self._dense: dict[str, DenseIndex] = {}
+        self._lock = threading.Lock()
+
+    def _meta(self, kind: str) -> dict[str, object]:
+        return {
+            "kind": kind,
+            "corpus_key": self.corpus.content_key,
+            "chunking": self.corpus.chunking.key,
+            "passages": len(self.corpus.passages),
+        }
+
+    def _open_cached(self, folder: Path, meta: dict[str, object]) -> dict | None:
+        try:
+            return read_manifest(folder, meta)
+        except CacheCorrupt as problem:
+            log.warning("index cache damaged (%s); rebuilding it", problem)
+            discard(folder)
+            return None
+
+    def bm25(self) -> Bm25Index:
+        with self._lock:
+            if self._bm25 is None:
+                self._bm25 = self._open_bm25()
+            return self._bm25
+
+    def _open_bm25(self) -> Bm25Index:
+        folder = self.folder / "bm25"
+        meta = {**self._meta("bm25"), "bm25": f"lucene k1={K1} b={B}"}
+        if self._open_cached(folder, meta) is not None:
+            return Bm25Index.load(folder)
+        index = Bm25Index.build([passage.text for passage in self.corpus.passages])
+        with building_folder(folder, meta) as scratch:
+            index.save(scratch)
+        return index
+
+    def dense(self, model: str) -> DenseIndex:
+        with self._lock:
+            index = self._dense.get(model)
+            if index is None:
+                index = self._open_dense(model)
+                self._dense[model] = index
+            return index
+
+    def encoder(self, model: str) -> Encoder:
+        return get_encoder(model)
+
+    def _open_dense(self, model: str) -> DenseIndex:
+        folder = self.folder / f"dense-{slug(model)}"
+        meta = {**self._meta("dense"), "model": model}
+        manifest = self._open_cached(folder, meta)
+        if manifest is not None:
+            return DenseIndex.load(folder, int(manifest["dimension"]), len(self.corpus.passages))
+        vectors = self.embeddings(model)
+        index = DenseIndex.build(vectors, threads=os.cpu_count() or 1)
+        with building_folder(folder, {**meta, "dimension": int(vectors.shape[1])}) as scratch:
+            index.save(scratch)
+        return index
+
+    def embeddings(self, model: str) -> np.ndarray:
+        """Vectors for every passage, encoding only texts not embedded before at this location."""
+        store_folder = self.cache_root / "embeddings" / slug(model) / self.corpus.source_key
+        known = _load_embedding_store(store_folder, model)
+        hashes = [passage.content_hash for passage in self.corpus.passages]
+        missing_rows = [row for row, digest in enumerate(hashes) if digest not in known]
+        encoder = self.encoder(model)
+        if missing_rows:
+            log.info(
+                "embedding %d of %d passages with %s",
+                len(missing_rows),
+                len(hashes),
+                model,
+            )
+            fresh = encoder.encode(
+                [self.corpus.passages[row].text for row in missing_rows], progress=self.progress
+            )
+            for row, vector in zip(missing_rows, fresh, strict=True):
+                known[hashes[row]] = vector
+        vectors = np.zeros((len(hashes), encoder.dimension), dtype=np.float32)
+        for row, digest in enumerate(hashes):
+            vectors[row] = known[digest]
+        if missing_rows or len(known) != len(set(hashes)):
+            unique_hashes = list(dict.fromkeys(hashes))
+            with building_folder(store_folder, {"kind": "embeddings", "model": model}) as scratch:
+                np.save(scratch / VECTORS_FILE, np.stack([known[h] for h in unique_hashes]))
+                (scratch / HASHES_FILE).write_text("\n".join(unique_hashes), encoding="ascii")
+        return vectors

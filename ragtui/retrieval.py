@@ -1,0 +1,188 @@
+"""Retrievers: one small interface over BM25, dense (HNSW) and hybrid (RRF) search.
+
+Backends are registered by spec prefix, so a new engine is one class plus one line in
+``RETRIEVER_FACTORIES``; nothing else switches on the name.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from ragtui.corpus.model import Corpus
+from ragtui.embedding import DEFAULT_EMBEDDING_MODEL
+from ragtui.errors import RagtuiError
+from ragtui.index.cache import Indexes
+from ragtui.specs import RetrieverSpec, parse_retriever_spec
+
+RRF_K = 60
+HYBRID_DEPTH = 100
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One retrieved passage; ``rank`` starts at 1."""
+
+    rank: int
+    passage_id: str
+    doc_id: str
+    score: float
+    text: str
+    source: str
+    start: int
+    end: int
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "rank": self.rank,
+            "passage_id": self.passage_id,
+            "doc_id": self.doc_id,
+            "score": self.score,
+            "text": self.text,
+            "source": self.source,
+        }
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """Ranked hits plus where the time went; ``encode_ms`` is query embedding (0 for bm25)."""
+
+    query: str
+    retriever: str
+    hits: tuple[Hit, ...]
+    elapsed_ms: float
+    encode_ms: float = 0.0
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "query": self.query,
+            "retriever": self.retriever,
+            "elapsed_ms": round(self.elapsed_ms, 3),
+            "hits": [hit.to_json() for hit in self.hits],
+        }
+
+
+class Retriever(Protocol):
+    spec: RetrieverSpec
+
+    def search(self, query: str, k: int = 10) -> SearchResult:
+        """The k best passages for query, best first."""
+        ...
+
+
+def _hits(corpus: Corpus, rows: np.ndarray, scores: np.ndarray) -> tuple[Hit, ...]:
+    hits = []
+    for rank, (row, score) in enumerate(zip(rows.tolist(), scores.tolist(), strict=True), 1):
+        passage = corpus.passages[row]
+        hits.append(
+            Hit(
+                rank=rank,
+                passage_id=passage.passage_id,
+                doc_id=passage.doc_id,
+                score=float(score),
+                text=passage.text,
+                source=passage.source,
+                start=passage.start,
+                end=passage.end,
+            )
+        )
+    return tuple(hits)
+
+
+def _check_query(query: str, k: int) -> None:
+    if not query.strip():
+        raise RagtuiError("the query is empty: type some words to search for")
+    if k < 1:
+        raise RagtuiError(f"k={k}: ask for at least 1 hit")
+
+
+class Bm25Retriever:
+    def __init__(self, spec: RetrieverSpec, indexes: Indexes) -> None:
+        self.spec = spec
+        self._indexes = indexes
+        self._index = indexes.bm25()
+
+    def ranked_rows(self, query: str, depth: int) -> tuple[np.ndarray, np.ndarray]:
+        return self._index.top(query, depth)
+
+    def search(self, query: str, k: int = 10) -> SearchResult:
+        _check_query(query, k)
+        started = time.perf_counter()
+        rows, scores = self._index.top(query, k)
+        hits = _hits(self._indexes.corpus, rows, scores)
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        return SearchResult(query, str(self.spec), hits, elapsed_ms)
+
+
+class DenseRetriever:
+    def __init__(self, spec: RetrieverSpec, indexes: Indexes) -> None:
+        self.spec = spec
+        self.model = spec.model or DEFAULT_EMBEDDING_MODEL
+        self._indexes = indexes
+        self._index = indexes.dense(self.model)
+        self._encoder = indexes.encoder(self.model)
+
+    def ranked_rows(self, query: str, depth: int) -> tuple[np.ndarray, np.ndarray]:
+        return self._index.top(self._encoder.encode_query(query), depth)
+
+    def search(self, query: str, k: int = 10) -> SearchResult:
+        _check_query(query, k)
+        started = time.perf_counter()
+        vector = self._encoder.encode_query(query)
+        encoded = time.perf_counter()
+        rows, scores = self._index.top(vector, k)
+        hits = _hits(self._indexes.corpus, rows, scores)
+        finished = time.perf_counter()
+        return SearchResult(
+            query,
+            str(self.spec),
+            hits,
+            (finished - started) * 1000,
+            encode_ms=(encoded - started) * 1000,
+        )
+
+
+class HybridRetriever:
+    """Reciprocal-rank fusion of BM25 and dense: score = sum of 1 / (RRF_K + rank)."""
+
+    def __init__(self, spec: RetrieverSpec, indexes: Indexes) -> None:
+        self.spec = spec
+        self._indexes = indexes
+        self._bm25 = Bm25Retriever(RetrieverSpec("bm25"), indexes)
+        self._dense = DenseRetriever(RetrieverSpec("dense", spec.model), indexes)
+
+    def search(self, query: str, k: int = 10) -> SearchResult:
+        _check_query(query, k)
+        started = time.perf_counter()
+        depth = max(k, HYBRID_DEPTH)
+        fused: dict[int, float] = {}
+        for ranked in (self._bm25.ranked_rows(query, depth), self._dense.ranked_rows(query, depth)):
+            for rank, row in enumerate(ranked[0].tolist(), start=1):
+                fused[row] = fused.get(row, 0.0) + 1.0 / (RRF_K + rank)
+        best = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:k]
+        rows = np.array([row for row, _ in best], dtype=np.int64)
+        scores = np.array([score for _, score in best], dtype=np.float64)
+        hits = _hits(self._indexes.corpus, rows, scores)
+        return SearchResult(query, str(self.spec), hits, (time.perf_counter() - started) * 1000)
+
+
+RetrieverFactory = Callable[[RetrieverSpec, Indexes], Retriever]
+
+RETRIEVER_FACTORIES: dict[str, RetrieverFactory] = {
+    "bm25": Bm25Retriever,
+    "dense": DenseRetriever,
+    "hybrid": HybridRetriever,
+}
+
+
+def make_retriever(spec: RetrieverSpec | str, indexes: Indexes) -> Retriever:
+    """A retriever for spec over the given corpus indexes (building them if needed)."""
+    parsed = parse_retriever_spec(spec) if isinstance(spec, str) else spec
+    factory = RETRIEVER_FACTORIES.get(parsed.kind)
+    if factory is None:
+        raise RagtuiError(f"retriever {str(parsed)!r} has no registered backend")
+    return factory(parsed, indexes)
