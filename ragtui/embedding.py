@@ -100,11 +100,14 @@ class Encoder:
                 f"embedding model {model!r} could not be loaded offline ({error.__class__.__name__}"
                 f"): give a local sentence-transformers folder or an installed model package"
             ) from None
-        dimension_of = getattr(self._model, "get_embedding_dimension", None) or getattr(
-            self._model, "get_sentence_embedding_dimension"
-        )
+        # sentence-transformers 6 renamed the method; older releases only have the old name.
+        dimension_of = getattr(self._model, "get_embedding_dimension", None)
+        if dimension_of is None:
+            dimension_of = self._model.get_sentence_embedding_dimension
         self.dimension = int(dimension_of() or 0)
-        self.calls = 0  # encode calls; tests use it to prove the cache saved work
+        # Counters let tests prove that the cache saved work.
+        self.calls = 0
+        self.texts_encoded = 0
         self._lock = threading.Lock()
 
     def encode(
@@ -123,6 +126,7 @@ class Encoder:
             for first in range(0, len(texts), ENCODE_BLOCK):
                 block = list(texts[first : first + ENCODE_BLOCK])
                 self.calls += 1
+                self.texts_encoded += len(block)
                 blocks.append(
                     self._model.encode(
                         block,

@@ -27,7 +27,9 @@ def document_ranking(hits: Iterable[Hit]) -> list[str]:
 def run_from_rankings(rankings: Mapping[str, Sequence[str]]) -> dict[str, dict[str, float]]:
     """A run whose scores fall strictly with rank, so trec_eval keeps our order exactly."""
     return {
-        query_id: {doc_id: float(len(ranking) - position) for position, doc_id in enumerate(ranking)}
+        query_id: {
+            doc_id: float(len(ranking) - position) for position, doc_id in enumerate(ranking)
+        }
         for query_id, ranking in rankings.items()
     }
 
@@ -45,9 +47,7 @@ def evaluate(
     measures: set[str] | None = None,
 ) -> dict[str, dict[str, float]]:
     """Per-query figures (keys like ``ndcg_cut_10``) for the queries that have judgments."""
-    judged = {
-        query_id: dict(judgments) for query_id, judgments in qrels.items() if query_id in run
-    }
+    judged = {query_id: dict(judgments) for query_id, judgments in qrels.items() if query_id in run}
     scored = {query_id: dict(run[query_id]) for query_id in judged}
     evaluator = pytrec_eval.RelevanceEvaluator(judged, measures or measure_names())
     return evaluator.evaluate(scored)

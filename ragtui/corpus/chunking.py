@@ -7,6 +7,7 @@ of 180 words stays inside MiniLM's 256-piece window.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -57,7 +58,7 @@ def _paragraph_spans(text: str) -> list[tuple[int, int]]:
         cuts.add(match.start())
     ordered = sorted(cuts)
     spans = []
-    for start, end in zip(ordered, ordered[1:], strict=False):
+    for start, end in itertools.pairwise(ordered):
         segment = text[start:end]
         if segment.strip():
             left = start + (len(segment) - len(segment.lstrip()))

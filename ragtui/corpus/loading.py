@@ -182,9 +182,7 @@ def load_qrels(path: Path) -> dict[str, dict[str, int]]:
         if len(fields) == 4:  # TREC: qid iteration docid relevance
             fields = [fields[0], fields[2], fields[3]]
         if len(fields) != 3:
-            raise CorpusError(
-                f"{path}:{number}: expected 'query-id corpus-id score', got {line!r}"
-            )
+            raise CorpusError(f"{path}:{number}: expected 'query-id corpus-id score', got {line!r}")
         try:
             grade = int(float(fields[2]))
         except ValueError:

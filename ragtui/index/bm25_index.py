@@ -2,8 +2,11 @@
 
 rank-bm25 scores every document in Python for each query (about 600 ms at 100k passages
 here); bm25s precomputes per-token scores in a sparse matrix and answers in about 1 ms.
-Its Lucene variant (idf = ln(1 + (N - df + 0.5) / (df + 0.5)), k1=1.5, b=0.75) is the one
-documented in Lucene's BM25Similarity; Cranfield quality is in tests/test_cranfield.py.
+Scores follow Lucene's BM25Similarity: idf = ln(1 + (N - df + 0.5) / (df + 0.5)) times
+tf / (tf + k1 * (1 - b + b * dl / avgdl)), k1=1.5, b=0.75 (Lucene drops the textbook
+(k1 + 1) factor, which scales all scores alike). rank-bm25's BM25Okapi differs in its idf
+(floored by epsilon) and so ranks slightly differently; tests/test_retrieval.py checks the
+formula and tests/test_cranfield.py the quality against the reference table.
 """
 
 from __future__ import annotations

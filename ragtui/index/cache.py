@@ -23,7 +23,7 @@ import numpy as np
 from ragtui import config
 from ragtui.corpus.model import Corpus
 from ragtui.embedding import Encoder, ProgressCallback, get_encoder
-from ragtui.index.bm25_index import B, K1, Bm25Index
+from ragtui.index.bm25_index import K1, B, Bm25Index
 from ragtui.index.dense_index import DenseIndex
 from ragtui.index.store import (
     CacheCorrupt,

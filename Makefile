@@ -1,0 +1,51 @@
+# Two commands set up everything on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# A CPU build of PyTorch must be installed before anything that depends on torch;
+# otherwise pip resolves torch to a CUDA build of several GB.
+TORCH_PIN := torch==2.13.0
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: demo test test-slow lint format bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet $(TORCH_PIN)
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet $(TORCH_PIN)
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+demo: $(VENV)/.installed
+	$(BIN)/ragtui index sample_corpus
+	$(BIN)/ragtui search sample_corpus "Will my lights keep working when the neighbourhood loses electricity?" --retriever hybrid -k 3
+
+test: $(VENV)/.installed-dev
+	$(BIN)/ruff check ragtui tests benchmarks
+	$(BIN)/ruff format --check ragtui tests benchmarks
+	$(BIN)/python -m pytest
+
+test-slow: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest -m slow
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check ragtui tests benchmarks
+	$(BIN)/ruff format --check ragtui tests benchmarks
+
+format: $(VENV)/.installed-dev
+	$(BIN)/ruff format ragtui tests benchmarks
+	$(BIN)/ruff check --fix ragtui tests benchmarks
+
+bench: $(VENV)/.installed-dev
+	$(BIN)/python benchmarks/bench_retrieval.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,38 @@
+"""Shared fixtures: offline models, a private cache per test session, real datasets."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE_CORPUS = REPO / "sample_corpus"
+CRANFIELD = Path(os.environ.get("RAGTUI_CRANFIELD", REPO.parent / "shared" / "data" / "cranfield"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_dirs(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keep tests away from the user's real cache and data."""
+    os.environ["RAGTUI_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    os.environ["RAGTUI_DATA_DIR"] = str(tmp_path_factory.mktemp("data"))
+
+
+@pytest.fixture(scope="session")
+def cranfield() -> Path:
+    if not (CRANFIELD / "corpus.jsonl").is_file():
+        pytest.skip(f"Cranfield collection not found at {CRANFIELD} (set RAGTUI_CRANFIELD)")
+    return CRANFIELD
+
+
+@pytest.fixture
+def corpus_copy(tmp_path: Path) -> Path:
+    """A writable copy of the sample corpus."""
+    target = tmp_path / "corpus"
+    shutil.copytree(SAMPLE_CORPUS, target)
+    return target
