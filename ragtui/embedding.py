@@ -110,6 +110,10 @@ class Encoder:
         self.texts_encoded = 0
         self._lock = threading.Lock()
 
+    @property
+    def sentence_transformer(self):  # -> SentenceTransformer, imported lazily
+        return self._model
+
     def encode(
         self,
         texts: Sequence[str],
