@@ -59,6 +59,28 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--retriever", "-r", default="bm25", help="bm25 | dense[:MODEL] | hybrid")
     search.add_argument("-k", type=int, default=10, help="how many passages (default 10)")
     search.add_argument("--json", action="store_true", help="print one JSON object")
+    ask = commands.add_parser("ask", help="retrieve and stream a generated answer")
+    _add_corpus_options(ask)
+    ask.add_argument("query", help="the question")
+    ask.add_argument(
+        "--pipeline",
+        "-p",
+        default="bm25+llamacpp:smollm2",
+        help="RETRIEVER+GENERATOR or a name from ragtui.toml (default bm25+llamacpp:smollm2)",
+    )
+    ask.add_argument("-k", type=int, help="passages given to the generator (default 5)")
+    ask.add_argument("--max-tokens", type=int, help="answer length limit (default 256)")
+    ask.add_argument(
+        "--concurrent",
+        action="store_true",
+        help="allow prompt-cache reuse (timings then are not cold; recorded as 'concurrent')",
+    )
+    ask.add_argument("--json", action="store_true", help="print one JSON object at the end")
+    ask.add_argument("--config", help="ragtui.toml to use (default: ./ragtui.toml, user config)")
+
+    config = commands.add_parser("config", help="write a starting ragtui.toml")
+    config.add_argument("action", choices=["init", "path"])
+    config.add_argument("--config", help="where (default ./ragtui.toml)")
     return parser
 
 
@@ -114,7 +136,93 @@ def _cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"index": _cmd_index, "search": _cmd_search}
+def _resolve_pipeline(text: str, settings):
+    from ragtui.specs import parse_pipeline_spec
+
+    return parse_pipeline_spec(settings.pipelines.get(text, text))
+
+
+def _format_stats(stats) -> str:
+    def ms(value: float | None) -> str:
+        if value is None:
+            return "–"
+        return f"{value:.1f} ms" if value < 10 else f"{value:.0f} ms"
+
+    approx = "≈" if stats.tokens_estimated else ""
+    rate = "–" if stats.tokens_per_s is None else f"{stats.tokens_per_s:.1f} tok/s"
+    cost = "unknown" if stats.cost_usd is None else f"${stats.cost_usd:.6f}"
+    return (
+        f"retrieval {ms(stats.retrieval_ms)} · TTFT {ms(stats.ttft_ms)} · {rate} · "
+        f"total {ms(stats.total_ms)} · tokens {approx}{stats.prompt_tokens} in / "
+        f"{approx}{stats.completion_tokens} out · cost {cost} · {stats.timing_mode} timing"
+    )
+
+
+def _cmd_ask(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from ragtui.pipeline import Delta, Failed, Finished, Retrieved, make_pipeline
+    from ragtui.safe_text import printable
+    from ragtui.settings_file import load_settings
+
+    settings = load_settings(args.config)
+    spec = _resolve_pipeline(args.pipeline, settings)
+    for name, value in (("-k", args.k), ("--max-tokens", args.max_tokens)):
+        if value is not None and value < 1:
+            raise RagtuiError(f"{name} {value}: use at least 1")
+    indexes = _open(args)
+    pipeline = make_pipeline(
+        spec, indexes, settings, fair=not args.concurrent, k=args.k, max_tokens=args.max_tokens
+    )
+
+    async def run() -> int:
+        hits = []
+        async for event in pipeline.run(args.query):
+            if isinstance(event, Retrieved):
+                hits = [hit.to_json() for hit in event.result.hits]
+            elif isinstance(event, Delta) and not args.json:
+                sys.stdout.write(printable(event.text))
+                sys.stdout.flush()
+            elif isinstance(event, Finished | Failed):
+                if args.json:
+                    answer = event.answer if isinstance(event, Finished) else event.partial
+                    record = {
+                        "query": args.query,
+                        "pipeline": str(spec),
+                        "answer": answer,
+                        "hits": hits,
+                        "stats": event.stats.to_json() if event.stats else None,
+                    }
+                    if isinstance(event, Failed):
+                        record["error"] = event.error
+                    json.dump(record, sys.stdout, ensure_ascii=False)
+                    sys.stdout.write("\n")
+                else:
+                    sys.stdout.write("\n")
+                    if event.stats is not None:
+                        print(f"[{spec}] {_format_stats(event.stats)}")
+                if isinstance(event, Failed):
+                    sys.stderr.write(f"ragtui: error: {event.error}\n")
+                    return 1
+        return 0
+
+    return asyncio.run(run())
+
+
+def _cmd_config(args: argparse.Namespace) -> int:
+    from ragtui.config import config_path
+    from ragtui.settings_file import write_default_config
+
+    if args.action == "path":
+        print(config_path(args.config) or "no config file (defaults in use)")
+        return 0
+    target = Path(args.config or "ragtui.toml")
+    write_default_config(target)
+    print(f"wrote {target}")
+    return 0
+
+
+COMMANDS = {"index": _cmd_index, "search": _cmd_search, "ask": _cmd_ask, "config": _cmd_config}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -38,8 +38,14 @@ class Bm25Index:
     def build(cls, texts: list[str]) -> Bm25Index:
         import bm25s
 
+        # Token ids rather than token strings: one string object per occurrence would cost
+        # about 1 GB at 100k passages; each id here is the one int object kept in `vocab`.
+        vocab: dict[str, int] = {}
+        token_ids = [
+            [vocab.setdefault(token, len(vocab)) for token in tokenize(text)] for text in texts
+        ]
         model = bm25s.BM25(k1=K1, b=B, method="lucene")
-        model.index([tokenize(text) for text in texts], show_progress=False)
+        model.index(bm25s.tokenization.Tokenized(ids=token_ids, vocab=vocab), show_progress=False)
         return cls(model)
 
     def save(self, folder: Path) -> None:

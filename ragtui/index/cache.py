@@ -39,22 +39,22 @@ VECTORS_FILE = "vectors.npy"
 HASHES_FILE = "hashes.txt"
 
 
-def _load_embedding_store(folder: Path, model: str) -> dict[str, np.ndarray]:
-    """Previous embeddings of this corpus location by passage text hash (empty if none)."""
+def _load_embedding_store(folder: Path, model: str) -> tuple[np.ndarray | None, dict[str, int]]:
+    """Previous embeddings of this corpus location and their rows by passage text hash."""
     try:
         manifest = read_manifest(folder, {"kind": "embeddings", "model": model})
     except CacheCorrupt as problem:
         log.warning("embedding cache damaged (%s); re-embedding what is needed", problem)
         discard(folder)
-        return {}
+        return None, {}
     if manifest is None:
-        return {}
+        return None, {}
     vectors = np.load(folder / VECTORS_FILE, allow_pickle=False)
     hashes = (folder / HASHES_FILE).read_text(encoding="ascii").split()
     if len(hashes) != vectors.shape[0]:
         discard(folder)
-        return {}
-    return dict(zip(hashes, vectors, strict=True))
+        return None, {}
+    return vectors, {digest: row for row, digest in enumerate(hashes)}
 
 
 class Indexes:
@@ -134,28 +134,26 @@ class Indexes:
     def embeddings(self, model: str) -> np.ndarray:
         """Vectors for every passage, encoding only texts not embedded before at this location."""
         store_folder = self.cache_root / "embeddings" / slug(model) / self.corpus.source_key
-        known = _load_embedding_store(store_folder, model)
+        stored, stored_rows = _load_embedding_store(store_folder, model)
         hashes = [passage.content_hash for passage in self.corpus.passages]
-        missing_rows = [row for row, digest in enumerate(hashes) if digest not in known]
+        source_rows = np.array([stored_rows.get(digest, -1) for digest in hashes], dtype=np.int64)
+        missing_rows = np.flatnonzero(source_rows < 0)
         encoder = self.encoder(model)
-        if missing_rows:
-            log.info(
-                "embedding %d of %d passages with %s",
-                len(missing_rows),
-                len(hashes),
-                model,
-            )
-            fresh = encoder.encode(
-                [self.corpus.passages[row].text for row in missing_rows], progress=self.progress
-            )
-            for row, vector in zip(missing_rows, fresh, strict=True):
-                known[hashes[row]] = vector
-        vectors = np.zeros((len(hashes), encoder.dimension), dtype=np.float32)
-        for row, digest in enumerate(hashes):
-            vectors[row] = known[digest]
-        if missing_rows or len(known) != len(set(hashes)):
-            unique_hashes = list(dict.fromkeys(hashes))
+        if stored is not None:
+            vectors = stored[np.maximum(source_rows, 0)]
+            del stored  # one copy of the vectors at a time: memory peaks at 100k passages
+        else:
+            vectors = np.zeros((len(hashes), encoder.dimension), dtype=np.float32)
+        if len(missing_rows):
+            log.info("embedding %d of %d passages with %s", len(missing_rows), len(hashes), model)
+            texts = [self.corpus.passages[row].text for row in missing_rows]
+            vectors[missing_rows] = encoder.encode(texts, progress=self.progress)
+        unique = dict.fromkeys(hashes)
+        if len(missing_rows) or len(unique) != len(stored_rows):
+            first_rows = {digest: row for row, digest in reversed(list(enumerate(hashes)))}
+            keep = [first_rows[digest] for digest in unique]
+            to_save = vectors if len(keep) == len(hashes) else vectors[keep]
             with building_folder(store_folder, {"kind": "embeddings", "model": model}) as scratch:
-                np.save(scratch / VECTORS_FILE, np.stack([known[h] for h in unique_hashes]))
-                (scratch / HASHES_FILE).write_text("\n".join(unique_hashes), encoding="ascii")
+                np.save(scratch / VECTORS_FILE, to_save)
+                (scratch / HASHES_FILE).write_text("\n".join(unique), encoding="ascii")
         return vectors

@@ -1,0 +1,127 @@
+"""Ollama through its official client (``ollama.AsyncClient``, streaming chat).
+
+Written against Ollama's documented REST API (docs/api.md, ``/api/chat`` and
+``/api/tags`` as of Ollama 0.5–0.12): token counts and durations come from the final
+message (``prompt_eval_count``, ``eval_count``, ``*_duration`` in nanoseconds), so they
+are exact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+
+from ragtui.generation.base import (
+    GenerationDone,
+    GenerationError,
+    GenerationEvent,
+    GenerationOptions,
+    Prompt,
+    StreamClock,
+    TextDelta,
+    Usage,
+    estimate_tokens,
+)
+from ragtui.generation.remote import chat_messages, is_local_url
+from ragtui.generation.settings import BackendSettings
+from ragtui.specs import GeneratorSpec
+
+
+class OllamaGenerator:
+    """``ollama:MODEL``; the host comes from OLLAMA_HOST (as Ollama's tools read it) or config."""
+
+    prompt_style = "chat"
+
+    def __init__(self, spec: GeneratorSpec, settings: BackendSettings) -> None:
+        if not spec.model:
+            raise GenerationError("ollama: name a model, e.g. 'ollama:llama3.2:1b'")
+        self.spec = spec
+        self.model = spec.model
+        self.host = settings.ollama_host
+        self.timeout_s = settings.timeout_s
+        self.runs_locally = is_local_url(self.host)
+        self._client = None
+
+    def _ollama(self):
+        if self._client is None:
+            import ollama
+
+            self._client = ollama.AsyncClient(host=self.host, timeout=self.timeout_s)
+        return self._client
+
+    def _fail(self, what: str, partial: str = "") -> GenerationError:
+        return GenerationError(f"ollama:{self.model} at {self.host}: {what}", partial)
+
+    async def stream(
+        self, prompt: Prompt, options: GenerationOptions
+    ) -> AsyncIterator[GenerationEvent]:
+        import ollama
+
+        messages = chat_messages(prompt, options.fair)
+        request_options = {
+            "temperature": options.temperature,
+            "num_predict": options.max_tokens,
+            "seed": options.seed,
+        }
+        if prompt.stop:
+            request_options["stop"] = list(prompt.stop)
+        clock = StreamClock()
+        answer = ""
+        final = None
+        try:
+            parts = await self._ollama().chat(
+                model=self.model, messages=messages, stream=True, options=request_options
+            )
+            async for part in parts:
+                text = part.message.content if part.message else ""
+                if text:
+                    clock.token()
+                    answer += text
+                    yield TextDelta(text)
+                if part.done:
+                    final = part
+        except ollama.ResponseError as error:
+            if error.status_code == 404:
+                raise self._fail(
+                    f"model not found ({error.error}); run 'ollama pull {self.model}'", answer
+                ) from None
+            raise self._fail(f"HTTP {error.status_code}: {error.error}", answer) from None
+        except (ConnectionError, httpx.ConnectError) as error:
+            raise self._fail(
+                f"cannot connect ({error}); start 'ollama serve' or set OLLAMA_HOST"
+            ) from None
+        except httpx.TimeoutException:
+            raise self._fail(f"no answer within {self.timeout_s:g} s (timeout)", answer) from None
+        except (httpx.RemoteProtocolError, httpx.ReadError) as error:
+            raise self._fail(f"the stream was cut mid-answer ({error})", answer) from None
+        if final is None:
+            raise self._fail("the stream ended before the answer was complete", answer)
+        prompt_count, eval_count = final.prompt_eval_count, final.eval_count
+        if prompt_count is None or eval_count is None:
+            flat = "\n".join(message["content"] for message in messages)
+            usage = Usage(estimate_tokens(flat), estimate_tokens(answer), True)
+        else:
+            usage = Usage(prompt_count, eval_count, False)
+        rate = None
+        if final.eval_duration and eval_count:
+            rate = eval_count / (final.eval_duration / 1e9)  # the server's own decode timing
+        yield GenerationDone(
+            usage=usage,
+            ttft_ms=clock.ttft_ms,
+            total_ms=clock.elapsed_ms(),
+            decode_tokens_per_s=rate or clock.decode_rate(usage.completion_tokens),
+            finish_reason=final.done_reason or "stop",
+            details={
+                "load_ms": (final.load_duration or 0) / 1e6,
+                "prompt_eval_ms": (final.prompt_eval_duration or 0) / 1e6,
+            },
+        )
+
+    async def list_models(self) -> list[str]:
+        """Models the server has (``/api/tags``)."""
+        listing = await self._ollama().list()
+        return [model.model for model in listing.models if model.model]
+
+    async def aclose(self) -> None:
+        self._client = None

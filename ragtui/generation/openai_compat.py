@@ -1,0 +1,160 @@
+"""Any OpenAI-compatible ``/v1/chat/completions`` endpoint, streamed over SSE with httpx.
+
+Works with vLLM, LM Studio, llama.cpp's server and hosted gateways. Usage comes from the
+final chunk when the server honours ``stream_options.include_usage``; otherwise token
+counts are estimated (see ``estimate_tokens``) and flagged as such.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+import httpx
+
+from ragtui.generation.base import (
+    GenerationDone,
+    GenerationError,
+    GenerationEvent,
+    GenerationOptions,
+    Prompt,
+    StreamClock,
+    TextDelta,
+    Usage,
+    estimate_tokens,
+)
+from ragtui.generation.remote import chat_messages, is_local_url
+from ragtui.generation.settings import BackendSettings
+from ragtui.specs import GeneratorSpec
+
+
+def _server_message(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text.strip()[:200]
+    error = body.get("error", body) if isinstance(body, dict) else body
+    if isinstance(error, dict):
+        return str(error.get("message") or error.get("detail") or error)[:200]
+    return str(error)[:200]
+
+
+class OpenAICompatGenerator:
+    """``openai:MODEL``; base URL and key from OPENAI_BASE_URL / OPENAI_API_KEY or config."""
+
+    prompt_style = "chat"
+
+    def __init__(self, spec: GeneratorSpec, settings: BackendSettings) -> None:
+        if not spec.model:
+            raise GenerationError("openai: name a model, e.g. 'openai:gpt-4o-mini'")
+        self.spec = spec
+        self.model = spec.model
+        self.base_url = settings.openai_base_url.rstrip("/")
+        self.api_key = settings.openai_api_key
+        self.timeout_s = settings.timeout_s
+        self.runs_locally = is_local_url(self.base_url)
+        self._client: httpx.AsyncClient | None = None
+
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+            self._client = httpx.AsyncClient(
+                headers=headers,
+                timeout=httpx.Timeout(self.timeout_s, connect=min(self.timeout_s, 10.0)),
+            )
+        return self._client
+
+    def _fail(self, what: str, partial: str = "") -> GenerationError:
+        return GenerationError(f"openai:{self.model} at {self.base_url}: {what}", partial)
+
+    async def stream(
+        self, prompt: Prompt, options: GenerationOptions
+    ) -> AsyncIterator[GenerationEvent]:
+        messages = chat_messages(prompt, options.fair)
+        body = {
+            "model": self.model,
+            "messages": messages,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+            "max_tokens": options.max_tokens,
+            "temperature": options.temperature,
+            "seed": options.seed,
+        }
+        if prompt.stop:
+            body["stop"] = list(prompt.stop)
+        clock = StreamClock()
+        answer = ""
+        usage: dict | None = None
+        finish: str | None = None
+        done = False
+        url = f"{self.base_url}/chat/completions"
+        try:
+            async with self._http().stream("POST", url, json=body) as response:
+                if response.status_code >= 400:
+                    await response.aread()
+                    raise self._http_error(response)
+                async for line in response.aiter_lines():
+                    if not line.startswith("data:"):
+                        continue
+                    payload = line[5:].strip()
+                    if payload == "[DONE]":
+                        done = True
+                        break
+                    try:
+                        chunk = json.loads(payload)
+                    except json.JSONDecodeError:
+                        raise self._fail(
+                            f"sent a malformed event ({payload[:80]!r})", answer
+                        ) from None
+                    if chunk.get("error"):
+                        raise self._fail(f"error mid-answer: {chunk['error']}", answer)
+                    if chunk.get("usage"):
+                        usage = chunk["usage"]
+                    for choice in chunk.get("choices") or []:
+                        text = (choice.get("delta") or {}).get("content") or ""
+                        if text:
+                            clock.token()
+                            answer += text
+                            yield TextDelta(text)
+                        finish = choice.get("finish_reason") or finish
+        except httpx.ConnectError as error:
+            raise self._fail(
+                f"cannot connect ({error}); start the server or set OPENAI_BASE_URL"
+            ) from None
+        except httpx.TimeoutException:
+            raise self._fail(f"no answer within {self.timeout_s:g} s (timeout)", answer) from None
+        except (httpx.RemoteProtocolError, httpx.ReadError) as error:
+            raise self._fail(f"the stream was cut mid-answer ({error})", answer) from None
+        if not done and finish is None:
+            raise self._fail("the stream ended before the answer was complete", answer)
+        if usage and usage.get("completion_tokens") is not None:
+            counted = Usage(usage.get("prompt_tokens"), usage.get("completion_tokens"), False)
+        else:
+            flat = "\n".join(message["content"] for message in messages)
+            counted = Usage(estimate_tokens(flat), estimate_tokens(answer), True)
+        yield GenerationDone(
+            usage=counted,
+            ttft_ms=clock.ttft_ms,
+            total_ms=clock.elapsed_ms(),
+            decode_tokens_per_s=clock.decode_rate(counted.completion_tokens),
+            finish_reason=finish or "stop",
+        )
+
+    def _http_error(self, response: httpx.Response) -> GenerationError:
+        message = _server_message(response)
+        code = response.status_code
+        if code in (401, 403):
+            return self._fail(f"the key was refused (HTTP {code}: {message}); set OPENAI_API_KEY")
+        if code == 404:
+            return self._fail(f"model or endpoint not found (HTTP 404: {message})")
+        if "context" in message.lower() and code in (400, 413, 422):
+            return self._fail(
+                f"the prompt is too long for the model (HTTP {code}: {message}); "
+                f"retrieve fewer passages (-k)"
+            )
+        return self._fail(f"HTTP {code}: {message}")
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None

@@ -1,0 +1,226 @@
+"""A pipeline = retriever + generator + prompt, run as an async stream of events.
+
+    Retrieved(result) → [Queued(reason)] → Delta(text)… → Finished(answer, stats)
+                                                        | Failed(error, partial, stats)
+
+Every face (CLI, TUI, batch) consumes these events and measures nothing itself. Fair
+mode runs local generations one at a time through a shared gate and resets prompt
+caches; concurrent mode lets them overlap. Each result says which mode produced it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from dataclasses import asdict, dataclass
+
+from ragtui.errors import RagtuiError
+from ragtui.generation import GenerationDone, GenerationOptions, Generator, TextDelta
+from ragtui.generation.base import GenerationError
+from ragtui.generation.prices import PriceTable
+from ragtui.prompts import PromptTemplates, build_prompt
+from ragtui.retrieval import Retriever, SearchResult
+from ragtui.specs import PipelineSpec
+
+log = logging.getLogger("ragtui")
+
+
+@dataclass(frozen=True)
+class RunStats:
+    """Figures of one run. ``ttft_ms`` counts from the start of generation (after retrieval
+    and any wait in the fair queue); ``total_ms`` is retrieval plus generation."""
+
+    retrieval_ms: float | None
+    ttft_ms: float | None
+    total_ms: float | None
+    tokens_per_s: float | None
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    tokens_estimated: bool
+    cost_usd: float | None
+    timing_mode: str  # "fair" or "concurrent"
+    queued_ms: float = 0.0
+    finish_reason: str = "stop"
+    partial: bool = False
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            key: round(value, 3) if isinstance(value, float) else value
+            for key, value in asdict(self).items()
+        }
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    result: SearchResult
+
+
+@dataclass(frozen=True)
+class Queued:
+    reason: str
+
+
+@dataclass(frozen=True)
+class Delta:
+    text: str
+
+
+@dataclass(frozen=True)
+class Finished:
+    answer: str
+    stats: RunStats
+
+
+@dataclass(frozen=True)
+class Failed:
+    error: str
+    partial: str
+    stats: RunStats | None
+
+
+PipelineEvent = Retrieved | Queued | Delta | Finished | Failed
+
+
+class FairGate:
+    """Lets one local generation run at a time, so two panes do not share 2 cores."""
+
+    def __init__(self) -> None:
+        self._lock = asyncio.Lock()
+
+    @property
+    def busy(self) -> bool:
+        return self._lock.locked()
+
+    async def __aenter__(self) -> None:
+        await self._lock.acquire()
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._lock.release()
+
+
+@dataclass
+class Pipeline:
+    spec: PipelineSpec
+    retriever: Retriever
+    generator: Generator
+    prices: PriceTable
+    templates: PromptTemplates
+    options: GenerationOptions
+    k: int = 5
+
+    @property
+    def timing_mode(self) -> str:
+        return "fair" if self.options.fair else "concurrent"
+
+    async def run(self, query: str, gate: FairGate | None = None) -> AsyncIterator[PipelineEvent]:
+        """Retrieve, then stream the answer; failures end the stream with ``Failed``."""
+        answer = ""
+        retrieval_ms: float | None = None
+        queued_ms = 0.0
+        try:
+            result = await asyncio.to_thread(self.retriever.search, query, self.k)
+            retrieval_ms = result.elapsed_ms
+            yield Retrieved(result)
+            prompt = build_prompt(
+                self.generator.prompt_style,
+                query,
+                [hit.text for hit in result.hits],
+                self.templates,
+            )
+            use_gate = gate is not None and self.options.fair and self.generator.runs_locally
+            if use_gate and gate.busy:
+                yield Queued("waiting for the other local generation (fair mode)")
+            waited_from = time.monotonic()
+            async with gate if use_gate else _no_gate():
+                queued_ms = (time.monotonic() - waited_from) * 1000
+                async for event in self.generator.stream(prompt, self.options):
+                    if isinstance(event, TextDelta):
+                        answer += event.text
+                        yield Delta(event.text)
+                    elif isinstance(event, GenerationDone):
+                        yield Finished(answer, self._stats(event, retrieval_ms, queued_ms))
+                        return
+            raise GenerationError(f"{self.spec.generator}: the stream ended without a result")
+        except GenerationError as error:
+            partial = error.partial or answer
+            yield Failed(str(error), partial, self._failed_stats(retrieval_ms, queued_ms, partial))
+        except RagtuiError as error:
+            yield Failed(str(error), answer, self._failed_stats(retrieval_ms, queued_ms, answer))
+        except Exception as error:  # a bug in a backend must not take the other pane down
+            log.debug("pipeline %s failed", self.spec, exc_info=True)
+            message = f"{self.spec}: unexpected {error.__class__.__name__}: {error}"
+            yield Failed(message, answer, self._failed_stats(retrieval_ms, queued_ms, answer))
+
+    def _stats(
+        self, done: GenerationDone, retrieval_ms: float | None, queued_ms: float
+    ) -> RunStats:
+        usage = done.usage
+        return RunStats(
+            retrieval_ms=retrieval_ms,
+            ttft_ms=done.ttft_ms,
+            total_ms=(retrieval_ms or 0.0) + done.total_ms,
+            tokens_per_s=done.decode_tokens_per_s,
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+            tokens_estimated=usage.estimated,
+            cost_usd=self.prices.cost_usd(self.spec.generator, self.generator.runs_locally, usage),
+            timing_mode=self.timing_mode,
+            queued_ms=queued_ms,
+            finish_reason=done.finish_reason,
+            partial=done.finish_reason == "cancelled",
+        )
+
+    def _failed_stats(self, retrieval_ms: float | None, queued_ms: float, partial: str) -> RunStats:
+        return RunStats(
+            retrieval_ms=retrieval_ms,
+            ttft_ms=None,
+            total_ms=None,
+            tokens_per_s=None,
+            prompt_tokens=None,
+            completion_tokens=None,
+            tokens_estimated=True,
+            cost_usd=None,
+            timing_mode=self.timing_mode,
+            queued_ms=queued_ms,
+            finish_reason="error",
+            partial=bool(partial),
+        )
+
+
+class _no_gate:
+    async def __aenter__(self) -> None:
+        return None
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+def make_pipeline(
+    spec: PipelineSpec,
+    indexes,  # ragtui.index.cache.Indexes
+    settings,  # ragtui.settings_file.Settings
+    *,
+    fair: bool = True,
+    k: int | None = None,
+    max_tokens: int | None = None,
+) -> Pipeline:
+    """A ready pipeline: its retriever's indexes opened, its generator constructed."""
+    from ragtui.generation import make_generator
+    from ragtui.retrieval import make_retriever
+
+    defaults = settings.generation
+    return Pipeline(
+        spec=spec,
+        retriever=make_retriever(spec.retriever, indexes),
+        generator=make_generator(spec.generator, settings.backends),
+        prices=PriceTable(settings.prices),
+        templates=settings.prompts,
+        options=GenerationOptions(
+            max_tokens=max_tokens or defaults.max_tokens,
+            temperature=defaults.temperature,
+            fair=fair,
+        ),
+        k=k or defaults.k,
+    )
