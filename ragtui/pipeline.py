@@ -14,6 +14,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 
 from ragtui.errors import RagtuiError
@@ -25,6 +26,9 @@ from ragtui.retrieval import Retriever, SearchResult
 from ragtui.specs import PipelineSpec
 
 log = logging.getLogger("ragtui")
+# Retrieval (and its torch query encoding) always runs on this one thread: like llama.cpp,
+# torch's OpenMP threads slow down when driven from many threads in turn.
+_RETRIEVAL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ragtui-retrieval")
 
 
 @dataclass(frozen=True)
@@ -120,7 +124,9 @@ class Pipeline:
         retrieval_ms: float | None = None
         queued_ms = 0.0
         try:
-            result = await asyncio.to_thread(self.retriever.search, query, self.k)
+            result = await asyncio.get_running_loop().run_in_executor(
+                _RETRIEVAL, self.retriever.search, query, self.k
+            )
             retrieval_ms = result.elapsed_ms
             yield Retrieved(result)
             prompt = build_prompt(

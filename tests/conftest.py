@@ -36,3 +36,30 @@ def corpus_copy(tmp_path: Path) -> Path:
     target = tmp_path / "corpus"
     shutil.copytree(SAMPLE_CORPUS, target)
     return target
+
+
+@pytest.fixture(scope="session")
+def smollm2_path() -> Path:
+    from ragtui.generation.catalog import CATALOG
+
+    return CATALOG["smollm2"].locate()
+
+
+@pytest.fixture(scope="session")
+def llama_server_url(smollm2_path: Path):
+    """llama-cpp-python's own OpenAI-compatible server with SmolLM2, on 127.0.0.1."""
+    from tests.servers.processes import free_port, llama_server
+
+    port = free_port()
+    with llama_server(smollm2_path, "smollm2", port):
+        yield f"http://127.0.0.1:{port}/v1"
+
+
+@pytest.fixture(scope="session")
+def ollama_url(smollm2_path: Path):
+    """tests/servers/ollama_server.py (Ollama's documented API) with SmolLM2, on 127.0.0.1."""
+    from tests.servers.processes import free_port, ollama_server
+
+    port = free_port()
+    with ollama_server(smollm2_path, "smollm2", port):
+        yield f"http://127.0.0.1:{port}"

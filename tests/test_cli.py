@@ -18,6 +18,7 @@ CRANFIELD_QUERY = (
 
 def ragtui(*args: str, cache: Path | None = None) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, HF_HUB_OFFLINE="1")
+    env.pop("OPENAI_BASE_URL", None)
     if cache is not None:
         env["RAGTUI_CACHE_DIR"] = str(cache)
     return subprocess.run(
@@ -78,12 +79,16 @@ def test_user_mistakes_are_one_line_errors(args: list[str], message: str) -> Non
     assert "Traceback" not in done.stderr
 
 
-def test_core_and_search_never_load_textual() -> None:
+def test_core_search_and_ask_never_load_textual() -> None:
     script = (
         "import sys\n"
         "from ragtui.cli import main\n"
         f"code = main(['search', {str(SAMPLE_CORPUS)!r}, 'E-104', '-r', 'hybrid', '--json'])\n"
         "assert code == 0\n"
+        f"code = main(['ask', {str(SAMPLE_CORPUS)!r}, 'E-104', '-p', 'bm25+extractive'])\n"
+        "assert code == 0\n"
+        "import ragtui.generation.llamacpp, ragtui.generation.ollama_backend\n"
+        "import ragtui.generation.openai_compat, ragtui.pipeline, ragtui.settings_file\n"
         "loaded = [m for m in sys.modules if m.split('.')[0] in ('textual',)]\n"
         "assert not loaded, loaded\n"
     )

@@ -87,6 +87,7 @@ class OpenAICompatGenerator:
         usage: dict | None = None
         finish: str | None = None
         done = False
+        events_seen = 0
         url = f"{self.base_url}/chat/completions"
         try:
             async with self._http().stream("POST", url, json=body) as response:
@@ -96,6 +97,7 @@ class OpenAICompatGenerator:
                 async for line in response.aiter_lines():
                     if not line.startswith("data:"):
                         continue
+                    events_seen += 1
                     payload = line[5:].strip()
                     if payload == "[DONE]":
                         done = True
@@ -126,6 +128,14 @@ class OpenAICompatGenerator:
         except (httpx.RemoteProtocolError, httpx.ReadError) as error:
             raise self._fail(f"the stream was cut mid-answer ({error})", answer) from None
         if not done and finish is None:
+            if not events_seen:
+                # llama-cpp-python's server, for one, answers 200 and then closes an empty
+                # stream when the prompt overflows the context.
+                raise self._fail(
+                    "the server closed the stream without sending anything (a server-side "
+                    "error, e.g. a prompt longer than the model's context: retrieve fewer "
+                    "passages with -k, or check the server's log)"
+                )
             raise self._fail("the stream ended before the answer was complete", answer)
         if usage and usage.get("completion_tokens") is not None:
             counted = Usage(usage.get("prompt_tokens"), usage.get("completion_tokens"), False)

@@ -1,0 +1,127 @@
+"""The embedded llama.cpp backend with the packaged models (real inference, short answers)."""
+
+import asyncio
+import time
+
+import pytest
+
+from ragtui.errors import ModelError
+from ragtui.generation import GenerationDone, GenerationError, GenerationOptions, TextDelta
+from ragtui.generation.llamacpp import LlamaCppGenerator, _render_chat
+from ragtui.prompts import PromptTemplates, build_prompt
+from ragtui.specs import GeneratorSpec
+
+PASSAGES = [
+    "The HB-15 stores 15.3 kWh of usable energy and weighs 142 kg, compared with 98 kg "
+    "for the HB-10, so it must be mounted on a floor stand."
+]
+
+
+async def collect(generator, prompt, options):
+    deltas, done = [], None
+    async for event in generator.stream(prompt, options):
+        if isinstance(event, TextDelta):
+            deltas.append(event.text)
+        else:
+            done = event
+    return "".join(deltas), done
+
+
+async def test_smollm2_streams_with_exact_token_counts() -> None:
+    generator = LlamaCppGenerator(GeneratorSpec("llamacpp", "smollm2"))
+    prompt = build_prompt("chat", "How heavy is the HB-15?", PASSAGES, PromptTemplates())
+    answer, done = await collect(generator, prompt, GenerationOptions(max_tokens=24))
+    assert answer.strip()
+    assert isinstance(done, GenerationDone)
+    loaded = generator.model()
+    rendered = _render_chat(loaded, prompt)
+    expected_prompt = len(loaded.llama.tokenize(rendered.encode(), add_bos=True, special=True))
+    assert done.usage.prompt_tokens == expected_prompt
+    assert 1 <= done.usage.completion_tokens <= 24
+    assert not done.usage.estimated
+    assert done.ttft_ms > 0 and done.total_ms >= done.ttft_ms
+    assert done.details["prompt_cache"] == "reset"
+
+
+async def test_gemma3_base_model_answers_from_a_completion_prompt() -> None:
+    generator = LlamaCppGenerator(GeneratorSpec("llamacpp", "gemma3"))
+    assert generator.prompt_style == "completion"
+    prompt = build_prompt("completion", "How heavy is the HB-15?", PASSAGES, PromptTemplates())
+    answer, done = await collect(generator, prompt, GenerationOptions(max_tokens=24))
+    assert "kg" in answer  # a short answer about weight, not a copy of the context
+    assert "\n" not in answer.strip()  # stopped at the end of its line
+    assert done.usage.completion_tokens >= 1 and not done.usage.estimated
+
+
+async def test_cancelling_mid_answer_stops_within_200_ms() -> None:
+    generator = LlamaCppGenerator(GeneratorSpec("llamacpp", "smollm2"))
+    prompt = build_prompt(
+        "chat", "Write a long story about batteries.", PASSAGES, PromptTemplates()
+    )
+    received = asyncio.Event()
+    count = 0
+
+    async def consume() -> None:
+        nonlocal count
+        async for event in generator.stream(prompt, GenerationOptions(max_tokens=400)):
+            if isinstance(event, TextDelta):
+                count += 1
+                if count == 3:
+                    received.set()
+
+    task = asyncio.create_task(consume())
+    await asyncio.wait_for(received.wait(), timeout=60)
+    cancelled_at = time.monotonic()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    lock = generator.model().lock
+    assert await asyncio.to_thread(lock.acquire, True, 1.0)
+    released_ms = (time.monotonic() - cancelled_at) * 1000
+    lock.release()
+    assert released_ms <= 200, f"generation went on for {released_ms:.0f} ms after cancel"
+    assert count < 60
+
+
+async def test_fair_mode_starts_cold_and_concurrent_mode_may_reuse_the_prefix(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    generator = LlamaCppGenerator(GeneratorSpec("llamacpp", "smollm2"))
+    llama = generator.model().llama
+    cached_at_start = []  # tokens llama.cpp still holds from the previous call
+    real_generate = llama.generate
+
+    def spy(*args, **kwargs):
+        cached_at_start.append(llama.n_tokens)
+        return real_generate(*args, **kwargs)
+
+    monkeypatch.setattr(llama, "generate", spy)
+    prompt = build_prompt("chat", "How heavy is the HB-15?", PASSAGES, PromptTemplates())
+    await collect(generator, prompt, GenerationOptions(max_tokens=2, fair=True))
+    _, fair = await collect(generator, prompt, GenerationOptions(max_tokens=2, fair=True))
+    _, reused = await collect(generator, prompt, GenerationOptions(max_tokens=2, fair=False))
+    assert cached_at_start[1] == 0, "fair mode must not reuse the previous prompt"
+    assert cached_at_start[2] > 0, "concurrent mode keeps llama.cpp's prefix cache"
+    assert fair.details["prompt_cache"] == "reset"
+    assert reused.details["prompt_cache"] == "reused"
+
+
+async def test_context_overflow_is_a_clear_error() -> None:
+    generator = LlamaCppGenerator(GeneratorSpec("llamacpp", "smollm2"))
+    prompt = build_prompt("chat", "word " * 6000 + "?", PASSAGES, PromptTemplates())
+    with pytest.raises(GenerationError, match="context allows; retrieve fewer passages"):
+        await collect(generator, prompt, GenerationOptions(max_tokens=8))
+
+
+def test_unknown_models_are_user_errors(tmp_path) -> None:
+    with pytest.raises(ModelError, match="no model 'nope'"):
+        LlamaCppGenerator(GeneratorSpec("llamacpp", "nope"))
+    fake = tmp_path / "broken.gguf"
+    fake.write_bytes(b"not a gguf")
+    with pytest.raises(ModelError, match="not a readable GGUF"):
+        LlamaCppGenerator(GeneratorSpec("llamacpp", str(fake)))
+
+
+def test_a_local_gguf_path_is_accepted(smollm2_path) -> None:
+    generator = LlamaCppGenerator(GeneratorSpec("llamacpp", str(smollm2_path)))
+    assert generator.prompt_style == "chat"
