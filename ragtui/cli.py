@@ -41,7 +41,11 @@ def _add_corpus_options(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="ragtui", description="Compare RAG pipelines on your own corpus.")
+    parser = _Parser(
+        prog="ragtui",
+        description="Compare RAG pipelines on your own corpus. "
+        "'ragtui CORPUS [--a SPEC] [--b SPEC] [--theme NAME]' opens the compare screen.",
+    )
     parser.add_argument("--version", action="version", version=f"ragtui {__version__}")
     commands = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
 
@@ -77,6 +81,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ask.add_argument("--json", action="store_true", help="print one JSON object at the end")
     ask.add_argument("--config", help="ragtui.toml to use (default: ./ragtui.toml, user config)")
+
+    labels = commands.add_parser("labels", help="relevance labels made in the app")
+    labels.add_argument("action", choices=["export"])
+    _add_corpus_options(labels)
+    labels.add_argument(
+        "--format", choices=["beir", "trec"], default="beir", help="BEIR folder or TREC qrels file"
+    )
+    labels.add_argument("--out", type=Path, help="where to write (default ./labels-CORPUS[.qrels])")
 
     config = commands.add_parser("config", help="write a starting ragtui.toml")
     config.add_argument("action", choices=["init", "path"])
@@ -209,6 +221,26 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+def _cmd_labels(args: argparse.Namespace) -> int:
+    from ragtui.corpus import ChunkingSettings, load_corpus
+    from ragtui.judgments import JudgmentStore, export_qrels
+
+    corpus = load_corpus(args.corpus, ChunkingSettings(args.chunk_tokens, args.chunk_overlap))
+    store = JudgmentStore.for_corpus(corpus.root, corpus.source_key)
+    labels = store.labels()
+    count = sum(len(grades) for grades in labels.values())
+    if not count:
+        raise RagtuiError(
+            f"no labels for {corpus.root} yet (stored in {store.folder}); grade passages in the app"
+        )
+    suffix = ".qrels" if args.format == "trec" else ""
+    target = args.out or Path(f"labels-{corpus.root.name}{suffix}")
+    export_qrels(store, target, args.format)
+    queries = sum(1 for grades in labels.values() if grades)
+    print(f"wrote {count} labels for {queries} queries to {target} ({args.format})")
+    return 0
+
+
 def _cmd_config(args: argparse.Namespace) -> int:
     from ragtui.config import config_path
     from ragtui.settings_file import write_default_config
@@ -222,19 +254,84 @@ def _cmd_config(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"index": _cmd_index, "search": _cmd_search, "ask": _cmd_ask, "config": _cmd_config}
+def build_app_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="ragtui",
+        description="Open the compare screen: two pipelines side by side on CORPUS. "
+        "Other commands: index, search, ask, labels, config (see 'ragtui --help').",
+    )
+    _add_corpus_options(parser)
+    parser.add_argument("--a", dest="pane_a", metavar="SPEC", help="pane A's pipeline")
+    parser.add_argument("--b", dest="pane_b", metavar="SPEC", help="pane B's pipeline")
+    parser.add_argument("--theme", help="dark, light, high-contrast or a .tcss in themes/")
+    parser.add_argument("-k", type=int, help="passages per pane (default 5)")
+    parser.add_argument("--max-tokens", type=int, help="answer length limit (default 256)")
+    parser.add_argument(
+        "--concurrent", action="store_true", help="start in concurrent (not fair) timing mode"
+    )
+    parser.add_argument("--config", help="ragtui.toml to use")
+    return parser
+
+
+def _run_app(argv: Sequence[str]) -> int:
+    from ragtui.corpus import ChunkingSettings
+    from ragtui.settings_file import load_settings
+
+    args = build_app_parser().parse_args(argv)
+    settings = load_settings(args.config)
+    for name, value in (("-k", args.k), ("--max-tokens", args.max_tokens)):
+        if value is not None and value < 1:
+            raise RagtuiError(f"{name} {value}: use at least 1")
+    corpus = Path(args.corpus).expanduser()
+    if not corpus.exists():
+        raise RagtuiError(f"corpus {corpus} does not exist: name a folder of documents")
+    from ragtui.tui.app import CompareOptions, make_app
+
+    app = make_app(
+        CompareOptions(
+            corpus=corpus,
+            spec_a=args.pane_a or settings.ui.pane_a,
+            spec_b=args.pane_b or settings.ui.pane_b,
+            theme=args.theme or settings.ui.theme,
+            settings=settings,
+            chunking=ChunkingSettings(args.chunk_tokens, args.chunk_overlap),
+            cache_root=args.cache_dir,
+            fair=not args.concurrent,
+            k=args.k,
+            max_tokens=args.max_tokens,
+        )
+    )
+    # Log lines written to the terminal would tear the screen; the app shows them instead.
+    for handler in list(log.handlers):
+        if isinstance(handler, _OneLineHandler):
+            log.removeHandler(handler)
+    app.run()
+    return 0
+
+
+COMMANDS = {
+    "index": _cmd_index,
+    "search": _cmd_search,
+    "ask": _cmd_ask,
+    "labels": _cmd_labels,
+    "config": _cmd_config,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
+    opens_app = bool(arguments) and arguments[0] not in {*COMMANDS, "-h", "--help", "--version"}
+    args = None if opens_app else parser.parse_args(arguments)
+    if args is not None and args.command is None:
         parser.print_help()
         return 0
     log.addHandler(_OneLineHandler())
     log.setLevel(logging.INFO)
     log.propagate = False
     try:
+        if args is None:
+            return _run_app(arguments)
         return COMMANDS[args.command](args)
     except RagtuiError as error:
         sys.stderr.write(f"ragtui: error: {error}\n")

@@ -65,3 +65,25 @@ def mean_over_queries(
         name: sum(per_query.get(query_id, {}).get(name, 0.0) for query_id in ids) / len(ids)
         for name in names
     }
+
+
+def ranking_figures(
+    labels: Mapping[str, int], ranked_ids: Sequence[str], k: int
+) -> dict[str, float]:
+    """P@k, Recall@k, nDCG@k and MRR of one ranking against one query's graded labels.
+
+    Recall counts every labelled-relevant id (grade ≥ 1), including ones this ranking missed.
+    """
+    if not labels or not ranked_ids:
+        return {}
+    run = run_from_rankings({"q": list(ranked_ids)})
+    figures = evaluate(
+        {"q": dict(labels)}, run, {f"P.{k}", f"recall.{k}", f"ndcg_cut.{k}", "recip_rank"}
+    )
+    per_query = figures.get("q", {})
+    return {
+        "P": per_query.get(f"P_{k}", 0.0),
+        "Recall": per_query.get(f"recall_{k}", 0.0),
+        "nDCG": per_query.get(f"ndcg_cut_{k}", 0.0),
+        "MRR": per_query.get("recip_rank", 0.0),
+    }

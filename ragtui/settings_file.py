@@ -33,6 +33,13 @@ class GenerationDefaults:
 
 
 @dataclass(frozen=True)
+class UiDefaults:
+    theme: str = "dark"
+    pane_a: str = "bm25+llamacpp:gemma3"
+    pane_b: str = "dense+llamacpp:gemma3"
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything read from the config file (or the defaults when there is none)."""
 
@@ -42,9 +49,10 @@ class Settings:
     generation: GenerationDefaults = field(default_factory=GenerationDefaults)
     prompts: PromptTemplates = field(default_factory=PromptTemplates)
     prices: dict[str, Price] = field(default_factory=dict)
+    ui: UiDefaults = field(default_factory=UiDefaults)
 
 
-_SECTIONS = {"pipelines", "ollama", "openai", "generation", "prompts", "prices"}
+_SECTIONS = {"pipelines", "ollama", "openai", "generation", "prompts", "prices", "ui"}
 
 
 def _check_keys(path: Path, section: str, table: Any, allowed: set[str]) -> dict[str, Any]:
@@ -147,7 +155,11 @@ def load_settings(explicit: str | Path | None = None) -> Settings:
             )
         except KeyError as missing:
             raise ConfigError(f"{path}: prices.{model} needs {missing.args[0]}") from None
-    return Settings(path, dict(pipelines), backends, generation, prompts, prices)
+    ui_table = _check_keys(path, "ui", document.get("ui", {}), {f.name for f in fields(UiDefaults)})
+    ui = UiDefaults(
+        **{name: _typed(path, f"ui.{name}", value, str) for name, value in ui_table.items()}
+    )
+    return Settings(path, dict(pipelines), backends, generation, prompts, prices, ui)
 
 
 def write_default_config(path: Path) -> None:
@@ -165,6 +177,7 @@ def write_default_config(path: Path) -> None:
         "openai": {"base_url": "https://api.openai.com/v1", "api_key_env": "OPENAI_API_KEY"},
         "generation": {"max_tokens": 256, "temperature": 0.0, "k": 5},
         "prompts": {f.name: getattr(defaults, f.name) for f in fields(PromptTemplates)},
+        "ui": {f.name: getattr(UiDefaults(), f.name) for f in fields(UiDefaults)},
         "prices": {"openai:my-model": {"input_per_million": 1.0, "output_per_million": 2.0}},
     }
     path.parent.mkdir(parents=True, exist_ok=True)

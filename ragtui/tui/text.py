@@ -1,0 +1,60 @@
+"""Untrusted text turned into Rich ``Text`` objects, which are never parsed as markup."""
+
+from __future__ import annotations
+
+import re
+
+from rich.text import Text
+
+from ragtui.retrieval import Hit
+from ragtui.safe_text import printable
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+# Words too common to be worth highlighting in a passage.
+_STOPWORDS_TEXT = """a an and are as at be by can do does for from has have how i if in is it its my
+of on or the to was what when where which who why will with you your"""
+_STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
+
+GRADE_MARKS = {None: "  ·  ", 0: " 0 ✗ ", 1: " 1 ● ", 2: " 2 ●●", 3: " 3 ●●●"}
+
+
+def query_terms(query: str) -> list[str]:
+    terms = {word.casefold() for word in _WORD.findall(query) if len(word) > 1}
+    return sorted(terms - _STOPWORDS, key=len, reverse=True)
+
+
+def flat(text: str) -> str:
+    """One line of printable text."""
+    return " ".join(printable(text).split())
+
+
+def snippet(text: str, terms: list[str], width: int) -> str:
+    """About ``width`` characters of text, starting a little before the first query term."""
+    line = flat(text)
+    if len(line) <= width:
+        return line
+    folded = line.casefold()
+    positions = [folded.find(term) for term in terms if folded.find(term) >= 0]
+    start = max(0, min(positions) - width // 4) if positions else 0
+    start = min(start, len(line) - width)
+    cut = line[start : start + width - 2]
+    return ("…" if start else "") + cut + "…"
+
+
+def highlight(text: str, terms: list[str], style: str = "bold underline") -> Text:
+    rendered = Text(text)
+    for term in terms:
+        rendered.highlight_regex(re.compile(rf"\b{re.escape(term)}", re.IGNORECASE), style)
+    return rendered
+
+
+def hit_text(hit: Hit, terms: list[str], grade: int | None, width: int = 240) -> Text:
+    """Two-line option for a passage: rank, score, mark and source; then the snippet."""
+    header = Text()
+    header.append(f"{hit.rank:>2} ", style="bold")
+    header.append(f"{hit.score:7.3f} ")
+    header.append(GRADE_MARKS.get(grade, "  ?  "), style="bold" if grade is not None else "dim")
+    header.append(f" {flat(hit.source)}", style="italic")
+    header.append("\n")
+    header.append_text(highlight(snippet(hit.text, terms, width), terms))
+    return header

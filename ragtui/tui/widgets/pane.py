@@ -1,0 +1,201 @@
+"""One pipeline's pane: name, ranked passages with labels, streaming answer, stats."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import Markdown, OptionList, Static
+from textual.widgets.markdown import MarkdownStream
+
+from ragtui.pipeline import RunStats
+from ragtui.retrieval import Hit, SearchResult
+from ragtui.safe_text import printable
+from ragtui.tui.text import hit_text, query_terms
+
+
+def format_ms(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.1f} ms" if value < 10 else f"{value:,.0f} ms"
+
+
+def format_stats(stats: RunStats) -> str:
+    approx = "≈" if stats.tokens_estimated else ""
+    rate = "–" if stats.tokens_per_s is None else f"{stats.tokens_per_s:.1f} tok/s"
+    cost = "cost unknown" if stats.cost_usd is None else f"${stats.cost_usd:.6f}"
+
+    def count(value: int | None) -> str:
+        return "–" if value is None else f"{approx}{value}"
+
+    queued = f" · queued {format_ms(stats.queued_ms)}" if stats.queued_ms >= 1 else ""
+    return (
+        f"retrieval {format_ms(stats.retrieval_ms)} · TTFT {format_ms(stats.ttft_ms)} · {rate} · "
+        f"total {format_ms(stats.total_ms)}{queued}\n"
+        f"tokens {count(stats.prompt_tokens)} in / {count(stats.completion_tokens)} out · "
+        f"{cost} · {stats.timing_mode} timing"
+    )
+
+
+def format_figures(figures: dict[str, float], k: int) -> str:
+    if not figures:
+        return ""
+    return (
+        f"P@{k} {figures['P']:.2f} · R@{k} {figures['Recall']:.2f} · "
+        f"nDCG@{k} {figures['nDCG']:.2f} · MRR {figures['MRR']:.2f}"
+    )
+
+
+class PassageList(OptionList):
+    """Ranked passages; digits grade the highlighted one."""
+
+    BINDINGS = [
+        Binding("j", "cursor_down", "Next passage", show=False),
+        Binding("k", "cursor_up", "Previous passage", show=False),
+        Binding("0", "grade(0)", "Not relevant", show=False),
+        Binding("1", "grade(1)", "Relevant 1", show=False),
+        Binding("2", "grade(2)", "Relevant 2", show=False),
+        Binding("3", "grade(3)", "Label 0–3"),
+        Binding("x", "grade(-1)", "Clear label", show=False),
+    ]
+
+    class Graded(Message):
+        def __init__(self, hit: Hit, grade: int | None) -> None:
+            super().__init__()
+            self.hit = hit
+            self.grade = grade
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.hits: tuple[Hit, ...] = ()
+
+    def action_grade(self, grade: int) -> None:
+        if self.highlighted is None or not self.hits:
+            self.app.bell()
+            return
+        self.post_message(self.Graded(self.hits[self.highlighted], None if grade < 0 else grade))
+
+
+class PipelinePane(Vertical):
+    """Shows one pipeline's run; the app drives it from the pipeline's events."""
+
+    def __init__(self, key: str, spec: str, **kwargs: object) -> None:
+        super().__init__(id=f"pane-{key}", classes="pane", **kwargs)  # type: ignore[arg-type]
+        self.key = key
+        self.spec = spec
+        self.hits: tuple[Hit, ...] = ()
+        self.answer_text = ""
+        self.stats: RunStats | None = None
+        self.error: str | None = None
+        self._stream: MarkdownStream | None = None
+        self._terms: list[str] = []
+        self._grades: dict[str, int] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Static(self._title(), id="title", classes="pane-title", markup=False)
+        yield Static("", id="status", classes="pane-status", markup=False)
+        yield PassageList(id="passages")
+        yield Static("", id="figures", classes="pane-figures", markup=False)
+        # Not focusable: Tab then moves between the panes' passage lists (mouse wheel scrolls).
+        with VerticalScroll(id="answer-box", can_focus=False):
+            yield Markdown("", id="answer")
+        yield Static("", id="stats", classes="pane-stats", markup=False)
+
+    def _title(self) -> Text:
+        retriever, _, generator = self.spec.partition("+")
+        title = Text()
+        title.append(f" {self.key.upper()} ", style="reverse bold")
+        title.append(f" {retriever}", style="bold")
+        title.append(" + ")
+        title.append(generator, style="bold")
+        return title
+
+    @property
+    def passages(self) -> PassageList:
+        return self.query_one(PassageList)
+
+    @property
+    def answer(self) -> Markdown:
+        return self.query_one("#answer", Markdown)
+
+    def set_spec(self, spec: str) -> None:
+        self.spec = spec
+        self.query_one("#title", Static).update(self._title())
+
+    def set_status(self, text: str, error: bool = False) -> None:
+        status = self.query_one("#status", Static)
+        status.update(Text(printable(text)))
+        status.set_class(error, "-error")
+
+    async def begin(self, query: str) -> None:
+        """Clear the last run and show that this one started."""
+        await self._stop_stream()
+        self.hits = ()
+        self.answer_text = ""
+        self.stats = None
+        self.error = None
+        self._terms = query_terms(query)
+        self.passages.hits = ()
+        self.passages.clear_options()
+        self.query_one("#figures", Static).update("")
+        self.query_one("#stats", Static).update("")
+        await self.answer.update("")
+        self.set_status("retrieving…")
+
+    def show_hits(self, result: SearchResult, grades: dict[str, int]) -> None:
+        self.hits = result.hits
+        self._grades = grades
+        passages = self.passages
+        passages.hits = result.hits
+        passages.clear_options()
+        passages.add_options([self._option(hit) for hit in result.hits])
+        if result.hits:
+            passages.highlighted = 0
+        self.set_status(f"{len(result.hits)} passages in {format_ms(result.elapsed_ms)}")
+
+    def _option(self, hit: Hit) -> Text:
+        return hit_text(hit, self._terms, self._grades.get(hit.passage_id))
+
+    def show_grades(self, grades: dict[str, int], figures_line: str) -> None:
+        """Re-mark passages after a label changed (in either pane)."""
+        self._grades = grades
+        for index, hit in enumerate(self.hits):
+            self.passages.replace_option_prompt_at_index(index, self._option(hit))
+        self.query_one("#figures", Static).update(figures_line)
+
+    async def append(self, text: str) -> None:
+        if self._stream is None:
+            self.set_status("generating…")
+            self._stream = Markdown.get_stream(self.answer)
+        self.answer_text += text
+        await self._stream.write(printable(text))
+
+    async def _stop_stream(self) -> None:
+        if self._stream is not None:
+            stream, self._stream = self._stream, None
+            await stream.stop()
+
+    async def finish(self, answer: str, stats: RunStats) -> None:
+        await self._stop_stream()
+        self.answer_text = answer
+        # Setting the whole text once repairs blocks (lists, fences) that arrived in pieces.
+        await self.answer.update(printable(answer) or "*(empty answer)*")
+        self.show_stats(stats)
+        status = "answer cut short (cancelled)" if stats.partial else "done"
+        self.set_status(f"{status} · {stats.finish_reason}")
+
+    async def fail(self, error: str, partial: str, stats: RunStats | None) -> None:
+        await self._stop_stream()
+        self.error = error
+        self.answer_text = partial
+        if partial:
+            await self.answer.update(printable(partial) + "\n\n*(partial answer)*")
+        if stats is not None:
+            self.show_stats(stats)
+        self.set_status(f"error: {error}", error=True)
+
+    def show_stats(self, stats: RunStats) -> None:
+        self.stats = stats
+        self.query_one("#stats", Static).update(format_stats(stats))

@@ -1,0 +1,74 @@
+"""Driving the compare app in tests: the same factory users run, private data dirs."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+from textual.pilot import Pilot
+
+from ragtui.tui.app import CompareApp, CompareOptions, make_app
+from tests.conftest import SAMPLE_CORPUS
+
+
+def new_app(
+    data_root: Path,
+    spec_a: str = "bm25+extractive",
+    spec_b: str = "hybrid+extractive",
+    corpus: Path = SAMPLE_CORPUS,
+    **options: object,
+) -> CompareApp:
+    return make_app(
+        CompareOptions(
+            corpus=corpus,
+            spec_a=spec_a,
+            spec_b=spec_b,
+            data_root=data_root,
+            preload_models=False,
+            **options,  # type: ignore[arg-type]
+        )
+    )
+
+
+async def wait_for(pilot: Pilot, condition: Callable[[], bool], timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s} s waiting for {condition}")
+        await pilot.pause(0.05)
+
+
+async def ask(pilot: Pilot, query: str, timeout_s: float = 60.0) -> None:
+    """Type a query as a user does and wait until both panes are finished."""
+    app = pilot.app
+    assert isinstance(app, CompareApp)
+    await wait_for(pilot, lambda: app.ready, timeout_s)
+    app.query_one("#query").focus()
+    app.query_one("#query").value = ""  # type: ignore[attr-defined]
+    await pilot.press(*query)
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: all(run.done for run in app.runs.values()), timeout_s)
+    await pilot.pause(0.2)
+
+
+def pin_timings(app: CompareApp) -> None:
+    """Replace the measured times, which differ on every run, so a snapshot is repeatable.
+
+    Only the figures that depend on the machine's speed are pinned; everything else on
+    screen (hits, scores, answers, token counts, mode) is what the app really produced.
+    """
+    for key in ("a", "b"):
+        pane = app.pane(key)
+        if pane.stats is not None:
+            pane.show_stats(
+                replace(
+                    pane.stats,
+                    retrieval_ms=1.5,
+                    ttft_ms=0.5,
+                    total_ms=2.5,
+                    tokens_per_s=1000.0,
+                    queued_ms=0.0,
+                )
+            )
