@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
@@ -91,6 +92,7 @@ class CompareApp(App[None]):
         Binding("R", "copy('retriever')", "Copy retriever", show=False),
         Binding("G", "copy('generator')", "Copy generator", show=False),
         Binding("ctrl+r", "rerun", "Re-run"),
+        Binding("o,left,right", "other_pane", "Other pane", show=False),
         Binding("m", "toggle_timing", "Fair/concurrent"),
         Binding("a", "vote('a')", "A better", show=False),
         Binding("b", "vote('b')", "B better", show=False),
@@ -119,6 +121,7 @@ class CompareApp(App[None]):
         self.query_text = ""
         self.query_id = ""
         self.runs: dict[str, PaneRun] = {key: PaneRun() for key in PANES}
+        self.shown_pane = "a"
 
     # layout -----------------------------------------------------------------------------
 
@@ -126,6 +129,7 @@ class CompareApp(App[None]):
         yield Static("", id="banner", markup=False)
         yield QueryInput(placeholder="Ask a question and press Enter", id="query")
         yield ProgressBar(id="progress", show_eta=True)
+        yield Static("", id="pane-tabs", markup=False)
         with Horizontal(id="panes"):
             for key in PANES:
                 yield PipelinePane(key, self.specs[key])
@@ -147,6 +151,30 @@ class CompareApp(App[None]):
 
     def _apply_width(self, width: int) -> None:
         self.set_class(width < NARROW_WIDTH, "-narrow")
+        self.show_pane(self.shown_pane)
+
+    def show_pane(self, key: str) -> None:
+        """On a narrow terminal one pane shows at a time, like tabs; the strip names both."""
+        self.shown_pane = key
+        for other in PANES:
+            self.pane(other).set_class(other == key, "-shown")
+        strip = Text()
+        for other in PANES:
+            label = f" {other.upper()}: {self.specs[other]} "
+            strip.append(label, style="reverse bold" if other == key else "dim")
+            strip.append(" ")
+        strip.append(" o / ← → switch", style="italic")
+        self.query_one("#pane-tabs", Static).update(strip)
+
+    def action_other_pane(self) -> None:
+        target = "b" if self.focused_pane_key() == "a" else "a"
+        self.show_pane(target)
+        self.pane(target).passages.focus()
+
+    def on_descendant_focus(self, event: Any) -> None:
+        key = self.focused_pane_key()
+        if key != self.shown_pane and isinstance(self.focused, PassageList):
+            self.show_pane(key)
 
     def _apply_theme(self, theme: ThemeFile) -> None:
         for other in self.themes.values():
@@ -475,6 +503,7 @@ class CompareApp(App[None]):
             return
         self.specs[key] = text
         self.pane(key).set_spec(text)
+        self.show_pane(self.shown_pane)
         self.pipelines[key] = None
         self.rebuild_pane(key)
 
