@@ -284,7 +284,10 @@ def _run_app(argv: Sequence[str]) -> int:
             raise RagtuiError(f"{name} {value}: use at least 1")
     corpus = Path(args.corpus).expanduser()
     if not corpus.exists():
-        raise RagtuiError(f"corpus {corpus} does not exist: name a folder of documents")
+        commands = ", ".join(COMMANDS)
+        raise RagtuiError(
+            f"corpus {corpus} does not exist: name a folder of documents or a command ({commands})"
+        )
     from ragtui.tui.app import CompareOptions, make_app
 
     app = make_app(

@@ -67,7 +67,7 @@ def test_index_then_search_in_human_form(tmp_path: Path) -> None:
         (["search", str(SAMPLE_CORPUS), "q", "-k", "ten"], "invalid int value"),
         (["search", str(SAMPLE_CORPUS), "   "], "query is empty"),
         (["search", str(SAMPLE_CORPUS), "q", "--chunk-tokens", "3"], "chunking max_tokens=3"),
-        (["frobnicate"], "invalid choice"),
+        (["frobnicate"], "or a command (index, search, ask"),
     ],
 )
 def test_user_mistakes_are_one_line_errors(args: list[str], message: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import threading
@@ -116,7 +117,10 @@ class CompareApp(App[None]):
         self.indexes: Indexes | None = None
         self.store: JudgmentStore | None = None
         self.pipelines: dict[str, Pipeline | None] = {key: None for key in PANES}
-        self.ready = False
+        self.corpus_ready = False  # corpus read, judgments open: queries can be taken
+        self.ready = False  # every pane's pipeline built
+        self.pane_built = {key: asyncio.Event() for key in PANES}
+        self.pipeline_errors: dict[str, str | None] = {key: None for key in PANES}
         self.pending_query: str | None = None
         self.query_text = ""
         self.query_id = ""
@@ -208,16 +212,14 @@ class CompareApp(App[None]):
         for warning in corpus.warnings:
             self.call_from_thread(self.notify, warning, severity="warning", timeout=6)
         self.indexes, self.store = indexes, store
-        self.call_from_thread(
-            self.set_banner,
-            f"{len(corpus.documents)} documents, {len(corpus.passages)} passages · indexing…",
-        )
+        self.call_from_thread(self._corpus_loaded, history)
+        # Each pane can answer as soon as its own pipeline is built (bm25 long before dense,
+        # whose encoder import alone takes seconds).
         for key in PANES:
             pipeline, error = self._build_pipeline(self.specs[key])
-            self.pipelines[key] = pipeline
-            if error:
-                self.call_from_thread(self.pane(key).set_status, error, True)
-        self.call_from_thread(self._loaded, history)
+            self.pipelines[key], self.pipeline_errors[key] = pipeline, error
+            self.call_from_thread(self._pane_built, key)
+        self.call_from_thread(self._loaded)
         if options.preload_models:
             for pipeline in self.pipelines.values():
                 self._preload(pipeline)
@@ -260,14 +262,27 @@ class CompareApp(App[None]):
             self.pane(key).set_status(message, error=True)
         self.query_one(ProgressBar).display = False
 
-    def _loaded(self, history: list[str]) -> None:
+    def _pane_built(self, key: str) -> None:
+        error = self.pipeline_errors[key]
+        if error:
+            self.pane(key).set_status(error, error=True)
+        elif not self.query_text:
+            self.pane(key).set_status("ready")
+        self.pane_built[key].set()
+
+    def _corpus_summary(self) -> str:
         assert self.indexes is not None
         corpus = self.indexes.corpus
+        return f"{len(corpus.documents)} documents, {len(corpus.passages)} passages"
+
+    def _loaded(self) -> None:
         self.ready = True
         self.query_one(ProgressBar).display = False
-        self.set_banner(
-            f"{len(corpus.documents)} documents, {len(corpus.passages)} passages · ready"
-        )
+        self.set_banner(f"{self._corpus_summary()} · ready")
+
+    def _corpus_loaded(self, history: list[str]) -> None:
+        self.corpus_ready = True
+        self.set_banner(f"{self._corpus_summary()} · indexing…")
         query_box = self.query_one(QueryInput)
         for query in history:
             query_box.remember(query)
@@ -339,9 +354,9 @@ class CompareApp(App[None]):
         if not query:
             self.notify("Type a question first.", severity="warning")
             return
-        if not self.ready:
+        if not self.corpus_ready:
             self.pending_query = query
-            self.set_banner("indexing: the query runs as soon as the index is ready")
+            self.set_banner("reading the corpus: the query runs as soon as it is loaded")
             return
         self.run_query(query)
 
@@ -364,10 +379,16 @@ class CompareApp(App[None]):
     async def _run_pane(self, key: str, query: str) -> None:
         pane = self.pane(key)
         await pane.begin(query)
+        if not self.pane_built[key].is_set():
+            pane.set_status("waiting for this pane's index and models…")
+            await self.pane_built[key].wait()
         pipeline = self.pipelines[key]
         if pipeline is None:
-            _, error = self._build_pipeline(self.specs[key])
-            pane.set_status(error or "pipeline not ready", error=True)
+            error = self.pipeline_errors[key]
+            if error is None:  # being rebuilt after a swap, which re-runs the query itself
+                pane.set_status("loading pipeline…")
+                return
+            pane.set_status(error, error=True)
             self.runs[key] = PaneRun(error=error, done=True)
             return
         worker = get_current_worker()
@@ -504,7 +525,7 @@ class CompareApp(App[None]):
         self.specs[key] = text
         self.pane(key).set_spec(text)
         self.show_pane(self.shown_pane)
-        self.pipelines[key] = None
+        self.pipelines[key], self.pipeline_errors[key] = None, None
         self.rebuild_pane(key)
 
     @work(thread=True, group="rebuild")
@@ -513,9 +534,11 @@ class CompareApp(App[None]):
             return
         self.call_from_thread(self.pane(key).set_status, "loading pipeline…")
         pipeline, error = self._build_pipeline(self.specs[key])
-        self.pipelines[key] = pipeline
+        self.pipelines[key], self.pipeline_errors[key] = pipeline, error
         if error:
             self.call_from_thread(self.pane(key).set_status, error, True)
+            if self.query_text:
+                self.runs[key] = PaneRun(error=error, done=True)
             return
         if self.query_text:
             self.call_from_thread(self.run_query, self.query_text, (key,))
@@ -531,7 +554,7 @@ class CompareApp(App[None]):
         self.set_component(target, component, str(value))
 
     def action_rerun(self) -> None:
-        if self.ready and self.query_text:
+        if self.corpus_ready and self.query_text:
             self.run_query(self.query_text)
         else:
             self.bell()

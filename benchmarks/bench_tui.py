@@ -1,0 +1,214 @@
+"""TUI benchmarks, each against a baseline measured in this same run.
+
+    python benchmarks/bench_tui.py [--launches 3] [--presses 60]
+
+1. Launch to interactive, cached index: seconds from starting ``ragtui sample_corpus`` in
+   tmux until the screen is drawn (interactive) and until it says "ready" (indexes open,
+   queries run at once); baseline: a minimal Textual app started the same way (target
+   ready <= 2 s).
+2. Keypress-to-screen latency while both panes stream (two embedded models, concurrent
+   mode so both really stream at once): Pilot presses j/k and waits until the app has
+   processed the key and refreshed; p50/p95 against the same presses on an idle screen
+   (target p95 <= 50 ms).
+3. Resident memory of the app process with both embedded generators and the encoder
+   loaded (target <= 1.5 GiB), against the memory of the bare Python + Textual process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+BASELINE_APP = """
+from textual.app import App
+from textual.widgets import Static
+class Minimal(App):
+    def compose(self):
+        yield Static("minimal ready")
+Minimal().run()
+"""
+
+
+def _tmux_time_to(command: str, markers: list[str], timeout_s: float = 120.0) -> list[float]:
+    """Seconds until each marker first appears on a tmux screen running command."""
+    name = f"bench-{uuid.uuid4().hex[:8]}"
+    started = time.perf_counter()
+    subprocess.run(
+        ["tmux", "new-session", "-d", "-s", name, "-x", "120", "-y", "40",
+         f"env -u COLUMNS -u LINES {command}; sleep 30"],
+        check=True,
+    )  # fmt: skip
+    found: dict[str, float] = {}
+    try:
+        while len(found) < len(markers):
+            screen = subprocess.run(
+                ["tmux", "capture-pane", "-p", "-t", name], capture_output=True, text=True
+            ).stdout
+            now = time.perf_counter() - started
+            for marker in markers:
+                if marker not in found and marker in screen:
+                    found[marker] = now
+            if now > timeout_s:
+                raise SystemExit(f"timed out waiting for {markers} in:\n{screen}")
+            time.sleep(0.02)
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+    return [found[marker] for marker in markers]
+
+
+def bench_launch(launches: int) -> None:
+    if shutil.which("tmux") is None:
+        print("launch: skipped (tmux not installed)")
+        return
+    python = sys.executable
+    cache = os.environ.setdefault("RAGTUI_CACHE_DIR", tempfile.mkdtemp(prefix="ragtui-bench-"))
+    data = tempfile.mkdtemp(prefix="ragtui-bench-data-")
+    env = f"RAGTUI_CACHE_DIR={cache} RAGTUI_DATA_DIR={data} HF_HUB_OFFLINE=1 TERM=xterm-256color"
+    app = (
+        f"env {env} {python} -m ragtui {REPO / 'sample_corpus'} "
+        "--a bm25+llamacpp:gemma3 --b dense+llamacpp:gemma3"
+    )
+    _tmux_time_to(app, ["passages · ready"])  # warm the index cache and the OS file cache
+    script = Path(data) / "minimal.py"
+    script.write_text(BASELINE_APP, encoding="utf-8")
+    baseline, drawn, bm25_ready, ready = [], [], [], []
+    for _ in range(launches):
+        baseline.append(_tmux_time_to(f"{python} {script}", ["minimal ready"])[0])
+        first, pane_a, last = _tmux_time_to(app, ["Query", "│ ready", "passages · ready"])
+        drawn.append(first)
+        bm25_ready.append(pane_a)
+        ready.append(last)
+    base, draw, pane, rdy = (
+        statistics.median(values) for values in (baseline, drawn, bm25_ready, ready)
+    )
+    print(f"launch (median of {launches}, cached index, tmux 120x40):")
+    print(f"  minimal Textual app drawn  {base:6.2f} s  (baseline)")
+    print(f"  ragtui drawn, interactive  {draw:6.2f} s  ({draw / base:.2f}x baseline)")
+    print(f"  pane A (bm25) answers      {pane:6.2f} s  ({pane / base:.2f}x baseline)")
+    print(f"  both panes ready (dense)   {rdy:6.2f} s  ({rdy / base:.2f}x baseline; target <= 2 s)")
+
+
+async def _press_latencies(app, presses: int) -> list[float]:
+    """Milliseconds from a key event posted to the passage list being drawn with its effect.
+
+    Pilot.press adds fixed waits of its own, so the key is posted directly and the clock
+    stops at the list's next ``render_line`` after the highlight moved.
+    """
+    passages = app.pane("a").passages
+    drawn = asyncio.Event()
+    original = passages.render_line
+
+    def render_line(y: int):
+        drawn.set()
+        return original(y)
+
+    passages.render_line = render_line
+    latencies = []
+    try:
+        for number in range(presses):
+            before = passages.highlighted
+            drawn.clear()
+            started = time.perf_counter()
+            app.simulate_key("j" if number % 2 == 0 else "k")
+            while passages.highlighted == before:
+                await asyncio.sleep(0.0005)
+            drawn.clear()
+            await drawn.wait()
+            latencies.append((time.perf_counter() - started) * 1000)
+            await asyncio.sleep(0.02)
+    finally:
+        del passages.render_line
+    return latencies
+
+
+def _p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20)[-1]
+
+
+async def bench_keys_and_memory(presses: int) -> None:
+    import psutil
+
+    from ragtui.tui.app import CompareOptions, make_app
+
+    process = psutil.Process()
+    bare_rss = process.memory_info().rss
+    app = make_app(
+        CompareOptions(
+            corpus=REPO / "sample_corpus",
+            spec_a="bm25+llamacpp:smollm2",
+            spec_b="hybrid+llamacpp:smollm2",
+            data_root=Path(tempfile.mkdtemp(prefix="ragtui-bench-data-")),
+            fair=False,
+            max_tokens=400,
+        )
+    )
+    async with app.run_test(size=(120, 40)) as pilot:
+        while not app.ready:
+            await pilot.pause(0.1)
+        # Both embedded models loaded (gemma3 as a third pane would load it), then measured.
+        from ragtui.generation import make_generator
+
+        gemma = make_generator("llamacpp:gemma3")
+        for generator in (app.pipelines["a"].generator, gemma):
+            await asyncio.to_thread(generator.model)
+        query = "Explain in detail how the HB-10 behaves during a power cut."
+        app.query_one("#query").value = query
+        app.query_one("#query").focus()
+        await pilot.press("enter")
+        await pilot.pause(0.5)
+        # Idle baseline first needs a finished screen: wait for both answers, then measure.
+        while not all(run.done for run in app.runs.values()):
+            await pilot.pause(0.1)
+        idle_runs = await _press_latencies(app, presses)
+        app.run_query(query + " Give every step.")
+        while not all(app.pane(key).answer_text for key in ("a", "b")):
+            await pilot.pause(0.02)
+        streaming = []
+        while not any(run.done for run in app.runs.values()) and len(streaming) < presses:
+            streaming += await _press_latencies(app, 1)
+        rss = process.memory_info().rss
+        while not all(run.done for run in app.runs.values()):
+            await pilot.pause(0.1)
+    print(f"keypress latency (key posted until the list is redrawn, j/k, {presses} max):")
+    print(
+        f"  idle screen            p50 {statistics.median(idle_runs):6.1f} ms  "
+        f"p95 {_p95(idle_runs):6.1f} ms  (baseline)"
+    )
+    if len(streaming) >= 2:
+        print(
+            f"  both panes streaming   p50 {statistics.median(streaming):6.1f} ms  "
+            f"p95 {_p95(streaming):6.1f} ms  ({_p95(streaming) / _p95(idle_runs):.2f}x; "
+            f"target p95 <= 50 ms; {len(streaming)} presses)"
+        )
+    print("resident memory:")
+    print(f"  python + ragtui imports     {bare_rss / 2**20:7.0f} MiB  (baseline)")
+    print(
+        f"  app, encoder + smollm2 + gemma3 loaded {rss / 2**20:7.0f} MiB  "
+        f"({rss / bare_rss:.1f}x; target <= 1536 MiB)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--launches", type=int, default=3)
+    parser.add_argument("--presses", type=int, default=60)
+    args = parser.parse_args()
+    bench_launch(args.launches)
+    asyncio.run(bench_keys_and_memory(args.presses))
+
+
+if __name__ == "__main__":
+    main()
