@@ -32,8 +32,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 
 demo: $(VENV)/.installed
 	$(BIN)/ragtui index sample_corpus
-	$(BIN)/ragtui search sample_corpus "Will my lights keep working when the neighbourhood loses electricity?" --retriever hybrid -k 3
-	$(BIN)/ragtui ask sample_corpus "How heavy is the HB-15?" --pipeline hybrid+llamacpp:gemma3
+	$(BIN)/ragtui sample_corpus
 
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check ragtui tests benchmarks
@@ -54,6 +53,7 @@ format: $(VENV)/.installed-dev
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/bench_retrieval.py
 	$(BIN)/python benchmarks/bench_generation.py
+	$(BIN)/python benchmarks/bench_tui.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

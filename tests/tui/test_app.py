@@ -176,3 +176,18 @@ async def test_a_second_query_cancels_the_first(tmp_path: Path) -> None:
     pane_a = [record for record in records if record["pane"] == "a"]
     # the first query's generation was cancelled before it finished: no record of it
     assert [record["query"] for record in pane_a] == [QUERY], pane_a
+
+
+async def test_a_narrow_terminal_shows_one_pane_at_a_time(tmp_path: Path) -> None:
+    app = new_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ask(pilot, QUERY)
+        await pilot.press("escape")
+        assert app.pane("a").display and not app.pane("b").display
+        assert app.pane("a").region.width >= 70  # the shown pane takes the whole width
+        await pilot.press("o")
+        await pilot.pause(0.1)
+        assert app.pane("b").display and not app.pane("a").display
+        assert app.focused is app.pane("b").passages
+        text = screen_text(app)
+        assert "hybrid+extractive" in text and "retrieval" in text
