@@ -90,6 +90,38 @@ def build_parser() -> argparse.ArgumentParser:
     )
     labels.add_argument("--out", type=Path, help="where to write (default ./labels-CORPUS[.qrels])")
 
+    evaluate = commands.add_parser(
+        "eval", help="score a retriever × generator grid over a query set and write a report"
+    )
+    _add_corpus_options(evaluate)
+    evaluate.add_argument(
+        "--retrievers",
+        default="bm25,dense,hybrid",
+        help="comma-separated (default bm25,dense,hybrid)",
+    )
+    evaluate.add_argument(
+        "--generators", default="extractive", help="comma-separated (default extractive)"
+    )
+    evaluate.add_argument("-k", type=int, default=10, help="cut-off of retrieval metrics (10)")
+    evaluate.add_argument(
+        "--passages", type=int, help="passages each generator reads (default 5, or config)"
+    )
+    evaluate.add_argument(
+        "--depth", type=int, default=100, help="passages retrieved for MAP and runs (100)"
+    )
+    evaluate.add_argument("--limit", type=int, help="use only the first N queries")
+    evaluate.add_argument(
+        "--labels",
+        action="store_true",
+        help="score against the queries and passage grades made in the app",
+    )
+    evaluate.add_argument("--max-tokens", type=int, help="answer length limit (default 256)")
+    evaluate.add_argument(
+        "--concurrency", type=int, default=4, help="answers in flight per remote generator (4)"
+    )
+    evaluate.add_argument("--out", type=Path, help="output folder (default ./ragtui-eval-NAME)")
+    evaluate.add_argument("--config", help="ragtui.toml to use")
+
     config = commands.add_parser("config", help="write a starting ragtui.toml")
     config.add_argument("action", choices=["init", "path"])
     config.add_argument("--config", help="where (default ./ragtui.toml)")
@@ -312,8 +344,82 @@ def _run_app(argv: Sequence[str]) -> int:
     return 0
 
 
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from ragtui import config
+    from ragtui.corpus import ChunkingSettings
+    from ragtui.experiment.dataset import load_dataset
+    from ragtui.experiment.grid import GridPlan, run_grid
+    from ragtui.experiment.report import render_markdown, write_outputs
+    from ragtui.experiment.scoring import summarize
+    from ragtui.judgments import JudgmentStore
+    from ragtui.progress import ProgressPrinter
+    from ragtui.settings_file import load_settings
+
+    for name, value in (
+        ("-k", args.k),
+        ("--passages", args.passages),
+        ("--depth", args.depth),
+        ("--limit", args.limit),
+        ("--max-tokens", args.max_tokens),
+        ("--concurrency", args.concurrency),
+    ):
+        if value is not None and value < 1:
+            raise RagtuiError(f"{name} {value}: use at least 1")
+    settings = load_settings(args.config)
+    retrievers = tuple(text.strip() for text in args.retrievers.split(",") if text.strip())
+    generators = tuple(text.strip() for text in args.generators.split(",") if text.strip())
+    if not retrievers or not generators:
+        raise RagtuiError("name at least one retriever and one generator")
+    plan = GridPlan(
+        retrievers=retrievers,
+        generators=generators,
+        k=args.k,
+        context_k=args.passages or settings.generation.k,
+        depth=args.depth,
+        concurrency=args.concurrency,
+        max_tokens=args.max_tokens,
+    )
+    dataset = load_dataset(
+        args.corpus,
+        ChunkingSettings(args.chunk_tokens, args.chunk_overlap),
+        labels_from=config.data_dir() if args.labels else None,
+        limit=args.limit,
+    )
+    for warning in dataset.warnings:
+        log.warning(warning)
+    out = args.out or Path(f"ragtui-eval-{dataset.corpus.root.name}")
+    cache_root = args.cache_dir or config.cache_dir()
+
+    def progress(line: str) -> None:
+        log.info(line)
+
+    try:
+        run = run_grid(
+            dataset,
+            plan,
+            settings,
+            cache_root=cache_root,
+            progress=progress,
+            encode_progress=ProgressPrinter(),
+        )
+    except KeyboardInterrupt:
+        sys.stderr.write(
+            "ragtui: interrupted; finished answers are kept in the generation cache, "
+            "run the same command again to resume (no report was written)\n"
+        )
+        return 130
+    store = JudgmentStore.for_corpus(dataset.corpus.root, dataset.corpus.source_key)
+    results = summarize(run, store.votes())
+    written = write_outputs(run, results, out)
+    findings = render_markdown(results).split("## Findings", 1)[1].split("## ", 1)[0].strip()
+    print(findings)
+    print(f"wrote {written}/report.md, results.json, per_query.csv, runs/")
+    return 0
+
+
 COMMANDS = {
     "index": _cmd_index,
+    "eval": _cmd_eval,
     "search": _cmd_search,
     "ask": _cmd_ask,
     "labels": _cmd_labels,

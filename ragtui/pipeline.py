@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 
 from ragtui.errors import RagtuiError
-from ragtui.generation import GenerationDone, GenerationOptions, Generator, TextDelta
+from ragtui.generation import GenerationDone, GenerationOptions, Generator, Prompt, TextDelta
 from ragtui.generation.base import GenerationError
 from ragtui.generation.prices import PriceTable
 from ragtui.prompts import PromptTemplates, build_prompt
@@ -120,21 +120,41 @@ class Pipeline:
 
     async def run(self, query: str, gate: FairGate | None = None) -> AsyncIterator[PipelineEvent]:
         """Retrieve, then stream the answer; failures end the stream with ``Failed``."""
-        answer = ""
-        retrieval_ms: float | None = None
-        queued_ms = 0.0
         try:
             result = await asyncio.get_running_loop().run_in_executor(
                 _RETRIEVAL, self.retriever.search, query, self.k
             )
-            retrieval_ms = result.elapsed_ms
-            yield Retrieved(result)
-            prompt = build_prompt(
-                self.generator.prompt_style,
-                query,
-                [hit.text for hit in result.hits],
-                self.templates,
-            )
+        except RagtuiError as error:
+            yield Failed(str(error), "", self._failed_stats(None, 0.0, ""))
+            return
+        except Exception as error:  # a bug in a backend must not take the other pane down
+            log.debug("pipeline %s failed", self.spec, exc_info=True)
+            message = f"{self.spec}: unexpected {error.__class__.__name__}: {error}"
+            yield Failed(message, "", self._failed_stats(None, 0.0, ""))
+            return
+        yield Retrieved(result)
+        async for event in self.answer(query, result, gate):
+            yield event
+
+    def prompt_for(self, query: str, result: SearchResult) -> Prompt:
+        """The prompt the generator gets for query and these hits (the first ``k``)."""
+        return build_prompt(
+            self.generator.prompt_style,
+            query,
+            [hit.text for hit in result.hits[: self.k]],
+            self.templates,
+        )
+
+    async def answer(
+        self, query: str, result: SearchResult, gate: FairGate | None = None
+    ) -> AsyncIterator[PipelineEvent]:
+        """Stream the answer to query from already retrieved hits (batch runs retrieve once
+        per query and answer with several generators)."""
+        answer = ""
+        retrieval_ms = result.elapsed_ms
+        queued_ms = 0.0
+        try:
+            prompt = self.prompt_for(query, result)
             use_gate = gate is not None and self.options.fair and self.generator.runs_locally
             if use_gate and gate.busy:
                 yield Queued("waiting for the other local generation (fair mode)")

@@ -1,0 +1,1 @@
+"""Batch experiments: a retriever × generator grid, scored, attributed and reported."""

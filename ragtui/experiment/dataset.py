@@ -1,0 +1,148 @@
+"""What a batch run is scored against: queries, relevance judgments and reference answers.
+
+Two sources: the files shipped with a dataset (BEIR layout: ``queries.jsonl``,
+``qrels/*.tsv``, optional ``answers.jsonl``), or the queries and passage grades a user made
+in the app (``--labels``), so one's own queries become retrieval ground truth.
+
+Problems that would silently skew scores are errors naming the file and line (the loaders
+in ``ragtui.corpus.loading``). Judgments that cannot count are skipped with one warning
+each kind: qrels for queries not in the query set, and qrels naming no document or passage
+of the corpus (trec_eval would count those as relevant but unretrievable, lowering every
+retriever's recall alike; the qrels actually used are written next to the report).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ragtui.corpus import ChunkingSettings, load_corpus
+from ragtui.corpus.model import Corpus
+from ragtui.errors import RagtuiError
+
+log = logging.getLogger("ragtui")
+
+
+class DatasetError(RagtuiError):
+    """A dataset that cannot be evaluated, with what to do about it."""
+
+
+@dataclass(frozen=True)
+class EvalDataset:
+    corpus: Corpus
+    queries: dict[str, str]  # query id → text, in file order
+    qrels: dict[str, dict[str, int]]  # query id → judged id → grade
+    answers: dict[str, list[str]]
+    judged_unit: str  # "document" (BEIR qrels) or "passage" (labels made in the app)
+    source: str  # where judgments came from, for the report
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def judged_queries(self) -> list[str]:
+        return [query_id for query_id in self.queries if self.qrels.get(query_id)]
+
+
+def _clean_qrels(
+    qrels: dict[str, dict[str, int]],
+    queries: dict[str, str],
+    known_ids: set[str],
+    where: str,
+    unit: str,
+) -> tuple[dict[str, dict[str, int]], list[str]]:
+    warnings: list[str] = []
+    unknown_queries = sorted(set(qrels) - set(queries))
+    if unknown_queries:
+        warnings.append(
+            f"{where}: {len(unknown_queries)} judged query ids are not in the query set "
+            f"(e.g. {unknown_queries[0]!r}); their judgments are skipped"
+        )
+    cleaned: dict[str, dict[str, int]] = {}
+    missing: list[str] = []
+    for query_id, judgments in qrels.items():
+        if query_id not in queries:
+            continue
+        for judged_id, grade in judgments.items():
+            if judged_id in known_ids:
+                cleaned.setdefault(query_id, {})[judged_id] = grade
+            else:
+                missing.append(judged_id)
+    if missing:
+        warnings.append(
+            f"{where}: {len(missing)} judgments name no {unit} of the corpus "
+            f"(e.g. {missing[0]!r}); they are skipped"
+        )
+    return cleaned, warnings
+
+
+def load_dataset(
+    path: str | Path,
+    chunking: ChunkingSettings | None = None,
+    *,
+    labels_from: Path | None = None,
+    limit: int | None = None,
+) -> EvalDataset:
+    """The corpus at path with its judgments; ``labels_from`` uses the app's labels instead.
+
+    ``labels_from`` is the data root the app writes to (``ragtui.config.data_dir()``).
+    """
+    corpus = load_corpus(path, chunking)
+    warnings = list(corpus.warnings)
+    if labels_from is not None:
+        from ragtui.judgments import JudgmentStore
+
+        store = JudgmentStore.for_corpus(corpus.root, corpus.source_key, labels_from)
+        queries = store.labelled_queries()
+        if not queries:
+            raise DatasetError(
+                f"no passages have been graded for {corpus.root} "
+                f"(looked in {store.labels_log.path}); grade some with 'ragtui {path}' first"
+            )
+        known = set(corpus.passage_index)
+        qrels, more = _clean_qrels(
+            store.labels(), queries, known, str(store.labels_log.path), "passage"
+        )
+        unit, source = "passage", f"labels made in the app ({store.labels_log.path})"
+        answers = {
+            query_id: corpus.answers[query_id] for query_id in queries if query_id in corpus.answers
+        }
+    else:
+        queries = dict(corpus.queries)
+        if not queries:
+            raise DatasetError(
+                f'{corpus.root}: no queries.jsonl; add one ({{"_id", "text"}} per line) '
+                "or grade passages in the app and pass --labels"
+            )
+        if not corpus.qrels:
+            warnings.append(
+                f"{corpus.root}: no qrels/*.tsv; retrieval metrics are skipped "
+                "(answers are still scored)"
+            )
+        known = {document.doc_id for document in corpus.documents}
+        qrels, more = _clean_qrels(
+            corpus.qrels, queries, known, str(corpus.root / "qrels"), "document"
+        )
+        unit, source = "document", f"{corpus.root / 'qrels'}"
+        answers = dict(corpus.answers)
+        stray = sorted(set(answers) - set(queries))
+        if stray:
+            warnings.append(
+                f"{corpus.root / 'answers.jsonl'}: {len(stray)} answers belong to no query "
+                f"(e.g. {stray[0]!r}); they are skipped"
+            )
+    warnings.extend(more)
+    if limit is not None:
+        queries = dict(list(queries.items())[:limit])
+    if not qrels and not answers:
+        raise DatasetError(
+            f"{corpus.root}: nothing to score: no relevance judgments and no answers.jsonl"
+        )
+    return EvalDataset(
+        corpus=corpus,
+        queries=queries,
+        qrels={query_id: grades for query_id, grades in qrels.items() if query_id in queries},
+        answers={query_id: texts for query_id, texts in answers.items() if query_id in queries},
+        judged_unit=unit,
+        source=source,
+        warnings=tuple(warnings),
+    )

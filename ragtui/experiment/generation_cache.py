@@ -1,0 +1,80 @@
+"""Generations kept on disk, keyed by everything that determines them.
+
+The key hashes the generator spec, the exact prompt (which holds the query, the passages
+and the template), and the sampling parameters. Re-running a grid, resuming after Ctrl-C
+or adding a generator therefore computes only cells whose key is new. SQLite commits
+each answer as it finishes, so an interrupted run keeps everything done before the
+interrupt. Failed generations are not stored: the next run tries them again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from dataclasses import asdict
+from pathlib import Path
+
+from ragtui.generation import GenerationOptions, Prompt
+from ragtui.pipeline import RunStats
+
+KEY_VERSION = 1
+
+
+def generation_key(generator: str, prompt: Prompt, options: GenerationOptions) -> str:
+    material = {
+        "version": KEY_VERSION,
+        "generator": generator,
+        "style": prompt.style,
+        "text": prompt.text,
+        "messages": list(prompt.messages or ()),
+        "stop": list(prompt.stop),
+        # Prompts shorten long passages; the extractive baseline reads them whole.
+        "passages": list(prompt.source.passages) if prompt.source else [],
+        "max_tokens": options.max_tokens,
+        "temperature": options.temperature,
+        "seed": options.seed,
+    }
+    encoded = json.dumps(material, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    return hashlib.sha256(encoded).hexdigest()
+
+
+class GenerationCache:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = sqlite3.connect(path)
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS generations ("
+                "key TEXT PRIMARY KEY, generator TEXT, answer TEXT, stats TEXT)"
+            )
+            self._db.commit()
+        except sqlite3.DatabaseError as error:
+            from ragtui.errors import RagtuiError
+
+            raise RagtuiError(
+                f"generation cache {path} cannot be used ({error}); delete it to start afresh"
+            ) from None
+
+    def get(self, key: str) -> tuple[str, RunStats] | None:
+        row = self._db.execute(
+            "SELECT answer, stats FROM generations WHERE key = ?", (key,)
+        ).fetchone()
+        if row is None:
+            return None
+        try:
+            stats = RunStats(**json.loads(row[1]))
+        except (TypeError, ValueError):
+            return None  # written by another version: generate again
+        return row[0], stats
+
+    def put(self, key: str, generator: str, answer: str, stats: RunStats) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO generations VALUES (?, ?, ?, ?)",
+            (key, generator, answer, json.dumps(asdict(stats))),
+        )
+        self._db.commit()
+
+    def close(self) -> None:
+        self._db.close()

@@ -1,0 +1,239 @@
+"""Run a retriever × generator grid over a query set, doing each piece of work once.
+
+Each retriever searches each query once (``depth`` passages, enough for the run files);
+every generator then answers from the first ``context_k`` of those passages. Answers come
+from the generation cache when their key is known, so only new cells cost time. Local
+generators run one answer at a time with prompt reuse off (fair timing, as in the app);
+remote ones run up to ``concurrency`` answers at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from ragtui.embedding import ProgressCallback
+from ragtui.experiment.dataset import EvalDataset
+from ragtui.experiment.generation_cache import GenerationCache, generation_key
+from ragtui.generation import GenerationOptions, make_generator
+from ragtui.generation.prices import PriceTable
+from ragtui.index.cache import Indexes
+from ragtui.pipeline import Failed, Finished, Pipeline, RunStats
+from ragtui.progress import format_duration
+from ragtui.retrieval import Hit, SearchResult, make_retriever
+from ragtui.specs import PipelineSpec, parse_generator_spec, parse_retriever_spec
+
+log = logging.getLogger("ragtui")
+
+ProgressLine = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class GridPlan:
+    retrievers: tuple[str, ...]
+    generators: tuple[str, ...]
+    k: int = 10  # cut-off of the retrieval metrics
+    context_k: int = 5  # passages each generator reads
+    depth: int = 100  # passages retrieved per query, for MAP and the run files
+    concurrency: int = 4  # answers in flight at once for a remote generator
+    max_tokens: int | None = None
+    fair: bool = True
+
+    def __post_init__(self) -> None:
+        # Specs are checked before any work starts, so a typo costs nothing.
+        for spec in self.retrievers:
+            parse_retriever_spec(spec)
+        for spec in self.generators:
+            parse_generator_spec(spec)
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    query_id: str
+    retriever: str
+    hits: tuple[Hit, ...]
+    elapsed_ms: float
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One generator's answer to one query from one retriever's passages."""
+
+    query_id: str
+    retriever: str
+    generator: str
+    answer: str
+    stats: RunStats | None
+    error: str | None
+    cached: bool
+    context: tuple[str, ...]  # the passage texts the generator read
+
+    @property
+    def pipeline(self) -> str:
+        return f"{self.retriever}+{self.generator}"
+
+
+@dataclass
+class GridRun:
+    dataset: EvalDataset
+    plan: GridPlan
+    retrievals: dict[tuple[str, str], Retrieval] = field(default_factory=dict)
+    cells: list[Cell] = field(default_factory=list)
+    generated: Counter[str] = field(default_factory=Counter)  # generator → new answers
+    reused: Counter[str] = field(default_factory=Counter)  # generator → answers from cache
+    elapsed_s: float = 0.0
+
+
+class _Progress:
+    """A line at most every ``every_s`` seconds: counts, cache hits and an ETA."""
+
+    def __init__(self, emit: ProgressLine | None, total: int, every_s: float = 5.0) -> None:
+        self.emit = emit
+        self.total = total
+        self.every_s = every_s
+        self.done = self.new = 0
+        self.started = time.monotonic()
+        self.last = 0.0
+
+    def step(self, label: str, new: bool) -> None:
+        self.done += 1
+        self.new += new
+        now = time.monotonic()
+        if self.emit is None or (now - self.last < self.every_s and self.done < self.total):
+            return
+        self.last = now
+        elapsed = now - self.started
+        remaining = self.total - self.done
+        eta = "?" if not self.new else format_duration(elapsed / self.new * remaining)
+        self.emit(
+            f"answers {self.done}/{self.total} ({self.done - self.new} from cache), "
+            f"now {label}, elapsed {format_duration(elapsed)}, ETA {eta}"
+        )
+
+
+def run_grid(
+    dataset: EvalDataset,
+    plan: GridPlan,
+    settings,  # ragtui.settings_file.Settings
+    *,
+    cache_root: Path,
+    progress: ProgressLine | None = None,
+    encode_progress: ProgressCallback | None = None,
+) -> GridRun:
+    """Retrieve once per retriever and query, then answer every cell of the grid."""
+    started = time.monotonic()
+    run = GridRun(dataset=dataset, plan=plan)
+    indexes = Indexes(dataset.corpus, cache_root, encode_progress)
+    retrievers = {spec: make_retriever(spec, indexes) for spec in plan.retrievers}
+    for spec, retriever in retrievers.items():
+        if progress:
+            progress(f"retrieving with {spec} for {len(dataset.queries)} queries")
+        for query_id, text in dataset.queries.items():
+            result = retriever.search(text, max(plan.depth, plan.k, plan.context_k))
+            run.retrievals[(spec, query_id)] = Retrieval(
+                query_id, spec, result.hits, result.elapsed_ms
+            )
+    cache = GenerationCache(cache_root / "generations.sqlite")
+    try:
+        asyncio.run(_answer_all(run, retrievers, settings, cache, progress))
+    finally:
+        cache.close()
+    run.elapsed_s = time.monotonic() - started
+    return run
+
+
+async def _answer_all(run, retrievers, settings, cache: GenerationCache, progress) -> None:
+    plan = run.plan
+    defaults = settings.generation
+    options = GenerationOptions(
+        max_tokens=plan.max_tokens or defaults.max_tokens,
+        temperature=defaults.temperature,
+        fair=plan.fair,
+    )
+    total = len(plan.retrievers) * len(plan.generators) * len(run.dataset.queries)
+    meter = _Progress(progress, total)
+    for generator_spec in plan.generators:
+        generator = make_generator(generator_spec, settings.backends)
+        limit = 1 if generator.runs_locally else max(1, plan.concurrency)
+        gate = asyncio.Semaphore(limit)
+        warned: list[bool] = [False]
+        jobs = []
+        for retriever_spec in plan.retrievers:
+            pipeline = Pipeline(
+                spec=PipelineSpec(
+                    parse_retriever_spec(retriever_spec), parse_generator_spec(generator_spec)
+                ),
+                retriever=retrievers[retriever_spec],
+                generator=generator,
+                prices=PriceTable(settings.prices),
+                templates=settings.prompts,
+                options=options,
+                k=plan.context_k,
+            )
+            for query_id, text in run.dataset.queries.items():
+                retrieval = run.retrievals[(retriever_spec, query_id)]
+                jobs.append(
+                    _answer_one(
+                        run, pipeline, query_id, text, retrieval, cache, gate, meter, warned
+                    )
+                )
+        await asyncio.gather(*jobs)
+    run.cells.sort(key=lambda cell: (cell.retriever, cell.generator, cell.query_id))
+
+
+async def _answer_one(
+    run: GridRun,
+    pipeline: Pipeline,
+    query_id: str,
+    text: str,
+    retrieval: Retrieval,
+    cache: GenerationCache,
+    gate: asyncio.Semaphore,
+    meter: _Progress,
+    warned: list[bool],
+) -> None:
+    retriever, generator = str(pipeline.spec.retriever), str(pipeline.spec.generator)
+    result = SearchResult(
+        query=text,
+        retriever=retriever,
+        hits=retrieval.hits[: pipeline.k],
+        elapsed_ms=retrieval.elapsed_ms,
+    )
+    context = tuple(hit.text for hit in result.hits)
+    key = generation_key(generator, pipeline.prompt_for(text, result), pipeline.options)
+    known = cache.get(key)
+    if known is not None:
+        answer, stats = known
+        generation_ms = (stats.total_ms or 0.0) - (stats.retrieval_ms or 0.0)
+        stats = replace(
+            stats, retrieval_ms=retrieval.elapsed_ms, total_ms=retrieval.elapsed_ms + generation_ms
+        )
+        run.cells.append(Cell(query_id, retriever, generator, answer, stats, None, True, context))
+        run.reused[generator] += 1
+        meter.step(f"{retriever}+{generator}", new=False)
+        return
+    async with gate:
+        answer, stats, error = "", None, None
+        async for event in pipeline.answer(text, result):
+            if isinstance(event, Finished):
+                answer, stats = event.answer, event.stats
+            elif isinstance(event, Failed):
+                answer, stats, error = event.partial, event.stats, event.error
+        run.generated[generator] += 1
+    if error is None and stats is not None:
+        cache.put(key, generator, answer, stats)
+    elif not warned[0]:
+        warned[0] = True
+        log.warning(
+            "%s failed on query %s: %s (other failures are in the report)",
+            generator,
+            query_id,
+            error,
+        )
+    run.cells.append(Cell(query_id, retriever, generator, answer, stats, error, False, context))
+    meter.step(f"{retriever}+{generator}", new=True)

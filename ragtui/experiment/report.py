@@ -1,0 +1,427 @@
+"""Write a grid's outputs: report.md, results.json, per_query.csv, runs/*.trec, qrels.tsv.
+
+Everything is written into a fresh folder next to the destination and swapped in at the
+end, so an interrupted or failed write never leaves a half report that looks complete.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from ragtui.errors import RagtuiError
+from ragtui.experiment.answer_metrics import SUPPORT_SHARE
+from ragtui.experiment.grid import GridRun
+from ragtui.experiment.scoring import (
+    ANSWER_LABELS,
+    ANSWER_METRICS,
+    build_runs,
+    cell_figures,
+    retrieval_names,
+    trec_order,
+)
+
+MARKER = "results.json"
+
+
+def run_file_name(retriever: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", retriever) + ".trec"
+
+
+def _number(value: Any, digits: int = 3) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return str(value)
+    return f"{value:.{digits}f}"
+
+
+def _ms(value: float | None) -> str:
+    return "–" if value is None else f"{value:,.0f}" if value >= 100 else f"{value:.1f}"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
+    return [*lines, ""]
+
+
+def _headline(results: dict[str, Any]) -> list[str]:
+    lines = []
+    k = results["plan"]["k"]
+    retrieval = {name: data["mean"] for name, data in results["retrieval"].items() if data["mean"]}
+    if retrieval:
+        metric = f"nDCG@{k}"
+        ranked = sorted(retrieval, key=lambda name: -retrieval[name][metric])
+        spread = ", ".join(f"{name} {retrieval[name][metric]:.3f}" for name in ranked)
+        lines.append(f"Retrieval: {metric} is highest for {ranked[0]} ({spread}).")
+    pipelines = results["pipelines"]
+    for metric in ("f1", "answer_recall", "groundedness"):
+        scored = {name: data["mean"][metric] for name, data in pipelines.items()}
+        scored = {name: value for name, value in scored.items() if value is not None}
+        if scored and max(scored.values()) - min(scored.values()) < 5e-4:
+            lines.append(
+                f"{ANSWER_LABELS[metric].capitalize()}: {next(iter(scored.values())):.3f} "
+                "for every pipeline."
+            )
+        elif scored:
+            best = max(scored, key=lambda name: scored[name])
+            lines.append(
+                f"Best {ANSWER_LABELS[metric]}: {best} ({scored[best]:.3f}); "
+                f"worst: {min(scored, key=lambda name: scored[name])} ({min(scored.values()):.3f})."
+            )
+    for metric, data in results["attribution"].items():
+        if metric in {"f1", "answer_recall"}:
+            lines.extend(data["findings"])
+    totals = {name: data["total_ms"]["p50"] for name, data in pipelines.items()}
+    totals = {name: value for name, value in totals.items() if value is not None}
+    if totals:
+        fastest = min(totals, key=lambda name: totals[name])
+        slowest = max(totals, key=lambda name: totals[name])
+        lines.append(
+            f"Latency: median total time runs from {_ms(totals[fastest])} ms ({fastest}) "
+            f"to {_ms(totals[slowest])} ms ({slowest})."
+        )
+    return [f"- {line}" for line in lines] + [""]
+
+
+def render_markdown(results: dict[str, Any]) -> str:
+    plan, dataset = results["plan"], results["dataset"]
+    k = plan["k"]
+    out = [
+        "# ragtui eval report",
+        "",
+        f"Dataset `{dataset['path']}`: {dataset['queries']} queries "
+        f"({dataset['judged_queries']} with relevance judgments, "
+        f"{dataset['queries_with_answers']} with reference answers), "
+        f"{dataset['passages']} passages. Judgments: {dataset['judgments']} "
+        f"(per {dataset['judged_unit']}).",
+        "",
+        f"Grid: retrievers {', '.join(plan['retrievers'])} × generators "
+        f"{', '.join(plan['generators'])}; generators read the top {plan['context_k']} passages; "
+        f"retrieval metrics at k = {k} over the top {plan['depth']} passages. "
+        f"Took {results['elapsed_s']:.0f} s; {sum(results['generated'].values())} answers "
+        f"generated, {sum(results['reused'].values())} taken from the generation cache "
+        "(their latency figures are those measured when they were generated).",
+        "",
+    ]
+    if dataset["warnings"]:
+        out += ["Warnings:", ""] + [f"- {warning}" for warning in dataset["warnings"]] + [""]
+    out += ["## Findings", "", *_headline(results)]
+
+    names = list(retrieval_names(k))
+    rows = [
+        [
+            f"`{name}`",
+            *[_number(data["mean"].get(metric)) for metric in names],
+            _ms(data["retrieval_ms"]["p50"]),
+            _ms(data["retrieval_ms"]["p95"]),
+        ]
+        for name, data in results["retrieval"].items()
+    ]
+    out += ["## Retrieval", ""]
+    out += _table(["retriever", *names, "p50 ms", "p95 ms"], rows)
+
+    out += ["## Answers", ""]
+    rows = [
+        [
+            f"`{name}`",
+            *[_number(data["mean"][metric]) for metric in ANSWER_METRICS],
+            _number(data["mean"]["context_has_answer"]),
+            f"{data['answers'] - data['failed']}/{data['answers']}",
+        ]
+        for name, data in results["pipelines"].items()
+    ]
+    out += _table(
+        ["pipeline", *[ANSWER_LABELS[m] for m in ANSWER_METRICS], "answer in passages", "answered"],
+        rows,
+    )
+    failures = [
+        f"- `{name}`: {data['failed']} failed, e.g. {data['errors'][0]}"
+        for name, data in results["pipelines"].items()
+        if data["failed"]
+    ]
+    if failures:
+        out += ["Failed answers are left out of the answer metrics:", "", *failures, ""]
+
+    out += ["## Latency, tokens and cost", ""]
+    rows = []
+    for name, data in results["pipelines"].items():
+        cost = data["cost_usd_total"]
+        rows.append(
+            [
+                f"`{name}`",
+                f"{_ms(data['retrieval_ms']['p50'])} / {_ms(data['retrieval_ms']['p95'])}",
+                f"{_ms(data['ttft_ms']['p50'])} / {_ms(data['ttft_ms']['p95'])}",
+                f"{_ms(data['total_ms']['p50'])} / {_ms(data['total_ms']['p95'])}",
+                ("≈" if data["tokens_estimated"] else "")
+                + f"{_number(data['prompt_tokens_mean'], 0)} / "
+                + _number(data["completion_tokens_mean"], 0),
+                "unknown" if cost is None else f"${cost:.4f}",
+                ", ".join(data["timing_modes"]) or "–",
+            ]
+        )
+    out += _table(
+        [
+            "pipeline",
+            "retrieval ms p50/p95",
+            "TTFT ms p50/p95",
+            "total ms p50/p95",
+            "tokens in/out (mean)",
+            "cost",
+            "timing",
+        ],
+        rows,
+    )
+
+    if results["attribution"]:
+        out += [
+            "## Which component drives the outcome",
+            "",
+            "Two-way analysis with queries as blocks (see *Method*). Effects are in points "
+            "(metric × 100); intervals resample queries.",
+            "",
+        ]
+    for metric, data in results["attribution"].items():
+        label = ANSWER_LABELS[metric]
+        out += [f"### {label[0].upper()}{label[1:]} ({data['queries']} queries)", ""]
+        out += [f"- {line}" for line in data["findings"]] + [""]
+        out += _cell_table(data["cell_means"], plan)
+        rows = [
+            [
+                term["name"],
+                _number(term["sum_sq"], 4),
+                str(term["df"]),
+                _number(term["f_value"], 2),
+                "–" if term["p_value"] is None else f"{term['p_value']:.3g}",
+                _number(term["partial_eta_sq"], 3),
+            ]
+            for term in data["terms"]
+        ]
+        out += _table(["term", "sum of squares", "df", "F", "p", "partial η²"], rows)
+        out += _vary_tables(results["fix_one_vary_other"].get(metric, {}), label)
+
+    out += ["## Does retrieval cap the answer?", ""]
+    rows = []
+    for generator, data in results["retrieval_vs_answer"].items():
+        correlation = data["spearman_ndcg_f1"]
+        rows.append(
+            [
+                f"`{generator}`",
+                f"{_number(data['answer_in_context']['f1'])} (n={data['answer_in_context']['n']})",
+                f"{_number(data['answer_not_in_context']['f1'])} "
+                f"(n={data['answer_not_in_context']['n']})",
+                "–"
+                if correlation is None
+                else f"{correlation['rho']:.2f} (p={correlation['p_value']:.3g})",
+            ]
+        )
+    out += _table(
+        [
+            "generator",
+            "F1, answer in passages",
+            "F1, answer not in passages",
+            f"Spearman ρ, nDCG@{k} vs F1",
+        ],
+        rows,
+    )
+    out += [
+        "A generator that scores well when the answer is not in its passages answers from "
+        "its own knowledge (or guesses); a large gap means retrieval caps the answer.",
+        "",
+    ]
+
+    if results["votes"]:
+        out += _votes_section(results["votes"])
+    out += _method(plan)
+    return "\n".join(out)
+
+
+def _cell_table(cell_means: dict[str, float], plan: dict[str, Any]) -> list[str]:
+    rows = []
+    for retriever in plan["retrievers"]:
+        values = [cell_means[f"{retriever}+{g}"] for g in plan["generators"]]
+        rows.append(
+            [f"`{retriever}`", *[_number(v) for v in values], _number(sum(values) / len(values))]
+        )
+    columns = [
+        sum(cell_means[f"{r}+{g}"] for r in plan["retrievers"]) / len(plan["retrievers"])
+        for g in plan["generators"]
+    ]
+    rows.append(["mean", *[_number(v) for v in columns], ""])
+    return _table(["retriever \\ generator", *[f"`{g}`" for g in plan["generators"]], "mean"], rows)
+
+
+def _vary_tables(data: dict[str, Any], label: str) -> list[str]:
+    out = []
+    for key, title in (
+        ("vary_retriever", "Fix the generator, vary the retriever"),
+        ("vary_generator", "Fix the retriever, vary the generator"),
+    ):
+        rows = [
+            [
+                f"`{row['fixed']}`",
+                f"`{row['from']}` → `{row['to']}`",
+                _number(row.get("mean_difference")),
+                f"{_number(row.get('ci_low'))} – {_number(row.get('ci_high'))}",
+                "–" if row.get("p_value") is None else f"{row['p_value']:.3g}",
+            ]
+            for row in data.get(key, [])
+        ]
+        if rows:
+            out += [f"{title} ({label}, paired over queries):", ""]
+            out += _table(["fixed", "change", "difference", "95% CI", "p"], rows)
+    return out
+
+
+def _votes_section(votes: dict[str, Any]) -> list[str]:
+    out = ["## Votes from the app", "", f"{votes['votes']} votes.", ""]
+    rows = [
+        [
+            f"`{pair['first']}` vs `{pair['second']}`",
+            f"{pair['first_wins']}–{pair['second_wins']}",
+            str(pair["ties"]),
+            str(pair["both_bad"]),
+            f"{pair['first_win_rate']:.0%}",
+        ]
+        for pair in votes["pairs"]
+    ]
+    out += _table(["pair", "wins", "ties", "both bad", "first's win rate"], rows)
+    rows = [
+        [
+            f"`{strength['name']}`",
+            f"{strength['log_strength']:+.2f}",
+            f"{strength['ci_low']:+.2f} – {strength['ci_high']:+.2f}",
+            f"{strength['p_beats_average']:.0%}",
+            str(strength["comparisons"]),
+        ]
+        for strength in votes["bradley_terry"]
+    ]
+    if rows:
+        out += ["Bradley–Terry strengths (ties and “both bad” count half a win each):", ""]
+        out += _table(["pipeline", "log strength", "95% CI", "beats average", "votes"], rows)
+    return out
+
+
+def _method(plan: dict[str, Any]) -> list[str]:
+    k = plan["k"]
+    return [
+        "## Method",
+        "",
+        f"- Retrieval metrics follow trec_eval, computed with pytrec_eval on the files in "
+        f"`runs/`: P@{k}, Recall@{k}, nDCG@{k} (`ndcg_cut`), MAP over the whole run, and "
+        f"MRR@{k} as `recip_rank` over each run's top {k}. A document scores as its best "
+        "passage. Means are over judged queries.",
+        "- Exact match and F1 use SQuAD's normalization (lower case, no punctuation or "
+        "articles) against the best reference answer; answer recall asks whether a "
+        "reference appears inside the answer.",
+        f"- Groundedness: the share of answer sentences at least {SUPPORT_SHARE:.0%} of "
+        "whose content words occur in one passage the generator read. Citation validity: "
+        "the share of `[n]` citations whose passage exists and supports the sentence.",
+        "- Attribution: for each metric, scores of the queries that have a value in every "
+        "cell are modelled as query + retriever + generator + retriever×generator "
+        "(queries are blocks; the query × pipeline residual is the error term); F tests "
+        "give p. The retriever effect is the best minus the worst retriever's mean, likewise "
+        "the generator effect; the interaction is the largest difference of differences in "
+        "a 2×2 sub-grid. The levels are chosen on the full data and their 95% intervals "
+        "resample queries (2,000 times), so an effect that does not hold up shows an "
+        "interval reaching zero.",
+        "- Pairwise differences: paired over queries; 95% bootstrap interval of the mean "
+        "difference (10,000 resamples) and a two-sided paired permutation test "
+        "(sign flips; exact for 14 queries or fewer).",
+        "",
+    ]
+
+
+def _per_query_rows(run: GridRun, results: dict[str, Any]) -> list[dict[str, Any]]:
+    figures = cell_figures(run)
+    retrieval = results["retrieval_per_query"]
+    rows = []
+    for cell in run.cells:
+        stats = cell.stats
+        row: dict[str, Any] = {
+            "query_id": cell.query_id,
+            "retriever": cell.retriever,
+            "generator": cell.generator,
+        }
+        row.update(retrieval.get(cell.retriever, {}).get(cell.query_id, {}))
+        row.update(figures[(cell.retriever, cell.generator, cell.query_id)])
+        for name in (
+            "retrieval_ms",
+            "ttft_ms",
+            "total_ms",
+            "tokens_per_s",
+            "prompt_tokens",
+            "completion_tokens",
+            "tokens_estimated",
+            "cost_usd",
+            "timing_mode",
+        ):
+            row[name] = getattr(stats, name) if stats is not None else None
+        row["from_cache"] = cell.cached
+        row["error"] = cell.error or ""
+        row["answer"] = cell.answer
+        rows.append(row)
+    return rows
+
+
+def _check_destination(out: Path) -> None:
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MARKER).exists())):
+        raise RagtuiError(
+            f"--out {out} exists and is not an earlier ragtui eval folder; "
+            "choose a new or empty folder"
+        )
+
+
+def write_outputs(run: GridRun, results: dict[str, Any], out: Path) -> Path:
+    """Write every output into ``out`` (replacing an earlier eval there) and return it."""
+    out = out.expanduser().resolve()
+    _check_destination(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        runs_dir = staging / "runs"
+        runs_dir.mkdir()
+        for retriever, by_query in build_runs(run).items():
+            with (runs_dir / run_file_name(retriever)).open("w", encoding="utf-8") as handle:
+                for query_id, scores in by_query.items():
+                    for rank, judged_id in enumerate(trec_order(scores), start=1):
+                        handle.write(
+                            f"{query_id} Q0 {judged_id} {rank} {scores[judged_id]!r} "
+                            f"{run_file_name(retriever)[:-5]}\n"
+                        )
+        with (staging / "qrels.tsv").open("w", encoding="utf-8") as handle:
+            handle.write("query-id\tcorpus-id\tscore\n")
+            for query_id, grades in run.dataset.qrels.items():
+                for judged_id, grade in grades.items():
+                    handle.write(f"{query_id}\t{judged_id}\t{grade}\n")
+        rows = _per_query_rows(run, results)
+        with (staging / "per_query.csv").open("w", encoding="utf-8", newline="") as handle:
+            if rows:
+                columns = list(dict.fromkeys(name for row in rows for name in row))
+                writer = csv.DictWriter(handle, fieldnames=columns, restval="")
+                writer.writeheader()
+                writer.writerows(rows)
+        (staging / "report.md").write_text(render_markdown(results), encoding="utf-8")
+        (staging / MARKER).write_text(
+            json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8"
+        )
+        previous = None
+        if out.exists():
+            previous = out.with_name(f".{out.name}.old-{os.getpid()}")
+            out.rename(previous)
+        staging.rename(out)
+        if previous is not None:
+            shutil.rmtree(previous, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return out

@@ -1,0 +1,381 @@
+"""Turn a finished grid into figures: retrieval metrics per retriever, answer metrics,
+latency and cost per pipeline, attribution, pairwise tests and the vote strengths.
+
+Retrieval metrics follow trec_eval (computed by pytrec_eval on the very runs written to
+``runs/``): P@k, Recall@k, nDCG@k (``ndcg_cut``), MAP over the whole run, and MRR@k as
+``recip_rank`` over each run's top k (ties ordered as trec_eval orders them: by score,
+then by id, both descending). Means are over judged queries; a judged query a retriever
+returned nothing for counts as 0.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
+from typing import Any
+
+import numpy as np
+from scipy import stats as scipy_stats
+
+from ragtui.experiment.answer_metrics import answer_figures
+from ragtui.experiment.attribution import Attribution, attribute, describe
+from ragtui.experiment.grid import Cell, GridRun
+from ragtui.experiment.statistics import (
+    bradley_terry_with_intervals,
+    compare_paired,
+    percentile,
+)
+from ragtui.metrics import evaluate
+
+ANSWER_METRICS = ("f1", "exact_match", "answer_recall", "groundedness", "citation_validity")
+ANSWER_LABELS = {
+    "f1": "answer F1",
+    "exact_match": "exact match",
+    "answer_recall": "answer recall",
+    "groundedness": "groundedness",
+    "citation_validity": "citation validity",
+}
+COMPARED_METRICS = ("f1", "answer_recall", "groundedness", "total_ms")
+
+
+def retrieval_names(k: int) -> dict[str, str]:
+    """Our metric names → pytrec_eval's result keys."""
+    return {
+        f"P@{k}": f"P_{k}",
+        f"Recall@{k}": f"recall_{k}",
+        f"MRR@{k}": "recip_rank",
+        f"nDCG@{k}": f"ndcg_cut_{k}",
+        "MAP": "map",
+    }
+
+
+def trec_order(scores: Mapping[str, float]) -> list[str]:
+    """Ids as trec_eval ranks them: score descending, ties by id descending."""
+    return [
+        judged_id
+        for judged_id, _ in sorted(
+            scores.items(), key=lambda item: (item[1], item[0]), reverse=True
+        )
+    ]
+
+
+def build_runs(run: GridRun) -> dict[str, dict[str, dict[str, float]]]:
+    """retriever → query → judged id → score; a document scores as its best passage."""
+    by_document = run.dataset.judged_unit == "document"
+    runs: dict[str, dict[str, dict[str, float]]] = {}
+    for (retriever, query_id), retrieval in run.retrievals.items():
+        scores: dict[str, float] = {}
+        for hit in retrieval.hits:
+            key = hit.doc_id if by_document else hit.passage_id
+            if key not in scores or hit.score > scores[key]:
+                scores[key] = float(hit.score)
+        runs.setdefault(retriever, {})[query_id] = scores
+    return runs
+
+
+def score_retrieval(
+    qrels: Mapping[str, Mapping[str, int]],
+    run: Mapping[str, Mapping[str, float]],
+    k: int,
+) -> dict[str, dict[str, float]]:
+    """Per judged query: P@k, Recall@k, MRR@k, nDCG@k and MAP."""
+    names = retrieval_names(k)
+    judged = [query_id for query_id, grades in qrels.items() if grades]
+    full = {query_id: dict(run.get(query_id, {})) for query_id in judged}
+    # trec_eval skips queries with an empty run; give them a placeholder so they count 0.
+    full = {query_id: scores or {"\u2205": 0.0} for query_id, scores in full.items()}
+    top_k = {
+        query_id: {judged_id: scores[judged_id] for judged_id in trec_order(scores)[:k]}
+        for query_id, scores in full.items()
+    }
+    whole = evaluate(qrels, full, {f"P.{k}", f"recall.{k}", f"ndcg_cut.{k}", "map"})
+    cut = evaluate(qrels, top_k, {"recip_rank"})
+    return {
+        query_id: {
+            name: (cut if key == "recip_rank" else whole)[query_id][key]
+            for name, key in names.items()
+        }
+        for query_id in judged
+    }
+
+
+def _mean(values: Sequence[float | None]) -> float | None:
+    present = [value for value in values if value is not None]
+    return float(np.mean(present)) if present else None
+
+
+def cell_figures(run: GridRun) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """(retriever, generator, query id) → answer metrics of that cell."""
+    figures = {}
+    for cell in run.cells:
+        references = run.dataset.answers.get(cell.query_id)
+        if cell.error is not None:
+            scores: dict[str, Any] = {name: None for name in ANSWER_METRICS}
+            scores["context_has_answer"] = None
+        else:
+            scores = answer_figures(cell.answer, references, cell.context)
+        figures[(cell.retriever, cell.generator, cell.query_id)] = scores
+    return figures
+
+
+def _latency(cells: Sequence[Cell]) -> dict[str, Any]:
+    done = [cell.stats for cell in cells if cell.stats is not None and cell.error is None]
+    table: dict[str, Any] = {}
+    for name in ("retrieval_ms", "ttft_ms", "total_ms", "tokens_per_s"):
+        values = [getattr(stats, name) for stats in done]
+        table[name] = {"p50": percentile(values, 50), "p95": percentile(values, 95)}
+    prompt = [stats.prompt_tokens for stats in done if stats.prompt_tokens is not None]
+    completion = [stats.completion_tokens for stats in done if stats.completion_tokens is not None]
+    costs = [stats.cost_usd for stats in done]
+    table["prompt_tokens_mean"] = float(np.mean(prompt)) if prompt else None
+    table["completion_tokens_mean"] = float(np.mean(completion)) if completion else None
+    table["tokens_estimated"] = any(stats.tokens_estimated for stats in done)
+    table["cost_usd_total"] = (
+        None if not costs or any(cost is None for cost in costs) else float(sum(costs))
+    )
+    table["timing_modes"] = sorted({stats.timing_mode for stats in done})
+    return table
+
+
+def _grid_scores(
+    figures: Mapping[tuple[str, str, str], Mapping[str, Any]],
+    metric: str,
+    queries: Sequence[str],
+    retrievers: Sequence[str],
+    generators: Sequence[str],
+) -> tuple[np.ndarray, list[str]]:
+    """[query, retriever, generator] for the queries with a value in every cell."""
+    rows, kept = [], []
+    for query_id in queries:
+        block = [
+            [figures.get((r, g, query_id), {}).get(metric) for g in generators] for r in retrievers
+        ]
+        if all(value is not None for row in block for value in row):
+            rows.append(block)
+            kept.append(query_id)
+    return np.array(rows, dtype=float).reshape(len(rows), len(retrievers), len(generators)), kept
+
+
+def _attribution_json(attribution: Attribution, label: str) -> dict[str, Any]:
+    def effect(value):
+        return None if value is None else asdict(value)
+
+    return {
+        "queries": attribution.queries,
+        "terms": [asdict(term) for term in attribution.terms],
+        "retriever_effect": effect(attribution.retriever),
+        "generator_effect": effect(attribution.generator),
+        "interaction": effect(attribution.interaction),
+        "cell_means": {
+            f"{r}+{g}": float(attribution.cell_means[i, j])
+            for i, r in enumerate(attribution.retrievers)
+            for j, g in enumerate(attribution.generators)
+        },
+        "findings": describe(attribution, label),
+    }
+
+
+def _comparison(first: Sequence[float], second: Sequence[float], seed: int) -> dict | None:
+    result = compare_paired(first, second, seed=seed)
+    return None if result is None else asdict(result)
+
+
+def _paired_values(
+    values: Mapping[tuple[str, str, str], float | None],
+    first: tuple[str, str],
+    second: tuple[str, str],
+    queries: Sequence[str],
+) -> tuple[list[float], list[float]]:
+    a, b = [], []
+    for query_id in queries:
+        x, y = values.get((*first, query_id)), values.get((*second, query_id))
+        if x is not None and y is not None:
+            a.append(x)
+            b.append(y)
+    return a, b
+
+
+def summarize(run: GridRun, votes: Sequence[Any] = ()) -> dict[str, Any]:
+    """Everything the report shows, as plain JSON-able values."""
+    dataset, plan = run.dataset, run.plan
+    queries = list(dataset.queries)
+    runs = build_runs(run)
+    retrieval: dict[str, Any] = {}
+    per_query_retrieval: dict[str, dict[str, dict[str, float]]] = {}
+    for retriever in plan.retrievers:
+        per_query = (
+            score_retrieval(dataset.qrels, runs.get(retriever, {}), plan.k) if dataset.qrels else {}
+        )
+        per_query_retrieval[retriever] = per_query
+        times = [run.retrievals[(retriever, query_id)].elapsed_ms for query_id in queries]
+        names = retrieval_names(plan.k)
+        retrieval[retriever] = {
+            "mean": {
+                name: float(np.mean([figures[name] for figures in per_query.values()]))
+                for name in names
+            }
+            if per_query
+            else {},
+            "judged_queries": len(per_query),
+            "retrieval_ms": {"p50": percentile(times, 50), "p95": percentile(times, 95)},
+        }
+
+    figures = cell_figures(run)
+    pipelines: dict[str, Any] = {}
+    for retriever, generator in itertools.product(plan.retrievers, plan.generators):
+        cells = [c for c in run.cells if c.retriever == retriever and c.generator == generator]
+        pipelines[f"{retriever}+{generator}"] = {
+            "retriever": retriever,
+            "generator": generator,
+            "answers": len(cells),
+            "failed": sum(cell.error is not None for cell in cells),
+            "from_cache": sum(cell.cached for cell in cells),
+            "errors": sorted({cell.error for cell in cells if cell.error})[:3],
+            "mean": {
+                name: _mean([figures[(retriever, generator, c.query_id)][name] for c in cells])
+                for name in (*ANSWER_METRICS, "context_has_answer")
+            },
+            **_latency(cells),
+        }
+
+    attribution: dict[str, Any] = {}
+    fix_one: dict[str, Any] = {}
+    if len(plan.retrievers) > 1 or len(plan.generators) > 1:
+        for metric in ANSWER_METRICS:
+            y, kept = _grid_scores(figures, metric, queries, plan.retrievers, plan.generators)
+            if len(kept) < 2:
+                continue
+            result = attribute(metric, y, plan.retrievers, plan.generators)
+            attribution[metric] = _attribution_json(result, ANSWER_LABELS[metric])
+            fix_one[metric] = _fix_one_vary_other(figures, metric, kept, plan)
+
+    pairwise: dict[str, list[dict[str, Any]]] = {}
+    names = list(pipelines)
+    for metric in COMPARED_METRICS:
+        values = _metric_values(run, figures, metric)
+        rows = []
+        for first, second in itertools.combinations(names, 2):
+            a, b = _paired_values(
+                values, tuple(first.split("+", 1)), tuple(second.split("+", 1)), queries
+            )
+            comparison = _comparison(a, b, seed=len(rows))
+            if comparison is not None:
+                rows.append({"a": first, "b": second, **comparison})
+        if rows:
+            pairwise[metric] = rows
+
+    return {
+        "dataset": {
+            "path": str(dataset.corpus.root),
+            "queries": len(queries),
+            "judged_queries": len([q for q in queries if dataset.qrels.get(q)]),
+            "queries_with_answers": len([q for q in queries if dataset.answers.get(q)]),
+            "judged_unit": dataset.judged_unit,
+            "judgments": dataset.source,
+            "passages": len(dataset.corpus.passages),
+            "warnings": list(dataset.warnings),
+        },
+        "plan": asdict(plan),
+        "elapsed_s": run.elapsed_s,
+        "generated": dict(run.generated),
+        "reused": dict(run.reused),
+        "retrieval": retrieval,
+        "retrieval_per_query": per_query_retrieval,
+        "pipelines": pipelines,
+        "attribution": attribution,
+        "fix_one_vary_other": fix_one,
+        "pairwise": pairwise,
+        "retrieval_vs_answer": _retrieval_vs_answer(run, figures, per_query_retrieval),
+        "votes": _votes(votes),
+    }
+
+
+def _metric_values(
+    run: GridRun, figures: Mapping[tuple[str, str, str], Mapping[str, Any]], metric: str
+) -> dict[tuple[str, str, str], float | None]:
+    if metric in ANSWER_METRICS:
+        return {key: value.get(metric) for key, value in figures.items()}
+    return {
+        (cell.retriever, cell.generator, cell.query_id): getattr(cell.stats, metric, None)
+        if cell.error is None
+        else None
+        for cell in run.cells
+    }
+
+
+def _fix_one_vary_other(figures, metric: str, queries: Sequence[str], plan) -> dict[str, Any]:
+    """Each retriever against the first one with the generator fixed, and vice versa."""
+    values = {key: value.get(metric) for key, value in figures.items()}
+    vary_retriever, vary_generator = [], []
+    for generator in plan.generators:
+        base = plan.retrievers[0]
+        for other in plan.retrievers[1:]:
+            a, b = _paired_values(values, (base, generator), (other, generator), queries)
+            vary_retriever.append(
+                {"fixed": generator, "from": base, "to": other, **(_comparison(a, b, 0) or {})}
+            )
+    for retriever in plan.retrievers:
+        base = plan.generators[0]
+        for other in plan.generators[1:]:
+            a, b = _paired_values(values, (retriever, base), (retriever, other), queries)
+            vary_generator.append(
+                {"fixed": retriever, "from": base, "to": other, **(_comparison(a, b, 0) or {})}
+            )
+    return {"vary_retriever": vary_retriever, "vary_generator": vary_generator}
+
+
+def _retrieval_vs_answer(run: GridRun, figures, per_query_retrieval) -> dict[str, Any]:
+    """Per generator: answer F1 with and without a reference answer among the passages it
+    read, and the rank correlation between the retriever's nDCG@k and the answer's F1."""
+    k = run.plan.k
+    table: dict[str, Any] = {}
+    for generator in run.plan.generators:
+        with_answer, without, ndcg, f1 = [], [], [], []
+        for (retriever, gen, query_id), scores in figures.items():
+            if gen != generator or scores.get("f1") is None:
+                continue
+            if scores.get("context_has_answer"):
+                with_answer.append(scores["f1"])
+            else:
+                without.append(scores["f1"])
+            judged = per_query_retrieval.get(retriever, {}).get(query_id)
+            if judged is not None:
+                ndcg.append(judged[f"nDCG@{k}"])
+                f1.append(scores["f1"])
+        correlation = None
+        if len(f1) >= 3 and np.ptp(ndcg) > 0 and np.ptp(f1) > 0:
+            rho, p_value = scipy_stats.spearmanr(ndcg, f1)
+            correlation = {"rho": float(rho), "p_value": float(p_value), "n": len(f1)}
+        table[generator] = {
+            "answer_in_context": {"n": len(with_answer), "f1": _mean(with_answer)},
+            "answer_not_in_context": {"n": len(without), "f1": _mean(without)},
+            "spearman_ndcg_f1": correlation,
+        }
+    return table
+
+
+def _votes(votes: Sequence[Any]) -> dict[str, Any]:
+    if not votes:
+        return {}
+    from ragtui.judgments import win_table
+
+    outcomes = []
+    for vote in votes:
+        if vote.choice == "a":
+            outcomes.append((vote.pipeline_a, vote.pipeline_b, 1.0))
+        elif vote.choice == "b":
+            outcomes.append((vote.pipeline_a, vote.pipeline_b, 0.0))
+        else:  # a tie, and "both bad" (a tie of losers, as in the app's win table)
+            outcomes.append((vote.pipeline_a, vote.pipeline_b, 0.5))
+    return {
+        "votes": len(votes),
+        "pairs": [
+            {**asdict(record), "first_win_rate": record.first_win_rate}
+            for record in win_table(list(votes))
+        ],
+        "bradley_terry": [
+            {**asdict(strength), "p_beats_average": strength.p_beats_average}
+            for strength in bradley_terry_with_intervals(outcomes)
+        ],
+    }

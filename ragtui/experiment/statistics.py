@@ -1,0 +1,173 @@
+"""Paired comparisons over queries, percentiles, and Bradley–Terry strengths from votes.
+
+Every resampling function takes a seed, so a report is reproducible run to run.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+BOOTSTRAP_SAMPLES = 10_000
+PERMUTATIONS = 10_000
+EXACT_PERMUTATION_MAX_N = 14  # 2**14 sign patterns: cheaper to enumerate than to sample
+
+
+def percentile(values: Sequence[float | None], q: float) -> float | None:
+    present = [value for value in values if value is not None]
+    return float(np.percentile(present, q)) if present else None
+
+
+@dataclass(frozen=True)
+class PairedComparison:
+    """Mean of ``b - a`` over queries, a bootstrap interval for it and a permutation p."""
+
+    mean_difference: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    n: int
+
+
+def paired_bootstrap_ci(
+    differences: np.ndarray,
+    confidence: float = 0.95,
+    samples: int = BOOTSTRAP_SAMPLES,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """Percentile interval of the mean difference, resampling queries with replacement."""
+    rng = np.random.default_rng(seed)
+    n = len(differences)
+    picks = rng.integers(0, n, size=(samples, n))
+    means = differences[picks].mean(axis=1)
+    tail = (1 - confidence) / 2 * 100
+    low, high = np.percentile(means, [tail, 100 - tail])
+    return float(low), float(high)
+
+
+def paired_permutation_p(
+    differences: np.ndarray, samples: int = PERMUTATIONS, seed: int = 0
+) -> float:
+    """Two-sided p of the mean difference under random sign flips (paired permutation).
+
+    Small samples enumerate every sign pattern; larger ones sample patterns and count the
+    observed one, so p is never 0.
+    """
+    n = len(differences)
+    observed = abs(differences.mean())
+    tolerance = 1e-12 * max(1.0, observed)
+    if n <= EXACT_PERMUTATION_MAX_N:
+        signs = np.array(list(itertools.product((1.0, -1.0), repeat=n)))
+        means = np.abs(signs @ differences / n)
+        return float(np.mean(means >= observed - tolerance))
+    rng = np.random.default_rng(seed)
+    signs = rng.choice((1.0, -1.0), size=(samples, n))
+    means = np.abs(signs @ differences / n)
+    return float((np.sum(means >= observed - tolerance) + 1) / (samples + 1))
+
+
+def compare_paired(
+    first: Sequence[float], second: Sequence[float], seed: int = 0
+) -> PairedComparison | None:
+    """second − first, paired by position (query); None with fewer than two pairs."""
+    differences = np.asarray(second, dtype=float) - np.asarray(first, dtype=float)
+    if len(differences) < 2:
+        return None
+    low, high = paired_bootstrap_ci(differences, seed=seed)
+    return PairedComparison(
+        mean_difference=float(differences.mean()),
+        ci_low=low,
+        ci_high=high,
+        p_value=paired_permutation_p(differences, seed=seed),
+        n=len(differences),
+    )
+
+
+# Bradley–Terry -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Strength:
+    """log-strength (0 = average) with a bootstrap interval; win chance against average."""
+
+    name: str
+    log_strength: float
+    ci_low: float
+    ci_high: float
+    comparisons: int
+
+    @property
+    def p_beats_average(self) -> float:
+        return 1 / (1 + math.exp(-self.log_strength))
+
+
+def bradley_terry(
+    outcomes: Sequence[tuple[str, str, float]], iterations: int = 500, prior: float = 0.5
+) -> dict[str, float]:
+    """Log-strengths from (first, second, score of first: 1 win, 0.5 tie, 0 loss).
+
+    Hunter's MM updates. Each pair also gets ``prior`` virtual ties, a light
+    regularisation that keeps strengths finite when one side won every time.
+    """
+    names = sorted({name for first, second, _ in outcomes for name in (first, second)})
+    if len(names) < 2:
+        return {name: 0.0 for name in names}
+    index = {name: position for position, name in enumerate(names)}
+    size = len(names)
+    wins = np.zeros(size)
+    games = np.zeros((size, size))
+    for first, second, score in outcomes:
+        i, j = index[first], index[second]
+        wins[i] += score
+        wins[j] += 1 - score
+        games[i, j] += 1
+        games[j, i] += 1
+    for i, j in itertools.combinations(range(size), 2):
+        if games[i, j]:
+            games[i, j] += prior
+            games[j, i] += prior
+            wins[i] += prior / 2
+            wins[j] += prior / 2
+    strengths = np.ones(size)
+    for _ in range(iterations):
+        totals = strengths[:, None] + strengths[None, :]
+        denominators = (games / totals).sum(axis=1)
+        updated = np.where(denominators > 0, wins / np.maximum(denominators, 1e-300), strengths)
+        updated /= np.exp(np.mean(np.log(updated)))
+        if np.max(np.abs(updated - strengths)) < 1e-10:
+            strengths = updated
+            break
+        strengths = updated
+    return {name: float(np.log(strengths[index[name]])) for name in names}
+
+
+def bradley_terry_with_intervals(
+    outcomes: Sequence[tuple[str, str, float]],
+    samples: int = 1000,
+    seed: int = 0,
+) -> list[Strength]:
+    """Strengths with 95% intervals from resampling the votes; strongest first."""
+    if not outcomes:
+        return []
+    point = bradley_terry(outcomes)
+    rng = np.random.default_rng(seed)
+    draws: dict[str, list[float]] = {name: [] for name in point}
+    for _ in range(samples):
+        picks = rng.integers(0, len(outcomes), size=len(outcomes))
+        resampled = bradley_terry([outcomes[pick] for pick in picks], iterations=200)
+        for name in point:
+            if name in resampled:
+                draws[name].append(resampled[name])
+    counts = {name: 0 for name in point}
+    for first, second, _ in outcomes:
+        counts[first] += 1
+        counts[second] += 1
+    strengths = []
+    for name, value in point.items():
+        low, high = np.percentile(draws[name], [2.5, 97.5]) if draws[name] else (value, value)
+        strengths.append(Strength(name, value, float(low), float(high), counts[name]))
+    return sorted(strengths, key=lambda strength: -strength.log_strength)
