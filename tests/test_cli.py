@@ -79,7 +79,7 @@ def test_user_mistakes_are_one_line_errors(args: list[str], message: str) -> Non
     assert "Traceback" not in done.stderr
 
 
-def test_core_search_and_ask_never_load_textual() -> None:
+def test_core_search_ask_and_eval_never_load_textual() -> None:
     script = (
         "import sys\n"
         "from ragtui.cli import main\n"
@@ -87,6 +87,11 @@ def test_core_search_and_ask_never_load_textual() -> None:
         "assert code == 0\n"
         f"code = main(['ask', {str(SAMPLE_CORPUS)!r}, 'E-104', '-p', 'bm25+extractive'])\n"
         "assert code == 0\n"
+        "import tempfile\n"
+        f"code = main(['eval', {str(SAMPLE_CORPUS)!r}, '--retrievers', 'bm25,hybrid', "
+        "'--generators', 'extractive', '--limit', '4', '--out', tempfile.mkdtemp() + '/o'])\n"
+        "assert code == 0\n"
+        "import ragtui.experiment.attribution, ragtui.experiment.report\n"
         "import ragtui.generation.llamacpp, ragtui.generation.ollama_backend\n"
         "import ragtui.generation.openai_compat, ragtui.pipeline, ragtui.settings_file\n"
         "loaded = [m for m in sys.modules if m.split('.')[0] in ('textual',)]\n"

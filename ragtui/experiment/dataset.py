@@ -69,7 +69,7 @@ def _clean_qrels(
                 missing.append(judged_id)
     if missing:
         warnings.append(
-            f"{where}: {len(missing)} judgments name no {unit} of the corpus "
+            f"{where}: {len(missing)} judgments name no {unit} of the corpus, or an empty one "
             f"(e.g. {missing[0]!r}); they are skipped"
         )
     return cleaned, warnings

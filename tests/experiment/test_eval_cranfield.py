@@ -1,0 +1,86 @@
+"""ragtui eval on Cranfield: the written TREC runs, scored by pytrec_eval, give the report."""
+
+import json
+from pathlib import Path
+
+import pytest
+import pytrec_eval
+
+from ragtui.cli import main
+from ragtui.corpus.loading import load_qrels
+
+REFERENCE_NDCG10 = {"bm25": 0.3489, "dense": 0.3817}  # ../shared/data/cranfield/README.md
+
+
+def read_run(path: Path) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]:
+    """The whole run, and its top 10 by the rank column written in the file."""
+    whole: dict[str, dict[str, float]] = {}
+    top10: dict[str, dict[str, float]] = {}
+    for line in path.read_text().splitlines():
+        query_id, _, doc_id, rank, score, _ = line.split()
+        whole.setdefault(query_id, {})[doc_id] = float(score)
+        if int(rank) <= 10:
+            top10.setdefault(query_id, {})[doc_id] = float(score)
+    return whole, top10
+
+
+def test_pytrec_eval_on_the_written_runs_reproduces_the_report(
+    cranfield: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "cranfield-eval"
+    code = main(
+        [
+            "eval",
+            str(cranfield),
+            "--retrievers",
+            "bm25,dense,hybrid",
+            "--generators",
+            "extractive",
+            "--out",
+            str(out),
+        ]
+    )
+    assert code == 0
+    results = json.loads((out / "results.json").read_text())
+    assert results["dataset"]["judged_queries"] == 225
+    # Judgments of documents with no text (nothing to retrieve) are the only ones skipped.
+    empty = set()
+    for line in (cranfield / "corpus.jsonl").read_text().splitlines():
+        record = json.loads(line)
+        if not (record.get("title") or "").strip() and not (record.get("text") or "").strip():
+            empty.add(record["_id"])
+    original = load_qrels(cranfield / "qrels" / "test.tsv")
+    qrels = load_qrels(out / "qrels.tsv")
+    assert qrels == {
+        query_id: {doc_id: grade for doc_id, grade in grades.items() if doc_id not in empty}
+        for query_id, grades in original.items()
+    }
+    assert any("no document of the corpus" in warning for warning in results["dataset"]["warnings"])
+    for retriever in ("bm25", "dense", "hybrid"):
+        whole, top10 = read_run(out / "runs" / f"{retriever}.trec")
+        figures = pytrec_eval.RelevanceEvaluator(
+            qrels, {"P.10", "recall.10", "ndcg_cut.10", "map"}
+        ).evaluate(whole)
+        reciprocal = pytrec_eval.RelevanceEvaluator(qrels, {"recip_rank"}).evaluate(top10)
+        judged = list(qrels)
+        expected = {
+            "P@10": sum(figures[q]["P_10"] for q in judged) / len(judged),
+            "Recall@10": sum(figures[q]["recall_10"] for q in judged) / len(judged),
+            "nDCG@10": sum(figures[q]["ndcg_cut_10"] for q in judged) / len(judged),
+            "MAP": sum(figures[q]["map"] for q in judged) / len(judged),
+            "MRR@10": sum(reciprocal[q]["recip_rank"] for q in judged) / len(judged),
+        }
+        reported = results["retrieval"][retriever]["mean"]
+        for name, value in expected.items():
+            assert reported[name] == pytest.approx(value, abs=1e-6), (retriever, name)
+        if retriever in REFERENCE_NDCG10:
+            assert reported["nDCG@10"] == pytest.approx(REFERENCE_NDCG10[retriever], abs=0.02)
+    report = (out / "report.md").read_text()
+    assert "| `dense` |" in report and "## Method" in report
+    assert {path.name for path in out.iterdir()} == {
+        "report.md",
+        "results.json",
+        "per_query.csv",
+        "qrels.tsv",
+        "runs",
+    }

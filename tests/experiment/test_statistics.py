@@ -1,0 +1,92 @@
+"""Paired tests against scipy, and Bradley–Terry on votes drawn from known strengths."""
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from ragtui.experiment.statistics import (
+    bradley_terry,
+    bradley_terry_with_intervals,
+    compare_paired,
+    paired_bootstrap_ci,
+    paired_permutation_p,
+    percentile,
+)
+
+
+def _scipy_paired_p(a: np.ndarray, b: np.ndarray, resamples: int) -> float:
+    result = stats.permutation_test(
+        (b, a),
+        lambda x, y: np.mean(x - y),
+        permutation_type="samples",
+        n_resamples=resamples,
+        alternative="two-sided",
+        random_state=1,
+    )
+    return float(result.pvalue)
+
+
+def test_exact_permutation_p_equals_scipy() -> None:
+    rng = np.random.default_rng(3)
+    a = rng.normal(0.5, 0.2, 12)
+    b = a + rng.normal(0.08, 0.15, 12)
+    ours = paired_permutation_p(b - a)
+    # 2**12 patterns: scipy enumerates them all as well.
+    assert ours == pytest.approx(_scipy_paired_p(a, b, 10_000), abs=1e-9)
+
+
+def test_sampled_permutation_p_agrees_with_scipy() -> None:
+    rng = np.random.default_rng(4)
+    a = rng.normal(0.5, 0.2, 60)
+    b = a + rng.normal(0.04, 0.2, 60)
+    ours = paired_permutation_p(b - a, samples=20_000, seed=2)
+    assert ours == pytest.approx(_scipy_paired_p(a, b, 20_000), abs=0.015)
+
+
+def test_bootstrap_interval_agrees_with_scipy_percentile_interval() -> None:
+    rng = np.random.default_rng(5)
+    differences = rng.normal(0.1, 0.3, 80)
+    low, high = paired_bootstrap_ci(differences, samples=20_000)
+    reference = stats.bootstrap(
+        (differences,), np.mean, n_resamples=20_000, method="percentile", random_state=1
+    ).confidence_interval
+    assert low == pytest.approx(reference.low, abs=0.01)
+    assert high == pytest.approx(reference.high, abs=0.01)
+    assert low < differences.mean() < high
+
+
+def test_compare_paired_finds_a_real_difference_and_not_a_null_one() -> None:
+    rng = np.random.default_rng(6)
+    base = rng.uniform(0, 1, 50)
+    better = compare_paired(base, base + 0.1 + rng.normal(0, 0.05, 50))
+    same = compare_paired(base, base + rng.normal(0, 0.05, 50))
+    assert better is not None and same is not None
+    assert better.p_value < 0.001 and better.ci_low > 0.05
+    assert same.p_value > 0.01 and same.ci_low < 0 < same.ci_high
+    assert compare_paired([0.5], [0.7]) is None
+
+
+def test_percentile_skips_missing_values() -> None:
+    assert percentile([1.0, None, 3.0], 50) == 2.0
+    assert percentile([None], 95) is None
+
+
+def test_bradley_terry_recovers_known_strengths() -> None:
+    truth = {"x": 1.0, "y": 0.0, "z": -1.0}
+    rng = np.random.default_rng(7)
+    outcomes = []
+    for first, second in [("x", "y"), ("y", "z"), ("x", "z")] * 400:
+        p_first = 1 / (1 + np.exp(truth[second] - truth[first]))
+        outcomes.append((first, second, float(rng.random() < p_first)))
+    estimated = bradley_terry(outcomes)
+    for name, value in truth.items():
+        assert estimated[name] == pytest.approx(value, abs=0.15)
+
+
+def test_bradley_terry_intervals_order_and_stay_finite_for_a_clean_sweep() -> None:
+    outcomes = [("a", "b", 1.0)] * 8 + [("b", "c", 1.0)] * 8 + [("a", "c", 0.5)] * 2
+    strengths = bradley_terry_with_intervals(outcomes, samples=200)
+    assert [strength.name for strength in strengths][0] == "a"
+    for strength in strengths:
+        assert np.isfinite(strength.log_strength)
+        assert strength.ci_low <= strength.log_strength <= strength.ci_high
