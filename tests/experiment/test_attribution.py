@@ -15,7 +15,7 @@ GENERATORS = ("extractive", "small", "large")
 def grid(
     retriever_effect=(0.0, 0.0, 0.0),
     generator_effect=(0.0, 0.0, 0.0),
-    interaction=np.zeros((3, 3)),
+    interaction=None,
     queries: int = 40,
     noise: float = 0.05,
     seed: int = 0,
@@ -26,7 +26,7 @@ def grid(
         difficulty
         + np.asarray(retriever_effect)[None, :, None]
         + np.asarray(generator_effect)[None, None, :]
-        + np.asarray(interaction)[None, :, :]
+        + (np.zeros((3, 3)) if interaction is None else np.asarray(interaction))[None, :, :]
         + rng.normal(0, noise, size=(queries, 3, 3))
     )
 

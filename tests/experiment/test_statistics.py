@@ -86,7 +86,7 @@ def test_bradley_terry_recovers_known_strengths() -> None:
 def test_bradley_terry_intervals_order_and_stay_finite_for_a_clean_sweep() -> None:
     outcomes = [("a", "b", 1.0)] * 8 + [("b", "c", 1.0)] * 8 + [("a", "c", 0.5)] * 2
     strengths = bradley_terry_with_intervals(outcomes, samples=200)
-    assert [strength.name for strength in strengths][0] == "a"
+    assert strengths[0].name == "a"
     for strength in strengths:
         assert np.isfinite(strength.log_strength)
         assert strength.ci_low <= strength.log_strength <= strength.ci_high
