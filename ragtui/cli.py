@@ -121,6 +121,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--out", type=Path, help="output folder (default ./ragtui-eval-NAME)")
     evaluate.add_argument("--config", help="ragtui.toml to use")
+    evaluate.add_argument(
+        "--show", action="store_true", help="open the results screen when the run is done"
+    )
+
+    results = commands.add_parser("results", help="charts of a finished 'ragtui eval' run")
+    results.add_argument("folder", type=Path, help="the eval's --out folder")
 
     config = commands.add_parser("config", help="write a starting ragtui.toml")
     config.add_argument("action", choices=["init", "path"])
@@ -414,12 +420,30 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     findings = render_markdown(results).split("## Findings", 1)[1].split("## ", 1)[0].strip()
     print(findings)
     print(f"wrote {written}/report.md, results.json, per_query.csv, runs/")
+    if args.show:
+        return _show_results(written)
     return 0
+
+
+def _show_results(folder: Path) -> int:
+    from ragtui.tui.eval_app import EvalResultsApp, load_results
+
+    results = load_results(folder)
+    for handler in list(log.handlers):
+        if isinstance(handler, _OneLineHandler):
+            log.removeHandler(handler)
+    EvalResultsApp(results).run()
+    return 0
+
+
+def _cmd_results(args: argparse.Namespace) -> int:
+    return _show_results(args.folder)
 
 
 COMMANDS = {
     "index": _cmd_index,
     "eval": _cmd_eval,
+    "results": _cmd_results,
     "search": _cmd_search,
     "ask": _cmd_ask,
     "labels": _cmd_labels,

@@ -267,10 +267,18 @@ def describe(attribution: Attribution, label: str, scale: float = 100.0) -> list
             if effect.p_value is not None and effect.p_value < 0.05
             else "no evidence that the components interact: each can be tuned on its own"
         )
+        contrasts = (len(attribution.retrievers) * (len(attribution.retrievers) - 1) // 2) * (
+            len(attribution.generators) * (len(attribution.generators) - 1) // 2
+        )
+        picked = (
+            f"the largest of {contrasts} 2×2 contrasts, so its interval is optimistic; "
+            if contrasts > 1
+            else ""
+        )
         lines.append(
             f"Interaction: going from {r1} to {r2} changes {label} by "
             f"{_points(gain_g1, scale)} points with {g1} but {_points(gain_g2, scale)} with "
-            f"{g2} (difference {_points(effect.size, scale)}, 95% CI "
+            f"{g2} (difference {_points(effect.size, scale)}, {picked}95% CI "
             f"{_points(effect.ci_low, scale)} to {_points(effect.ci_high, scale)}; "
             f"{_significance(effect.p_value, 'interaction')}) — {verdict}."
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -9,6 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
 from ragtui.judgments import PairRecord
+from ragtui.safe_text import printable
 
 
 class VoteResults(ModalScreen[None]):
@@ -39,8 +41,9 @@ class VoteResults(ModalScreen[None]):
             )
             for row in self.rows:
                 table.add_row(
-                    row.first,
-                    row.second,
+                    # Specs are user text; DataTable would read a str as markup.
+                    Text(printable(row.first)),
+                    Text(printable(row.second)),
                     str(row.votes),
                     str(row.first_wins),
                     str(row.second_wins),

@@ -1,0 +1,176 @@
+"""The results of a ``ragtui eval`` run as charts: quality against latency per pipeline, and
+how much each component moves the metric. Reads only the written ``results.json``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import DataTable, Footer, Static
+from textual_plotext import PlotextPlot
+
+from ragtui.errors import RagtuiError
+from ragtui.safe_text import printable
+
+METRIC_LABELS = {
+    "f1": "answer F1",
+    "exact_match": "exact match",
+    "answer_recall": "answer recall",
+    "groundedness": "groundedness",
+    "citation_validity": "citation validity",
+}
+
+
+def load_results(folder: Path) -> dict[str, Any]:
+    path = folder / "results.json"
+    try:
+        results = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RagtuiError(
+            f"{path} does not exist: give a folder written by 'ragtui eval'"
+        ) from None
+    except (OSError, ValueError) as error:
+        raise RagtuiError(f"{path} cannot be read ({error}); run 'ragtui eval' again") from None
+    if not isinstance(results, dict) or "pipelines" not in results:
+        raise RagtuiError(f"{path} is not a ragtui eval result; run 'ragtui eval' again")
+    return results
+
+
+def available_metrics(results: dict[str, Any]) -> list[str]:
+    """Answer metrics that at least one pipeline has a value for."""
+    pipelines = results["pipelines"].values()
+    return [
+        metric
+        for metric in METRIC_LABELS
+        if any(data["mean"].get(metric) is not None for data in pipelines)
+    ]
+
+
+class EvalResultsApp(App[None]):
+    TITLE = "ragtui eval results"
+    CSS = """
+    #summary { height: auto; padding: 0 1; }
+    #charts { height: 1fr; min-height: 12; }
+    #findings { height: auto; padding: 0 1; }
+    #pipelines { height: auto; max-height: 12; }
+    """
+    BINDINGS = [
+        Binding("m", "next_metric", "Next metric"),
+        Binding("q,escape", "quit", "Quit"),
+    ]
+
+    def __init__(self, results: dict[str, Any]) -> None:
+        super().__init__()
+        self.results = results
+        self.metrics = available_metrics(results) or ["f1"]
+        self.metric = self.metrics[0]
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="summary", markup=False)
+        with Horizontal(id="charts"):
+            yield PlotextPlot(id="quality-latency")
+            yield PlotextPlot(id="effects")
+        yield Static("", id="findings", markup=False)
+        yield DataTable(id="pipelines", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.show_metric()
+
+    def action_next_metric(self) -> None:
+        position = self.metrics.index(self.metric)
+        self.metric = self.metrics[(position + 1) % len(self.metrics)]
+        self.show_metric()
+
+    def _quality(self, name: str) -> float | None:
+        return self.results["pipelines"][name]["mean"].get(self.metric)
+
+    def show_metric(self) -> None:
+        results, label = self.results, METRIC_LABELS[self.metric]
+        dataset, plan = results["dataset"], results["plan"]
+        self.query_one("#summary", Static).update(
+            printable(
+                f"{dataset['path']}: {dataset['queries']} queries · retrievers "
+                f"{', '.join(plan['retrievers'])} × generators {', '.join(plan['generators'])}"
+                f" · showing {label} (m: next metric)"
+            )
+        )
+        self._draw_quality_latency(label)
+        self._draw_effects(label)
+        attribution = results.get("attribution", {}).get(self.metric)
+        findings = attribution["findings"] if attribution else ["No attribution for this metric."]
+        self.query_one("#findings", Static).update(printable("\n".join(findings)))
+        self._fill_table(label)
+
+    def _draw_quality_latency(self, label: str) -> None:
+        plot = self.query_one("#quality-latency", PlotextPlot)
+        plt = plot.plt
+        plt.clear_data()
+        plt.clear_figure()
+        points = []
+        for name, data in self.results["pipelines"].items():
+            quality, latency = self._quality(name), data["total_ms"]["p50"]
+            if quality is not None and latency is not None:
+                points.append((name, latency, quality))
+        if points:
+            plt.scatter([p[1] for p in points], [p[2] for p in points], marker="dot")
+            for name, latency, quality in points:
+                plt.text(name, latency, quality, alignment="left")
+            # Room on the right for the labels; 0–1 metrics on their whole scale.
+            plt.xlim(0, max(p[1] for p in points) * 1.6 or 1)
+            plt.ylim(0, 1)
+        plt.title(f"{label} vs median total ms")
+        plt.xlabel("median total ms")
+        plot.refresh()
+
+    def _draw_effects(self, label: str) -> None:
+        plot = self.query_one("#effects", PlotextPlot)
+        plt = plot.plt
+        plt.clear_data()
+        plt.clear_figure()
+        attribution = self.results.get("attribution", {}).get(self.metric)
+        names, sizes = [], []
+        if attribution:
+            for key, name in (
+                ("retriever_effect", "retriever"),
+                ("generator_effect", "generator"),
+                ("interaction", "interaction"),
+            ):
+                effect = attribution.get(key)
+                if effect is not None:
+                    names.append(name)
+                    sizes.append(round(effect["size"] * 100, 1))
+        if names:
+            plt.bar(names, sizes, width=0.3)
+        plt.title(f"component effects on {label} (points)")
+        plot.refresh()
+
+    def _fill_table(self, label: str) -> None:
+        table = self.query_one("#pipelines", DataTable)
+        table.clear(columns=True)
+        table.add_columns("pipeline", label, "total ms p50", "TTFT ms p50", "tokens in/out", "cost")
+        for name, data in self.results["pipelines"].items():
+            quality = self._quality(name)
+            cost = data.get("cost_usd_total")
+            prompt, completion = data.get("prompt_tokens_mean"), data.get("completion_tokens_mean")
+            table.add_row(
+                Text(printable(name)),  # a spec is user text: never markup
+                "–" if quality is None else f"{quality:.3f}",
+                _ms(data["total_ms"]["p50"]),
+                _ms(data["ttft_ms"]["p50"]),
+                f"{_count(prompt)} / {_count(completion)}",
+                "unknown" if cost is None else f"${cost:.4f}",
+            )
+
+
+def _ms(value: float | None) -> str:
+    return "–" if value is None else f"{value:,.1f}"
+
+
+def _count(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0f}"

@@ -1,0 +1,57 @@
+"""The eval results screen: charts and table from a real run's results.json."""
+
+from pathlib import Path
+
+import pytest
+
+from ragtui.errors import RagtuiError
+from ragtui.experiment.dataset import load_dataset
+from ragtui.experiment.grid import GridPlan, run_grid
+from ragtui.experiment.report import write_outputs
+from ragtui.experiment.scoring import summarize
+from ragtui.settings_file import Settings
+from ragtui.tui.eval_app import EvalResultsApp, load_results
+from tests.conftest import SAMPLE_CORPUS
+from tests.tui.test_app import screen_text
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    root = tmp_path_factory.mktemp("eval")
+    dataset = load_dataset(SAMPLE_CORPUS, limit=8)
+    run = run_grid(
+        dataset, GridPlan(("bm25", "dense"), ("extractive",)), Settings(), cache_root=root
+    )
+    loaded = load_results(write_outputs(run, summarize(run), root / "out"))
+    # Pin the machine-dependent times so the snapshot repeats; quality figures are real.
+    for number, data in enumerate(loaded["pipelines"].values(), start=1):
+        for name in ("retrieval_ms", "ttft_ms", "total_ms"):
+            data[name] = {"p50": 10.0 * number, "p95": 20.0 * number}
+    return loaded
+
+
+async def test_the_screen_shows_every_pipeline_and_cycles_metrics(results: dict) -> None:
+    app = EvalResultsApp(results)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        table = app.query_one("#pipelines")
+        assert table.row_count == 2
+        text = screen_text(app)
+        assert "answer F1 vs median total ms" in text
+        assert "component effects on answer F1" in text
+        assert "Changing the retriever" in text
+        await pilot.press("m")
+        assert app.metric == "exact_match"
+        assert "exact match vs median total ms" in screen_text(app)
+
+
+def test_results_screen_snapshot(snap_compare, results: dict) -> None:
+    assert snap_compare(EvalResultsApp(results), terminal_size=(120, 40))
+
+
+def test_a_folder_without_results_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(RagtuiError, match=r"results\.json does not exist"):
+        load_results(tmp_path)
+    (tmp_path / "results.json").write_text("{not json")
+    with pytest.raises(RagtuiError, match="cannot be read"):
+        load_results(tmp_path)
