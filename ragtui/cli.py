@@ -442,10 +442,10 @@ def _cmd_results(args: argparse.Namespace) -> int:
 
 COMMANDS = {
     "index": _cmd_index,
-    "eval": _cmd_eval,
-    "results": _cmd_results,
     "search": _cmd_search,
     "ask": _cmd_ask,
+    "eval": _cmd_eval,
+    "results": _cmd_results,
     "labels": _cmd_labels,
     "config": _cmd_config,
 }
@@ -459,7 +459,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args is not None and args.command is None:
         parser.print_help()
         return 0
-    log.addHandler(_OneLineHandler())
+    # Restored on the way out, so calling main() in-process leaves logging as it was.
+    handler, saved = _OneLineHandler(), (log.level, log.propagate)
+    log.addHandler(handler)
     log.setLevel(logging.INFO)
     log.propagate = False
     try:
@@ -472,3 +474,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("ragtui: interrupted\n")
         return 130
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(saved[0])
+        log.propagate = saved[1]

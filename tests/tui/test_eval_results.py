@@ -23,7 +23,9 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict:
         dataset, GridPlan(("bm25", "dense"), ("extractive",)), Settings(), cache_root=root
     )
     loaded = load_results(write_outputs(run, summarize(run), root / "out"))
-    # Pin the machine-dependent times so the snapshot repeats; quality figures are real.
+    # Pin the machine-dependent times (and the clone's path) so the snapshot repeats;
+    # quality figures are real.
+    loaded["dataset"]["path"] = "sample_corpus"
     for number, data in enumerate(loaded["pipelines"].values(), start=1):
         for name in ("retrieval_ms", "ttft_ms", "total_ms"):
             data[name] = {"p50": 10.0 * number, "p95": 20.0 * number}
