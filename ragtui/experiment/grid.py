@@ -25,7 +25,7 @@ from ragtui.generation.prices import PriceTable
 from ragtui.index.cache import Indexes
 from ragtui.pipeline import Failed, Finished, Pipeline, RunStats
 from ragtui.progress import format_duration
-from ragtui.retrieval import Hit, SearchResult, make_retriever
+from ragtui.retrieval import SearchResult, make_retriever
 from ragtui.specs import PipelineSpec, parse_generator_spec, parse_retriever_spec
 
 log = logging.getLogger("ragtui")
@@ -53,14 +53,6 @@ class GridPlan:
 
 
 @dataclass(frozen=True)
-class Retrieval:
-    query_id: str
-    retriever: str
-    hits: tuple[Hit, ...]
-    elapsed_ms: float
-
-
-@dataclass(frozen=True)
 class Cell:
     """One generator's answer to one query from one retriever's passages."""
 
@@ -82,7 +74,8 @@ class Cell:
 class GridRun:
     dataset: EvalDataset
     plan: GridPlan
-    retrievals: dict[tuple[str, str], Retrieval] = field(default_factory=dict)
+    # (retriever, query id) → that retriever's one search for the query
+    retrievals: dict[tuple[str, str], SearchResult] = field(default_factory=dict)
     cells: list[Cell] = field(default_factory=list)
     generated: Counter[str] = field(default_factory=Counter)  # generator → new answers
     reused: Counter[str] = field(default_factory=Counter)  # generator → answers from cache
@@ -134,9 +127,8 @@ def run_grid(
         if progress:
             progress(f"retrieving with {spec} for {len(dataset.queries)} queries")
         for query_id, text in dataset.queries.items():
-            result = retriever.search(text, max(plan.depth, plan.k, plan.context_k))
-            run.retrievals[(spec, query_id)] = Retrieval(
-                query_id, spec, result.hits, result.elapsed_ms
+            run.retrievals[(spec, query_id)] = retriever.search(
+                text, max(plan.depth, plan.k, plan.context_k)
             )
     cache = GenerationCache(cache_root / "generations.sqlite")
     try:
@@ -191,19 +183,14 @@ async def _answer_one(
     pipeline: Pipeline,
     query_id: str,
     text: str,
-    retrieval: Retrieval,
+    retrieval: SearchResult,
     cache: GenerationCache,
     gate: asyncio.Semaphore,
     meter: _Progress,
     warned: list[bool],
 ) -> None:
     retriever, generator = str(pipeline.spec.retriever), str(pipeline.spec.generator)
-    result = SearchResult(
-        query=text,
-        retriever=retriever,
-        hits=retrieval.hits[: pipeline.k],
-        elapsed_ms=retrieval.elapsed_ms,
-    )
+    result = replace(retrieval, hits=retrieval.hits[: pipeline.k])
     context = tuple(hit.text for hit in result.hits)
     key = generation_key(generator, pipeline.prompt_for(text, result), pipeline.options)
     known = cache.get(key)
