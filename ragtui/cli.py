@@ -261,21 +261,25 @@ def _cmd_ask(args: argparse.Namespace) -> int:
 
 def _cmd_labels(args: argparse.Namespace) -> int:
     from ragtui.corpus import ChunkingSettings, load_corpus
-    from ragtui.judgments import JudgmentStore, export_qrels
+    from ragtui.label_anchors import export_qrels, labels_for_corpus
 
     corpus = load_corpus(args.corpus, ChunkingSettings(args.chunk_tokens, args.chunk_overlap))
-    store = JudgmentStore.for_corpus(corpus.root, corpus.source_key)
-    labels = store.labels()
-    count = sum(len(grades) for grades in labels.values())
+    store, resolved = labels_for_corpus(corpus)
+    if resolved.summary():
+        print(f"ragtui: {resolved.summary()}", file=sys.stderr)
+    count = sum(len(grades) for grades in resolved.grades.values())
     if not count:
         raise RagtuiError(
-            f"no labels for {corpus.root} yet (stored in {store.folder}); grade passages in the app"
+            f"no usable labels for {corpus.root} (stored in {store.folder}); "
+            "grade passages in the app"
         )
     suffix = ".qrels" if args.format == "trec" else ""
     target = args.out or Path(f"labels-{corpus.root.name}{suffix}")
-    export_qrels(store, target, args.format)
-    queries = sum(1 for grades in labels.values() if grades)
-    print(f"wrote {count} labels for {queries} queries to {target} ({args.format})")
+    export_qrels(resolved, target, args.format)
+    print(
+        f"wrote {count} labels for {len(resolved.grades)} queries to {target} ({args.format})"
+        + (f"; {len(resolved.stale)} stale labels left out" if resolved.stale else "")
+    )
     return 0
 
 

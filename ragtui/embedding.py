@@ -153,6 +153,10 @@ _encoders: dict[str, Encoder] = {}
 _encoders_lock = threading.Lock()
 
 
+def encoder_loaded(model: str) -> bool:
+    return model in _encoders
+
+
 def get_encoder(model: str = DEFAULT_EMBEDDING_MODEL) -> Encoder:
     """The process-wide encoder for MODEL, loaded on first use."""
     with _encoders_lock:

@@ -12,13 +12,15 @@ import hashlib
 import json
 import logging
 import os
+import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from ragtui import config
+from ragtui.corpus.model import Passage
 from ragtui.errors import RagtuiError
 from ragtui.index.store import slug
 
@@ -26,6 +28,8 @@ log = logging.getLogger("ragtui")
 
 GRADES = (0, 1, 2, 3)
 VOTE_CHOICES = ("a", "b", "tie", "both_bad")
+# Version 2 records name what they judged (label anchors, run ids); version 1 had no "v".
+RECORD_VERSION = 2
 
 
 class JudgmentStoreError(RagtuiError):
@@ -103,7 +107,99 @@ class JsonlLog:
 
 
 @dataclass(frozen=True)
+class Label:
+    """A grade of one piece of text under one query, anchored to that text.
+
+    ``start``/``end`` are character offsets in the document and ``text_sha256`` the hash of
+    the graded text, so the label can follow its text when the corpus is re-chunked or
+    edited. Labels written before ragtui recorded anchors carry only the passage id
+    (``anchored`` is False); they attach by passage id and are counted as unverified.
+    """
+
+    query_id: str
+    query: str
+    passage_id: str
+    doc_id: str
+    grade: int | None  # None: a cleared grade
+    start: int | None = None
+    end: int | None = None
+    text_sha256: str | None = None
+    text: str | None = None
+    chunking: str | None = None
+    time: float = 0.0
+
+    @property
+    def anchored(self) -> bool:
+        return self.start is not None and self.end is not None and bool(self.text_sha256)
+
+    @property
+    def anchor(self) -> tuple[str, ...]:
+        """What makes two records the same judgment (the later one replaces the earlier)."""
+        if self.anchored:
+            return (self.doc_id, str(self.start), str(self.end), str(self.text_sha256))
+        return ("passage", self.passage_id)
+
+    @classmethod
+    def for_passage(
+        cls,
+        query: str,
+        query_id: str,
+        passage: Passage,
+        grade: int | None,
+        chunking: str,
+    ) -> Label:
+        return cls(
+            query_id=query_id,
+            query=query,
+            passage_id=passage.passage_id,
+            doc_id=passage.doc_id,
+            grade=grade,
+            start=passage.start,
+            end=passage.end,
+            text_sha256=passage.content_hash,
+            text=passage.text,
+            chunking=chunking,
+            time=time.time(),
+        )
+
+    def to_record(self) -> dict[str, Any]:
+        return {"v": RECORD_VERSION, **asdict(self)}
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Label | None:
+        """Either record shape (with or without an anchor); None when unusable."""
+        query_id, passage_id = record.get("query_id"), record.get("passage_id")
+        if not isinstance(query_id, str) or not isinstance(passage_id, str):
+            return None
+        grade = record.get("grade")
+        if grade is not None and grade not in GRADES:
+            return None
+        start, end = record.get("start"), record.get("end")
+        anchored = isinstance(start, int) and isinstance(end, int)
+        return cls(
+            query_id=query_id,
+            query=str(record.get("query", "")),
+            passage_id=passage_id,
+            doc_id=str(record.get("doc_id") or passage_id.rpartition("#")[0]),
+            grade=None if grade is None else int(grade),
+            start=start if anchored else None,
+            end=end if anchored else None,
+            text_sha256=str(record["text_sha256"]) if record.get("text_sha256") else None,
+            text=record.get("text") if isinstance(record.get("text"), str) else None,
+            chunking=record.get("chunking") if isinstance(record.get("chunking"), str) else None,
+            time=float(record.get("time") or 0.0),
+        )
+
+
+@dataclass(frozen=True)
 class Vote:
+    """A preference between the two answers shown for one query.
+
+    Names both pipelines, both answers and the runs that produced them, so a vote can
+    always be traced to exactly what was judged. Votes from before run ids were recorded
+    load with those fields empty.
+    """
+
     query: str
     query_id: str
     pipeline_a: str
@@ -114,18 +210,85 @@ class Vote:
     stats_a: dict[str, Any] | None
     stats_b: dict[str, Any] | None
     time: float
+    run_id_a: str | None = None
+    run_id_b: str | None = None
+    timing_a: str | None = None
+    timing_b: str | None = None
+
+    def to_record(self) -> dict[str, Any]:
+        return {"v": RECORD_VERSION, **asdict(self)}
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Vote | None:
+        if record.get("choice") not in VOTE_CHOICES:
+            return None
+        if not isinstance(record.get("pipeline_a"), str) or not isinstance(
+            record.get("pipeline_b"), str
+        ):
+            return None
+        values = {name: record.get(name) for name in cls.__dataclass_fields__}
+        values["time"] = float(values["time"] or 0.0)
+        for name in ("query", "query_id", "answer_a", "answer_b"):
+            values[name] = str(values[name] or "")
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """What one pane produced for one query: the ranked passages, the answer and its stats."""
+
+    run_id: str
+    query: str
+    query_id: str
+    pane: str
+    pipeline: str  # the spec as the pane shows it
+    resolved: str  # the spec after config names were expanded
+    answer: str
+    error: str | None
+    stats: dict[str, Any] | None
+    hits: tuple[dict[str, Any], ...]  # passage_id, doc_id, score, rank, text_sha256
+    time: float = 0.0
+
+    def to_record(self) -> dict[str, Any]:
+        return {"v": RECORD_VERSION, **asdict(self), "hits": list(self.hits)}
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any], line: int) -> RunRecord | None:
+        if not isinstance(record.get("query"), str) or not isinstance(record.get("pane"), str):
+            return None
+        hits = record.get("hits")
+        stats = record.get("stats")
+        return cls(
+            # Older records have no run id; one made from the line keeps them distinct.
+            run_id=str(record.get("run_id") or f"line-{line}"),
+            query=record["query"],
+            query_id=str(record.get("query_id") or ""),
+            pane=record["pane"],
+            pipeline=str(record.get("pipeline") or ""),
+            resolved=str(record.get("resolved") or record.get("pipeline") or ""),
+            answer=str(record.get("answer") or ""),
+            error=None if record.get("error") is None else str(record["error"]),
+            stats=stats if isinstance(stats, dict) else None,
+            hits=tuple(hit for hit in hits if isinstance(hit, dict))
+            if isinstance(hits, list)
+            else (),
+            time=float(record.get("time") or 0.0),
+        )
 
 
 class JudgmentStore:
-    """Labels, votes and runs of one corpus, under ``<data dir>/corpora/<corpus>/``."""
+    """Labels, votes and runs of one corpus, under ``<data dir>/corpora/<corpus>/``.
+
+    Reads and appends block on the disk: callers on an event loop run them in a thread.
+    """
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.labels_log = JsonlLog(folder / "labels.jsonl")
         self.votes_log = JsonlLog(folder / "votes.jsonl")
         self.runs_log = JsonlLog(folder / "runs.jsonl")
-        self._labels: dict[str, dict[str, int]] | None = None
-        self._queries: dict[str, str] = {}
+        self._labels: dict[str, dict[tuple[str, ...], Label]] | None = None
+        self._lock = threading.Lock()
 
     @classmethod
     def for_corpus(
@@ -136,85 +299,67 @@ class JudgmentStore:
 
     # labels -----------------------------------------------------------------------------
 
-    def labels(self) -> dict[str, dict[str, int]]:
-        """Current grades by query id, then passage id (the latest record wins)."""
-        if self._labels is None:
-            labels: dict[str, dict[str, int]] = {}
-            for record in self.labels_log.records():
-                query_id, passage_id = record.get("query_id"), record.get("passage_id")
-                if not isinstance(query_id, str) or not isinstance(passage_id, str):
-                    continue
-                self._queries[query_id] = str(record.get("query", ""))
-                grade = record.get("grade")
-                if grade is None:
-                    labels.get(query_id, {}).pop(passage_id, None)
-                elif grade in GRADES:
-                    labels.setdefault(query_id, {})[passage_id] = int(grade)
-            self._labels = labels
-        return self._labels
+    def labels(self) -> dict[str, dict[tuple[str, ...], Label]]:
+        """The latest record of every judgment, by query id then anchor (clears included)."""
+        with self._lock:
+            if self._labels is None:
+                labels: dict[str, dict[tuple[str, ...], Label]] = {}
+                for record in self.labels_log.records():
+                    label = Label.from_record(record)
+                    if label is not None:
+                        labels.setdefault(label.query_id, {})[label.anchor] = label
+                self._labels = labels
+            return self._labels
 
-    def labels_for(self, query_id: str) -> dict[str, int]:
-        return dict(self.labels().get(query_id, {}))
-
-    def set_label(
-        self, query: str, query_id: str, passage_id: str, doc_id: str, grade: int | None
-    ) -> None:
-        """Record a grade (0–3) for a passage under a query; ``None`` clears it."""
-        if grade is not None and grade not in GRADES:
-            raise JudgmentStoreError(f"grade {grade!r}: use 0, 1, 2 or 3")
-        self.labels_log.append(
-            {
-                "query_id": query_id,
-                "query": query,
-                "passage_id": passage_id,
-                "doc_id": doc_id,
-                "grade": grade,
-                "time": time.time(),
-            }
-        )
+    def add_label(self, label: Label) -> None:
+        """Append a grade (or a clear) and return once it is on disk."""
+        if label.grade is not None and label.grade not in GRADES:
+            raise JudgmentStoreError(f"grade {label.grade!r}: use 0, 1, 2 or 3")
         labels = self.labels()
-        self._queries[query_id] = query
-        if grade is None:
-            labels.get(query_id, {}).pop(passage_id, None)
-        else:
-            labels.setdefault(query_id, {})[passage_id] = grade
+        self.labels_log.append(label.to_record())
+        with self._lock:
+            labels.setdefault(label.query_id, {})[label.anchor] = label
 
     def labelled_queries(self) -> dict[str, str]:
-        labels = self.labels()
-        return {query_id: self._queries[query_id] for query_id in labels if labels[query_id]}
+        """Query id → text, for the queries with at least one grade."""
+        return {
+            query_id: next(iter(judged.values())).query
+            for query_id, judged in self.labels().items()
+            if any(label.grade is not None for label in judged.values())
+        }
 
     # votes ------------------------------------------------------------------------------
 
     def add_vote(self, vote: Vote) -> None:
         if vote.choice not in VOTE_CHOICES:
             raise JudgmentStoreError(f"vote {vote.choice!r}: use one of {', '.join(VOTE_CHOICES)}")
-        self.votes_log.append(vote.__dict__)
+        self.votes_log.append(vote.to_record())
 
     def votes(self) -> list[Vote]:
-        names = set(Vote.__dataclass_fields__)
-        return [
-            Vote(**{name: record.get(name) for name in names})
-            for record in self.votes_log.records()
-            if record.get("choice") in VOTE_CHOICES
-        ]
+        votes = (Vote.from_record(record) for record in self.votes_log.records())
+        return [vote for vote in votes if vote is not None]
 
     # runs (history) ---------------------------------------------------------------------
 
-    def add_run(self, record: dict[str, Any]) -> None:
-        self.runs_log.append({**record, "time": time.time()})
+    def add_run(self, run: RunRecord) -> None:
+        self.runs_log.append(run.to_record())
 
-    def runs(self) -> list[dict[str, Any]]:
-        return list(self.runs_log.records())
+    def runs(self) -> list[RunRecord]:
+        runs = (
+            RunRecord.from_record(record, line)
+            for line, record in enumerate(self.runs_log.records(), start=1)
+        )
+        return [run for run in runs if run is not None]
 
-    def query_history(self) -> list[str]:
-        """Queries in the order first asked, each once (the latest position wins)."""
-        seen: dict[str, None] = {}
-        for record in self.runs():
-            query = record.get("query")
-            if isinstance(query, str) and query.strip():
-                seen.pop(query, None)
-                seen[query] = None
-        return list(seen)
+
+def query_history(runs: list[RunRecord]) -> list[str]:
+    """Queries in the order last asked, each once."""
+    seen: dict[str, None] = {}
+    for run in runs:
+        if run.query.strip():
+            seen.pop(run.query, None)
+            seen[run.query] = None
+    return list(seen)
 
 
 @dataclass(frozen=True)
@@ -254,35 +399,3 @@ def win_table(votes: list[Vote]) -> list[PairRecord]:
             winner = vote.pipeline_a if vote.choice == "a" else vote.pipeline_b
             row[0 if winner == first else 1] += 1
     return [PairRecord(first, second, *row) for (first, second), row in sorted(counts.items())]
-
-
-def export_qrels(store: JudgmentStore, destination: Path, fmt: str = "beir") -> Path:
-    """Write the labels as BEIR (queries.jsonl + qrels/test.tsv) or one TREC qrels file.
-
-    Judgments are per passage: the corpus ids are passage ids.
-    """
-    labels = store.labels()
-    queries = store.labelled_queries()
-    rows = [
-        (query_id, passage_id, grade)
-        for query_id in sorted(labels)
-        for passage_id, grade in sorted(labels[query_id].items())
-    ]
-    try:
-        if fmt == "trec":
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            text = "".join(f"{qid} 0 {pid} {grade}\n" for qid, pid, grade in rows)
-            destination.write_text(text, encoding="utf-8")
-            return destination
-        if fmt != "beir":
-            raise JudgmentStoreError(f"export format {fmt!r}: use beir or trec")
-        (destination / "qrels").mkdir(parents=True, exist_ok=True)
-        with (destination / "queries.jsonl").open("w", encoding="utf-8") as handle:
-            for query_id, text in sorted(queries.items()):
-                handle.write(json.dumps({"_id": query_id, "text": text}, ensure_ascii=False) + "\n")
-        lines = ["query-id\tcorpus-id\tscore\n"]
-        lines += [f"{qid}\t{pid}\t{grade}\n" for qid, pid, grade in rows]
-        (destination / "qrels" / "test.tsv").write_text("".join(lines), encoding="utf-8")
-    except OSError as error:
-        raise JudgmentStoreError(f"cannot write {destination} ({error.strerror})") from None
-    return destination

@@ -67,23 +67,78 @@ def mean_over_queries(
     }
 
 
-def ranking_figures(
-    labels: Mapping[str, int], ranked_ids: Sequence[str], k: int
-) -> dict[str, float]:
-    """P@k, Recall@k, nDCG@k and MRR of one ranking against one query's graded labels.
-
-    Recall counts every labelled-relevant id (grade ≥ 1), including ones this ranking missed.
-    """
-    if not labels or not ranked_ids:
-        return {}
-    run = run_from_rankings({"q": list(ranked_ids)})
-    figures = evaluate(
-        {"q": dict(labels)}, run, {f"P.{k}", f"recall.{k}", f"ndcg_cut.{k}", "recip_rank"}
-    )
-    per_query = figures.get("q", {})
+def retrieval_names(k: int) -> dict[str, str]:
+    """Our metric names → pytrec_eval's result keys."""
     return {
-        "P": per_query.get(f"P_{k}", 0.0),
-        "Recall": per_query.get(f"recall_{k}", 0.0),
-        "nDCG": per_query.get(f"ndcg_cut_{k}", 0.0),
-        "MRR": per_query.get("recip_rank", 0.0),
+        f"P@{k}": f"P_{k}",
+        f"Recall@{k}": f"recall_{k}",
+        f"MRR@{k}": "recip_rank",
+        f"nDCG@{k}": f"ndcg_cut_{k}",
+        "MAP": "map",
     }
+
+
+def trec_order(scores: Mapping[str, float]) -> list[str]:
+    """Ids as trec_eval ranks them: score descending, ties by id descending."""
+    return [
+        judged_id
+        for judged_id, _ in sorted(
+            scores.items(), key=lambda item: (item[1], item[0]), reverse=True
+        )
+    ]
+
+
+def scores_by_unit(hits: Iterable[Hit], unit: str) -> dict[str, float]:
+    """A run for one query: passage ids, or document ids scored by their best passage."""
+    scores: dict[str, float] = {}
+    for hit in hits:
+        key = hit.doc_id if unit == "document" else hit.passage_id
+        if key not in scores or hit.score > scores[key]:
+            scores[key] = float(hit.score)
+    return scores
+
+
+def score_retrieval(
+    qrels: Qrels,
+    run: Run,
+    k: int,
+) -> dict[str, dict[str, float]]:
+    """Per judged query: P@k, Recall@k, MRR@k, nDCG@k and MAP.
+
+    The one implementation behind the app's live figures and ``ragtui eval``. MRR@k is
+    ``recip_rank`` over the run's top k in trec_eval's order; a judged query with an
+    empty run counts 0.
+    """
+    names = retrieval_names(k)
+    judged = [query_id for query_id, grades in qrels.items() if grades]
+    full = {query_id: dict(run.get(query_id, {})) for query_id in judged}
+    # trec_eval skips queries with an empty run; give them a placeholder so they count 0.
+    full = {query_id: scores or {"\u2205": 0.0} for query_id, scores in full.items()}
+    top_k = {
+        query_id: {judged_id: scores[judged_id] for judged_id in trec_order(scores)[:k]}
+        for query_id, scores in full.items()
+    }
+    whole = evaluate(qrels, full, {f"P.{k}", f"recall.{k}", f"ndcg_cut.{k}", "map"})
+    cut = evaluate(qrels, top_k, {"recip_rank"})
+    return {
+        query_id: {
+            name: (cut if key == "recip_rank" else whole)[query_id][key]
+            for name, key in names.items()
+        }
+        for query_id in judged
+    }
+
+
+def live_figures(
+    judgments: Mapping[str, int], hits: Sequence[Hit], k: int, unit: str
+) -> dict[str, float]:
+    """P@k, Recall@k, nDCG@k and MRR@k of one query's hits, exactly as ``ragtui eval`` scores.
+
+    ``unit`` says what ``judgments`` name: ``passage`` ids or ``document`` ids (a document
+    then scores as its best passage). Recall counts every judged-relevant id, including
+    ones these hits missed.
+    """
+    if not judgments:
+        return {}
+    figures = score_retrieval({"q": dict(judgments)}, {"q": scores_by_unit(hits, unit)}, k)
+    return figures.get("q", {})

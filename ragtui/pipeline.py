@@ -153,34 +153,41 @@ class Pipeline:
         answer = ""
         retrieval_ms = result.elapsed_ms
         queued_ms = 0.0
+        # The mode in force when the run starts is the one its figures were measured in.
+        options = self.options
+        mode = "fair" if options.fair else "concurrent"
         try:
             prompt = self.prompt_for(query, result)
-            use_gate = gate is not None and self.options.fair and self.generator.runs_locally
+            use_gate = gate is not None and options.fair and self.generator.runs_locally
             if use_gate and gate.busy:
                 yield Queued("waiting for the other local generation (fair mode)")
             waited_from = time.monotonic()
             async with gate if use_gate else _no_gate():
                 queued_ms = (time.monotonic() - waited_from) * 1000
-                async for event in self.generator.stream(prompt, self.options):
+                async for event in self.generator.stream(prompt, options):
                     if isinstance(event, TextDelta):
                         answer += event.text
                         yield Delta(event.text)
                     elif isinstance(event, GenerationDone):
-                        yield Finished(answer, self._stats(event, retrieval_ms, queued_ms))
+                        yield Finished(answer, self._stats(event, retrieval_ms, queued_ms, mode))
                         return
             raise GenerationError(f"{self.spec.generator}: the stream ended without a result")
         except GenerationError as error:
             partial = error.partial or answer
-            yield Failed(str(error), partial, self._failed_stats(retrieval_ms, queued_ms, partial))
+            yield Failed(
+                str(error), partial, self._failed_stats(retrieval_ms, queued_ms, partial, mode)
+            )
         except RagtuiError as error:
-            yield Failed(str(error), answer, self._failed_stats(retrieval_ms, queued_ms, answer))
+            yield Failed(
+                str(error), answer, self._failed_stats(retrieval_ms, queued_ms, answer, mode)
+            )
         except Exception as error:  # a bug in a backend must not take the other pane down
             log.debug("pipeline %s failed", self.spec, exc_info=True)
             message = f"{self.spec}: unexpected {error.__class__.__name__}: {error}"
-            yield Failed(message, answer, self._failed_stats(retrieval_ms, queued_ms, answer))
+            yield Failed(message, answer, self._failed_stats(retrieval_ms, queued_ms, answer, mode))
 
     def _stats(
-        self, done: GenerationDone, retrieval_ms: float | None, queued_ms: float
+        self, done: GenerationDone, retrieval_ms: float | None, queued_ms: float, mode: str
     ) -> RunStats:
         usage = done.usage
         return RunStats(
@@ -192,13 +199,15 @@ class Pipeline:
             completion_tokens=usage.completion_tokens,
             tokens_estimated=usage.estimated,
             cost_usd=self.prices.cost_usd(self.spec.generator, self.generator.runs_locally, usage),
-            timing_mode=self.timing_mode,
+            timing_mode=mode,
             queued_ms=queued_ms,
             finish_reason=done.finish_reason,
             partial=done.finish_reason == "cancelled",
         )
 
-    def _failed_stats(self, retrieval_ms: float | None, queued_ms: float, partial: str) -> RunStats:
+    def _failed_stats(
+        self, retrieval_ms: float | None, queued_ms: float, partial: str, mode: str | None = None
+    ) -> RunStats:
         return RunStats(
             retrieval_ms=retrieval_ms,
             ttft_ms=None,
@@ -208,7 +217,7 @@ class Pipeline:
             completion_tokens=None,
             tokens_estimated=True,
             cost_usd=None,
-            timing_mode=self.timing_mode,
+            timing_mode=mode or self.timing_mode,
             queued_ms=queued_ms,
             finish_reason="error",
             partial=bool(partial),

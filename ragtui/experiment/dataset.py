@@ -89,18 +89,21 @@ def load_dataset(
     corpus = load_corpus(path, chunking)
     warnings = list(corpus.warnings)
     if labels_from is not None:
-        from ragtui.judgments import JudgmentStore
+        from ragtui.label_anchors import labels_for_corpus
 
-        store = JudgmentStore.for_corpus(corpus.root, corpus.source_key, labels_from)
-        queries = store.labelled_queries()
+        store, resolved = labels_for_corpus(corpus, labels_from)
+        if resolved.summary():
+            warnings.append(f"{store.labels_log.path}: {resolved.summary()}")
+        queries = resolved.queries
         if not queries:
+            stale = f" ({resolved.summary()})" if resolved.stale else ""
             raise DatasetError(
-                f"no passages have been graded for {corpus.root} "
+                f"no usable passage grades for {corpus.root}{stale} "
                 f"(looked in {store.labels_log.path}); grade some with 'ragtui {path}' first"
             )
         known = set(corpus.passage_index)
         qrels, more = _clean_qrels(
-            store.labels(), queries, known, str(store.labels_log.path), "passage"
+            resolved.grades, queries, known, str(store.labels_log.path), "passage"
         )
         unit, source = "passage", f"labels made in the app ({store.labels_log.path})"
         answers = {

@@ -23,9 +23,8 @@ from ragtui.experiment.scoring import (
     ANSWER_METRICS,
     build_runs,
     cell_figures,
-    retrieval_names,
-    trec_order,
 )
+from ragtui.metrics import retrieval_names, trec_order
 
 MARKER = "results.json"
 

@@ -26,7 +26,7 @@ from ragtui.experiment.statistics import (
     compare_paired,
     percentile,
 )
-from ragtui.metrics import evaluate
+from ragtui.metrics import retrieval_names, score_retrieval, scores_by_unit
 
 ANSWER_METRICS = ("f1", "exact_match", "answer_recall", "groundedness", "citation_validity")
 ANSWER_LABELS = {
@@ -39,65 +39,13 @@ ANSWER_LABELS = {
 COMPARED_METRICS = ("f1", "answer_recall", "groundedness", "total_ms")
 
 
-def retrieval_names(k: int) -> dict[str, str]:
-    """Our metric names → pytrec_eval's result keys."""
-    return {
-        f"P@{k}": f"P_{k}",
-        f"Recall@{k}": f"recall_{k}",
-        f"MRR@{k}": "recip_rank",
-        f"nDCG@{k}": f"ndcg_cut_{k}",
-        "MAP": "map",
-    }
-
-
-def trec_order(scores: Mapping[str, float]) -> list[str]:
-    """Ids as trec_eval ranks them: score descending, ties by id descending."""
-    return [
-        judged_id
-        for judged_id, _ in sorted(
-            scores.items(), key=lambda item: (item[1], item[0]), reverse=True
-        )
-    ]
-
-
 def build_runs(run: GridRun) -> dict[str, dict[str, dict[str, float]]]:
     """retriever → query → judged id → score; a document scores as its best passage."""
-    by_document = run.dataset.judged_unit == "document"
     runs: dict[str, dict[str, dict[str, float]]] = {}
     for (retriever, query_id), retrieval in run.retrievals.items():
-        scores: dict[str, float] = {}
-        for hit in retrieval.hits:
-            key = hit.doc_id if by_document else hit.passage_id
-            if key not in scores or hit.score > scores[key]:
-                scores[key] = float(hit.score)
+        scores = scores_by_unit(retrieval.hits, run.dataset.judged_unit)
         runs.setdefault(retriever, {})[query_id] = scores
     return runs
-
-
-def score_retrieval(
-    qrels: Mapping[str, Mapping[str, int]],
-    run: Mapping[str, Mapping[str, float]],
-    k: int,
-) -> dict[str, dict[str, float]]:
-    """Per judged query: P@k, Recall@k, MRR@k, nDCG@k and MAP."""
-    names = retrieval_names(k)
-    judged = [query_id for query_id, grades in qrels.items() if grades]
-    full = {query_id: dict(run.get(query_id, {})) for query_id in judged}
-    # trec_eval skips queries with an empty run; give them a placeholder so they count 0.
-    full = {query_id: scores or {"\u2205": 0.0} for query_id, scores in full.items()}
-    top_k = {
-        query_id: {judged_id: scores[judged_id] for judged_id in trec_order(scores)[:k]}
-        for query_id, scores in full.items()
-    }
-    whole = evaluate(qrels, full, {f"P.{k}", f"recall.{k}", f"ndcg_cut.{k}", "map"})
-    cut = evaluate(qrels, top_k, {"recip_rank"})
-    return {
-        query_id: {
-            name: (cut if key == "recip_rank" else whole)[query_id][key]
-            for name, key in names.items()
-        }
-        for query_id in judged
-    }
 
 
 def _mean(values: Sequence[float | None]) -> float | None:

@@ -16,13 +16,14 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from ragtui import config
 from ragtui.corpus.model import Corpus
-from ragtui.embedding import Encoder, ProgressCallback, get_encoder
+from ragtui.embedding import Encoder, ProgressCallback, encoder_loaded, get_encoder
 from ragtui.index.bm25_index import K1, B, Bm25Index
 from ragtui.index.dense_index import DenseIndex
 from ragtui.index.store import (
@@ -34,6 +35,10 @@ from ragtui.index.store import (
 )
 
 log = logging.getLogger("ragtui")
+
+# Told what slow step starts next ("building the BM25 index over 2,532 passages"), so a
+# face can say what is happening rather than a bare "indexing…".
+StageCallback = Callable[[str], None]
 
 VECTORS_FILE = "vectors.npy"
 HASHES_FILE = "hashes.txt"
@@ -65,8 +70,10 @@ class Indexes:
         corpus: Corpus,
         cache_root: Path | None = None,
         progress: ProgressCallback | None = None,
+        stage: StageCallback | None = None,
     ) -> None:
         self.corpus = corpus
+        self.stage = stage
         self.cache_root = cache_root or config.cache_dir()
         self.progress = progress
         self.folder = (
@@ -83,6 +90,10 @@ class Indexes:
             "chunking": self.corpus.chunking.key,
             "passages": len(self.corpus.passages),
         }
+
+    def _tell(self, text: str) -> None:
+        if self.stage is not None:
+            self.stage(text)
 
     def _open_cached(self, folder: Path, meta: dict[str, object]) -> dict | None:
         try:
@@ -102,7 +113,9 @@ class Indexes:
         folder = self.folder / "bm25"
         meta = {**self._meta("bm25"), "bm25": f"lucene k1={K1} b={B}"}
         if self._open_cached(folder, meta) is not None:
+            self._tell("opening the BM25 index")
             return Bm25Index.load(folder)
+        self._tell(f"building the BM25 index over {len(self.corpus.passages):,} passages")
         index = Bm25Index.build([passage.text for passage in self.corpus.passages])
         with building_folder(folder, meta) as scratch:
             index.save(scratch)
@@ -117,6 +130,8 @@ class Indexes:
             return index
 
     def encoder(self, model: str) -> Encoder:
+        if not encoder_loaded(model):
+            self._tell(f"loading the embedding model {model}")
         return get_encoder(model)
 
     def _open_dense(self, model: str) -> DenseIndex:
@@ -124,8 +139,10 @@ class Indexes:
         meta = {**self._meta("dense"), "model": model}
         manifest = self._open_cached(folder, meta)
         if manifest is not None:
+            self._tell(f"opening the dense index ({model})")
             return DenseIndex.load(folder, int(manifest["dimension"]), len(self.corpus.passages))
         vectors = self.embeddings(model)
+        self._tell(f"building the HNSW graph over {len(vectors):,} vectors")
         index = DenseIndex.build(vectors, threads=os.cpu_count() or 1)
         with building_folder(folder, {**meta, "dimension": int(vectors.shape[1])}) as scratch:
             index.save(scratch)
@@ -146,6 +163,7 @@ class Indexes:
             vectors = np.zeros((len(hashes), encoder.dimension), dtype=np.float32)
         if len(missing_rows):
             log.info("embedding %d of %d passages with %s", len(missing_rows), len(hashes), model)
+            self._tell(f"embedding {len(missing_rows):,} passages with {model}")
             texts = [self.corpus.passages[row].text for row in missing_rows]
             vectors[missing_rows] = encoder.encode(texts, progress=self.progress)
         unique = dict.fromkeys(hashes)

@@ -1,57 +1,56 @@
-"""The compare screen: one query, two pipelines side by side, judgments from the keyboard."""
+"""The compare screen: a view of one comparison session (``ragtui.session``).
+
+Keys become the session's intents; the session's events become widget updates. The app
+builds no pipelines, writes no records and computes no figures.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import threading
-import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from rich.text import Text
-from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, ProgressBar, Static
-from textual.worker import get_current_worker
 
 from ragtui.components import generator_choices, ollama_models, retriever_choices
-from ragtui.corpus import ChunkingSettings, load_corpus
-from ragtui.embedding import EncodeProgress
+from ragtui.corpus import ChunkingSettings
 from ragtui.errors import RagtuiError
-from ragtui.index.cache import Indexes
-from ragtui.judgments import JudgmentStore, JudgmentStoreError, Vote, query_id_for, win_table
-from ragtui.metrics import ranking_figures
-from ragtui.pipeline import (
-    Delta,
-    Failed,
-    FairGate,
-    Finished,
-    Pipeline,
-    Queued,
-    Retrieved,
-    RunStats,
-    make_pipeline,
+from ragtui.session import PANES, CompareSession, SessionOptions
+from ragtui.session_events import (
+    AnswerDelta,
+    CorpusOpened,
+    HitsRetrieved,
+    JudgmentsChanged,
+    LoadFailed,
+    LoadStage,
+    Notice,
+    PaneSpecChanged,
+    PaneStatus,
+    QueryRestored,
+    RunEnded,
+    RunQueued,
+    RunStarted,
+    SessionEvent,
+    SessionReady,
 )
-from ragtui.progress import describe
-from ragtui.retrieval import Hit, SearchResult
 from ragtui.settings_file import Settings
-from ragtui.specs import parse_pipeline_spec
 from ragtui.tui.screens.picker import ComponentPicker
+from ragtui.tui.screens.query_picker import QueryPicker
 from ragtui.tui.screens.results import VoteResults
 from ragtui.tui.themes import ThemeFile, discover_themes, pick_theme
-from ragtui.tui.widgets.pane import PassageList, PipelinePane, format_figures
+from ragtui.tui.widgets.pane import PassageList, PipelinePane
 from ragtui.tui.widgets.query_input import QueryInput
 
 log = logging.getLogger("ragtui")
 
-PANES = ("a", "b")
 NARROW_WIDTH = 100
 VOTE_NAMES = {"a": "A better", "b": "B better", "tie": "tie", "both_bad": "both bad"}
 
@@ -71,15 +70,9 @@ class CompareOptions:
     max_tokens: int | None = None
     preload_models: bool = True
 
-
-@dataclass
-class PaneRun:
-    """What a pane showed for the current query, kept for votes."""
-
-    answer: str = ""
-    stats: RunStats | None = None
-    error: str | None = None
-    done: bool = False
+    def session_options(self) -> SessionOptions:
+        names = {item.name for item in fields(SessionOptions)}
+        return SessionOptions(**{name: getattr(self, name) for name in names})
 
 
 class CompareApp(App[None]):
@@ -88,6 +81,7 @@ class CompareApp(App[None]):
     BINDINGS = [
         Binding("/", "focus_query", "Query"),
         Binding("escape", "focus_passages", "Passages", show=False),
+        Binding("ctrl+o", "pick_query", "Dataset queries"),
         Binding("r", "swap('retriever')", "Retriever"),
         Binding("g", "swap('generator')", "Generator"),
         Binding("R", "copy('retriever')", "Copy retriever", show=False),
@@ -107,25 +101,13 @@ class CompareApp(App[None]):
 
     def __init__(self, options: CompareOptions) -> None:
         self.options = options
+        self.session = CompareSession(options.session_options())
         self.themes = discover_themes()
         self.theme_file: ThemeFile = pick_theme(self.themes, options.theme)
         # Every theme is loaded up front; its rules only apply while its class is on the App.
         super().__init__(css_path=["app.tcss", *(theme.path for theme in self.themes.values())])
-        self.specs = {"a": options.spec_a, "b": options.spec_b}
-        self.fair = options.fair
-        self.gate = FairGate()
-        self.indexes: Indexes | None = None
-        self.store: JudgmentStore | None = None
-        self.pipelines: dict[str, Pipeline | None] = {key: None for key in PANES}
-        self.corpus_ready = False  # corpus read, judgments open: queries can be taken
-        self.ready = False  # every pane's pipeline built
-        self.pane_built = {key: asyncio.Event() for key in PANES}
-        self.pipeline_errors: dict[str, str | None] = {key: None for key in PANES}
-        self.pending_query: str | None = None
-        self.query_text = ""
-        self.query_id = ""
-        self.runs: dict[str, PaneRun] = {key: PaneRun() for key in PANES}
         self.shown_pane = "a"
+        self._log_handler = _NotifyHandler(self)
 
     # layout -----------------------------------------------------------------------------
 
@@ -136,19 +118,25 @@ class CompareApp(App[None]):
         yield Static("", id="pane-tabs", markup=False)
         with Horizontal(id="panes"):
             for key in PANES:
-                yield PipelinePane(key, self.specs[key])
+                yield PipelinePane(key, self.session.panes[key].spec)
         yield Footer()
 
     def on_mount(self) -> None:
-        log.addHandler(_NotifyHandler(self))
+        log.addHandler(self._log_handler)
         self._apply_theme(self.theme_file)
         self._apply_width(self.size.width)
         self.query_one(QueryInput).focus()
+        self.query_one(ProgressBar).display = False
         self.set_banner(f"opening {self.options.corpus} …")
 
     def on_ready(self) -> None:
-        # After the first paint: the panes exist before any result can arrive for them.
-        self.load_corpus()
+        # After the first paint: the panes exist before any event can arrive for them.
+        self.run_worker(self._render_events(), group="session-events", exit_on_error=True)
+        self.run_worker(self.session.open(), group="session-open", exit_on_error=True)
+
+    async def on_unmount(self) -> None:
+        log.removeHandler(self._log_handler)
+        await self.session.close()
 
     def on_resize(self, event: Any) -> None:
         self._apply_width(event.size.width)
@@ -164,7 +152,7 @@ class CompareApp(App[None]):
             self.pane(other).set_class(other == key, "-shown")
         strip = Text()
         for other in PANES:
-            label = f" {other.upper()}: {self.specs[other]} "
+            label = f" {other.upper()}: {self.session.panes[other].spec} "
             strip.append(label, style="reverse bold" if other == key else "dim")
             strip.append(" ")
         strip.append(" o / ← → switch", style="italic")
@@ -192,294 +180,103 @@ class CompareApp(App[None]):
         return self.query_one(f"#pane-{key}", PipelinePane)
 
     def set_banner(self, text: str) -> None:
-        mode = "fair timing" if self.fair else "CONCURRENT timing"
+        mode = "fair timing" if self.session.fair else "CONCURRENT timing"
         corpus = self.options.corpus.name or str(self.options.corpus)
         self.query_one("#banner", Static).update(f"{corpus} · {mode} · {text}")
 
-    # start-up ---------------------------------------------------------------------------
+    # the session's events, rendered ------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="load")
-    def load_corpus(self) -> None:
-        options = self.options
-        try:
-            corpus = load_corpus(options.corpus, options.chunking)
-            indexes = Indexes(corpus, options.cache_root, progress=self._progress_from_thread)
-            store = JudgmentStore.for_corpus(corpus.root, corpus.source_key, options.data_root)
-            history = store.query_history()
-        except RagtuiError as error:
-            self.call_from_thread(self._load_failed, str(error))
-            return
-        for warning in corpus.warnings:
-            self.call_from_thread(self.notify, warning, severity="warning", timeout=6)
-        self.indexes, self.store = indexes, store
-        self.call_from_thread(self._corpus_loaded, history)
-        # Each pane can answer as soon as its own pipeline is built (bm25 long before dense,
-        # whose encoder import alone takes seconds).
-        for key in PANES:
-            pipeline, error = self._build_pipeline(self.specs[key])
-            self.pipelines[key], self.pipeline_errors[key] = pipeline, error
-            self.call_from_thread(self._pane_built, key)
-        self.call_from_thread(self._loaded)
-        if options.preload_models:
-            for pipeline in self.pipelines.values():
-                self._preload(pipeline)
+    async def _render_events(self) -> None:
+        async for event in self.session.events():
+            await self._render(event)
 
-    def _preload(self, pipeline: Pipeline | None) -> None:
-        """Load an embedded model now, so the first query does not wait for it."""
-        load = getattr(pipeline.generator, "model", None) if pipeline else None
-        if callable(load):
-            with contextlib.suppress(RagtuiError):  # the pane reports it when it runs
-                load()
+    async def _render(self, event: SessionEvent) -> None:
+        if isinstance(event, AnswerDelta):
+            await self.pane(event.pane).append(event.text)
+        elif isinstance(event, RunStarted):
+            await self.pane(event.pane).begin(event.query)
+        elif isinstance(event, HitsRetrieved):
+            self.pane(event.pane).show_hits(event.result, event.judgments)
+        elif isinstance(event, RunQueued):
+            self.pane(event.pane).set_status(f"queued: {event.reason}")
+        elif isinstance(event, RunEnded):
+            await self.pane(event.pane).end(event.answer, event.stats, event.error)
+            if event.restored:
+                self.pane(event.pane).set_status("restored from the last session")
+        elif isinstance(event, JudgmentsChanged):
+            self.pane(event.pane).show_judgments(event.judgments)
+        elif isinstance(event, PaneStatus):
+            self.pane(event.pane).set_status(event.text, event.error)
+        elif isinstance(event, PaneSpecChanged):
+            await self.pane(event.pane).reset(event.spec)
+            self.show_pane(self.shown_pane)
+        elif isinstance(event, LoadStage):
+            self._show_stage(event)
+        elif isinstance(event, CorpusOpened):
+            query_box = self.query_one(QueryInput)
+            for query in event.history:
+                query_box.remember(query)
+            self.set_banner(f"{event.summary} · loading the pipelines…")
+        elif isinstance(event, QueryRestored):
+            self.query_one(QueryInput).show_restored(event.query)
+        elif isinstance(event, SessionReady):
+            self.query_one(ProgressBar).display = False
+            self.set_banner(f"{event.summary} · ready")
+        elif isinstance(event, LoadFailed):
+            self.query_one(ProgressBar).display = False
+            self.set_banner(f"cannot open corpus: {event.message}")
+        elif isinstance(event, Notice):
+            self.notify(event.text, severity=event.severity, timeout=8)  # type: ignore[arg-type]
 
-    def _progress_from_thread(self, progress: EncodeProgress) -> None:
-        self.call_from_thread(self._show_progress, progress)
-
-    def _show_progress(self, progress: EncodeProgress) -> None:
+    def _show_stage(self, stage: LoadStage) -> None:
         bar = self.query_one(ProgressBar)
-        bar.display = progress.done < progress.total
-        bar.update(total=progress.total, progress=progress.done)
-        self.set_banner(describe(progress))
+        counting = stage.total is not None and stage.done is not None
+        bar.display = counting and stage.done < stage.total  # type: ignore[operator]
+        if counting:
+            bar.update(total=stage.total, progress=stage.done)
+        self.set_banner(stage.text)
 
-    def _build_pipeline(self, text: str) -> tuple[Pipeline | None, str | None]:
-        assert self.indexes is not None
-        try:
-            spec = parse_pipeline_spec(self.options.settings.pipelines.get(text, text))
-            pipeline = make_pipeline(
-                spec,
-                self.indexes,
-                self.options.settings,
-                fair=self.fair,
-                k=self.options.k,
-                max_tokens=self.options.max_tokens,
-            )
-        except RagtuiError as error:
-            return None, str(error)
-        return pipeline, None
-
-    def _load_failed(self, message: str) -> None:
-        self.set_banner(f"cannot open corpus: {message}")
-        for key in PANES:
-            self.pane(key).set_status(message, error=True)
-        self.query_one(ProgressBar).display = False
-
-    def _pane_built(self, key: str) -> None:
-        error = self.pipeline_errors[key]
-        if error:
-            self.pane(key).set_status(error, error=True)
-        elif not self.query_text:
-            self.pane(key).set_status("ready")
-        self.pane_built[key].set()
-
-    def _corpus_summary(self) -> str:
-        assert self.indexes is not None
-        corpus = self.indexes.corpus
-        return f"{len(corpus.documents)} documents, {len(corpus.passages)} passages"
-
-    def _loaded(self) -> None:
-        self.ready = True
-        self.query_one(ProgressBar).display = False
-        self.set_banner(f"{self._corpus_summary()} · ready")
-
-    def _corpus_loaded(self, history: list[str]) -> None:
-        self.corpus_ready = True
-        self.set_banner(f"{self._corpus_summary()} · indexing…")
-        query_box = self.query_one(QueryInput)
-        for query in history:
-            query_box.remember(query)
-        if self.pending_query is not None:
-            query, self.pending_query = self.pending_query, None
-            self.run_query(query)
-        elif history:
-            self.call_later(self._restore_last_run, history[-1])
-
-    async def _restore_last_run(self, query: str) -> None:
-        """Show the last session's answers again (passages looked up by id in the corpus)."""
-        assert self.store is not None and self.indexes is not None
-        latest: dict[str, dict[str, Any]] = {}
-        for record in self.store.runs():
-            if record.get("query") == query and record.get("pane") in PANES:
-                latest[record["pane"]] = record
-        if not latest or self.query_text:
-            return
-        self.query_text = query
-        self.query_id = query_id_for(query, self.indexes.corpus.queries)
-        self.query_one(QueryInput).value = query
-        for key, record in latest.items():
-            if record.get("pipeline") != self.specs[key]:
-                continue
-            pane = self.pane(key)
-            await pane.begin(query)
-            pane.show_hits(self._stored_result(query, record), self._grades())
-            stats = _stats_from(record.get("stats"))
-            if record.get("error"):
-                await pane.fail(str(record["error"]), str(record.get("answer", "")), stats)
-            elif stats is not None:
-                await pane.finish(str(record.get("answer", "")), stats)
-            pane.set_status("restored from the last session")
-            self.runs[key] = PaneRun(
-                str(record.get("answer", "")), stats, record.get("error"), done=True
-            )
-        self._refresh_grades()
-
-    def _stored_result(self, query: str, record: dict[str, Any]) -> SearchResult:
-        assert self.indexes is not None
-        corpus = self.indexes.corpus
-        hits = []
-        for stored in record.get("hits", []):
-            row = corpus.passage_index.get(str(stored.get("passage_id")))
-            if row is None:
-                continue  # the file changed since; its old passage no longer exists
-            passage = corpus.passages[row]
-            hits.append(
-                Hit(
-                    rank=len(hits) + 1,
-                    passage_id=passage.passage_id,
-                    doc_id=passage.doc_id,
-                    score=float(stored.get("score", 0.0)),
-                    text=passage.text,
-                    source=passage.source,
-                    start=passage.start,
-                    end=passage.end,
-                )
-            )
-        retrieval_ms = (record.get("stats") or {}).get("retrieval_ms") or 0.0
-        return SearchResult(query, record.get("pipeline", ""), tuple(hits), float(retrieval_ms))
-
-    # queries ----------------------------------------------------------------------------
+    # intents ----------------------------------------------------------------------------
 
     def on_input_submitted(self, event: QueryInput.Submitted) -> None:
         if not isinstance(event.input, QueryInput):
             return
-        query = event.value.strip()
-        if not query:
-            self.notify("Type a question first.", severity="warning")
-            return
-        if not self.corpus_ready:
-            self.pending_query = query
-            self.set_banner("reading the corpus: the query runs as soon as it is loaded")
-            return
-        self.run_query(query)
+        self._ask(event.value)
 
-    def run_query(self, query: str, keys: Iterable[str] = PANES) -> None:
-        assert self.indexes is not None
-        self.query_text = query
-        self.query_id = query_id_for(query, self.indexes.corpus.queries)
-        self.query_one(QueryInput).remember(query)
-        for key in keys:
-            self.runs[key] = PaneRun()
-            self.run_worker(
-                self._run_pane(key, query),
-                group=f"pane-{key}",
-                exclusive=True,
-                exit_on_error=False,
-            )
+    def _ask(self, query: str) -> None:
+        try:
+            started = self.session.ask(query)
+        except RagtuiError as refusal:
+            self.notify(str(refusal), severity="warning")
+            return
+        self.query_one(QueryInput).remember(query.strip())
+        if not started:
+            self.set_banner("reading the corpus: the query runs as soon as it is loaded")
         if isinstance(self.focused, QueryInput):
             self.pane("a").passages.focus()
 
-    async def _run_pane(self, key: str, query: str) -> None:
-        pane = self.pane(key)
-        await pane.begin(query)
-        if not self.pane_built[key].is_set():
-            pane.set_status("waiting for this pane's index and models…")
-            await self.pane_built[key].wait()
-        pipeline = self.pipelines[key]
-        if pipeline is None:
-            error = self.pipeline_errors[key]
-            if error is None:  # being rebuilt after a swap, which re-runs the query itself
-                pane.set_status("loading pipeline…")
-                return
-            pane.set_status(error, error=True)
-            self.runs[key] = PaneRun(error=error, done=True)
-            return
-        worker = get_current_worker()
-        async for event in pipeline.run(query, self.gate):
-            if worker.is_cancelled:
-                return
-            if isinstance(event, Delta):
-                await pane.append(event.text)
-            elif isinstance(event, Retrieved):
-                pane.show_hits(event.result, self._grades())
-                pane.query_one("#figures", Static).update(self._figures_line(pane))
-            elif isinstance(event, Queued):
-                pane.set_status(f"queued: {event.reason}")
-            elif isinstance(event, Finished):
-                await pane.finish(event.answer, event.stats)
-                self._record(key, pipeline, query, pane, event.answer, event.stats, None)
-            elif isinstance(event, Failed):
-                await pane.fail(event.error, event.partial, event.stats)
-                self._record(key, pipeline, query, pane, event.partial, event.stats, event.error)
-
-    def _record(
-        self,
-        key: str,
-        pipeline: Pipeline,
-        query: str,
-        pane: PipelinePane,
-        answer: str,
-        stats: RunStats | None,
-        error: str | None,
-    ) -> None:
-        self.runs[key] = PaneRun(answer, stats, error, done=True)
-        if self.store is None:
-            return
-        try:
-            self.store.add_run(
-                {
-                    "query": query,
-                    "query_id": self.query_id,
-                    "pane": key,
-                    "pipeline": self.specs[key],
-                    "resolved": str(pipeline.spec),
-                    "answer": answer,
-                    "error": error,
-                    "stats": stats.to_json() if stats else None,
-                    "hits": [
-                        {"passage_id": hit.passage_id, "score": hit.score, "rank": hit.rank}
-                        for hit in pane.hits
-                    ],
-                }
-            )
-        except JudgmentStoreError as problem:
-            self.notify(str(problem), severity="error", timeout=10)
-
-    # labels -----------------------------------------------------------------------------
-
-    def _grades(self) -> dict[str, int]:
-        if self.store is None or not self.query_id:
-            return {}
-        return self.store.labels_for(self.query_id)
-
-    def _figures_line(self, pane: PipelinePane) -> str:
-        grades = self._grades()
-        pipeline = self.pipelines[pane.key]
-        k = pipeline.k if pipeline else len(pane.hits)
-        figures = ranking_figures(grades, [hit.passage_id for hit in pane.hits], k)
-        return format_figures(figures, k)
-
-    def _refresh_grades(self) -> None:
-        grades = self._grades()
-        for key in PANES:
-            pane = self.pane(key)
-            pane.show_grades(grades, self._figures_line(pane))
-
     def on_passage_list_graded(self, message: PassageList.Graded) -> None:
-        if self.store is None or not self.query_text:
-            self.bell()
-            return
-        try:
-            self.store.set_label(
-                self.query_text,
-                self.query_id,
-                message.hit.passage_id,
-                message.hit.doc_id,
-                message.grade,
-            )
-        except JudgmentStoreError as problem:
-            self.notify(str(problem), severity="error", timeout=10)
-            return
-        self._refresh_grades()
+        self.run_worker(
+            self._grade(message.pane, message.hit.passage_id, message.grade), group="judge"
+        )
 
-    # swapping ---------------------------------------------------------------------------
+    async def _grade(self, key: str, passage_id: str, grade: int | None) -> None:
+        try:
+            await self.session.grade(key, passage_id, grade)
+        except RagtuiError as problem:
+            self.bell()
+            self.notify(str(problem), severity="error", timeout=10)
+
+    def action_vote(self, choice: str) -> None:
+        self.run_worker(self._vote(choice), group="judge")
+
+    async def _vote(self, choice: str) -> None:
+        try:
+            await self.session.vote(choice)
+        except RagtuiError as refusal:
+            self.notify(str(refusal), severity="warning", timeout=8)
+            return
+        self.notify(f"Vote saved: {VOTE_NAMES[choice]}")
 
     def focused_pane_key(self) -> str:
         focused = self.focused
@@ -491,118 +288,70 @@ class CompareApp(App[None]):
 
     async def action_swap(self, component: str, key: str | None = None) -> None:
         key = key or self.focused_pane_key()
-        spec = parse_pipeline_spec(self.specs[key])
         pipelines = self.options.settings.pipelines
         if component == "retriever":
             choices = retriever_choices(pipelines)
-            current = str(spec.retriever)
         else:
             models = await ollama_models(self.options.settings.backends.ollama_host, 0.5)
             choices = generator_choices(pipelines, models)
-            current = str(spec.generator)
 
         def chosen(value: str | None) -> None:
             if value:
                 self.set_component(key, component, value)
 
         self.push_screen(
-            ComponentPicker(f"Pane {key.upper()}: choose a {component}", choices, current),
+            ComponentPicker(
+                f"Pane {key.upper()}: choose a {component}",
+                choices,
+                self.session.component(key, component),
+            ),
             chosen,
         )
 
     def set_component(self, key: str, component: str, value: str) -> None:
-        """Change one component of one pane; re-run only that pane."""
-        spec = parse_pipeline_spec(self.specs[key])
         try:
-            text = str(
-                parse_pipeline_spec(f"{value}+{spec.generator}")
-                if component == "retriever"
-                else parse_pipeline_spec(f"{spec.retriever}+{value}")
-            )
+            self.session.set_component(key, component, value)
+        except RagtuiError as error:
+            self.notify(str(error), severity="error", timeout=8)
+
+    def action_copy(self, component: str) -> None:
+        try:
+            target, value = self.session.copy_component(self.focused_pane_key(), component)
         except RagtuiError as error:
             self.notify(str(error), severity="error", timeout=8)
             return
-        self.specs[key] = text
-        self.pane(key).set_spec(text)
-        self.show_pane(self.shown_pane)
-        self.pipelines[key], self.pipeline_errors[key] = None, None
-        self.rebuild_pane(key)
-
-    @work(thread=True, group="rebuild")
-    def rebuild_pane(self, key: str) -> None:
-        if self.indexes is None:
-            return
-        self.call_from_thread(self.pane(key).set_status, "loading pipeline…")
-        pipeline, error = self._build_pipeline(self.specs[key])
-        self.pipelines[key], self.pipeline_errors[key] = pipeline, error
-        if error:
-            self.call_from_thread(self.pane(key).set_status, error, True)
-            if self.query_text:
-                self.runs[key] = PaneRun(error=error, done=True)
-            return
-        if self.query_text:
-            self.call_from_thread(self.run_query, self.query_text, (key,))
-        else:
-            self.call_from_thread(self.pane(key).set_status, "ready")
-
-    def action_copy(self, component: str) -> None:
-        source = self.focused_pane_key()
-        target = "b" if source == "a" else "a"
-        spec = parse_pipeline_spec(self.specs[source])
-        value = spec.retriever if component == "retriever" else spec.generator
         self.notify(f"pane {target.upper()} now uses {component} {value}")
-        self.set_component(target, component, str(value))
 
     def action_rerun(self) -> None:
-        if self.corpus_ready and self.query_text:
-            self.run_query(self.query_text)
-        else:
+        try:
+            self.session.rerun()
+        except RagtuiError:
             self.bell()
 
     def action_toggle_timing(self) -> None:
-        self.fair = not self.fair
-        for pipeline in self.pipelines.values():
-            if pipeline is not None:
-                pipeline.options = replace(pipeline.options, fair=self.fair)
-        self.set_banner("ready" if self.ready else "loading")
-        if self.fair:
+        mode = self.session.toggle_timing()
+        self.set_banner("ready" if self.session.ready else "loading")
+        if mode == "fair":
             message = "Fair timing: local generations run one after the other, prompt cache reset."
         else:
             message = "Concurrent timing: generations overlap and may reuse the prompt cache."
-        self.notify(message + " Re-run (ctrl+r) to measure again.")
+        self.notify(message + " Applies from the next run (ctrl+r runs again).")
 
-    # votes, results, themes, help -------------------------------------------------------
+    def action_pick_query(self) -> None:
+        queries = self.session.dataset_queries()
+        if not queries:
+            self.notify("This corpus ships no queries (queries.jsonl).", severity="warning")
+            return
 
-    def action_vote(self, choice: str) -> None:
-        if self.store is None or not self.query_text:
-            self.notify("Ask a question first, then vote on the two answers.", severity="warning")
-            return
-        if not all(self.runs[key].done for key in PANES):
-            self.notify("Wait until both answers are finished, then vote.", severity="warning")
-            return
-        first, second = self.runs["a"], self.runs["b"]
-        vote = Vote(
-            query=self.query_text,
-            query_id=self.query_id,
-            pipeline_a=self.specs["a"],
-            pipeline_b=self.specs["b"],
-            choice=choice,
-            answer_a=first.answer,
-            answer_b=second.answer,
-            stats_a=first.stats.to_json() if first.stats else None,
-            stats_b=second.stats.to_json() if second.stats else None,
-            time=time.time(),
-        )
-        try:
-            self.store.add_vote(vote)
-        except JudgmentStoreError as problem:
-            self.notify(str(problem), severity="error", timeout=10)
-            return
-        self.notify(f"Vote saved: {VOTE_NAMES[choice]}")
+        def chosen(text: str | None) -> None:
+            if text:
+                self.query_one(QueryInput).value = text
+                self._ask(text)
+
+        self.push_screen(QueryPicker(queries, self.session.query_id), chosen)
 
     def action_results(self) -> None:
-        votes = self.store.votes() if self.store else []
-        self.push_screen(VoteResults(win_table(votes)))
+        self.push_screen(VoteResults(self.session.win_table()))
 
     def action_cycle_theme(self) -> None:
         names = sorted(self.themes)
@@ -633,6 +382,9 @@ class CompareApp(App[None]):
                         self.action_swap(component, key)
                     ),
                 )
+        yield SystemCommand(
+            "Pick a dataset query", "Walk the corpus's own queries", self.action_pick_query
+        )
         yield SystemCommand("Re-run the last query", "Run both panes again", self.action_rerun)
         yield SystemCommand(
             "Toggle fair/concurrent timing",
@@ -666,18 +418,9 @@ class _NotifyHandler(logging.Handler):
             pass  # the app has stopped
 
 
-def _stats_from(record: object) -> RunStats | None:
-    if not isinstance(record, dict):
-        return None
-    try:
-        return RunStats(**record)
-    except TypeError:
-        return None
-
-
 def make_app(options: CompareOptions) -> CompareApp:
-    """The app as users run it; tests drive the same factory."""
-    for text in (options.spec_a, options.spec_b):
-        # Rejects a bad spec with a one-line error before the screen opens.
-        parse_pipeline_spec(options.settings.pipelines.get(text, text))
+    """The app as users run it; tests drive the same factory.
+
+    A bad spec fails here with a one-line error, before the screen opens.
+    """
     return CompareApp(options)

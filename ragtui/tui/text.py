@@ -8,6 +8,7 @@ from rich.text import Text
 
 from ragtui.retrieval import Hit
 from ragtui.safe_text import printable
+from ragtui.session_events import Mark
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 # Words too common to be worth highlighting in a passage.
@@ -16,6 +17,8 @@ of on or the to was what when where which who why will with you your"""
 _STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
 
 GRADE_MARKS = {None: "  ·  ", 0: " 0 ✗ ", 1: " 1 ● ", 2: " 2 ●●", 3: " 3 ●●●"}
+# The dataset's judgments are drawn hollow, apart from the user's own grades.
+DATASET_MARKS = {0: " 0 ✗ ", 1: " 1 ○ ", 2: " 2 ○○", 3: " 3 ○○○"}
 
 
 def query_terms(query: str) -> list[str]:
@@ -48,12 +51,17 @@ def highlight(text: str, terms: list[str], style: str = "bold underline") -> Tex
     return rendered
 
 
-def hit_text(hit: Hit, terms: list[str], grade: int | None, width: int = 240) -> Text:
+def hit_text(hit: Hit, terms: list[str], mark: Mark | None, width: int = 240) -> Text:
     """Two-line option for a passage: rank, score, mark and source; then the snippet."""
     header = Text()
     header.append(f"{hit.rank:>2} ", style="bold")
     header.append(f"{hit.score:7.3f} ")
-    header.append(GRADE_MARKS.get(grade, "  ?  "), style="bold" if grade is not None else "dim")
+    if mark is None:
+        header.append(GRADE_MARKS[None], style="dim")
+    elif mark.source == "dataset":
+        header.append(DATASET_MARKS.get(mark.grade, "  ?  "), style="italic")
+    else:
+        header.append(GRADE_MARKS.get(mark.grade, "  ?  "), style="bold")
     header.append(f" {flat(hit.source)}", style="italic")
     header.append("\n")
     header.append_text(highlight(snippet(hit.text, terms, width), terms))

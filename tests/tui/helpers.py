@@ -44,13 +44,21 @@ async def ask(pilot: Pilot, query: str, timeout_s: float = 60.0) -> None:
     """Type a query as a user does and wait until both panes are finished."""
     app = pilot.app
     assert isinstance(app, CompareApp)
-    await wait_for(pilot, lambda: app.ready, timeout_s)
+    await wait_for(pilot, lambda: app.session.ready, timeout_s)
     app.query_one("#query").focus()
     app.query_one("#query").value = ""  # type: ignore[attr-defined]
     await pilot.press(*query)
     await pilot.press("enter")
-    await wait_for(pilot, lambda: all(run.done for run in app.runs.values()), timeout_s)
+    await wait_for(pilot, lambda: answered(app), timeout_s)
     await pilot.pause(0.2)
+
+
+def answered(app: CompareApp) -> bool:
+    """Both panes have finished their run and shown its end."""
+    runs = [pane.run for pane in app.session.panes.values()]
+    return all(run is not None and run.done for run in runs) and all(
+        app.pane(key).stats is not None or app.pane(key).error is not None for key in ("a", "b")
+    )
 
 
 def pin_timings(app: CompareApp) -> None:

@@ -7,11 +7,14 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 import pytrec_eval
 
 from ragtui.judgments import JudgmentStore
+from ragtui.session import SessionError
 from ragtui.tui.widgets.pane import PipelinePane
-from tests.tui.helpers import ask, new_app, wait_for
+from tests.conftest import SAMPLE_CORPUS
+from tests.tui.helpers import answered, ask, new_app, wait_for
 
 QUERY = "How heavy is the HB-15?"
 
@@ -48,30 +51,40 @@ async def test_labels_persist_reload_and_export_as_qrels(tmp_path: Path) -> None
         await pilot.press("3")  # first passage of pane A
         await pilot.press("j", "0")  # second passage
         await pilot.press("j", "2", "x")  # third: graded then cleared
+        hits = app.pane("a").hits
+        labelled = {hits[0].passage_id: 3, hits[1].passage_id: 0}
+        session = app.session
+        await wait_for(pilot, lambda: session.resolved.grades.get(session.query_id) == labelled)
         await pilot.pause(0.1)
-        labelled = {app.pane("a").hits[0].passage_id: 3, app.pane("a").hits[1].passage_id: 0}
-        assert app.store.labels_for(app.query_id) == labelled
         figures = str(app.pane("a").query_one("#figures").render())
-        assert "nDCG@5 1.00" in figures and "P@5 0.20" in figures
-        # the label shows in pane B too wherever the same passage appears
-        assert str(app.pane("b").query_one("#figures").render())
-        query_id = app.query_id
+        assert "nDCG@5 1.00" in figures and "P@5 0.20" in figures and "your grades" in figures
+        # the grade shows in pane B too, on the same passage, wherever B ranks it
+        pane_b = app.pane("b")
+        shared = [hit.passage_id for hit in pane_b.hits if hit.passage_id in labelled]
+        assert shared, "hybrid should rank one of bm25's top passages too"
+        for passage_id in shared:
+            assert pane_b.grade_shown(passage_id) == labelled[passage_id]
+        assert "your grades" in str(pane_b.query_one("#figures").render())
+        query_id = session.query_id
 
     restarted = new_app(tmp_path)
     async with restarted.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: restarted.ready)
-        await wait_for(pilot, lambda: restarted.query_text == QUERY)
+        session = restarted.session
+        await wait_for(pilot, lambda: session.ready)
+        await wait_for(pilot, lambda: session.query == QUERY)
         # the last answers and stats come back
         await wait_for(pilot, lambda: all(pane.stats for pane in restarted.query(PipelinePane)))
-        assert restarted.store.labels_for(query_id) == labelled
+        assert session.resolved.grades[query_id] == labelled
         assert restarted.pane("a").answer_text
+        assert restarted.pane("a").grade_shown(hits[0].passage_id) == 3
         assert restarted.query_one("#query").history[-1] == QUERY
 
-    store = JudgmentStore(restarted.store.folder)
-    out = store.folder.parent / "export"
-    from ragtui.judgments import export_qrels
+    from ragtui.corpus import load_corpus
+    from ragtui.label_anchors import export_qrels, resolve_labels
 
-    export_qrels(store, out, "beir")
+    store = JudgmentStore(session.store.folder)
+    out = store.folder.parent / "export"
+    export_qrels(resolve_labels(store.labels(), load_corpus(SAMPLE_CORPUS)), out, "beir")
     lines = (out / "qrels" / "test.tsv").read_text().splitlines()
     assert lines[0] == "query-id\tcorpus-id\tscore"
     parsed = {}
@@ -91,35 +104,115 @@ async def test_votes_persist(tmp_path: Path) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await ask(pilot, QUERY)
         await pilot.press("b")
-        await pilot.pause(0.1)
+        await wait_for(pilot, lambda: len(app.session.votes) == 1)
         answer_a = app.pane("a").answer_text
-    votes = JudgmentStore(app.store.folder).votes()
+        runs = {key: pane.run for key, pane in app.session.panes.items()}
+    votes = JudgmentStore(app.session.store.folder).votes()
     assert len(votes) == 1
     vote = votes[0]
     assert vote.choice == "b" and vote.query == QUERY
     assert (vote.pipeline_a, vote.pipeline_b) == ("bm25+extractive", "hybrid+extractive")
     assert vote.answer_a == answer_a and vote.answer_b
-    assert vote.stats_a["timing_mode"] == "fair"
+    assert (vote.run_id_a, vote.run_id_b) == (runs["a"].run_id, runs["b"].run_id)
+    assert vote.stats_a["timing_mode"] == "fair" and vote.timing_a == "fair"
 
 
 async def test_swapping_a_generator_reruns_only_that_pane(tmp_path: Path) -> None:
     app = new_app(tmp_path, spec_a="bm25+extractive", spec_b="bm25+extractive")
     async with app.run_test(size=(120, 40)) as pilot:
         await ask(pilot, QUERY)
-        run_a = app.runs["a"]
+        session = app.session
+        run_a = session.panes["a"].run
         await pilot.press("tab")  # focus moves to pane B's passages
         assert app.focused_pane_key() == "b"
         await pilot.press("g")
         await wait_for(pilot, lambda: app.screen.__class__.__name__ == "ComponentPicker")
         await pilot.press("tab")  # to the free-text spec box
         await pilot.press(*"llamacpp:gemma3", "enter")
-        await wait_for(pilot, lambda: app.runs["b"].done, timeout_s=120)
-        assert app.specs["b"] == "bm25+llamacpp:gemma3"
-        assert app.runs["a"] is run_a  # pane A did not run again
-        assert app.runs["b"].stats.completion_tokens > 0
-        assert not app.runs["b"].stats.tokens_estimated
-    records = JudgmentStore(app.store.folder).runs()
-    assert [record["pane"] for record in records] == ["a", "b", "b"]
+        await wait_for(pilot, lambda: answered(app), timeout_s=120)
+        assert session.panes["b"].spec == "bm25+llamacpp:gemma3"
+        assert session.panes["a"].run is run_a  # pane A did not run again
+        stats = session.panes["b"].run.stats
+        assert stats.completion_tokens > 0 and not stats.tokens_estimated
+    records = JudgmentStore(session.store.folder).runs()
+    assert [record.pane for record in records] == ["a", "b", "b"]
+    assert records[-1].pipeline == "bm25+llamacpp:gemma3"
+
+
+async def test_a_swap_mid_stream_leaves_no_stale_answer(tmp_path: Path) -> None:
+    app = new_app(
+        tmp_path, spec_a="bm25+extractive", spec_b="bm25+llamacpp:smollm2", max_tokens=120
+    )
+    async with app.run_test(size=(120, 40)) as pilot:
+        session = app.session
+        await wait_for(pilot, lambda: session.ready)
+        app.query_one("#query").focus()
+        await pilot.press(*"Explain every error code in detail", "enter")
+        await wait_for(pilot, lambda: len(app.pane("b").answer_text) > 60, timeout_s=120)
+        old_answer = app.pane("b").answer_text
+        assert session.panes["b"].run is not None and not session.panes["b"].run.done
+        session.set_component("b", "generator", "extractive")
+        # at once, before the new pipeline is built: no answer to vote on, nothing stale
+        assert session.panes["b"].run is None
+        with pytest.raises(SessionError, match="Pane B now runs bm25\\+extractive"):
+            await session.vote("a")
+        await pilot.pause(0.05)
+        assert old_answer[:60] not in app.pane("b").answer_text
+        await wait_for(pilot, lambda: answered(app), timeout_s=120)
+        assert session.panes["b"].run.spec == "bm25+extractive"
+        assert app.pane("b").answer_text == session.panes["b"].run.answer
+        assert old_answer[:60] not in screen_text(app)
+        await pilot.press("a")
+        await wait_for(pilot, lambda: len(session.votes) == 1)
+        assert session.votes[0].pipeline_b == "bm25+extractive"
+        assert session.votes[0].answer_b == session.panes["b"].run.answer
+
+
+async def test_typing_after_a_restored_query_replaces_it(tmp_path: Path) -> None:
+    app = new_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ask(pilot, QUERY)
+    restarted = new_app(tmp_path)
+    async with restarted.run_test(size=(120, 40)) as pilot:
+        box = restarted.query_one("#query")
+        await wait_for(pilot, lambda: box.value == QUERY)
+        box.focus()
+        await pilot.press(*"Where is the gateway?")
+        assert box.value == "Where is the gateway?"
+
+
+async def test_picking_a_dataset_query_shows_its_figures_without_grading(tmp_path: Path) -> None:
+    from ragtui.corpus import load_corpus
+    from ragtui.metrics import trec_order
+
+    app = new_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        session = app.session
+        await wait_for(pilot, lambda: session.ready)
+        await pilot.press("ctrl+o")
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "QueryPicker")
+        await pilot.press(*"E-104")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: answered(app))
+        await pilot.pause(0.1)
+        corpus = load_corpus(SAMPLE_CORPUS)
+        query_id = session.query_id
+        assert query_id in corpus.queries and "E-104" in corpus.queries[query_id]
+        for key in ("a", "b"):
+            pane = app.pane(key)
+            # pytrec_eval on the pane's hits, each document scored by its best passage
+            scores: dict[str, float] = {}
+            for hit in pane.hits:
+                scores[hit.doc_id] = max(scores.get(hit.doc_id, float("-inf")), hit.score)
+            expected = pytrec_eval.RelevanceEvaluator(
+                {query_id: corpus.qrels[query_id]}, {"ndcg_cut.5"}
+            ).evaluate({query_id: scores})[query_id]["ndcg_cut_5"]
+            figures = str(pane.query_one("#figures").render())
+            assert f"nDCG@5 {expected:.2f}" in figures and "dataset judgments" in figures
+            assert trec_order(scores)  # the pane ranked something
+            marked = [hit for hit in pane.hits if hit.doc_id in corpus.qrels[query_id]]
+            for hit in marked:
+                assert pane.grade_shown(hit.passage_id) == corpus.qrels[query_id][hit.doc_id]
 
 
 async def test_a_failing_backend_shows_its_error_in_its_own_pane(
@@ -163,19 +256,19 @@ async def test_a_second_query_cancels_the_first(tmp_path: Path) -> None:
         tmp_path, spec_a="bm25+llamacpp:smollm2", spec_b="bm25+extractive", max_tokens=200
     )
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: app.ready)
+        await wait_for(pilot, lambda: app.session.ready)
         app.query_one("#query").focus()
         await pilot.press(*"Explain every error code in detail", "enter")
         await wait_for(pilot, lambda: app.pane("a").answer_text != "", timeout_s=120)
         app.query_one("#query").focus()
         app.query_one("#query").value = QUERY
         await pilot.press("enter")
-        await wait_for(pilot, lambda: all(run.done for run in app.runs.values()), 120)
-        assert app.query_text == QUERY
-    records = JudgmentStore(app.store.folder).runs()
-    pane_a = [record for record in records if record["pane"] == "a"]
+        await wait_for(pilot, lambda: answered(app), 120)
+        assert app.session.query == QUERY
+    records = JudgmentStore(app.session.store.folder).runs()
+    pane_a = [record for record in records if record.pane == "a"]
     # the first query's generation was cancelled before it finished: no record of it
-    assert [record["query"] for record in pane_a] == [QUERY], pane_a
+    assert [record.query for record in pane_a] == [QUERY], pane_a
 
 
 async def test_a_narrow_terminal_shows_one_pane_at_a_time(tmp_path: Path) -> None:

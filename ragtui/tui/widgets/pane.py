@@ -13,6 +13,7 @@ from textual.widgets.markdown import MarkdownStream
 from ragtui.pipeline import RunStats
 from ragtui.retrieval import Hit, SearchResult
 from ragtui.safe_text import printable
+from ragtui.session_events import Judgments
 from ragtui.tui.text import hit_text, query_terms
 
 
@@ -39,13 +40,13 @@ def format_stats(stats: RunStats) -> str:
     )
 
 
-def format_figures(figures: dict[str, float], k: int) -> str:
-    if not figures:
+def format_figures(judgments: Judgments) -> str:
+    """``P@5 0.20 · Recall@5 1.00 · nDCG@5 0.63 · MRR@5 0.50 (your grades)``; MAP is left out
+    (over a handful of passages it says nothing P and nDCG do not)."""
+    shown = [f"{name} {value:.2f}" for name, value in judgments.figures.items() if name != "MAP"]
+    if not shown:
         return ""
-    return (
-        f"P@{k} {figures['P']:.2f} · R@{k} {figures['Recall']:.2f} · "
-        f"nDCG@{k} {figures['nDCG']:.2f} · MRR {figures['MRR']:.2f}"
-    )
+    return " · ".join(shown) + f" ({judgments.source})"
 
 
 class PassageList(OptionList):
@@ -62,24 +63,27 @@ class PassageList(OptionList):
     ]
 
     class Graded(Message):
-        def __init__(self, hit: Hit, grade: int | None) -> None:
+        def __init__(self, pane: str, hit: Hit, grade: int | None) -> None:
             super().__init__()
+            self.pane = pane
             self.hit = hit
             self.grade = grade
 
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(self, pane: str, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.pane = pane
         self.hits: tuple[Hit, ...] = ()
 
     def action_grade(self, grade: int) -> None:
         if self.highlighted is None or not self.hits:
             self.app.bell()
             return
-        self.post_message(self.Graded(self.hits[self.highlighted], None if grade < 0 else grade))
+        hit = self.hits[self.highlighted]
+        self.post_message(self.Graded(self.pane, hit, None if grade < 0 else grade))
 
 
 class PipelinePane(Vertical):
-    """Shows one pipeline's run; the app drives it from the pipeline's events."""
+    """Shows one pipeline's run; the app drives it from the session's events."""
 
     def __init__(self, key: str, spec: str, **kwargs: object) -> None:
         super().__init__(id=f"pane-{key}", classes="pane", **kwargs)  # type: ignore[arg-type]
@@ -91,12 +95,12 @@ class PipelinePane(Vertical):
         self.error: str | None = None
         self._stream: MarkdownStream | None = None
         self._terms: list[str] = []
-        self._grades: dict[str, int] = {}
+        self._judgments = Judgments()
 
     def compose(self) -> ComposeResult:
         yield Static(self._title(), id="title", classes="pane-title", markup=False)
         yield Static("", id="status", classes="pane-status", markup=False)
-        yield PassageList(id="passages")
+        yield PassageList(self.key, id="passages")
         yield Static("", id="figures", classes="pane-figures", markup=False)
         # Not focusable: Tab then moves between the panes' passage lists (mouse wheel scrolls).
         with VerticalScroll(id="answer-box", can_focus=False):
@@ -144,26 +148,44 @@ class PipelinePane(Vertical):
         await self.answer.update("")
         self.set_status("retrieving…")
 
-    def show_hits(self, result: SearchResult, grades: dict[str, int]) -> None:
+    async def reset(self, spec: str) -> None:
+        """The pane runs another pipeline now: nothing of the old one stays on screen."""
+        self.set_spec(spec)
+        await self.begin("")
+        self.set_status("loading pipeline…")
+
+    def show_hits(self, result: SearchResult, judgments: Judgments) -> None:
         self.hits = result.hits
-        self._grades = grades
+        self._judgments = judgments
         passages = self.passages
         passages.hits = result.hits
         passages.clear_options()
         passages.add_options([self._option(hit) for hit in result.hits])
         if result.hits:
             passages.highlighted = 0
+        self.query_one("#figures", Static).update(format_figures(judgments))
         self.set_status(f"{len(result.hits)} passages in {format_ms(result.elapsed_ms)}")
 
     def _option(self, hit: Hit) -> Text:
-        return hit_text(hit, self._terms, self._grades.get(hit.passage_id))
+        return hit_text(hit, self._terms, self._judgments.marks.get(hit.passage_id))
 
-    def show_grades(self, grades: dict[str, int], figures_line: str) -> None:
+    def show_judgments(self, judgments: Judgments) -> None:
         """Re-mark passages after a label changed (in either pane)."""
-        self._grades = grades
+        self._judgments = judgments
         for index, hit in enumerate(self.hits):
             self.passages.replace_option_prompt_at_index(index, self._option(hit))
-        self.query_one("#figures", Static).update(figures_line)
+        self.query_one("#figures", Static).update(format_figures(judgments))
+
+    def grade_shown(self, passage_id: str) -> int | None:
+        """The grade this pane shows on a passage (tests read it as a user would)."""
+        mark = self._judgments.marks.get(passage_id)
+        return None if mark is None else mark.grade
+
+    async def end(self, answer: str, stats: RunStats | None, error: str | None) -> None:
+        if error is not None:
+            await self.fail(error, answer, stats)
+        elif stats is not None:
+            await self.finish(answer, stats)
 
     async def append(self, text: str) -> None:
         if self._stream is None:

@@ -1,0 +1,695 @@
+"""A comparison of two pipelines on one corpus: the state and rules behind the compare screen.
+
+The session owns both panes' specs and pipelines, the current query and its id, each
+pane's run, and the judgment store. Its operations are what the app's keys do: ask, swap
+or copy a component, re-run, toggle timing, grade, vote. What happens is told as events
+(``ragtui.session_events``) through ``events()``; a face renders them and sends intents,
+and never decides anything about runs or judgments itself.
+
+Rules kept here:
+
+* every run has an id; events of a superseded run are dropped before a face sees them;
+* a swap cancels the pane's run and voids its answer at once, and the newest swap wins;
+* a run's timing mode is fixed when it starts;
+* a vote names both pipelines, both answers and both run ids, and is refused unless
+  both answers come from the pipelines shown now, for the query shown now;
+* judgments are written off the event loop, and reported only once on disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, TypeVar
+
+from ragtui.corpus import ChunkingSettings, load_corpus
+from ragtui.corpus.model import Corpus
+from ragtui.embedding import EncodeProgress
+from ragtui.errors import RagtuiError
+from ragtui.index.cache import Indexes
+from ragtui.judgments import (
+    VOTE_CHOICES,
+    JudgmentStore,
+    Label,
+    PairRecord,
+    RunRecord,
+    Vote,
+    query_history,
+    query_id_for,
+    win_table,
+)
+from ragtui.label_anchors import LabelResolver, ResolvedLabels, resolve_labels
+from ragtui.metrics import live_figures
+from ragtui.pipeline import (
+    Delta,
+    Failed,
+    FairGate,
+    Finished,
+    Pipeline,
+    Queued,
+    Retrieved,
+    RunStats,
+    make_pipeline,
+)
+from ragtui.progress import describe
+from ragtui.retrieval import Hit, SearchResult
+from ragtui.session_events import (
+    AnswerDelta,
+    CorpusOpened,
+    HitsRetrieved,
+    Judgments,
+    JudgmentsChanged,
+    LoadFailed,
+    LoadStage,
+    Mark,
+    Notice,
+    PaneSpecChanged,
+    PaneStatus,
+    QueryRestored,
+    RunEnded,
+    RunQueued,
+    RunStarted,
+    SessionEvent,
+    SessionReady,
+)
+from ragtui.settings_file import Settings
+from ragtui.specs import PipelineSpec, parse_pipeline_spec
+
+PANES = ("a", "b")
+T = TypeVar("T")
+
+
+class SessionError(RagtuiError):
+    """An intent the session refuses, with what to do instead."""
+
+
+@dataclass(frozen=True)
+class SessionOptions:
+    corpus: Path
+    spec_a: str = "bm25+llamacpp:gemma3"
+    spec_b: str = "dense+llamacpp:gemma3"
+    settings: Settings = field(default_factory=Settings)
+    chunking: ChunkingSettings = field(default_factory=ChunkingSettings)
+    cache_root: Path | None = None
+    data_root: Path | None = None
+    fair: bool = True
+    k: int | None = None
+    max_tokens: int | None = None
+    preload_models: bool = True
+
+
+@dataclass
+class PaneRun:
+    """What one pane produced (or is producing) for one query."""
+
+    run_id: str
+    spec: str
+    query: str
+    query_id: str
+    fair: bool
+    result: SearchResult | None = None
+    answer: str = ""
+    stats: RunStats | None = None
+    error: str | None = None
+    done: bool = False
+    restored: bool = False
+
+    @property
+    def timing_mode(self) -> str:
+        return self.stats.timing_mode if self.stats else ("fair" if self.fair else "concurrent")
+
+
+@dataclass
+class PaneState:
+    key: str
+    spec: str
+    pipeline: Pipeline | None = None
+    error: str | None = None
+    built: asyncio.Event = field(default_factory=asyncio.Event)
+    build_token: int = 0
+    run: PaneRun | None = None
+    task: asyncio.Task[None] | None = None
+
+
+@dataclass(frozen=True)
+class DatasetQuery:
+    query_id: str
+    text: str
+    judgments: int  # the dataset's judgments plus the user's grades
+
+
+def _new_run_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def resolve_spec(text: str, settings: Settings) -> PipelineSpec:
+    """A spec string, or the name of a pipeline in ragtui.toml, as a spec value."""
+    return parse_pipeline_spec(settings.pipelines.get(text, text))
+
+
+class CompareSession:
+    """Two pipelines answering the same queries; see the module's docstring."""
+
+    def __init__(self, options: SessionOptions) -> None:
+        for text in (options.spec_a, options.spec_b):
+            resolve_spec(text, options.settings)  # a bad spec fails before anything starts
+        self.options = options
+        self.fair = options.fair
+        self.k = options.k or options.settings.generation.k
+        self.gate = FairGate()
+        self.panes = {
+            "a": PaneState("a", options.spec_a),
+            "b": PaneState("b", options.spec_b),
+        }
+        self.corpus: Corpus | None = None
+        self.indexes: Indexes | None = None
+        self.store: JudgmentStore | None = None
+        self.resolved = ResolvedLabels()
+        self._resolver: LabelResolver | None = None
+        self.votes: list[Vote] = []
+        self.history: list[str] = []
+        self.query = ""
+        self.query_id = ""
+        self.corpus_ready = False
+        self.ready = False
+        self.pending_query: str | None = None
+        self._queue: asyncio.Queue[SessionEvent] = asyncio.Queue()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        # One thread for the judgment files keeps appends in the order they were made.
+        self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ragtui-store")
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._closed = False
+
+    # events -----------------------------------------------------------------------------
+
+    async def events(self) -> AsyncIterator[SessionEvent]:
+        """Everything that happens, in order; events of superseded runs are left out."""
+        while True:
+            event = await self._queue.get()
+            if self._is_current(event):
+                yield event
+
+    def _is_current(self, event: SessionEvent) -> bool:
+        run_id = getattr(event, "run_id", None)
+        if run_id is None:
+            return True
+        run = self.panes[event.pane].run  # type: ignore[union-attr]
+        return run is not None and run.run_id == run_id
+
+    def _emit(self, event: SessionEvent) -> None:
+        self._queue.put_nowait(event)
+
+    def _emit_from_thread(self, event: SessionEvent) -> None:
+        assert self._loop is not None
+        with contextlib.suppress(RuntimeError):  # the loop has closed: nobody is listening
+            self._loop.call_soon_threadsafe(self._emit, event)
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _on_disk(self, write: Callable[..., T], *args: Any) -> T:
+        """Run a blocking store call on the store's thread and wait for it."""
+        return await asyncio.get_running_loop().run_in_executor(self._io, write, *args)
+
+    # opening ----------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Read the corpus and the judgments, restore the last query, build both panes."""
+        self._loop = asyncio.get_running_loop()
+        self._emit(LoadStage(f"reading the corpus {self.options.corpus}"))
+        try:
+            opened = await asyncio.to_thread(self._read_corpus)
+        except RagtuiError as error:
+            self._emit(LoadFailed(str(error)))
+            for key in PANES:
+                self._emit(PaneStatus(key, str(error), error=True))
+            return
+        corpus, runs = opened
+        for warning in corpus.warnings:
+            self._emit(Notice(warning, "warning"))
+        if self.resolved.summary():
+            self._emit(Notice(f"labels: {self.resolved.summary()}", "warning"))
+        self.history = query_history(runs)
+        self.corpus_ready = True
+        self._emit(CorpusOpened(self.summary(), tuple(self.history)))
+        if self.pending_query is not None:
+            query, self.pending_query = self.pending_query, None
+            self.ask(query)
+        elif self.history:
+            self._restore(runs, self.history[-1])
+        # One pane at a time: a bm25 pane is ready long before a dense one loads its model.
+        for key in PANES:
+            await self._build(key)
+        self.ready = True
+        self._emit(SessionReady(self.summary()))
+        if self.options.preload_models:
+            await asyncio.to_thread(self._preload)
+
+    def _read_corpus(self) -> tuple[Corpus, list[RunRecord]]:
+        options = self.options
+        corpus = load_corpus(options.corpus, options.chunking)
+        self._emit_from_thread(LoadStage(f"{self._describe(corpus)} read; opening the indexes"))
+        self.indexes = Indexes(
+            corpus, options.cache_root, progress=self._progress, stage=self._stage
+        )
+        store = JudgmentStore.for_corpus(corpus.root, corpus.source_key, options.data_root)
+        runs = store.runs()
+        self.votes = store.votes()
+        self._resolver = LabelResolver(corpus)
+        self.resolved = resolve_labels(store.labels(), corpus)
+        self.corpus, self.store = corpus, store
+        return corpus, runs
+
+    def _stage(self, text: str) -> None:
+        self._emit_from_thread(LoadStage(text))
+
+    def _progress(self, progress: EncodeProgress) -> None:
+        self._emit_from_thread(LoadStage(describe(progress), progress.done, progress.total))
+
+    @staticmethod
+    def _describe(corpus: Corpus) -> str:
+        return f"{len(corpus.documents)} documents, {len(corpus.passages)} passages"
+
+    def summary(self) -> str:
+        return self._describe(self.corpus) if self.corpus else ""
+
+    def _make_pipeline(self, text: str) -> tuple[Pipeline | None, str | None]:
+        assert self.indexes is not None
+        try:
+            pipeline = make_pipeline(
+                resolve_spec(text, self.options.settings),
+                self.indexes,
+                self.options.settings,
+                fair=self.fair,
+                k=self.k,
+                max_tokens=self.options.max_tokens,
+            )
+        except RagtuiError as error:
+            return None, str(error)
+        return pipeline, None
+
+    async def _build(self, key: str) -> bool:
+        """Build the pane's pipeline; False when a newer swap made this build moot."""
+        pane = self.panes[key]
+        pane.build_token += 1
+        token, spec = pane.build_token, pane.spec
+        pane.built.clear()
+        pane.pipeline, pane.error = None, None
+        if pane.run is None or pane.run.done:
+            self._emit(PaneStatus(key, "loading pipeline…"))
+        pipeline, error = await asyncio.to_thread(self._make_pipeline, spec)
+        if token != pane.build_token:
+            return False
+        pane.pipeline, pane.error = pipeline, error
+        pane.built.set()
+        if error:
+            self._emit(PaneStatus(key, error, error=True))
+        elif pane.run is None:
+            self._emit(PaneStatus(key, "ready"))
+        return True
+
+    def _preload(self) -> None:
+        """Load embedded models now, so the first query does not wait for them."""
+        for pane in self.panes.values():
+            load = getattr(pane.pipeline.generator, "model", None) if pane.pipeline else None
+            if callable(load):
+                with contextlib.suppress(RagtuiError):  # the pane reports it when it runs
+                    load()
+
+    # restoring --------------------------------------------------------------------------
+
+    def _restore(self, runs: list[RunRecord], query: str) -> None:
+        """Show the last session's answers again, for the panes whose pipeline is unchanged."""
+        assert self.corpus is not None
+        latest = {run.pane: run for run in runs if run.query == query and run.pane in PANES}
+        shown = {key: run for key, run in latest.items() if run.pipeline == self.panes[key].spec}
+        if not shown:
+            return
+        self.query = query
+        self.query_id = query_id_for(query, self.corpus.queries)
+        self._emit(QueryRestored(query))
+        for key, record in shown.items():
+            stats = _stats_from(record.stats)
+            run = PaneRun(
+                run_id=record.run_id,
+                spec=record.pipeline,
+                query=query,
+                query_id=self.query_id,
+                fair=stats is None or stats.timing_mode == "fair",
+                result=self._stored_result(record),
+                answer=record.answer,
+                stats=stats,
+                error=record.error,
+                done=True,
+                restored=True,
+            )
+            self.panes[key].run = run
+            assert run.result is not None
+            self._emit(RunStarted(key, run.run_id, query, restored=True))
+            self._emit(HitsRetrieved(key, run.run_id, run.result, self.judgments(key)))
+            self._emit(RunEnded(key, run.run_id, run.answer, stats, run.error, restored=True))
+
+    def _stored_result(self, record: RunRecord) -> SearchResult:
+        """The stored ranking, with passages whose text has changed since left out."""
+        assert self.corpus is not None
+        corpus = self.corpus
+        hits = []
+        for stored in record.hits:
+            row = corpus.passage_index.get(str(stored.get("passage_id")))
+            if row is None:
+                continue
+            passage = corpus.passages[row]
+            digest = stored.get("text_sha256")
+            if digest and digest != passage.content_hash:
+                continue
+            hits.append(
+                Hit(
+                    rank=len(hits) + 1,
+                    passage_id=passage.passage_id,
+                    doc_id=passage.doc_id,
+                    score=float(stored.get("score", 0.0)),
+                    text=passage.text,
+                    source=passage.source,
+                    start=passage.start,
+                    end=passage.end,
+                )
+            )
+        retrieval_ms = (record.stats or {}).get("retrieval_ms") or 0.0
+        return SearchResult(record.query, record.pipeline, tuple(hits), float(retrieval_ms))
+
+    # queries ----------------------------------------------------------------------------
+
+    def ask(self, query: str) -> bool:
+        """Run query on both panes; False when it waits for the corpus to be read."""
+        query = query.strip()
+        if not query:
+            raise SessionError("Type a question first.")
+        if not self.corpus_ready:
+            self.pending_query = query
+            return False
+        assert self.corpus is not None
+        self.query = query
+        self.query_id = query_id_for(query, self.corpus.queries)
+        if query in self.history:
+            self.history.remove(query)
+        self.history.append(query)
+        for key in PANES:
+            self._start_run(key)
+        return True
+
+    def rerun(self) -> None:
+        if not self.corpus_ready or not self.query:
+            raise SessionError("Ask a question first; ctrl+r runs it again.")
+        self.ask(self.query)
+
+    def _start_run(self, key: str) -> None:
+        pane = self.panes[key]
+        self._cancel_run(pane)
+        run = PaneRun(_new_run_id(), pane.spec, self.query, self.query_id, fair=self.fair)
+        pane.run = run
+        self._emit(RunStarted(key, run.run_id, run.query))
+        pane.task = self._spawn(self._drive(pane, run))
+
+    def _cancel_run(self, pane: PaneState) -> None:
+        if pane.task is not None and not pane.task.done():
+            pane.task.cancel()
+        pane.task = None
+
+    async def _drive(self, pane: PaneState, run: PaneRun) -> None:
+        key = pane.key
+        if not pane.built.is_set():
+            self._emit(
+                PaneStatus(key, "waiting for this pane's index and models…", False, run.run_id)
+            )
+            await pane.built.wait()
+        if pane.pipeline is None:
+            await self._end(pane, run, "", None, pane.error or f"{pane.spec}: not built")
+            return
+        # The run keeps the timing mode in force when it started, whatever is toggled later.
+        pipeline = replace(pane.pipeline, options=replace(pane.pipeline.options, fair=run.fair))
+        async with contextlib.aclosing(pipeline.run(run.query, self.gate)) as events:
+            async for event in events:
+                if isinstance(event, Delta):
+                    run.answer += event.text
+                    self._emit(AnswerDelta(key, run.run_id, event.text))
+                elif isinstance(event, Retrieved):
+                    run.result = event.result
+                    self._emit(HitsRetrieved(key, run.run_id, event.result, self.judgments(key)))
+                elif isinstance(event, Queued):
+                    self._emit(RunQueued(key, run.run_id, event.reason))
+                elif isinstance(event, Finished):
+                    await self._end(pane, run, event.answer, event.stats, None)
+                elif isinstance(event, Failed):
+                    await self._end(pane, run, event.partial, event.stats, event.error)
+
+    async def _end(
+        self,
+        pane: PaneState,
+        run: PaneRun,
+        answer: str,
+        stats: RunStats | None,
+        error: str | None,
+    ) -> None:
+        run.answer, run.stats, run.error, run.done = answer, stats, error, True
+        self._emit(RunEnded(pane.key, run.run_id, answer, stats, error))
+        if self.store is None:
+            return
+        hits = run.result.hits if run.result else ()
+        record = RunRecord(
+            run_id=run.run_id,
+            query=run.query,
+            query_id=run.query_id,
+            pane=pane.key,
+            pipeline=run.spec,
+            resolved=str(pane.pipeline.spec) if pane.pipeline else run.spec,
+            answer=answer,
+            error=error,
+            stats=stats.to_json() if stats else None,
+            hits=tuple(_hit_record(hit, self.corpus) for hit in hits),
+        )
+        try:
+            await self._on_disk(self.store.add_run, record)
+        except RagtuiError as problem:
+            self._emit(Notice(str(problem), "error"))
+
+    # swapping ---------------------------------------------------------------------------
+
+    def component(self, key: str, component: str) -> str:
+        """The retriever or generator spec pane key runs now."""
+        spec = resolve_spec(self.panes[key].spec, self.options.settings)
+        return str(spec.retriever if component == "retriever" else spec.generator)
+
+    def set_component(self, key: str, component: str, value: str) -> str:
+        """Give pane key another retriever or generator; its run is void at once.
+
+        Returns the pane's new spec. The pipeline is built in the background; the newest
+        swap wins, and the pane re-runs the current query once it is built.
+        """
+        if component not in ("retriever", "generator"):
+            raise SessionError(f"component {component!r}: use retriever or generator")
+        spec = resolve_spec(self.panes[key].spec, self.options.settings)
+        if component == "retriever":
+            text = str(parse_pipeline_spec(f"{value}+{spec.generator}"))
+        else:
+            text = str(parse_pipeline_spec(f"{spec.retriever}+{value}"))
+        pane = self.panes[key]
+        pane.spec = text
+        self._cancel_run(pane)
+        pane.run = None
+        pane.pipeline, pane.error = None, None
+        pane.built.clear()
+        self._emit(PaneSpecChanged(key, text))
+        if self.corpus_ready:
+            self._spawn(self._rebuild(key))
+        return text
+
+    def copy_component(self, source: str, component: str) -> tuple[str, str]:
+        """Give the other pane source's retriever or generator; returns (pane, value)."""
+        target = "b" if source == "a" else "a"
+        value = self.component(source, component)
+        self.set_component(target, component, value)
+        return target, value
+
+    async def _rebuild(self, key: str) -> None:
+        if await self._build(key) and self.query:
+            self._start_run(key)
+
+    def toggle_timing(self) -> str:
+        """Switch fair/concurrent timing for the runs that start from now on."""
+        self.fair = not self.fair
+        return self.timing_mode
+
+    @property
+    def timing_mode(self) -> str:
+        return "fair" if self.fair else "concurrent"
+
+    # judgments --------------------------------------------------------------------------
+
+    def judgments(self, key: str) -> Judgments:
+        """Marks on pane key's passages and its live figures for the current query.
+
+        Figures use the user's own grades when this query has any (per passage, as
+        ``ragtui eval --labels`` scores), else the dataset's judgments (per document, a
+        document ranking by its best passage, as ``ragtui eval`` scores).
+        """
+        run = self.panes[key].run
+        hits = run.result.hits if run is not None and run.result is not None else ()
+        yours = self.resolved.grades.get(self.query_id, {})
+        dataset = self._dataset_judgments()
+        marks: dict[str, Mark] = {}
+        for hit in hits:
+            if hit.passage_id in yours:
+                marks[hit.passage_id] = Mark(yours[hit.passage_id], "yours")
+            elif hit.doc_id in dataset:
+                marks[hit.passage_id] = Mark(dataset[hit.doc_id], "dataset")
+        if not hits:
+            return Judgments(marks)
+        if yours:
+            return Judgments(marks, live_figures(yours, hits, self.k, "passage"), "your grades")
+        if dataset:
+            figures = live_figures(dataset, hits, self.k, "document")
+            return Judgments(marks, figures, "dataset judgments")
+        return Judgments(marks)
+
+    def _dataset_judgments(self) -> dict[str, int]:
+        if self.corpus is None or self.query_id not in self.corpus.queries:
+            return {}
+        return dict(self.corpus.qrels.get(self.query_id, {}))
+
+    async def grade(self, key: str, passage_id: str, grade: int | None) -> Label:
+        """Grade (0–3) a passage pane key shows, for the current query; None clears it.
+
+        Returns once the label is on disk; both panes' marks and figures follow.
+        """
+        if self.store is None or self.corpus is None or not self.query:
+            raise SessionError("Ask a question first, then grade its passages.")
+        run = self.panes[key].run
+        shown = run.result.hits if run is not None and run.result is not None else ()
+        if not any(hit.passage_id == passage_id for hit in shown):
+            raise SessionError(f"passage {passage_id!r} is not shown in pane {key.upper()}")
+        passage = self.corpus.passages[self.corpus.passage_index[passage_id]]
+        label = Label.for_passage(
+            self.query, self.query_id, passage, grade, self.corpus.chunking.key
+        )
+        await self._on_disk(self.store.add_label, label)
+        self._reresolve(label.query_id)
+        for other in PANES:
+            other_run = self.panes[other].run
+            if other_run is not None:
+                self._emit(JudgmentsChanged(other, other_run.run_id, self.judgments(other)))
+        return label
+
+    def _reresolve(self, query_id: str) -> None:
+        assert self.store is not None and self._resolver is not None
+        judged = self.store.labels().get(query_id, {})
+        scratch = ResolvedLabels()
+        grades = self._resolver.resolve_query(list(judged.values()), scratch)
+        if grades:
+            self.resolved.grades[query_id] = grades
+            self.resolved.queries[query_id] = self.query
+        else:
+            self.resolved.grades.pop(query_id, None)
+
+    async def vote(self, choice: str) -> Vote:
+        """Record which answer is better; returns once the vote is on disk."""
+        if choice not in VOTE_CHOICES:
+            raise SessionError(f"vote {choice!r}: use one of {', '.join(VOTE_CHOICES)}")
+        if self.store is None or not self.query:
+            raise SessionError("Ask a question first, then vote on the two answers.")
+        runs: dict[str, PaneRun] = {}
+        for key, pane in self.panes.items():
+            run = pane.run
+            if run is None:
+                raise SessionError(
+                    f"Pane {key.upper()} now runs {pane.spec} and has no answer to this query "
+                    "yet; vote once it has answered."
+                )
+            if not run.done:
+                raise SessionError("Wait until both answers are finished, then vote.")
+            if run.spec != pane.spec or run.query_id != self.query_id:
+                raise SessionError(
+                    f"Pane {key.upper()}'s answer is not from {pane.spec} for this query; "
+                    "re-run (ctrl+r), then vote."
+                )
+            runs[key] = run
+        first, second = runs["a"], runs["b"]
+        vote = Vote(
+            query=self.query,
+            query_id=self.query_id,
+            pipeline_a=first.spec,
+            pipeline_b=second.spec,
+            choice=choice,
+            answer_a=first.answer,
+            answer_b=second.answer,
+            stats_a=first.stats.to_json() if first.stats else None,
+            stats_b=second.stats.to_json() if second.stats else None,
+            time=time.time(),
+            run_id_a=first.run_id,
+            run_id_b=second.run_id,
+            timing_a=first.timing_mode,
+            timing_b=second.timing_mode,
+        )
+        await self._on_disk(self.store.add_vote, vote)
+        self.votes.append(vote)
+        return vote
+
+    def win_table(self) -> list[PairRecord]:
+        return win_table(self.votes)
+
+    def dataset_queries(self) -> list[DatasetQuery]:
+        """The corpus's own queries, with how many judgments each has (dataset + yours)."""
+        if self.corpus is None:
+            return []
+        return [
+            DatasetQuery(
+                query_id,
+                text,
+                len(self.corpus.qrels.get(query_id, {}))
+                + len(self.resolved.grades.get(query_id, {})),
+            )
+            for query_id, text in self.corpus.queries.items()
+        ]
+
+    # closing ----------------------------------------------------------------------------
+
+    async def close(self) -> None:
+        """Cancel what runs and wait until every judgment handed to the store is on disk."""
+        if self._closed:
+            return
+        self._closed = True
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await asyncio.to_thread(self._io.shutdown, True)
+
+
+def _hit_record(hit: Hit, corpus: Corpus | None) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "passage_id": hit.passage_id,
+        "doc_id": hit.doc_id,
+        "score": hit.score,
+        "rank": hit.rank,
+    }
+    if corpus is not None and hit.passage_id in corpus.passage_index:
+        record["text_sha256"] = corpus.passages[corpus.passage_index[hit.passage_id]].content_hash
+    return record
+
+
+def _stats_from(record: object) -> RunStats | None:
+    if not isinstance(record, dict):
+        return None
+    try:
+        return RunStats(**record)
+    except TypeError:
+        return None
