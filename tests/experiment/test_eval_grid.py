@@ -5,11 +5,12 @@ from pathlib import Path
 
 import pytest
 
+from ragtui.corpus.model import Passage
 from ragtui.experiment.dataset import load_dataset
 from ragtui.experiment.grid import GridPlan, run_grid
 from ragtui.experiment.report import write_outputs
 from ragtui.experiment.scoring import summarize
-from ragtui.judgments import JudgmentStore
+from ragtui.judgments import JudgmentStore, Label
 from ragtui.settings_file import Settings
 from tests.conftest import SAMPLE_CORPUS
 
@@ -64,16 +65,21 @@ def test_labels_made_in_the_app_are_the_ground_truth_with_labels(tmp_path: Path)
     store = JudgmentStore.for_corpus(probe.corpus.root, probe.corpus.source_key, data_root)
     query = "How heavy is the HB-15?"
     heavy = next(p for p in probe.corpus.passages if "kg" in p.text and "HB-15" in p.text)
-    store.set_label(query, "u-heavy", heavy.passage_id, heavy.doc_id, 3)
+    chunking = probe.corpus.chunking.key
+    store.add_label(Label.for_passage(query, "u-heavy", heavy, 3, chunking))
     other = next(p for p in probe.corpus.passages if p.passage_id != heavy.passage_id)
-    store.set_label(query, "u-heavy", other.passage_id, other.doc_id, 0)
-    store.set_label(query, "u-heavy", "no/such/passage.md#0", "no/such/passage.md", 2)
+    store.add_label(Label.for_passage(query, "u-heavy", other, 0, chunking))
+    gone = Passage("no/such/passage.md#0", "no/such/passage.md", "gone text", "x", 0, 9)
+    store.add_label(Label.for_passage(query, "u-heavy", gone, 2, chunking))
 
     dataset = load_dataset(SAMPLE_CORPUS, labels_from=data_root)
     assert dataset.judged_unit == "passage"
     assert dataset.queries == {"u-heavy": query}
     assert dataset.qrels == {"u-heavy": {heavy.passage_id: 3, other.passage_id: 0}}
-    assert any("no passage of the corpus" in warning for warning in dataset.warnings)
+    assert any(
+        "1 stale labels not used (1 document no longer in the corpus)" in warning
+        for warning in dataset.warnings
+    ), dataset.warnings
     run = run_grid(
         dataset, GridPlan(("bm25", "dense"), ("extractive",)), Settings(), cache_root=tmp_path
     )
