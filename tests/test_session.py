@@ -239,3 +239,20 @@ async def test_files_written_by_the_previous_version_still_load(tmp_path: Path) 
         assert session.query == QUERY
         assert session.panes["a"].run.restored and session.panes["a"].run.answer == "142 kg."
         assert session.win_table()[0].votes == 1
+
+
+async def test_start_up_says_what_it_is_doing(tmp_path: Path) -> None:
+    from ragtui.session_events import LoadStage
+
+    async with open_session(
+        tmp_path / "data", spec_b="dense+extractive", cache_root=tmp_path / "cache"
+    ) as (session, seen):
+        await wait_until(lambda: session.ready)
+        await wait_until(lambda: any(type(e).__name__ == "SessionReady" for e in seen))
+        stages = [e.text for e in seen if isinstance(e, LoadStage)]
+    joined = "\n".join(stages)
+    assert stages[0].startswith("reading the corpus")
+    for step in ("building the BM25 index over 42 passages", "embedding 42 passages"):
+        assert step in joined, stages
+    counted = [e for e in seen if isinstance(e, LoadStage) and e.total is not None]
+    assert counted and counted[-1].done == counted[-1].total == 42

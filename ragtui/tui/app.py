@@ -7,21 +7,19 @@ builds no pipelines, writes no records and computes no figures.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterable
-from dataclasses import dataclass, field, fields
-from pathlib import Path
+from dataclasses import dataclass, fields
 from typing import Any
 
 from rich.text import Text
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer, ProgressBar, Static
 
 from ragtui.components import generator_choices, ollama_models, retriever_choices
-from ragtui.corpus import ChunkingSettings
 from ragtui.errors import RagtuiError
 from ragtui.session import PANES, CompareSession, SessionOptions
 from ragtui.session_events import (
@@ -41,7 +39,8 @@ from ragtui.session_events import (
     SessionEvent,
     SessionReady,
 )
-from ragtui.settings_file import Settings
+from ragtui.tui.commands import compare_commands
+from ragtui.tui.log_notices import NotifyHandler
 from ragtui.tui.screens.picker import ComponentPicker
 from ragtui.tui.screens.query_picker import QueryPicker
 from ragtui.tui.screens.results import VoteResults
@@ -55,20 +54,9 @@ NARROW_WIDTH = 100
 VOTE_NAMES = {"a": "A better", "b": "B better", "tie": "tie", "both_bad": "both bad"}
 
 
-@dataclass
-class CompareOptions:
-    corpus: Path
-    spec_a: str = "bm25+llamacpp:gemma3"
-    spec_b: str = "dense+llamacpp:gemma3"
+@dataclass(frozen=True)
+class CompareOptions(SessionOptions):
     theme: str = "dark"
-    settings: Settings = field(default_factory=Settings)
-    chunking: ChunkingSettings = field(default_factory=ChunkingSettings)
-    cache_root: Path | None = None
-    data_root: Path | None = None
-    fair: bool = True
-    k: int | None = None
-    max_tokens: int | None = None
-    preload_models: bool = True
 
     def session_options(self) -> SessionOptions:
         names = {item.name for item in fields(SessionOptions)}
@@ -107,7 +95,7 @@ class CompareApp(App[None]):
         # Every theme is loaded up front; its rules only apply while its class is on the App.
         super().__init__(css_path=["app.tcss", *(theme.path for theme in self.themes.values())])
         self.shown_pane = "a"
-        self._log_handler = _NotifyHandler(self)
+        self._log_handler = NotifyHandler(self)
 
     # layout -----------------------------------------------------------------------------
 
@@ -123,7 +111,7 @@ class CompareApp(App[None]):
 
     def on_mount(self) -> None:
         log.addHandler(self._log_handler)
-        self._apply_theme(self.theme_file)
+        self.apply_theme(self.theme_file)
         self._apply_width(self.size.width)
         self.query_one(QueryInput).focus()
         self.query_one(ProgressBar).display = False
@@ -168,7 +156,7 @@ class CompareApp(App[None]):
         if key != self.shown_pane and isinstance(self.focused, PassageList):
             self.show_pane(key)
 
-    def _apply_theme(self, theme: ThemeFile) -> None:
+    def apply_theme(self, theme: ThemeFile) -> None:
         for other in self.themes.values():
             self.remove_class(other.css_class)
         self.add_class(theme.css_class)
@@ -188,7 +176,12 @@ class CompareApp(App[None]):
 
     async def _render_events(self) -> None:
         async for event in self.session.events():
-            await self._render(event)
+            try:
+                await self._render(event)
+            except NoMatches:
+                if self.is_running:
+                    raise
+                return  # the screen is being torn down on the way out
 
     async def _render(self, event: SessionEvent) -> None:
         if isinstance(event, AnswerDelta):
@@ -356,7 +349,7 @@ class CompareApp(App[None]):
     def action_cycle_theme(self) -> None:
         names = sorted(self.themes)
         following = names[(names.index(self.theme_file.name) + 1) % len(names)]
-        self._apply_theme(self.themes[following])
+        self.apply_theme(self.themes[following])
         self.notify(f"Theme: {following}")
 
     def action_help(self) -> None:
@@ -373,49 +366,7 @@ class CompareApp(App[None]):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        for key in PANES:
-            for component in ("retriever", "generator"):
-                yield SystemCommand(
-                    f"Pane {key.upper()}: change {component}",
-                    f"Pick another {component} for pane {key.upper()} and re-run it",
-                    lambda key=key, component=component: self.run_worker(
-                        self.action_swap(component, key)
-                    ),
-                )
-        yield SystemCommand(
-            "Pick a dataset query", "Walk the corpus's own queries", self.action_pick_query
-        )
-        yield SystemCommand("Re-run the last query", "Run both panes again", self.action_rerun)
-        yield SystemCommand(
-            "Toggle fair/concurrent timing",
-            "How the two generations share the CPU",
-            self.action_toggle_timing,
-        )
-        yield SystemCommand("Show vote results", "Win rates per pipeline pair", self.action_results)
-        for name in sorted(self.themes):
-            yield SystemCommand(
-                f"Theme: {name}",
-                f"Switch to the {name} theme",
-                lambda name=name: self._apply_theme(self.themes[name]),
-            )
-
-
-class _NotifyHandler(logging.Handler):
-    """ragtui's warnings (damaged cache, skipped files) as notifications, not stderr lines."""
-
-    def __init__(self, app: CompareApp) -> None:
-        super().__init__(logging.WARNING)
-        self.app = app
-
-    def emit(self, record: logging.LogRecord) -> None:
-        message = record.getMessage()
-        try:
-            if self.app._thread_id == threading.get_ident():
-                self.app.notify(message, severity="warning", timeout=8)
-            else:
-                self.app.call_from_thread(self.app.notify, message, severity="warning", timeout=8)
-        except RuntimeError:
-            pass  # the app has stopped
+        yield from compare_commands(self)
 
 
 def make_app(options: CompareOptions) -> CompareApp:

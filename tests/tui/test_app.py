@@ -284,3 +284,15 @@ async def test_a_narrow_terminal_shows_one_pane_at_a_time(tmp_path: Path) -> Non
         assert app.focused is app.pane("b").passages
         text = screen_text(app)
         assert "hybrid+extractive" in text and "retrieval" in text
+
+
+async def test_the_app_leaves_no_logging_handler_behind(tmp_path: Path) -> None:
+    import logging
+
+    before = list(logging.getLogger("ragtui").handlers)
+    for _ in range(2):
+        app = new_app(tmp_path)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: app.session.ready)
+            assert len(logging.getLogger("ragtui").handlers) == len(before) + 1
+    assert logging.getLogger("ragtui").handlers == before
