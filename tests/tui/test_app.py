@@ -293,6 +293,7 @@ async def test_the_app_leaves_no_logging_handler_behind(tmp_path: Path) -> None:
     for _ in range(2):
         app = new_app(tmp_path)
         async with app.run_test(size=(120, 40)) as pilot:
-            await wait_for(pilot, lambda: app.session.ready)
+            session = app.session
+            await wait_for(pilot, lambda: session.ready)  # noqa: B023
             assert len(logging.getLogger("ragtui").handlers) == len(before) + 1
     assert logging.getLogger("ragtui").handlers == before
