@@ -38,7 +38,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from ragtui.corpus import load_corpus  # noqa: E402
-from ragtui.embedding import DEFAULT_EMBEDDING_MODEL, get_encoder  # noqa: E402
+from ragtui.encoders import DEFAULT_EMBEDDING_MODEL, get_encoder  # noqa: E402
 from ragtui.index.bm25_index import tokenize  # noqa: E402
 from ragtui.index.cache import HASHES_FILE, VECTORS_FILE, Indexes  # noqa: E402
 from ragtui.index.store import building_folder, slug  # noqa: E402

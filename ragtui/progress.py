@@ -6,7 +6,7 @@ import sys
 import time
 from typing import TextIO
 
-from ragtui.embedding import EncodeProgress
+from ragtui.encoders import EncodeProgress
 
 
 def format_duration(seconds: float) -> str:

@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 
 from ragtui.corpus import ChunkingSettings, load_corpus
 from ragtui.corpus.model import Corpus
-from ragtui.embedding import EncodeProgress
+from ragtui.encoders import EncodeProgress
 from ragtui.errors import RagtuiError
 from ragtui.index.cache import Indexes
 from ragtui.judgments import (

@@ -10,12 +10,14 @@ from dataclasses import dataclass
 
 from ragtui.errors import SpecError
 
-RETRIEVER_KINDS = ("bm25", "dense", "hybrid")
+RETRIEVER_KINDS = ("bm25", "dense", "static", "hybrid")
+# bm25 variants: bm25s's Lucene BM25 (default) or rank-bm25's classic Okapi.
+BM25_VARIANTS = ("okapi",)
 
 
 @dataclass(frozen=True)
 class RetrieverSpec:
-    """A retriever: ``bm25``, ``dense``, ``dense:MODEL`` or ``hybrid``/``hybrid:MODEL``."""
+    """A retriever: ``bm25[:okapi]``, ``dense[:MODEL]``, ``static``, ``hybrid[:MODEL]``."""
 
     kind: str
     model: str | None = None
@@ -47,7 +49,7 @@ class PipelineSpec:
 
 
 def parse_retriever_spec(text: str) -> RetrieverSpec:
-    """Parse ``bm25``, ``dense``, ``dense:MODEL``, ``hybrid`` or ``hybrid:MODEL``."""
+    """Parse ``bm25``, ``bm25:okapi``, ``dense[:MODEL]``, ``static`` or ``hybrid[:MODEL]``."""
     cleaned = text.strip()
     kind, _, model = cleaned.partition(":")
     if kind not in RETRIEVER_KINDS:
@@ -55,8 +57,10 @@ def parse_retriever_spec(text: str) -> RetrieverSpec:
         raise SpecError(
             f"unknown retriever {cleaned!r}: use one of {known} (dense and hybrid take :MODEL)"
         )
-    if kind == "bm25" and model:
-        raise SpecError(f"retriever {cleaned!r}: bm25 takes no model, write just 'bm25'")
+    if kind == "bm25" and model and model not in BM25_VARIANTS:
+        raise SpecError(f"retriever {cleaned!r}: write 'bm25' (Lucene BM25) or 'bm25:okapi'")
+    if kind == "static" and model:
+        raise SpecError(f"retriever {cleaned!r}: static takes no model, write just 'static'")
     if ":" in cleaned and not model:
         raise SpecError(f"retriever {cleaned!r}: the model after ':' is empty")
     return RetrieverSpec(kind=kind, model=model or None)

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from ragtui.corpus import load_corpus
-from ragtui.embedding import get_encoder
+from ragtui.encoders import get_encoder
 from ragtui.index.cache import Indexes
 from ragtui.retrieval import make_retriever
 

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ragtui.embedding import ProgressCallback
+from ragtui.encoders import ProgressCallback
 from ragtui.experiment.dataset import EvalDataset
 from ragtui.experiment.generation_cache import GenerationCache, generation_key
 from ragtui.generation import GenerationOptions, make_generator

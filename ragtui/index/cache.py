@@ -23,7 +23,7 @@ import numpy as np
 
 from ragtui import config
 from ragtui.corpus.model import Corpus
-from ragtui.embedding import Encoder, ProgressCallback, encoder_loaded, get_encoder
+from ragtui.encoders import Encoder, ProgressCallback, encoder_loaded, get_encoder
 from ragtui.index.bm25_index import K1, B, Bm25Index
 from ragtui.index.dense_index import DenseIndex
 from ragtui.index.store import (
@@ -132,11 +132,14 @@ class Indexes:
     def encoder(self, model: str) -> Encoder:
         if not encoder_loaded(model):
             self._tell(f"loading the embedding model {model}")
-        return get_encoder(model)
+        return get_encoder(model, self.cache_root, self.stage)
 
     def _open_dense(self, model: str) -> DenseIndex:
-        folder = self.folder / f"dense-{slug(model)}"
-        meta = {**self._meta("dense"), "model": model}
+        # Keyed by the encoder's identity (model content, runtime, precision), so variants
+        # of one model never share vectors.
+        identity = self.encoder(model).identity
+        folder = self.folder / f"dense-{slug(identity)}"
+        meta = {**self._meta("dense"), "model": identity}
         manifest = self._open_cached(folder, meta)
         if manifest is not None:
             self._tell(f"opening the dense index ({model})")
@@ -150,12 +153,13 @@ class Indexes:
 
     def embeddings(self, model: str) -> np.ndarray:
         """Vectors for every passage, encoding only texts not embedded before at this location."""
-        store_folder = self.cache_root / "embeddings" / slug(model) / self.corpus.source_key
-        stored, stored_rows = _load_embedding_store(store_folder, model)
+        encoder = self.encoder(model)
+        identity = encoder.identity
+        store_folder = self.cache_root / "embeddings" / slug(identity) / self.corpus.source_key
+        stored, stored_rows = _load_embedding_store(store_folder, identity)
         hashes = [passage.content_hash for passage in self.corpus.passages]
         source_rows = np.array([stored_rows.get(digest, -1) for digest in hashes], dtype=np.int64)
         missing_rows = np.flatnonzero(source_rows < 0)
-        encoder = self.encoder(model)
         if stored is not None:
             vectors = stored[np.maximum(source_rows, 0)]
             del stored  # one copy of the vectors at a time: memory peaks at 100k passages
@@ -171,7 +175,9 @@ class Indexes:
             first_rows = {digest: row for row, digest in reversed(list(enumerate(hashes)))}
             keep = [first_rows[digest] for digest in unique]
             to_save = vectors if len(keep) == len(hashes) else vectors[keep]
-            with building_folder(store_folder, {"kind": "embeddings", "model": model}) as scratch:
+            with building_folder(
+                store_folder, {"kind": "embeddings", "model": identity}
+            ) as scratch:
                 np.save(scratch / VECTORS_FILE, to_save)
                 (scratch / HASHES_FILE).write_text("\n".join(unique), encoding="ascii")
         return vectors

@@ -1,0 +1,79 @@
+"""Sentence embeddings on ONNX Runtime with a fast tokenizer: no torch in the process.
+
+Tokenisation, truncation, pooling and normalisation follow the model's own
+sentence-transformers configuration (``pooling.json`` written at export), so the vectors
+equal sentence-transformers' (cosine ≥ 0.9999, checked by the tests).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from ragtui.encoders.base import BlockEncoder, normalize_rows
+
+
+class OnnxEncoder(BlockEncoder):
+    def __init__(self, name: str, folder: Path, model_file: str, identity: str, backend: str):
+        super().__init__()
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        self.name, self.identity, self.backend = name, identity, backend
+        pooling = json.loads((folder / "pooling.json").read_text())
+        self.pooling = str(pooling["mode"])
+        self.normalize = bool(pooling["normalize"])
+        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self.tokenizer.enable_truncation(max_length=int(pooling["max_length"]))
+        self.tokenizer.no_padding()  # each batch is padded to its own longest text
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = os.cpu_count() or 1
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3  # warnings from the runtime would tear the screen
+        self.session = onnxruntime.InferenceSession(
+            str(folder / model_file), options, providers=["CPUExecutionProvider"]
+        )
+        self.input_names = {item.name for item in self.session.get_inputs()}
+        width = self.session.get_outputs()[0].shape[-1]
+        self.dimension = (
+            int(width) if isinstance(width, int) else len(self._encode_block(["x"], 1)[0])
+        )
+
+    def _encode_block(self, texts: list[str], batch_size: int) -> np.ndarray:
+        encodings = self.tokenizer.encode_batch(texts)
+        # Longest first, so each batch pads to texts of about its own length.
+        order = np.argsort([-len(encoding.ids) for encoding in encodings], kind="stable")
+        vectors: np.ndarray | None = None
+        for first in range(0, len(order), batch_size):
+            rows = order[first : first + batch_size]
+            batch = [encodings[row] for row in rows]
+            width = max(len(encoding.ids) for encoding in batch)
+            ids = np.zeros((len(batch), width), dtype=np.int64)
+            mask = np.zeros_like(ids)
+            types = np.zeros_like(ids)
+            for line, encoding in enumerate(batch):
+                length = len(encoding.ids)
+                ids[line, :length] = encoding.ids
+                mask[line, :length] = encoding.attention_mask
+                types[line, :length] = encoding.type_ids
+            feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+            tokens = self.session.run(
+                None, {key: value for key, value in feeds.items() if key in self.input_names}
+            )[0]
+            pooled = self._pool(tokens, mask)
+            if vectors is None:
+                vectors = np.zeros((len(texts), pooled.shape[1]), dtype=np.float32)
+            vectors[rows] = pooled
+        assert vectors is not None
+        return normalize_rows(vectors) if self.normalize else vectors
+
+    def _pool(self, tokens: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        if self.pooling == "cls":
+            return tokens[:, 0]
+        weights = mask[:, :, None].astype(np.float32)
+        if self.pooling == "max":
+            return np.where(weights > 0, tokens, -1e9).max(axis=1)
+        return (tokens * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
