@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import httpx
 
 from ragtui.generation.catalog import CATALOG
-from ragtui.specs import RETRIEVER_KINDS, parse_pipeline_spec
+from ragtui.specs import parse_pipeline_spec
 
 
 @dataclass(frozen=True)
@@ -16,15 +16,20 @@ class Choice:
     description: str
 
 
-_RETRIEVER_NOTES = {
-    "bm25": "keyword ranking (Okapi BM25, Lucene variant)",
-    "dense": "embeddings (all-MiniLM-L6-v2) in an HNSW index",
+# Ordered from fastest to slowest to wake and to index: the speed/quality frontier.
+RETRIEVER_NOTES = {
+    "bm25": "keywords: BM25, Lucene's variant (bm25s); fast at any size",
+    "bm25:okapi": "keywords: classic Okapi BM25 (rank-bm25); slow past ~20k passages",
+    "static": "static embeddings distilled from MiniLM (model2vec): instant, weaker",
+    "dense:minilm-int8": "MiniLM with int8 weights on ONNX Runtime: faster indexing",
+    "dense": "MiniLM (all-MiniLM-L6-v2) on ONNX Runtime, fp32, HNSW index",
     "hybrid": "reciprocal-rank fusion of bm25 and dense",
+    "hybrid:static": "reciprocal-rank fusion of bm25 and static",
 }
 
 
 def retriever_choices(pipelines: dict[str, str]) -> list[Choice]:
-    choices = [Choice(kind, _RETRIEVER_NOTES[kind]) for kind in RETRIEVER_KINDS]
+    choices = [Choice(spec, note) for spec, note in RETRIEVER_NOTES.items()]
     seen = {choice.spec for choice in choices}
     for name, text in sorted(pipelines.items()):
         spec = str(parse_pipeline_spec(text).retriever)

@@ -1,0 +1,168 @@
+"""Encoders: ONNX equals sentence-transformers, searching never imports torch, variants are
+kept apart in the cache, and an interrupted export is never used."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ragtui.cli import main
+from ragtui.corpus import load_corpus
+from ragtui.encoders import get_encoder
+from ragtui.encoders.building import built_model
+from ragtui.encoders.model_files import model_files_hash, resolve_model_path
+from ragtui.errors import ModelError
+from ragtui.index.cache import Indexes
+from tests.conftest import REPO, SAMPLE_CORPUS
+
+QUERY = "How heavy is the HB-15?"
+
+
+def _texts() -> list[str]:
+    corpus = load_corpus(SAMPLE_CORPUS)
+    # real passages, plus a one-word text and one far past the 256-token window
+    return [p.text for p in corpus.passages] + ["battery", "word " * 700]
+
+
+def test_onnx_vectors_equal_sentence_transformers() -> None:
+    from ragtui.encoders.sentence_transformers_encoder import SentenceTransformersEncoder
+
+    texts = _texts()
+    onnx = get_encoder("all-MiniLM-L6-v2")
+    assert onnx.backend == "onnx fp32"
+    reference = SentenceTransformersEncoder("all-MiniLM-L6-v2", "reference")
+    ours, theirs = onnx.encode(texts, batch_size=7), reference.encode(texts)
+    cosines = (ours * theirs).sum(axis=1)
+    assert cosines.min() >= 0.9999, cosines.min()
+    assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
+
+
+def test_variants_have_their_own_identity_and_cache(tmp_path: Path) -> None:
+    corpus = load_corpus(SAMPLE_CORPUS)
+    indexes = Indexes(corpus, tmp_path)
+    names = ("all-MiniLM-L6-v2", "minilm-int8", "minilm-static")
+    identities = {name: indexes.encoder(name).identity for name in names}
+    assert len(set(identities.values())) == 3
+    assert indexes.encoder("minilm-static").dimension == 256
+    for name in names:
+        indexes.dense(name)
+    dense_folders = sorted(p.name for p in indexes.folder.iterdir() if p.name.startswith("dense-"))
+    stores = sorted(p.name for p in (tmp_path / "embeddings").iterdir())
+    assert len(dense_folders) == 3 and len(stores) == 3
+    fp32 = indexes.embeddings("all-MiniLM-L6-v2")
+    int8 = indexes.embeddings("minilm-int8")
+    assert fp32.shape == int8.shape and not np.array_equal(fp32, int8)
+    assert (fp32 * int8).sum(axis=1).mean() > 0.95  # close, but its own vectors
+
+
+def test_searching_never_imports_torch(tmp_path: Path) -> None:
+    # warm the export and the index in this process's cache, then search from a fresh one
+    assert main(["search", str(SAMPLE_CORPUS), QUERY, "--retriever", "hybrid"]) == 0
+    script = f"""
+import sys
+sys.path.insert(0, {str(REPO)!r})
+from ragtui.cli import main
+for spec in ("dense", "hybrid", "static", "dense:minilm-int8"):
+    assert main(["search", {str(SAMPLE_CORPUS)!r}, {QUERY!r}, "--retriever", spec, "--json"]) == 0
+heavy = [name for name in ("torch", "transformers", "sentence_transformers", "sklearn")
+         if name in sys.modules]
+print("LOADED", heavy, file=sys.stderr)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, env=os.environ
+    )
+    assert done.returncode == 0, done.stderr
+    assert "LOADED []" in done.stderr, done.stderr
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [line["retriever"] for line in lines] == [
+        "dense",
+        "hybrid",
+        "static",
+        "dense:minilm-int8",
+    ]
+    # no third-party load report or warning reaches the output
+    for text in (done.stdout, done.stderr):
+        assert "LOAD REPORT" not in text and "UNEXPECTED" not in text
+    assert "Warning:" not in done.stderr and "warn(" not in done.stderr
+
+
+def test_an_interrupted_export_is_never_used(tmp_path: Path, monkeypatch) -> None:
+    import ragtui.encoders.building as building
+
+    source = Path(resolve_model_path("all-MiniLM-L6-v2"))
+    digest = model_files_hash(source)
+    real_run = subprocess.run
+    killed = []
+
+    def run_then_kill(command, **kwargs):
+        """The real export, killed with SIGKILL once it has started writing."""
+        child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        scratch = Path(command[-1])
+        deadline = time.monotonic() + 120
+        while not (scratch / "model.onnx").exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        killed.append(child.returncode)
+        return subprocess.CompletedProcess(command, child.returncode, "", "Killed")
+
+    monkeypatch.setattr(building.subprocess, "run", run_then_kill)
+    with pytest.raises(ModelError, match="exporting all-MiniLM-L6-v2 to ONNX"):
+        built_model("onnx", "all-MiniLM-L6-v2", source, digest, tmp_path)
+    assert killed == [-signal.SIGKILL]
+    leftovers = list((tmp_path / "encoders").iterdir())
+    assert leftovers == [], leftovers  # neither a half folder nor a scratch folder
+    monkeypatch.setattr(building.subprocess, "run", real_run)
+    folder = built_model("onnx", "all-MiniLM-L6-v2", source, digest, tmp_path)
+    assert (folder / "model.onnx").stat().st_size > 80_000_000
+
+
+@pytest.mark.parametrize("spec", ["bm25:okapi", "dense:minilm-int8", "static", "hybrid:static"])
+def test_every_new_retriever_searches_from_the_cli(spec: str, capsys) -> None:
+    assert (
+        main(["search", str(SAMPLE_CORPUS), QUERY, "--retriever", spec, "--json", "-k", "3"]) == 0
+    )
+    result = json.loads(capsys.readouterr().out)
+    assert result["retriever"] == spec and len(result["hits"]) == 3
+    assert "hb15-model.md" in {hit["doc_id"] for hit in result["hits"]}
+
+
+def test_okapi_ranks_as_rank_bm25_does() -> None:
+    from rank_bm25 import BM25Okapi
+
+    from ragtui.index.bm25_index import tokenize
+    from ragtui.retrieval import make_retriever
+
+    corpus = load_corpus(SAMPLE_CORPUS)
+    indexes = Indexes(corpus)
+    result = make_retriever("bm25:okapi", indexes).search(QUERY, 5)
+    reference = BM25Okapi([tokenize(p.text) for p in corpus.passages]).get_scores(tokenize(QUERY))
+    expected = [
+        corpus.passages[row].passage_id for row in np.argsort(-reference, kind="stable")[:5]
+    ]
+    assert [hit.passage_id for hit in result.hits] == expected
+    assert [hit.score for hit in result.hits] == pytest.approx(sorted(reference, reverse=True)[:5])
+
+
+def test_every_new_retriever_runs_in_eval(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "eval"
+    specs = "bm25:okapi,dense:minilm-int8,static,hybrid:static"
+    code = main(
+        [
+            *("eval", str(SAMPLE_CORPUS), "--retrievers", specs),
+            *("--generators", "extractive", "--limit", "4", "--out", str(out)),
+        ]
+    )
+    assert code == 0
+    results = json.loads((out / "results.json").read_text())
+    assert set(results["retrieval"]) == set(specs.split(","))
+    for figures in results["retrieval"].values():
+        assert 0.0 < figures["mean"]["nDCG@10"] <= 1.0
