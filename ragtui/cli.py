@@ -179,7 +179,8 @@ def _cmd_search(args: argparse.Namespace) -> int:
         json.dump(result.to_json(), sys.stdout, ensure_ascii=False)
         sys.stdout.write("\n")
         return 0
-    print(f"{len(result.hits)} hits from {result.retriever} in {result.elapsed_ms:.1f} ms")
+    encoder = f" ({result.encoder})" if result.encoder else ""
+    print(f"{len(result.hits)} hits from {result.retriever}{encoder} in {result.elapsed_ms:.1f} ms")
     for hit in result.hits:
         print(f"{hit.rank:>3}  {hit.score:8.4f}  {hit.passage_id}")
         print(f"     {_snippet(hit.text)}")

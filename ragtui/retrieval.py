@@ -61,14 +61,19 @@ class SearchResult:
     hits: tuple[Hit, ...]
     elapsed_ms: float
     encode_ms: float = 0.0
+    encoder: str | None = None  # which runtime embedded the query ("onnx fp32", …)
 
     def to_json(self) -> dict[str, object]:
-        return {
+        record: dict[str, object] = {
             "query": self.query,
             "retriever": self.retriever,
             "elapsed_ms": round(self.elapsed_ms, 3),
-            "hits": [hit.to_json() for hit in self.hits],
         }
+        if self.encoder is not None:
+            record["encoder"] = self.encoder
+            record["encode_ms"] = round(self.encode_ms, 3)
+        record["hits"] = [hit.to_json() for hit in self.hits]
+        return record
 
 
 class Retriever(Protocol):
@@ -196,6 +201,7 @@ class DenseRetriever:
             hits,
             (finished - started) * 1000,
             encode_ms=(encoded - started) * 1000,
+            encoder=self.backend,
         )
 
 

@@ -58,3 +58,16 @@ def test_pipeline_specs_round_trip(kind: str, model: str, generator: str) -> Non
     parsed = parse_pipeline_spec(spec_text)
     assert str(parsed) == spec_text
     assert parse_generator_spec(str(parsed.generator)) == parsed.generator
+
+
+@pytest.mark.parametrize(
+    "text", ["bm25:okapi", "static", "dense:minilm-int8", "hybrid:static", "dense:static"]
+)
+def test_new_retriever_specs_round_trip(text: str) -> None:
+    assert str(parse_retriever_spec(text)) == text
+
+
+@pytest.mark.parametrize("text", ["bm25:lucene", "static:minilm"])
+def test_bad_variants_say_what_to_write(text: str) -> None:
+    with pytest.raises(SpecError, match="write"):
+        parse_retriever_spec(text)
