@@ -125,3 +125,26 @@ def test_unknown_models_are_user_errors(tmp_path) -> None:
 def test_a_local_gguf_path_is_accepted(smollm2_path) -> None:
     generator = LlamaCppGenerator(GeneratorSpec("llamacpp", str(smollm2_path)))
     assert generator.prompt_style == "chat"
+
+
+async def test_a_second_cancel_during_clean_up_ends_the_task_at_once() -> None:
+    """Cancelled during a long prompt evaluation (no token yet, so the token loop cannot
+    stop), a generation waits in clean-up for llama.cpp; cancelling it again must end the
+    task then, not when the evaluation is over."""
+    generator = LlamaCppGenerator(GeneratorSpec("llamacpp", "smollm2"))
+    generator.model()  # loaded before the clock matters
+    long_context = [f"Note {number}: {PASSAGES[0]}" for number in range(30)]
+    prompt = build_prompt("chat", "What does note 29 say?", long_context, PromptTemplates())
+    task = asyncio.create_task(collect(generator, prompt, GenerationOptions(max_tokens=8)))
+    await asyncio.sleep(0.5)  # the prompt is being evaluated (seconds for ~1,500 tokens)
+    task.cancel()
+    await asyncio.sleep(0.2)
+    assert not task.done(), "clean-up should be waiting for the prompt evaluation"
+    task.cancel()
+    started = time.monotonic()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert time.monotonic() - started < 0.5
+    # the evaluation finishes on its own and frees the thread for the next request
+    _answer, done = await collect(generator, prompt, GenerationOptions(max_tokens=4))
+    assert isinstance(done, GenerationDone)

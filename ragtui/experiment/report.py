@@ -7,6 +7,7 @@ end, so an interrupted or failed write never leaves a half report that looks com
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
 import re
@@ -27,10 +28,26 @@ from ragtui.experiment.scoring import (
 from ragtui.metrics import retrieval_names, trec_order
 
 MARKER = "results.json"
+# Written by ragtui into every eval folder it makes, listing the files it wrote there: the
+# only proof that lets a later eval replace the folder.
+OWNER_FILE = ".ragtui-eval"
 
 
 def run_file_name(retriever: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", retriever) + ".trec"
+    """A file name for a retriever's run; specs that would clash get a hash of their own."""
+    readable = re.sub(r"[^A-Za-z0-9_.-]+", "_", retriever)
+    if readable != retriever:
+        readable += "-" + hashlib.sha256(retriever.encode()).hexdigest()[:8]
+    return readable + ".trec"
+
+
+def trec_id(identifier: str) -> str:
+    """An id as one whitespace-free TREC column (``%``, whitespace percent-encoded)."""
+    return re.sub(r"[%\s]", lambda match: f"%{ord(match.group()):02X}", identifier)
+
+
+def from_trec_id(column: str) -> str:
+    return re.sub(r"%([0-9A-F]{2})", lambda match: chr(int(match.group(1), 16)), column)
 
 
 def _number(value: Any, digits: int = 3) -> str:
@@ -372,11 +389,25 @@ def _per_query_rows(run: GridRun, results: dict[str, Any]) -> list[dict[str, Any
     return rows
 
 
+def _written_by_ragtui(out: Path) -> bool:
+    """True when ragtui made this folder and nothing else has been put in it since."""
+    try:
+        owned = json.loads((out / OWNER_FILE).read_text(encoding="utf-8"))
+        present = {str(path.relative_to(out)) for path in out.rglob("*") if path.is_file()}
+    except (OSError, ValueError):
+        return False
+    if not isinstance(owned, dict) or owned.get("made_by") != "ragtui eval":
+        return False
+    return present <= {*owned.get("files", []), OWNER_FILE}
+
+
 def _check_destination(out: Path) -> None:
-    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MARKER).exists())):
+    if not out.exists():
+        return
+    if not out.is_dir() or (any(out.iterdir()) and not _written_by_ragtui(out)):
         raise RagtuiError(
-            f"--out {out} exists and is not an earlier ragtui eval folder; "
-            "choose a new or empty folder"
+            f"--out {out} exists and holds files ragtui did not write there; ragtui only "
+            "replaces its own eval folders: choose a new or empty folder"
         )
 
 
@@ -394,8 +425,8 @@ def write_outputs(run: GridRun, results: dict[str, Any], out: Path) -> Path:
                 for query_id, scores in by_query.items():
                     for rank, judged_id in enumerate(trec_order(scores), start=1):
                         handle.write(
-                            f"{query_id} Q0 {judged_id} {rank} {scores[judged_id]!r} "
-                            f"{run_file_name(retriever)[:-5]}\n"
+                            f"{trec_id(query_id)} Q0 {trec_id(judged_id)} {rank} "
+                            f"{scores[judged_id]!r} {run_file_name(retriever)[:-5]}\n"
                         )
         with (staging / "qrels.tsv").open("w", encoding="utf-8") as handle:
             handle.write("query-id\tcorpus-id\tscore\n")
@@ -413,14 +444,30 @@ def write_outputs(run: GridRun, results: dict[str, Any], out: Path) -> Path:
         (staging / MARKER).write_text(
             json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8"
         )
-        previous = None
-        if out.exists():
-            previous = out.with_name(f".{out.name}.old-{os.getpid()}")
-            out.rename(previous)
-        staging.rename(out)
-        if previous is not None:
-            shutil.rmtree(previous, ignore_errors=True)
+        written = sorted(str(path.relative_to(staging)) for path in staging.rglob("*"))
+        owner = {"made_by": "ragtui eval", "files": [name for name in written if "." in name]}
+        (staging / OWNER_FILE).write_text(json.dumps(owner, indent=1), encoding="utf-8")
+        _swap_in(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return out
+
+
+def _swap_in(staging: Path, out: Path) -> None:
+    """Put staging at out; an earlier eval there is removed only once the new one is in."""
+    previous = None
+    if out.exists():
+        if not any(out.iterdir()):
+            out.rmdir()
+        else:
+            previous = out.with_name(f".{out.name}.old-{os.getpid()}")
+            out.rename(previous)
+    try:
+        staging.rename(out)
+    except OSError as error:
+        if previous is not None:
+            previous.rename(out)  # the earlier results stay where the user left them
+        raise RagtuiError(f"cannot write {out} ({error.strerror or error})") from None
+    if previous is not None:
+        shutil.rmtree(previous, ignore_errors=True)

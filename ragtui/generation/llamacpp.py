@@ -236,8 +236,9 @@ class LlamaCppGenerator:
             # Wait for the token loop to let go of the model, so the next request (or the
             # other pane) finds it free; the loop checks `cancel` after every token. A
             # request still queued behind another finds `cancel` set and returns at once.
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.shield(asyncio.to_thread(finished.wait, 30))
+            # A further cancel while waiting is not swallowed: it ends this task now, and
+            # the loop, with `cancel` set, still stops by itself after its current token.
+            await asyncio.shield(asyncio.to_thread(finished.wait, 30))
 
     def _generate(self, loaded, prompt: Prompt, options: GenerationOptions, cancel, put) -> None:
         llama = loaded.llama

@@ -40,6 +40,7 @@ from ragtui.session_events import (
     SessionReady,
 )
 from ragtui.tui.commands import compare_commands
+from ragtui.tui.hangup import end_with_terminal
 from ragtui.tui.log_notices import NotifyHandler
 from ragtui.tui.screens.picker import ComponentPicker
 from ragtui.tui.screens.query_picker import QueryPicker
@@ -111,6 +112,7 @@ class CompareApp(App[None]):
 
     def on_mount(self) -> None:
         log.addHandler(self._log_handler)
+        end_with_terminal(self)
         self.apply_theme(self.theme_file)
         self._apply_width(self.size.width)
         self.query_one(QueryInput).focus()

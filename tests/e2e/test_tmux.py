@@ -97,3 +97,57 @@ def test_query_answers_label_and_quit_in_tmux(tmp_path: Path) -> None:
     records = [json.loads(line) for line in labels_files[0].read_text().splitlines()]
     assert [record["grade"] for record in records] == [3]
     assert records[0]["query"] == "How heavy is the HB-15?"
+
+
+def _ragtui_pids(marker: str) -> list[int]:
+    """The app's own process (not make's shell, whose command line names it too)."""
+    pattern = f"^{sys.executable} -m ragtui .*{marker}"
+    found = subprocess.run(["pgrep", "-f", pattern], capture_output=True, text=True)
+    return [int(pid) for pid in found.stdout.split()]
+
+
+def test_closing_the_terminal_ends_the_app_under_make(tmp_path: Path) -> None:
+    """`make demo` in a terminal that is then closed. make is the terminal's controlling
+    process: it gets the hang-up, waits for its child, and the child is sent nothing, so
+    the app itself must notice that its terminal is gone, save and exit."""
+    if shutil.which("make") is None or shutil.which("pgrep") is None:
+        pytest.skip("make or pgrep is not installed")
+    data = tmp_path / "data"
+    marker = f"ragtui-hangup-{uuid.uuid4().hex[:8]}"
+    makefile = tmp_path / "Makefile"
+    makefile.write_text(
+        f"export RAGTUI_DATA_DIR = {data}\n"
+        "export HF_HUB_OFFLINE = 1\n"
+        "export TERM = xterm-256color\n"
+        "unexport COLUMNS LINES\n"
+        f"demo:\n\t{sys.executable} -m ragtui {SAMPLE_CORPUS} --a bm25+extractive "
+        f"--b bm25+extractive --cache-dir {tmp_path / marker}\n",
+        encoding="utf-8",
+    )
+    name = f"ragtui-{uuid.uuid4().hex[:8]}"
+    # make itself is the command tmux runs: no shell stands between it and the terminal.
+    subprocess.run(
+        ["tmux", "new-session", "-d", "-s", name, "-x", "120", "-y", "40",
+         f"make -f {makefile} demo"],
+        check=True,
+    )  # fmt: skip
+    terminal = Terminal.__new__(Terminal)
+    terminal.name = name
+    try:
+        terminal.wait_for(lambda screen: "passages · ready" in screen, 120)
+        terminal.keys("How heavy is the HB-15?", literal=True)
+        terminal.keys("Enter")
+        terminal.wait_for(lambda screen: screen.count("done · stop") == 2)
+        assert _ragtui_pids(marker), "the app's process should be running"
+    finally:
+        terminal.close()  # the terminal goes away, as when its window is closed
+    deadline = time.monotonic() + 15
+    while _ragtui_pids(marker) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    left = _ragtui_pids(marker)
+    for pid in left:  # do not leave a spinning process behind if the test fails
+        os.kill(pid, 9)
+    assert not left, "ragtui kept running after its terminal was closed"
+    runs = list(data.glob("corpora/*/runs.jsonl"))
+    assert len(runs) == 1
+    assert len([json.loads(line) for line in runs[0].read_text().splitlines()]) == 2

@@ -117,7 +117,7 @@ def test_an_out_folder_that_is_not_an_eval_is_left_alone(tmp_path: Path) -> None
     (precious / "notes.txt").write_text("mine")
     done = ragtui("eval", str(dataset), "--retrievers", "bm25", "--out", str(precious))
     assert done.returncode == 1
-    assert "is not an earlier ragtui eval folder" in done.stderr
+    assert "holds files ragtui did not write there" in done.stderr
     assert [path.name for path in precious.iterdir()] == ["notes.txt"]
 
 

@@ -1,0 +1,35 @@
+"""End the app cleanly when its terminal goes away, whatever process started it.
+
+A closed terminal (a killed tmux session, a closed window) sends SIGHUP only to the
+terminal's controlling process; under ``make`` or a shell script that is not ragtui, and
+Textual's input thread then reads end-of-file from the dead terminal in a busy loop. So
+the app handles SIGHUP itself and also checks, once a second, that its terminal still
+answers; either way it exits normally, closing the session (judgments on disk first).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import sys
+import termios
+
+from textual.app import App
+
+
+def end_with_terminal(app: App, interval_s: float = 1.0) -> None:
+    stdin = sys.__stdin__
+    if stdin is None or not stdin.isatty():
+        return  # headless (tests, pipes): there is no terminal to lose
+    descriptor = stdin.fileno()
+    with contextlib.suppress(ValueError, RuntimeError, NotImplementedError):
+        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, app.exit)
+
+    def check() -> None:
+        try:
+            termios.tcgetattr(descriptor)
+        except (termios.error, OSError):
+            app.exit()
+
+    app.set_interval(interval_s, check, name="terminal-watch")
