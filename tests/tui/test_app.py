@@ -297,3 +297,23 @@ async def test_the_app_leaves_no_logging_handler_behind(tmp_path: Path) -> None:
             await wait_for(pilot, lambda: session.ready)  # noqa: B023
             assert len(logging.getLogger("ragtui").handlers) == len(before) + 1
     assert logging.getLogger("ragtui").handlers == before
+
+
+async def test_an_answer_that_ends_right_after_its_first_words_renders(tmp_path: Path) -> None:
+    """Extractive answers arrive in one piece and end at once; the pane must take both
+    without waiting for a redraw in between (a stream stopped before it ever ran raised
+    CancelledError and froze every later update)."""
+    from ragtui.pipeline import RunStats
+
+    stats = RunStats(1.0, 0.5, 2.0, 100.0, 10, 3, False, 0.0, "fair")
+    app = new_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.session.ready)
+        pane = app.pane("a")
+        await pane.begin("q")
+        await pane.append("A short answer.")
+        await pane.end("A short answer.", stats, None)
+        await pilot.pause(0.3)
+        assert "A short answer." in screen_text(app)
+        await ask(pilot, QUERY)  # and the screen still follows the session
+        assert pane.stats is not None and pane.stats.timing_mode == "fair"

@@ -199,9 +199,8 @@ class PipelinePane(Vertical):
 
     async def append(self, text: str) -> None:
         """Add streamed text; the screen shows it at most every ``ANSWER_REDRAW_S``."""
-        if self._stream is None:
+        if not self.answer_text:
             self.set_status("generating…")
-            self._stream = Markdown.get_stream(self.answer)
         self.answer_text += text
         self._unsent += text
         if self._flush_timer is None:
@@ -209,9 +208,14 @@ class PipelinePane(Vertical):
 
     async def _flush(self) -> None:
         self._flush_timer = None
-        if self._stream is not None and self._unsent:
-            text, self._unsent = self._unsent, ""
-            await self._stream.write(printable(text))
+        if not self._unsent:
+            return
+        if self._stream is None:
+            # Made at the first write, which lets its task start: a MarkdownStream stopped
+            # before its task ever ran raises CancelledError into whoever stops it.
+            self._stream = Markdown.get_stream(self.answer)
+        text, self._unsent = self._unsent, ""
+        await self._stream.write(printable(text))
 
     async def _stop_stream(self) -> None:
         if self._flush_timer is not None:
