@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
-import json
-import os
 from pathlib import Path
 
+from ragtui.content_hash import folder_sha256
 from ragtui.errors import ModelError
 
 _PACKAGED_MODELS = {
@@ -49,39 +47,5 @@ def resolve_model_path(model: str) -> str:
 
 
 def model_files_hash(folder: Path, memo_file: Path | None = None) -> str:
-    """sha256 over every file of a model folder (names and contents).
-
-    Hashing ~90 MB of weights costs ~0.1 s, so the result is remembered in ``memo_file``
-    against each file's size and mtime and recomputed only when one of them changes.
-    """
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and ".git" not in p.parts)
-    signature = [
-        [str(p.relative_to(folder)), p.stat().st_size, p.stat().st_mtime_ns] for p in files
-    ]
-    memo: dict[str, dict] = {}
-    if memo_file is not None:
-        try:
-            memo = json.loads(memo_file.read_text())
-        except (OSError, ValueError):
-            memo = {}
-        known = memo.get(str(folder))
-        if isinstance(known, dict) and known.get("signature") == signature:
-            return str(known["sha256"])
-    digest = hashlib.sha256()
-    for path in files:
-        digest.update(str(path.relative_to(folder)).encode())
-        digest.update(b"\0")
-        with path.open("rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(chunk)
-    value = digest.hexdigest()
-    if memo_file is not None:
-        memo[str(folder)] = {"signature": signature, "sha256": value}
-        try:
-            memo_file.parent.mkdir(parents=True, exist_ok=True)
-            scratch = memo_file.with_suffix(f".{os.getpid()}.tmp")
-            scratch.write_text(json.dumps(memo))
-            os.replace(scratch, memo_file)
-        except OSError:
-            pass  # only a cache of a hash: recomputed next time
-    return value
+    """sha256 over every file of a model folder, remembered against sizes and mtimes."""
+    return folder_sha256(folder, memo_file)

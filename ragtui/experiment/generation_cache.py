@@ -18,13 +18,17 @@ from pathlib import Path
 from ragtui.generation import GenerationOptions, Prompt
 from ragtui.pipeline import RunStats
 
-KEY_VERSION = 1
+# 2: the key names the model's identity (file hash, server digest), not just its spec.
+KEY_VERSION = 2
 
 
-def generation_key(generator: str, prompt: Prompt, options: GenerationOptions) -> str:
+def generation_key(
+    generator: str, model_identity: str, prompt: Prompt, options: GenerationOptions
+) -> str:
     material = {
         "version": KEY_VERSION,
         "generator": generator,
+        "model": model_identity,
         "style": prompt.style,
         "text": prompt.text,
         "messages": list(prompt.messages or ()),

@@ -151,6 +151,7 @@ async def _answer_all(run, retrievers, settings, cache: GenerationCache, progres
     meter = _Progress(progress, total)
     for generator_spec in plan.generators:
         generator = make_generator(generator_spec, settings.backends)
+        identity = await generator.identity()
         limit = 1 if generator.runs_locally else max(1, plan.concurrency)
         gate = asyncio.Semaphore(limit)
         warned: list[bool] = [False]
@@ -171,7 +172,16 @@ async def _answer_all(run, retrievers, settings, cache: GenerationCache, progres
                 retrieval = run.retrievals[(retriever_spec, query_id)]
                 jobs.append(
                     _answer_one(
-                        run, pipeline, query_id, text, retrieval, cache, gate, meter, warned
+                        run,
+                        pipeline,
+                        identity,
+                        query_id,
+                        text,
+                        retrieval,
+                        cache,
+                        gate,
+                        meter,
+                        warned,
                     )
                 )
         await asyncio.gather(*jobs)
@@ -181,6 +191,7 @@ async def _answer_all(run, retrievers, settings, cache: GenerationCache, progres
 async def _answer_one(
     run: GridRun,
     pipeline: Pipeline,
+    model_identity: str,
     query_id: str,
     text: str,
     retrieval: SearchResult,
@@ -192,7 +203,9 @@ async def _answer_one(
     retriever, generator = str(pipeline.spec.retriever), str(pipeline.spec.generator)
     result = replace(retrieval, hits=retrieval.hits[: pipeline.k])
     context = tuple(hit.text for hit in result.hits)
-    key = generation_key(generator, pipeline.prompt_for(text, result), pipeline.options)
+    key = generation_key(
+        generator, model_identity, pipeline.prompt_for(text, result), pipeline.options
+    )
     known = cache.get(key)
     if known is not None:
         answer, stats = known

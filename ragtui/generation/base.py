@@ -102,6 +102,14 @@ class Generator(Protocol):
         """Release connections (models stay loaded for reuse within the process)."""
         ...
 
+    async def identity(self) -> str:
+        """What exactly answers: a model file's hash, a server's digest for the model.
+
+        Part of every generation cache key, so a replaced GGUF file or a re-pulled
+        Ollama tag is never served the old model's answers. Never holds a secret.
+        """
+        ...
+
 
 def estimate_tokens(text: str) -> int:
     """Documented fallback when a backend reports no usage: one token per 4 characters.

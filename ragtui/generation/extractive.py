@@ -112,8 +112,16 @@ def extract_answer(query: str, passages: tuple[str, ...], limit: int = MAX_SENTE
     return " ".join(f"{sentence} [{number}]" for _, number, _, sentence in best)
 
 
+# Bumped when the sentence selection changes, so cached answers are made again.
+EXTRACTIVE_VERSION = 1
+
+
 class ExtractiveGenerator:
     runs_locally = True
+
+    async def identity(self) -> str:
+        return f"extractive:{EXTRACTIVE_VERSION}"
+
     prompt_style = "chat"
 
     def __init__(self, spec: GeneratorSpec) -> None:

@@ -179,6 +179,14 @@ class LlamaCppGenerator:
             self.prompt_style = "chat" if self._has_chat_template(path) else "completion"
             self.stop = () if self.prompt_style == "chat" else COMPLETION_STOPS
 
+    async def identity(self) -> str:
+        from ragtui import config
+        from ragtui.content_hash import file_sha256
+
+        path = self._locate()
+        memo = config.cache_dir() / "models" / "hashes.json"
+        return f"gguf-sha256:{await asyncio.to_thread(file_sha256, path, memo)}"
+
     @staticmethod
     def _has_chat_template(path: Path) -> bool:
         return on_inference_thread(LlamaCppGenerator._read_chat_template_flag, path)

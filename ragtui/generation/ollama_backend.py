@@ -8,6 +8,7 @@ are exact.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 
 import httpx
@@ -27,6 +28,8 @@ from ragtui.generation.remote import chat_messages, is_local_url
 from ragtui.generation.settings import BackendSettings
 from ragtui.specs import GeneratorSpec
 
+log = logging.getLogger("ragtui")
+
 
 class OllamaGenerator:
     """``ollama:MODEL``; the host comes from OLLAMA_HOST (as Ollama's tools read it) or config."""
@@ -42,6 +45,18 @@ class OllamaGenerator:
         self.timeout_s = settings.timeout_s
         self.runs_locally = is_local_url(self.host)
         self._client = None
+
+    async def identity(self) -> str:
+        """The server's digest of this model tag (changes when the tag is pulled again)."""
+        names = {self.model, f"{self.model}:latest"}
+        try:
+            listing = await self._ollama().list()
+            for entry in listing.models:
+                if entry.model in names and entry.digest:
+                    return f"ollama:{self.host}:{self.model}@{entry.digest}"
+        except Exception:  # unreachable or odd server: the generation itself will say so
+            log.debug("ollama: no digest for %s", self.model, exc_info=True)
+        return f"ollama:{self.host}:{self.model}@unknown"
 
     def _ollama(self):
         if self._client is None:

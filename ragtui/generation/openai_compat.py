@@ -55,6 +55,10 @@ class OpenAICompatGenerator:
         self.runs_locally = is_local_url(self.base_url)
         self._client: httpx.AsyncClient | None = None
 
+    async def identity(self) -> str:
+        # The API names no weights; the endpoint and model name are what can be known.
+        return f"openai:{self.base_url}:{self.model}"
+
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:
             headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}

@@ -78,6 +78,7 @@ def test_pytrec_eval_on_the_written_runs_reproduces_the_report(
     report = (out / "report.md").read_text()
     assert "| `dense` |" in report and "## Method" in report
     assert {path.name for path in out.iterdir()} == {
+        ".ragtui-eval",
         "report.md",
         "results.json",
         "per_query.csv",
