@@ -77,13 +77,10 @@ def seed_embeddings(indexes: Indexes, dimension: int) -> None:
     rng = np.random.default_rng(0)
     vectors = rng.standard_normal((len(hashes), dimension)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    folder = (
-        indexes.cache_root
-        / "embeddings"
-        / slug(DEFAULT_EMBEDDING_MODEL)
-        / indexes.corpus.source_key
-    )
-    meta = {"kind": "embeddings", "model": DEFAULT_EMBEDDING_MODEL}
+    # Stored under the encoder's identity, exactly where Indexes.embeddings looks.
+    identity = indexes.encoder(DEFAULT_EMBEDDING_MODEL).identity
+    folder = indexes.cache_root / "embeddings" / slug(identity) / indexes.corpus.source_key
+    meta = {"kind": "embeddings", "model": identity}
     with building_folder(folder, meta) as scratch:
         np.save(scratch / VECTORS_FILE, vectors)
         (scratch / HASHES_FILE).write_text("\n".join(hashes), encoding="ascii")
@@ -105,9 +102,14 @@ def bench_encoding(sentences: list[str], count: int, work: Path) -> None:
     dataset = write_dataset(work / f"encode-{count}", count, sentences, seed=11)
     corpus = load_corpus(dataset)
     texts = [passage.text for passage in corpus.passages]
-    encoder = get_encoder()
-    direct_model = encoder.sentence_transformer  # the very same weights, called directly
+    from ragtui.encoders.sentence_transformers_encoder import SentenceTransformersEncoder
+
+    # The baseline: the same weights through sentence-transformers, called directly.
+    direct_model = SentenceTransformersEncoder(
+        DEFAULT_EMBEDDING_MODEL, "direct"
+    ).sentence_transformer
     direct_model.encode(texts[:64], batch_size=32)  # warm up both paths alike
+    get_encoder().encode(texts[:64])
     started = time.perf_counter()
     direct_model.encode(texts, batch_size=32, normalize_embeddings=True, show_progress_bar=False)
     direct_s = time.perf_counter() - started
@@ -118,7 +120,9 @@ def bench_encoding(sentences: list[str], count: int, work: Path) -> None:
     print(f"\n## Embedding throughput ({len(texts)} passages, {DEFAULT_EMBEDDING_MODEL})")
     print(f"SentenceTransformer.encode : {len(texts) / direct_s:8.1f} passages/s")
     print(f"ragtui indexing            : {len(texts) / ragtui_s:8.1f} passages/s")
-    print(f"ratio ragtui/direct        : {direct_s / ragtui_s:8.3f}  (target >= 0.9)")
+    print(
+        f"ratio ragtui/direct        : {direct_s / ragtui_s:8.3f}  (ONNX Runtime; target >= 0.95)"
+    )
 
 
 def bench_size(size: int, sentences: list[str], queries: list[str], work: Path, real: bool) -> None:

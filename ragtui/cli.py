@@ -187,12 +187,6 @@ def _cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
-def _resolve_pipeline(text: str, settings):
-    from ragtui.specs import parse_pipeline_spec
-
-    return parse_pipeline_spec(settings.pipelines.get(text, text))
-
-
 def _format_stats(stats) -> str:
     def ms(value: float | None) -> str:
         if value is None:
@@ -217,7 +211,9 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     from ragtui.settings_file import load_settings
 
     settings = load_settings(args.config)
-    spec = _resolve_pipeline(args.pipeline, settings)
+    from ragtui.session import resolve_spec
+
+    spec = resolve_spec(args.pipeline, settings)  # as the compare screen resolves it
     for name, value in (("-k", args.k), ("--max-tokens", args.max_tokens)):
         if value is not None and value < 1:
             raise RagtuiError(f"{name} {value}: use at least 1")

@@ -67,8 +67,18 @@ def building_folder(final: Path, meta: dict[str, Any]) -> Iterator[Path]:
         retired = None
         if final.exists():
             retired = final.parent / f".{final.name}.retired-{uuid.uuid4().hex[:8]}"
-            os.replace(final, retired)
-        os.replace(scratch, final)
+            try:
+                os.replace(final, retired)
+            except FileNotFoundError:  # another process retired it first
+                retired = None
+        try:
+            os.replace(scratch, final)
+        except OSError:
+            # Another process (ragtui on the same corpus and cache) put the same build in
+            # place between our check and our rename. Its folder is whole (renamed in one
+            # step, manifest last) and built from the same key: keep it, drop ours.
+            if not (final / MANIFEST).is_file():
+                raise
         if retired is not None:
             shutil.rmtree(retired, ignore_errors=True)
     finally:
