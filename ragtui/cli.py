@@ -139,7 +139,8 @@ def _open(args: argparse.Namespace):
     from ragtui.index.cache import Indexes
     from ragtui.progress import ProgressPrinter
 
-    corpus = load_corpus(args.corpus, ChunkingSettings(args.chunk_tokens, args.chunk_overlap))
+    chunking = ChunkingSettings(args.chunk_tokens, args.chunk_overlap)
+    corpus = load_corpus(args.corpus, chunking, cache_root=args.cache_dir)
     for warning in corpus.warnings:
         log.warning(warning)
     return Indexes(corpus, cache_root=args.cache_dir, progress=ProgressPrinter())

@@ -256,7 +256,7 @@ class CompareSession:
 
     def _read_corpus(self) -> tuple[Corpus, list[RunRecord]]:
         options = self.options
-        corpus = load_corpus(options.corpus, options.chunking)
+        corpus = load_corpus(options.corpus, options.chunking, options.cache_root)
         self._emit_from_thread(LoadStage(f"{self._describe(corpus)} read; opening the indexes"))
         self.indexes = Indexes(
             corpus, options.cache_root, progress=self._progress, stage=self._stage

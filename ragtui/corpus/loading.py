@@ -12,8 +12,16 @@ from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 
+from ragtui import config
 from ragtui.corpus.chunking import ChunkingSettings, chunk_document
 from ragtui.corpus.model import Corpus, Document, Passage
+from ragtui.corpus.snapshot import (
+    beir_files,
+    load_snapshot,
+    save_snapshot,
+    signature,
+    snapshot_path,
+)
 from ragtui.errors import CorpusError
 
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".rst", ".html", ".htm"})
@@ -217,8 +225,16 @@ def is_beir_dataset(root: Path) -> bool:
     return (root / "corpus.jsonl").is_file()
 
 
-def load_corpus(path: str | Path, settings: ChunkingSettings | None = None) -> Corpus:
-    """Read a folder or BEIR dataset and split it into passages."""
+def load_corpus(
+    path: str | Path,
+    settings: ChunkingSettings | None = None,
+    cache_root: Path | None = None,
+) -> Corpus:
+    """Read a folder or BEIR dataset and split it into passages.
+
+    When no file has changed since the last read (sizes, mtimes, inodes), the corpus comes
+    from a snapshot in the cache instead (``ragtui.corpus.snapshot``).
+    """
     settings = settings or ChunkingSettings()
     root = Path(path).expanduser()
     if not root.exists():
@@ -226,8 +242,22 @@ def load_corpus(path: str | Path, settings: ChunkingSettings | None = None) -> C
     if not root.is_dir():
         raise CorpusError(f"corpus {str(path)!r} is a file: give the folder that holds it")
     root = root.resolve()
+    beir = is_beir_dataset(root)
+    # A folder may carry queries, answers and qrels like a BEIR dataset does.
+    files = beir_files(root) if beir else [*_walk_text_files(root), *beir_files(root)]
+    files_signature = signature(files)
+    snapshot = snapshot_path(cache_root or config.cache_dir(), root, settings.key)
+    cached = load_snapshot(snapshot, files_signature)
+    if cached is not None:
+        return cached
+    corpus = _read_corpus(root, beir, settings)
+    save_snapshot(snapshot, corpus, files_signature)
+    return corpus
+
+
+def _read_corpus(root: Path, beir: bool, settings: ChunkingSettings) -> Corpus:
     warnings: list[str] = []
-    if is_beir_dataset(root):
+    if beir:
         kind = "beir"
         documents = _read_beir_corpus(root / "corpus.jsonl")
     else:
