@@ -1,6 +1,7 @@
 """Pipelines as event streams: order, stats, fair scheduling and contained failures."""
 
 import asyncio
+import time
 
 import pytest
 
@@ -108,7 +109,10 @@ async def test_cancelling_a_run_cancels_cleanly(indexes: Indexes) -> None:
             seen.append(event)
 
     task = asyncio.create_task(consume())
+    deadline = time.monotonic() + 120
     while not any(isinstance(event, Delta) for event in seen):
+        assert time.monotonic() < deadline, f"no answer text within 120 s: {seen}"
+        assert not task.done(), f"the run ended before streaming: {seen}"
         await asyncio.sleep(0.02)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
