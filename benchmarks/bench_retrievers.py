@@ -43,11 +43,13 @@ QUERY = "what similarity laws must be obeyed when constructing aeroelastic model
 def _fresh_process(corpus: Path, spec: str, cache: Path) -> tuple[float, float]:
     """Wall seconds and peak RSS (MiB) of a new process running one cached search."""
     script = (
-        "import resource, sys\n"
+        "import sys\n"
         "from ragtui.cli import main\n"
         f"code = main(['search', {str(corpus)!r}, {QUERY!r}, '--retriever', {spec!r}, "
         f"'--cache-dir', {str(cache)!r}, '--json'])\n"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+        # VmHWM, not ru_maxrss: Linux carries the parent's high-water mark into a child.
+        "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM:')][0]\n"
+        "print(hwm.split()[1], file=sys.stderr)\n"
         "sys.exit(code)\n"
     )
     started = time.perf_counter()
