@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -348,7 +349,15 @@ def _run_app(argv: Sequence[str]) -> int:
     for handler in list(log.handlers):
         if isinstance(handler, _OneLineHandler):
             log.removeHandler(handler)
-    app.run()
+    from ragtui.tui.hangup import terminal_lost
+
+    try:
+        app.run()
+    finally:
+        if terminal_lost():
+            # The session is closed and its writes are on disk; Textual's input thread,
+            # restarted by the hang-up's SIGCONT, would otherwise keep the process alive.
+            os._exit(0)
     return 0
 
 

@@ -5,6 +5,11 @@ terminal's controlling process; under ``make`` or a shell script that is not rag
 Textual's input thread then reads end-of-file from the dead terminal in a busy loop. So
 the app handles SIGHUP itself and also checks, once a second, that its terminal still
 answers; either way it exits normally, closing the session (judgments on disk first).
+
+After such an exit the process must still end: the hang-up comes with SIGCONT, on which
+Textual restarts its input thread, and that thread then spins on the dead terminal and
+keeps the interpreter from exiting. ``terminal_lost()`` tells the caller to end the
+process outright once the app has returned.
 """
 
 from __future__ import annotations
@@ -14,8 +19,16 @@ import contextlib
 import signal
 import sys
 import termios
+import threading
 
 from textual.app import App
+
+_lost = threading.Event()
+
+
+def terminal_lost() -> bool:
+    """True once the app has exited because its terminal went away."""
+    return _lost.is_set()
 
 
 def end_with_terminal(app: App, interval_s: float = 1.0) -> None:
@@ -23,13 +36,18 @@ def end_with_terminal(app: App, interval_s: float = 1.0) -> None:
     if stdin is None or not stdin.isatty():
         return  # headless (tests, pipes): there is no terminal to lose
     descriptor = stdin.fileno()
+
+    def lost() -> None:
+        _lost.set()
+        app.exit()
+
     with contextlib.suppress(ValueError, RuntimeError, NotImplementedError):
-        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, app.exit)
+        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, lost)
 
     def check() -> None:
         try:
             termios.tcgetattr(descriptor)
         except (termios.error, OSError):
-            app.exit()
+            lost()
 
     app.set_interval(interval_s, check, name="terminal-watch")

@@ -151,3 +151,39 @@ def test_closing_the_terminal_ends_the_app_under_make(tmp_path: Path) -> None:
     runs = list(data.glob("corpora/*/runs.jsonl"))
     assert len(runs) == 1
     assert len([json.loads(line) for line in runs[0].read_text().splitlines()]) == 2
+
+
+@pytest.mark.parametrize("quitting", [False, True], ids=["running", "while-quitting"])
+def test_closing_the_terminal_under_a_shell_ends_the_app(tmp_path: Path, quitting: bool) -> None:
+    """Under a shell the hang-up reaches the app with SIGCONT, on which Textual restarts its
+    input thread; the process must still end (it once stayed, spinning on the dead tty,
+    when the terminal closed just as the app was quitting)."""
+    if shutil.which("pgrep") is None:
+        pytest.skip("pgrep is not installed")
+    marker = f"ragtui-hangup-{uuid.uuid4().hex[:8]}"
+    env = {
+        "RAGTUI_DATA_DIR": str(tmp_path / "data"),
+        "HF_HUB_OFFLINE": "1",
+        "TERM": "xterm-256color",
+    }
+    command = [
+        sys.executable, "-m", "ragtui", str(SAMPLE_CORPUS),
+        "--a", "bm25+extractive", "--b", "bm25+extractive", "--cache-dir", str(tmp_path / marker),
+    ]  # fmt: skip
+    terminal = Terminal(command, env, (120, 40))
+    try:
+        terminal.wait_for(lambda screen: "passages · ready" in screen, 120)
+        assert _ragtui_pids(marker)
+        if quitting:
+            terminal.keys("Escape")
+            time.sleep(0.3)
+            terminal.keys("q")
+    finally:
+        terminal.close()
+    deadline = time.monotonic() + 15
+    while _ragtui_pids(marker) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    left = _ragtui_pids(marker)
+    for pid in left:
+        os.kill(pid, 9)
+    assert not left, "ragtui kept running after its terminal was closed"
