@@ -595,7 +595,7 @@ class CompareSession:
         grades = self._resolver.resolve_query(list(judged.values()), scratch)
         if grades:
             self.resolved.grades[query_id] = grades
-            self.resolved.queries[query_id] = self.query
+            self.resolved.queries[query_id] = next(iter(judged.values())).query
         else:
             self.resolved.grades.pop(query_id, None)
 

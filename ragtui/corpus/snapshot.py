@@ -10,6 +10,7 @@ another chunking, a damaged or foreign snapshot) means a full read.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import pickle
@@ -45,8 +46,6 @@ def signature(files: list[Path]) -> list[tuple[str, int, int, int]]:
 
 
 def snapshot_path(cache_root: Path, root: Path, chunking_key: str) -> Path:
-    import hashlib
-
     name = hashlib.sha256(str(root).encode()).hexdigest()[:16]
     return cache_root / "corpora" / f"{name}-{chunking_key}.pickle"
 
