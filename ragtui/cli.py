@@ -57,13 +57,27 @@ def build_parser() -> argparse.ArgumentParser:
         default="bm25,dense",
         help="comma-separated retriever specs whose indexes to build (default: bm25,dense)",
     )
+    index.add_argument(
+        "--to",
+        choices=["local", "milvus"],
+        default="local",
+        help="local: ragtui's own cache (default); milvus: the Milvus collection that the "
+        "milvus, milvus:bm25 and milvus:hybrid retrievers search (MILVUS_URI, [milvus] uri)",
+    )
+    index.add_argument("--config", help="ragtui.toml to use")
 
     search = commands.add_parser("search", help="retrieve passages for one query")
     _add_corpus_options(search)
     search.add_argument("query", help="the question or keywords")
-    search.add_argument("--retriever", "-r", default="bm25", help="bm25 | dense[:MODEL] | hybrid")
+    search.add_argument(
+        "--retriever",
+        "-r",
+        default="bm25",
+        help="bm25 | bm25:okapi | static | dense[:MODEL] | hybrid[:MODEL] | milvus[:bm25|:hybrid]",
+    )
     search.add_argument("-k", type=int, default=10, help="how many passages (default 10)")
     search.add_argument("--json", action="store_true", help="print one JSON object")
+    search.add_argument("--config", help="ragtui.toml to use")
     ask = commands.add_parser("ask", help="retrieve and stream a generated answer")
     _add_corpus_options(ask)
     ask.add_argument("query", help="the question")
@@ -149,17 +163,34 @@ def _open(args: argparse.Namespace):
 
 def _cmd_index(args: argparse.Namespace) -> int:
     from ragtui.retrieval import make_retriever
+    from ragtui.settings_file import load_settings
     from ragtui.specs import parse_retriever_spec
 
+    settings = load_settings(args.config)
+    if args.to == "milvus":
+        return _index_to_milvus(args, settings)
     specs = [parse_retriever_spec(text) for text in args.retrievers.split(",") if text.strip()]
     indexes = _open(args)
     for spec in specs:
-        make_retriever(spec, indexes)
+        make_retriever(spec, indexes, settings.backends)
     corpus = indexes.corpus
     print(
         f"indexed {len(corpus.documents)} documents as {len(corpus.passages)} passages "
         f"({', '.join(str(spec) for spec in specs)}) in {indexes.folder}"
     )
+    return 0
+
+
+def _index_to_milvus(args: argparse.Namespace, settings) -> int:
+    from ragtui.encoders import DEFAULT_EMBEDDING_MODEL
+    from ragtui.milvus.loading import load_corpus_into_milvus
+    from ragtui.progress import ProgressPrinter
+
+    indexes = _open(args)
+    report = load_corpus_into_milvus(
+        indexes, settings.backends, DEFAULT_EMBEDDING_MODEL, progress=ProgressPrinter()
+    )
+    print(report.summary())
     return 0
 
 
@@ -170,19 +201,23 @@ def _snippet(text: str, width: int = 160) -> str:
 
 def _cmd_search(args: argparse.Namespace) -> int:
     from ragtui.retrieval import make_retriever
+    from ragtui.settings_file import load_settings
     from ragtui.specs import parse_retriever_spec
 
     spec = parse_retriever_spec(args.retriever)
     if args.k < 1:
         raise RagtuiError(f"-k {args.k}: ask for at least 1 passage")
+    settings = load_settings(args.config)
     indexes = _open(args)
-    result = make_retriever(spec, indexes).search(args.query, args.k)
+    result = make_retriever(spec, indexes, settings.backends).search(args.query, args.k)
     if args.json:
         json.dump(result.to_json(), sys.stdout, ensure_ascii=False)
         sys.stdout.write("\n")
         return 0
-    encoder = f" ({result.encoder})" if result.encoder else ""
-    print(f"{len(result.hits)} hits from {result.retriever}{encoder} in {result.elapsed_ms:.1f} ms")
+    print(
+        f"{len(result.hits)} hits from {result.retriever}{result.time_breakdown()} "
+        f"in {result.elapsed_ms:.1f} ms"
+    )
     for hit in result.hits:
         print(f"{hit.rank:>3}  {hit.score:8.4f}  {hit.passage_id}")
         print(f"     {_snippet(hit.text)}")
@@ -485,6 +520,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("ragtui: interrupted\n")
         return 130
+    except BrokenPipeError:
+        # The reader went away (`ragtui search … | head`): not an error worth a traceback.
+        # stdout is pointed at devnull so the interpreter's final flush cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     finally:
         log.removeHandler(handler)
         log.setLevel(saved[0])

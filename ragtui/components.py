@@ -25,6 +25,10 @@ RETRIEVER_NOTES = {
     "dense": "MiniLM (all-MiniLM-L6-v2) on ONNX Runtime, fp32, HNSW index",
     "hybrid": "reciprocal-rank fusion of bm25 and dense",
     "hybrid:static": "reciprocal-rank fusion of bm25 and static",
+    # Served by Milvus (MILVUS_URI, or a Milvus Lite file); `ragtui index CORPUS --to milvus`.
+    "milvus": "dense (MiniLM) served by Milvus: same vectors as dense, the engine's HNSW",
+    "milvus:bm25": "BM25 computed by the Milvus server",
+    "milvus:hybrid": "Milvus hybrid search: BM25 + dense fused by the server (RRF)",
 }
 
 

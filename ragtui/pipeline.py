@@ -248,7 +248,7 @@ def make_pipeline(
     defaults = settings.generation
     return Pipeline(
         spec=spec,
-        retriever=make_retriever(spec.retriever, indexes),
+        retriever=make_retriever(spec.retriever, indexes, settings.backends),
         generator=make_generator(spec.generator, settings.backends),
         prices=PriceTable(settings.prices),
         templates=settings.prompts,

@@ -24,7 +24,7 @@ def describe(progress: EncodeProgress) -> str:
     rate = progress.done / progress.elapsed_s if progress.elapsed_s > 0 else 0.0
     eta = "?" if progress.eta_s is None else format_duration(progress.eta_s)
     return (
-        f"embedding {progress.done}/{progress.total} passages "
+        f"{progress.action} {progress.done:,}/{progress.total:,} passages "
         f"({rate:.0f}/s, elapsed {format_duration(progress.elapsed_s)}, ETA {eta})"
     )
 

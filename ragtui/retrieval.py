@@ -17,6 +17,7 @@ import numpy as np
 from ragtui.corpus.model import Corpus
 from ragtui.encoders import DEFAULT_EMBEDDING_MODEL
 from ragtui.errors import RagtuiError
+from ragtui.generation.settings import BackendSettings
 from ragtui.index.bm25_index import tokenize
 from ragtui.index.cache import Indexes
 from ragtui.specs import RetrieverSpec, parse_retriever_spec
@@ -54,7 +55,11 @@ class Hit:
 
 @dataclass(frozen=True)
 class SearchResult:
-    """Ranked hits plus where the time went; ``encode_ms`` is query embedding (0 for bm25)."""
+    """Ranked hits plus where the time went.
+
+    ``encode_ms`` is query embedding (0 for bm25); ``engine_ms``, for retrievers served by
+    an engine such as Milvus, is the time the engine took, request and reply included.
+    """
 
     query: str
     retriever: str
@@ -62,6 +67,17 @@ class SearchResult:
     elapsed_ms: float
     encode_ms: float = 0.0
     encoder: str | None = None  # which runtime embedded the query ("onnx fp32", …)
+    engine_ms: float | None = None
+    engine: str | None = None  # the engine that served the search ("milvus"), if any
+
+    def time_breakdown(self) -> str:
+        """Where the time went, for a status line: `` (onnx fp32 2.1 ms, milvus 4.0 ms)``."""
+        parts = []
+        if self.encoder is not None:
+            parts.append(f"{self.encoder} {self.encode_ms:.1f} ms")
+        if self.engine_ms is not None:
+            parts.append(f"{self.engine or 'engine'} {self.engine_ms:.1f} ms")
+        return f" ({', '.join(parts)})" if parts else ""
 
     def to_json(self) -> dict[str, object]:
         record: dict[str, object] = {
@@ -72,6 +88,9 @@ class SearchResult:
         if self.encoder is not None:
             record["encoder"] = self.encoder
             record["encode_ms"] = round(self.encode_ms, 3)
+        if self.engine_ms is not None:
+            record["engine"] = self.engine
+            record["engine_ms"] = round(self.engine_ms, 3)
         record["hits"] = [hit.to_json() for hit in self.hits]
         return record
 
@@ -103,7 +122,7 @@ def _hits(corpus: Corpus, rows: np.ndarray, scores: np.ndarray) -> tuple[Hit, ..
     return tuple(hits)
 
 
-def _check_query(query: str, k: int) -> None:
+def check_query(query: str, k: int) -> None:
     if not query.strip():
         raise RagtuiError("the query is empty: type some words to search for")
     if k < 1:
@@ -120,7 +139,7 @@ class Bm25Retriever:
         return self._index.top(query, depth)
 
     def search(self, query: str, k: int = 10) -> SearchResult:
-        _check_query(query, k)
+        check_query(query, k)
         started = time.perf_counter()
         rows, scores = self._index.top(query, k)
         hits = _hits(self._indexes.corpus, rows, scores)
@@ -162,19 +181,19 @@ class OkapiRetriever:
         return rows.astype(np.int64), scores[rows]
 
     def search(self, query: str, k: int = 10) -> SearchResult:
-        _check_query(query, k)
+        check_query(query, k)
         started = time.perf_counter()
         rows, scores = self.ranked_rows(query, k)
         hits = _hits(self._indexes.corpus, rows, scores)
         return SearchResult(query, str(self.spec), hits, (time.perf_counter() - started) * 1000)
 
 
-def _bm25_retriever(spec: RetrieverSpec, indexes: Indexes) -> Retriever:
+def _bm25_retriever(spec: RetrieverSpec, indexes: Indexes, backends: object = None) -> Retriever:
     return OkapiRetriever(spec, indexes) if spec.model == "okapi" else Bm25Retriever(spec, indexes)
 
 
 class DenseRetriever:
-    def __init__(self, spec: RetrieverSpec, indexes: Indexes) -> None:
+    def __init__(self, spec: RetrieverSpec, indexes: Indexes, backends: object = None) -> None:
         self.spec = spec
         self.model = spec.model or (
             STATIC_MODEL if spec.kind == "static" else DEFAULT_EMBEDDING_MODEL
@@ -188,7 +207,7 @@ class DenseRetriever:
         return self._index.top(self._encoder.encode_query(query), depth)
 
     def search(self, query: str, k: int = 10) -> SearchResult:
-        _check_query(query, k)
+        check_query(query, k)
         started = time.perf_counter()
         vector = self._encoder.encode_query(query)
         encoded = time.perf_counter()
@@ -208,14 +227,14 @@ class DenseRetriever:
 class HybridRetriever:
     """Reciprocal-rank fusion of BM25 and dense: score = sum of 1 / (RRF_K + rank)."""
 
-    def __init__(self, spec: RetrieverSpec, indexes: Indexes) -> None:
+    def __init__(self, spec: RetrieverSpec, indexes: Indexes, backends: object = None) -> None:
         self.spec = spec
         self._indexes = indexes
         self._bm25 = Bm25Retriever(RetrieverSpec("bm25"), indexes)
         self._dense = DenseRetriever(RetrieverSpec("dense", spec.model), indexes)
 
     def search(self, query: str, k: int = 10) -> SearchResult:
-        _check_query(query, k)
+        check_query(query, k)
         started = time.perf_counter()
         depth = max(k, HYBRID_DEPTH)
         fused: dict[int, float] = {}
@@ -229,20 +248,34 @@ class HybridRetriever:
         return SearchResult(query, str(self.spec), hits, (time.perf_counter() - started) * 1000)
 
 
-RetrieverFactory = Callable[[RetrieverSpec, Indexes], Retriever]
+def _milvus_retriever(
+    spec: RetrieverSpec, indexes: Indexes, backends: BackendSettings
+) -> Retriever:
+    # Imported on use: pymilvus (and Milvus Lite in file mode) cost ~0.5 s to import.
+    from ragtui.milvus.retriever import MilvusRetriever
+
+    return MilvusRetriever(spec, indexes, backends)
+
+
+# (spec, the corpus's local indexes, where the servers are) -> a retriever. Local engines
+# ignore the servers; engines such as Milvus ignore most of the local indexes.
+RetrieverFactory = Callable[[RetrieverSpec, Indexes, BackendSettings], Retriever]
 
 RETRIEVER_FACTORIES: dict[str, RetrieverFactory] = {
     "bm25": _bm25_retriever,
     "dense": DenseRetriever,
     "static": DenseRetriever,
     "hybrid": HybridRetriever,
+    "milvus": _milvus_retriever,
 }
 
 
-def make_retriever(spec: RetrieverSpec | str, indexes: Indexes) -> Retriever:
+def make_retriever(
+    spec: RetrieverSpec | str, indexes: Indexes, backends: BackendSettings | None = None
+) -> Retriever:
     """A retriever for spec over the given corpus indexes (building them if needed)."""
     parsed = parse_retriever_spec(spec) if isinstance(spec, str) else spec
     factory = RETRIEVER_FACTORIES.get(parsed.kind)
     if factory is None:
         raise RagtuiError(f"retriever {str(parsed)!r} has no registered backend")
-    return factory(parsed, indexes)
+    return factory(parsed, indexes, backends or BackendSettings.from_env())

@@ -52,7 +52,7 @@ class Settings:
     ui: UiDefaults = field(default_factory=UiDefaults)
 
 
-_SECTIONS = {"pipelines", "ollama", "openai", "generation", "prompts", "prices", "ui"}
+_SECTIONS = {"pipelines", "ollama", "openai", "milvus", "generation", "prompts", "prices", "ui"}
 
 
 def _check_keys(path: Path, section: str, table: Any, allowed: set[str]) -> dict[str, Any]:
@@ -105,6 +105,10 @@ def load_settings(explicit: str | Path | None = None) -> Settings:
         path, "openai", document.get("openai", {}), {"base_url", "api_key_env", "timeout_s"}
     )
     key_env = _typed(path, "openai.api_key_env", openai.get("api_key_env", "OPENAI_API_KEY"), str)
+    # Tokens stay in the environment: the file names the variable, never holds the secret.
+    milvus = _check_keys(path, "milvus", document.get("milvus", {}), {"uri", "token_env"})
+    milvus_uri = _typed(path, "milvus.uri", milvus["uri"], str) if "uri" in milvus else None
+    token_env = _typed(path, "milvus.token_env", milvus.get("token_env", "MILVUS_TOKEN"), str)
     backends = BackendSettings.from_env(
         ollama_host=None if "OLLAMA_HOST" in os.environ else ollama.get("host"),
         openai_base_url=None if "OPENAI_BASE_URL" in os.environ else openai.get("base_url"),
@@ -112,6 +116,8 @@ def load_settings(explicit: str | Path | None = None) -> Settings:
         timeout_s=_typed(path, "openai.timeout_s", openai["timeout_s"], float)
         if "timeout_s" in openai
         else None,
+        milvus_uri=None if "MILVUS_URI" in os.environ else milvus_uri,
+        milvus_token=os.environ.get(token_env) or None,
     )
 
     generation_table = _check_keys(
@@ -175,6 +181,8 @@ def write_default_config(path: Path) -> None:
         },
         "ollama": {"host": "http://127.0.0.1:11434"},
         "openai": {"base_url": "https://api.openai.com/v1", "api_key_env": "OPENAI_API_KEY"},
+        # No uri: a Milvus Lite file in ragtui's data directory until the user names a server.
+        "milvus": {"token_env": "MILVUS_TOKEN"},
         "generation": {"max_tokens": 256, "temperature": 0.0, "k": 5},
         "prompts": {f.name: getattr(defaults, f.name) for f in fields(PromptTemplates)},
         "ui": {f.name: getattr(UiDefaults(), f.name) for f in fields(UiDefaults)},

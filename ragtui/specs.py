@@ -10,14 +10,17 @@ from dataclasses import dataclass
 
 from ragtui.errors import SpecError
 
-RETRIEVER_KINDS = ("bm25", "dense", "static", "hybrid")
+RETRIEVER_KINDS = ("bm25", "dense", "static", "hybrid", "milvus")
 # bm25 variants: bm25s's Lucene BM25 (default) or rank-bm25's classic Okapi.
 BM25_VARIANTS = ("okapi",)
+# Milvus serves dense ANN search by default, or its own BM25, or both fused on the server.
+MILVUS_MODES = ("bm25", "hybrid")
 
 
 @dataclass(frozen=True)
 class RetrieverSpec:
-    """A retriever: ``bm25[:okapi]``, ``dense[:MODEL]``, ``static``, ``hybrid[:MODEL]``."""
+    """A retriever: ``bm25[:okapi]``, ``dense[:MODEL]``, ``static``, ``hybrid[:MODEL]``,
+    ``milvus[:bm25|:hybrid]``."""
 
     kind: str
     model: str | None = None
@@ -49,7 +52,7 @@ class PipelineSpec:
 
 
 def parse_retriever_spec(text: str) -> RetrieverSpec:
-    """Parse ``bm25``, ``bm25:okapi``, ``dense[:MODEL]``, ``static`` or ``hybrid[:MODEL]``."""
+    """Parse ``bm25[:okapi]``, ``dense[:MODEL]``, ``static``, ``hybrid[:MODEL]``, ``milvus…``."""
     cleaned = text.strip()
     kind, _, model = cleaned.partition(":")
     if kind not in RETRIEVER_KINDS:
@@ -59,6 +62,10 @@ def parse_retriever_spec(text: str) -> RetrieverSpec:
         )
     if kind == "bm25" and model and model not in BM25_VARIANTS:
         raise SpecError(f"retriever {cleaned!r}: write 'bm25' (Lucene BM25) or 'bm25:okapi'")
+    if kind == "milvus" and model and model not in MILVUS_MODES:
+        raise SpecError(
+            f"retriever {cleaned!r}: write 'milvus' (dense), 'milvus:bm25' or 'milvus:hybrid'"
+        )
     if kind == "static" and model:
         raise SpecError(f"retriever {cleaned!r}: static takes no model, write just 'static'")
     if ":" in cleaned and not model:

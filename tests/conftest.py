@@ -67,3 +67,13 @@ def ollama_url(smollm2_path: Path):
     port = free_port()
     with ollama_server(smollm2_path, "smollm2", port):
         yield f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="session")
+def milvus_server(tmp_path_factory: pytest.TempPathFactory):
+    """`milvus-lite server` on a free 127.0.0.1 port: the gRPC path a Milvus cluster serves."""
+    from tests.servers.processes import free_port, milvus_lite_server
+
+    port = free_port()
+    with milvus_lite_server(tmp_path_factory.mktemp("milvus"), port):
+        yield f"http://127.0.0.1:{port}"

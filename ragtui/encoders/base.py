@@ -14,11 +14,12 @@ ENCODE_BLOCK = 1024
 
 @dataclass(frozen=True)
 class EncodeProgress:
-    """How far an encoding run is; ``eta_s`` is None until a rate is known."""
+    """How far a long run over passages is; ``eta_s`` is None until a rate is known."""
 
     done: int
     total: int
     elapsed_s: float
+    action: str = "embedding"  # what is done to the passages: "embedding", "writing to milvus"
 
     @property
     def eta_s(self) -> float | None:

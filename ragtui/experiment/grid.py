@@ -122,7 +122,9 @@ def run_grid(
     started = time.monotonic()
     run = GridRun(dataset=dataset, plan=plan)
     indexes = Indexes(dataset.corpus, cache_root, encode_progress)
-    retrievers = {spec: make_retriever(spec, indexes) for spec in plan.retrievers}
+    retrievers = {
+        spec: make_retriever(spec, indexes, settings.backends) for spec in plan.retrievers
+    }
     for spec, retriever in retrievers.items():
         if progress:
             progress(f"retrieving with {spec} for {len(dataset.queries)} queries")

@@ -140,11 +140,13 @@ def render_markdown(results: dict[str, Any]) -> str:
             *[_number(data["mean"].get(metric)) for metric in names],
             _ms(data["retrieval_ms"]["p50"]),
             _ms(data["retrieval_ms"]["p95"]),
+            _ms(data.get("encode_ms", {}).get("p50")),
+            _ms((data.get("engine_ms") or {}).get("p50")),
         ]
         for name, data in results["retrieval"].items()
     ]
     out += ["## Retrieval", ""]
-    out += _table(["retriever", *names, "p50 ms", "p95 ms"], rows)
+    out += _table(["retriever", *names, "p50 ms", "p95 ms", "encoding p50", "engine p50"], rows)
 
     out += ["## Answers", ""]
     rows = [

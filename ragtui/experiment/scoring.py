@@ -156,7 +156,10 @@ def summarize(run: GridRun, votes: Sequence[Any] = ()) -> dict[str, Any]:
             score_retrieval(dataset.qrels, runs.get(retriever, {}), plan.k) if dataset.qrels else {}
         )
         per_query_retrieval[retriever] = per_query
-        times = [run.retrievals[(retriever, query_id)].elapsed_ms for query_id in queries]
+        results = [run.retrievals[(retriever, query_id)] for query_id in queries]
+        times = [result.elapsed_ms for result in results]
+        encode_times = [result.encode_ms for result in results]
+        engine_times = [result.engine_ms for result in results if result.engine_ms is not None]
         names = retrieval_names(plan.k)
         retrieval[retriever] = {
             "mean": {
@@ -167,6 +170,12 @@ def summarize(run: GridRun, votes: Sequence[Any] = ()) -> dict[str, Any]:
             else {},
             "judged_queries": len(per_query),
             "retrieval_ms": {"p50": percentile(times, 50), "p95": percentile(times, 95)},
+            # Of which: embedding the query here, and the search engine's own time (request
+            # and reply included) when an engine such as Milvus served it.
+            "encode_ms": {"p50": percentile(encode_times, 50), "p95": percentile(encode_times, 95)},
+            "engine_ms": {"p50": percentile(engine_times, 50), "p95": percentile(engine_times, 95)}
+            if engine_times
+            else None,
         }
 
     figures = cell_figures(run)

@@ -1,9 +1,13 @@
-"""Where the server backends live and how long to wait for them."""
+"""Where the server backends live, how long to wait for them, and their credentials.
+
+Credentials (the OpenAI key, the Milvus token) are kept out of ``repr`` so that a logged
+or printed settings value never shows them.
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 DEFAULT_OLLAMA_HOST = "http://127.0.0.1:11434"
 DEFAULT_OPENAI_BASE_URL = "https://api.openai.com/v1"
@@ -29,16 +33,21 @@ def _ollama_host_from_env() -> str:
 class BackendSettings:
     ollama_host: str = DEFAULT_OLLAMA_HOST
     openai_base_url: str = DEFAULT_OPENAI_BASE_URL
-    openai_api_key: str | None = None
+    openai_api_key: str | None = field(default=None, repr=False)
     timeout_s: float = 120.0
+    # None: a Milvus Lite file in ragtui's data directory, so `milvus` works with no server.
+    milvus_uri: str | None = None
+    milvus_token: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, **overrides: object) -> BackendSettings:
-        """Environment first (OLLAMA_HOST, OPENAI_BASE_URL, OPENAI_API_KEY), then overrides."""
+        """Environment first (OLLAMA_HOST, OPENAI_*, MILVUS_URI, MILVUS_TOKEN), then overrides."""
         values: dict[str, object] = {
             "ollama_host": _ollama_host_from_env(),
             "openai_base_url": os.environ.get("OPENAI_BASE_URL") or DEFAULT_OPENAI_BASE_URL,
             "openai_api_key": os.environ.get("OPENAI_API_KEY") or None,
+            "milvus_uri": os.environ.get("MILVUS_URI") or None,
+            "milvus_token": os.environ.get("MILVUS_TOKEN") or None,
         }
         values.update({key: value for key, value in overrides.items() if value is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -173,8 +173,10 @@ class PipelinePane(Vertical):
         if result.hits:
             passages.highlighted = 0
         self.query_one("#figures", Static).update(format_figures(judgments))
-        encoder = f" ({result.encoder})" if result.encoder else ""
-        self.set_status(f"{len(result.hits)} passages in {format_ms(result.elapsed_ms)}{encoder}")
+        self.set_status(
+            f"{len(result.hits)} passages in {format_ms(result.elapsed_ms)}"
+            f"{result.time_breakdown()}"
+        )
 
     def _option(self, hit: Hit) -> Text:
         return hit_text(hit, self._terms, self._judgments.marks.get(hit.passage_id))

@@ -1,0 +1,1 @@
+"""Milvus as a retrieval engine: connection, the corpus's collection, loading, search."""

@@ -1,0 +1,135 @@
+"""Reaching a Milvus server (or a Milvus Lite file) and turning its failures into one line.
+
+The same ``pymilvus`` client talks to a Milvus Lite file, a ``milvus-lite server``,
+Milvus Standalone or a Distributed cluster; only the URI differs. The token is handed to
+the client and nowhere else: messages name the variable it came from, never its value.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from ragtui import config
+from ragtui.errors import RagtuiError
+from ragtui.generation.settings import BackendSettings
+
+CONNECT_TIMEOUT_S = 10.0
+LITE_FILE = "milvus-lite.db"
+# Milvus answers a refused credential with this error code (merr.ErrNeedAuthenticate).
+AUTH_ERROR_CODES = {1800, 1801}
+
+
+class MilvusError(RagtuiError):
+    """Milvus is unreachable, refuses us, or holds something other than what we need."""
+
+
+def milvus_uri(backends: BackendSettings) -> str:
+    """The URI in use: MILVUS_URI / [milvus] uri, else a Milvus Lite file in the data dir."""
+    return backends.milvus_uri or str(config.data_dir() / LITE_FILE)
+
+
+def is_lite_file(uri: str) -> bool:
+    return "://" not in uri
+
+
+def shown_uri(uri: str) -> str:
+    """The URI without any user:password part, fit for messages and reports."""
+    if is_lite_file(uri):
+        return uri
+    parts = urlsplit(uri)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+
+
+def _quiet_client_logs() -> None:
+    # pymilvus logs every failed call at ERROR with a traceback-like dump, and Milvus Lite
+    # (in this process in file mode) logs its own failures; ragtui reports them once.
+    for name in ("pymilvus", "milvus_lite", "grpc"):
+        logging.getLogger(name).setLevel(logging.CRITICAL + 1)
+
+
+def explain(error: Exception, uri: str, doing: str) -> MilvusError:
+    """One line naming the server and what to do, for a failure while ``doing`` something."""
+    from pymilvus.exceptions import MilvusException
+
+    where = f"milvus at {shown_uri(uri)}"
+    message = getattr(error, "message", None) or str(error)
+    code = getattr(error, "code", None)
+    # pymilvus reports a refused token as "fail connecting"; the gRPC status it wraps
+    # (UNAUTHENTICATED from Milvus's auth interceptor) tells the two apart.
+    lowered = " ".join(str(link).lower() for link in _causes(error))
+    if code in AUTH_ERROR_CODES or "unauthenticated" in lowered or "auth check" in lowered:
+        return MilvusError(
+            f"{where} refused the credentials while {doing}: check MILVUS_TOKEN "
+            "(or the variable named by [milvus] token_env)"
+        )
+    if is_lite_file(uri) and "open local milvus failed" in lowered:
+        # Milvus Lite locks its file: one process at a time.
+        return MilvusError(
+            f"Milvus Lite file {uri} is in use by another process (another ragtui?): close "
+            f"it, or serve the file with `milvus-lite server --data-dir {uri}` and set "
+            "MILVUS_URI=http://127.0.0.1:19530 for every ragtui"
+        )
+    if (isinstance(error, MilvusException) and code == 2) or "fail connecting" in lowered:
+        hint = (
+            "close the other ragtui or Milvus Lite process using that file, or set MILVUS_URI"
+            if is_lite_file(uri)
+            else "start the server, or point MILVUS_URI (or [milvus] uri) at a running one"
+        )
+        return MilvusError(f"{where} cannot be reached while {doing}: {hint}")
+    first_line = message.strip().splitlines()[0] if message.strip() else type(error).__name__
+    return MilvusError(f"{where} failed while {doing}: {first_line}")
+
+
+def _causes(error: BaseException) -> list[BaseException]:
+    chain: list[BaseException] = []
+    link: BaseException | None = error
+    while link is not None and link not in chain and len(chain) < 10:
+        chain.append(link)
+        link = link.__cause__ or link.__context__
+    return chain
+
+
+_clients: dict[tuple[str, str | None], object] = {}
+_clients_lock = threading.Lock()
+
+
+def connect(backends: BackendSettings):  # -> pymilvus.MilvusClient
+    """A client for the configured Milvus, shared per URI and token within this process."""
+    uri = milvus_uri(backends)
+    key = (uri, backends.milvus_token)
+    with _clients_lock:
+        client = _clients.get(key)
+        if client is not None:
+            return client
+        from pymilvus import MilvusClient
+
+        _quiet_client_logs()  # after the import: pymilvus sets its loggers up when imported
+
+        if is_lite_file(uri):
+            Path(uri).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        try:
+            client = MilvusClient(
+                uri=uri, token=backends.milvus_token or "", timeout=CONNECT_TIMEOUT_S
+            )
+            # A cheap round trip, so a wrong token fails here rather than mid-search.
+            client.list_collections()
+        except Exception as error:
+            raise explain(error, uri, "connecting") from None
+        _clients[key] = client
+        return client
+
+
+def forget_clients() -> None:
+    """Close every shared client (tests start and stop servers between cases)."""
+    with _clients_lock:
+        for client in _clients.values():
+            with contextlib.suppress(Exception):
+                client.close()  # type: ignore[attr-defined]
+        _clients.clear()
