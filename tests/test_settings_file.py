@@ -35,6 +35,9 @@ def test_default_config_round_trips(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         ("[prompts]\nuser = '{context} {question}'\n", r"prompts.user uses \{context\}"),
         ("[prices.'openai:x']\ninput_per_million = 1\n", "needs output_per_million"),
         ("generation = [\n", "not valid TOML"),
+        ("[milvus]\nuri = 19530\n", "milvus.uri must be a str"),
+        # A token does not belong in a file: the file names the variable that holds it.
+        ("[milvus]\ntoken = 'root:Milvus'\n", "unknown key milvus.token"),
     ],
 )
 def test_config_mistakes_name_the_file_and_key(tmp_path: Path, text: str, message: str) -> None:
@@ -43,3 +46,18 @@ def test_config_mistakes_name_the_file_and_key(tmp_path: Path, text: str, messag
     with pytest.raises(Exception, match=message) as failure:
         load_settings(path)
     assert str(path) in str(failure.value) or "pipeline" in str(failure.value)
+
+
+def test_milvus_settings_come_from_the_environment_then_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "ragtui.toml"
+    path.write_text("[milvus]\nuri = 'http://10.0.0.5:19530'\ntoken_env = 'TEAM_MILVUS_KEY'\n")
+    monkeypatch.delenv("MILVUS_URI", raising=False)
+    monkeypatch.setenv("TEAM_MILVUS_KEY", "team-secret-7")
+    backends = load_settings(path).backends
+    assert backends.milvus_uri == "http://10.0.0.5:19530"
+    assert backends.milvus_token == "team-secret-7"
+    assert "team-secret-7" not in repr(backends)
+    monkeypatch.setenv("MILVUS_URI", "http://127.0.0.1:19531")
+    assert load_settings(path).backends.milvus_uri == "http://127.0.0.1:19531"
