@@ -7,7 +7,7 @@ import pytest
 
 from ragtui.errors import ModelError
 from ragtui.generation import GenerationDone, GenerationError, GenerationOptions, TextDelta
-from ragtui.generation.llamacpp import LlamaCppGenerator, _render_chat
+from ragtui.generation.llamacpp import LlamaCppGenerator
 from ragtui.prompts import PromptTemplates, build_prompt
 from ragtui.specs import GeneratorSpec
 
@@ -33,10 +33,17 @@ async def test_smollm2_streams_with_exact_token_counts() -> None:
     answer, done = await collect(generator, prompt, GenerationOptions(max_tokens=24))
     assert answer.strip()
     assert isinstance(done, GenerationDone)
-    loaded = generator.model()
-    rendered = _render_chat(loaded, prompt)
-    expected_prompt = len(loaded.llama.tokenize(rendered.encode(), add_bos=True, special=True))
-    assert done.usage.prompt_tokens == expected_prompt
+    # Counted independently: llama-cpp-python's own chat completion (its chat handler from
+    # the GGUF's template, its tokenization) on the same messages, in a separate model.
+    from llama_cpp import Llama
+
+    from ragtui.generation.catalog import CATALOG
+
+    reference = Llama(str(CATALOG["smollm2"].locate()), n_ctx=2048, verbose=False)
+    completion = reference.create_chat_completion(
+        messages=[dict(message) for message in prompt.messages], max_tokens=1, temperature=0.0
+    )
+    assert done.usage.prompt_tokens == completion["usage"]["prompt_tokens"]
     assert 1 <= done.usage.completion_tokens <= 24
     assert not done.usage.estimated
     assert done.ttft_ms > 0 and done.total_ms >= done.ttft_ms

@@ -1,0 +1,132 @@
+"""An OpenAI-compatible chat server whose every misbehaviour is chosen by the model name.
+
+Real servers fail in ways that cannot be provoked on demand (a gateway's 503, a proxy
+that cuts a stream, a buggy server that never stops), so the fault tests run this one on
+127.0.0.1 and name the fault as the model: ``ok``, ``hostile``, ``malformed``,
+``http500``, ``http500-empty``, ``http503-twice`` (503 for the first two requests, then
+an answer), ``http429-always``, ``cut``, ``endless``, ``silent-endless`` (keep-alive
+chunks with no text, forever), ``slow-first-byte``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from collections import Counter
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+# Everything a model's output might throw at a terminal: markup, ANSI and OSC escapes
+# (an OSC 8 link, a title change), NUL and other controls, bidi overrides, C1 CSI, and
+# a 10,000-character token with no break in it.
+HOSTILE_ANSWER = [
+    "[bold red]not markup[/] ",
+    "\x1b[31mred\x1b[0m ",
+    "\x1b]0;pwned title\x07",
+    "\x1b]8;;http://evil.example\x1b\\link\x1b]8;;\x1b\\ ",
+    "nul\x00bell\x07back\x08 ",
+    "\u202eevil\u202c ",
+    "\x9b31mcsi ",
+    "x" * 10_000,
+    " **done**",
+]
+requests_seen: Counter[str] = Counter()
+
+
+def _chunk(text: str | None = None, finish: str | None = None, usage: dict | None = None) -> str:
+    body: dict = {
+        "id": "chatcmpl-test",
+        "object": "chat.completion.chunk",
+        "choices": [] if usage else [{"index": 0, "delta": {}, "finish_reason": finish}],
+    }
+    if text is not None:
+        body["choices"][0]["delta"]["content"] = text
+    if usage:
+        body["usage"] = usage
+    return f"data: {json.dumps(body)}\n\n"
+
+
+def _answer(pieces: list[str]):
+    async def events():
+        for piece in pieces:
+            yield _chunk(piece)
+            await asyncio.sleep(0.01)
+        yield _chunk(finish="stop")
+        yield _chunk(usage={"prompt_tokens": 12, "completion_tokens": len(pieces)})
+        yield "data: [DONE]\n\n"
+
+    return StreamingResponse(events(), media_type="text/event-stream")
+
+
+async def chat(request: Request) -> Response:
+    body = await request.json()
+    model = str(body.get("model"))
+    requests_seen[model] += 1
+    if model == "ok":
+        return _answer(["The HB-15 ", "weighs ", "142 kg."])
+    if model == "hostile":
+        return _answer(HOSTILE_ANSWER)
+    if model == "malformed":
+
+        async def malformed():
+            yield _chunk("Half an ")
+            yield "data: {this is not json\n\n"
+
+        return StreamingResponse(malformed(), media_type="text/event-stream")
+    if model == "http500":
+        return JSONResponse({"error": {"message": "model crashed: out of memory"}}, 500)
+    if model == "http500-empty":
+        return Response(status_code=500)
+    if model == "http503-twice":
+        if requests_seen[model] <= 2:
+            return Response("overloaded", status_code=503, headers={"Retry-After": "0"})
+        return _answer(["Answered ", "after retries."])
+    if model == "http429-always":
+        return JSONResponse({"error": {"message": "rate limited"}}, 429)
+    if model == "cut":
+
+        async def cut():
+            yield _chunk("Partial ")
+            yield _chunk("answer ")
+            await asyncio.sleep(0.05)
+            raise ConnectionResetError("cut by the test server")
+
+        return StreamingResponse(cut(), media_type="text/event-stream")
+    if model in ("endless", "silent-endless"):
+        text = "more " if model == "endless" else None
+
+        async def endless():
+            while True:
+                yield _chunk(text) if text else _chunk("")
+                await asyncio.sleep(0.005)
+
+        return StreamingResponse(endless(), media_type="text/event-stream")
+    if model == "slow-first-byte":
+        await asyncio.sleep(30)
+        return _answer(["too late"])
+    return JSONResponse({"error": {"message": f"model {model!r} not found"}}, 404)
+
+
+async def health(request: Request) -> Response:
+    return JSONResponse({"requests": dict(requests_seen)})
+
+
+app = Starlette(
+    routes=[Route("/v1/chat/completions", chat, methods=["POST"]), Route("/health", health)]
+)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args()
+    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()
