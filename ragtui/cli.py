@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys
@@ -13,6 +12,7 @@ from typing import NoReturn
 
 from ragtui import __version__
 from ragtui.errors import RagtuiError
+from ragtui.safe_text import json_line, printable
 
 log = logging.getLogger("ragtui")
 
@@ -27,7 +27,13 @@ class _Parser(argparse.ArgumentParser):
 class _OneLineHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         level = "warning" if record.levelno >= logging.WARNING else "info"
-        sys.stderr.write(f"ragtui: {level}: {record.getMessage()}\n")
+        # One line, whatever a file name or a server's message holds.
+        message = _one_line(record.getMessage())
+        sys.stderr.write(f"ragtui: {level}: {message}\n")
+
+
+def _one_line(message: str) -> str:
+    return " ".join(printable(message).splitlines())
 
 
 def _add_corpus_options(parser: argparse.ArgumentParser) -> None:
@@ -195,7 +201,7 @@ def _index_to_milvus(args: argparse.Namespace, settings) -> int:
 
 
 def _snippet(text: str, width: int = 160) -> str:
-    flat = " ".join(text.split())
+    flat = " ".join(printable(text).split())
     return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
@@ -211,15 +217,14 @@ def _cmd_search(args: argparse.Namespace) -> int:
     indexes = _open(args)
     result = make_retriever(spec, indexes, settings.backends).search(args.query, args.k)
     if args.json:
-        json.dump(result.to_json(), sys.stdout, ensure_ascii=False)
-        sys.stdout.write("\n")
+        sys.stdout.write(json_line(result.to_json()) + "\n")
         return 0
     print(
         f"{len(result.hits)} hits from {result.retriever}{result.time_breakdown()} "
         f"in {result.elapsed_ms:.1f} ms"
     )
     for hit in result.hits:
-        print(f"{hit.rank:>3}  {hit.score:8.4f}  {hit.passage_id}")
+        print(f"{hit.rank:>3}  {hit.score:8.4f}  {_snippet(hit.passage_id)}")
         print(f"     {_snippet(hit.text)}")
     return 0
 
@@ -243,8 +248,7 @@ def _format_stats(stats) -> str:
 def _cmd_ask(args: argparse.Namespace) -> int:
     import asyncio
 
-    from ragtui.pipeline import Delta, Failed, Finished, Retrieved, make_pipeline
-    from ragtui.safe_text import printable
+    from ragtui.pipeline import Delta, Failed, Finished, Retrieved, Waiting, make_pipeline
     from ragtui.settings_file import load_settings
 
     settings = load_settings(args.config)
@@ -264,6 +268,8 @@ def _cmd_ask(args: argparse.Namespace) -> int:
         async for event in pipeline.run(args.query):
             if isinstance(event, Retrieved):
                 hits = [hit.to_json() for hit in event.result.hits]
+            elif isinstance(event, Waiting):
+                log.info(event.text)
             elif isinstance(event, Delta) and not args.json:
                 sys.stdout.write(printable(event.text))
                 sys.stdout.flush()
@@ -279,14 +285,14 @@ def _cmd_ask(args: argparse.Namespace) -> int:
                     }
                     if isinstance(event, Failed):
                         record["error"] = event.error
-                    json.dump(record, sys.stdout, ensure_ascii=False)
+                    sys.stdout.write(json_line(record))
                     sys.stdout.write("\n")
                 else:
                     sys.stdout.write("\n")
                     if event.stats is not None:
                         print(f"[{spec}] {_format_stats(event.stats)}")
                 if isinstance(event, Failed):
-                    sys.stderr.write(f"ragtui: error: {event.error}\n")
+                    sys.stderr.write(f"ragtui: error: {_one_line(event.error)}\n")
                     return 1
         return 0
 
@@ -515,7 +521,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_app(arguments)
         return COMMANDS[args.command](args)
     except RagtuiError as error:
-        sys.stderr.write(f"ragtui: error: {error}\n")
+        sys.stderr.write(f"ragtui: error: {_one_line(str(error))}\n")
         return 1
     except KeyboardInterrupt:
         sys.stderr.write("ragtui: interrupted\n")

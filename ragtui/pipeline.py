@@ -18,7 +18,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 
 from ragtui.errors import RagtuiError
-from ragtui.generation import GenerationDone, GenerationOptions, Generator, Prompt, TextDelta
+from ragtui.generation import (
+    GenerationDone,
+    GenerationOptions,
+    Generator,
+    Prompt,
+    Retrying,
+    TextDelta,
+)
 from ragtui.generation.base import GenerationError
 from ragtui.generation.prices import PriceTable
 from ragtui.prompts import PromptTemplates, build_prompt
@@ -67,6 +74,13 @@ class Queued:
 
 
 @dataclass(frozen=True)
+class Waiting:
+    """Something the user should see while waiting, e.g. a retry after HTTP 503."""
+
+    text: str
+
+
+@dataclass(frozen=True)
 class Delta:
     text: str
 
@@ -84,7 +98,7 @@ class Failed:
     stats: RunStats | None
 
 
-PipelineEvent = Retrieved | Queued | Delta | Finished | Failed
+PipelineEvent = Retrieved | Queued | Waiting | Delta | Finished | Failed
 
 
 class FairGate:
@@ -171,6 +185,8 @@ class Pipeline:
                     elif isinstance(event, GenerationDone):
                         yield Finished(answer, self._stats(event, retrieval_ms, queued_ms, mode))
                         return
+                    elif isinstance(event, Retrying):
+                        yield Waiting(f"{self.spec.generator}: {event.describe()}")
             raise GenerationError(f"{self.spec.generator}: the stream ended without a result")
         except GenerationError as error:
             partial = error.partial or answer

@@ -55,6 +55,7 @@ from ragtui.pipeline import (
     Queued,
     Retrieved,
     RunStats,
+    Waiting,
     make_pipeline,
 )
 from ragtui.progress import describe
@@ -446,6 +447,8 @@ class CompareSession:
                     self._emit(HitsRetrieved(key, run.run_id, event.result, self.judgments(key)))
                 elif isinstance(event, Queued):
                     self._emit(RunQueued(key, run.run_id, event.reason))
+                elif isinstance(event, Waiting):
+                    self._emit(PaneStatus(key, event.text, run_id=run.run_id))
                 elif isinstance(event, Finished):
                     await self._end(pane, run, event.answer, event.stats, None)
                 elif isinstance(event, Failed):

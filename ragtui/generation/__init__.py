@@ -12,6 +12,7 @@ from ragtui.generation.base import (
     Generator,
     Prompt,
     PromptSource,
+    Retrying,
     TextDelta,
     Usage,
 )
@@ -73,6 +74,7 @@ __all__ = [
     "Generator",
     "Prompt",
     "PromptSource",
+    "Retrying",
     "TextDelta",
     "Usage",
     "make_generator",

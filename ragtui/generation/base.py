@@ -60,6 +60,8 @@ class GenerationOptions:
     seed: int = 0
     # Fair mode: no reuse of an earlier prompt's work (llama.cpp prefix cache, server caches).
     fair: bool = True
+    # A server that never ends its answer is stopped after this long (partial answer kept).
+    max_time_s: float = 600.0
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,23 @@ class GenerationDone:
     details: dict[str, object] = field(default_factory=dict)
 
 
-GenerationEvent = TextDelta | GenerationDone
+@dataclass(frozen=True)
+class Retrying:
+    """A request failed in a way that is safe to repeat (nothing was answered yet)."""
+
+    reason: str  # "HTTP 503: overloaded"
+    delay_s: float
+    attempt: int  # the attempt about to start, from 2
+    attempts: int
+
+    def describe(self) -> str:
+        return (
+            f"{self.reason}; retrying in {self.delay_s:.1f} s "
+            f"(attempt {self.attempt} of {self.attempts})"
+        )
+
+
+GenerationEvent = TextDelta | GenerationDone | Retrying
 
 
 class Generator(Protocol):

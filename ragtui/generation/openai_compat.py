@@ -7,7 +7,9 @@ counts are estimated (see ``estimate_tokens``) and flagged as such.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 
 import httpx
@@ -18,6 +20,7 @@ from ragtui.generation.base import (
     GenerationEvent,
     GenerationOptions,
     Prompt,
+    Retrying,
     StreamClock,
     TextDelta,
     Usage,
@@ -26,6 +29,29 @@ from ragtui.generation.base import (
 from ragtui.generation.remote import chat_messages, is_local_url
 from ragtui.generation.settings import BackendSettings
 from ragtui.specs import GeneratorSpec
+
+# Statuses that mean "not now" rather than "no": retried before any answer arrived.
+RETRY_STATUSES = {429, 502, 503, 504}
+RETRY_ATTEMPTS = 3
+RETRY_BACKOFF_S = (1.0, 3.0)
+RETRY_AFTER_MAX_S = 10.0
+# A server that streams past max_tokens by more than this many chunks is stopped.
+OVERRUN_CHUNKS = 16
+
+
+class _RetryableStatus(Exception):
+    def __init__(self, response: httpx.Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
+def _retry_delay(response: httpx.Response, attempt: int) -> float:
+    """The server's Retry-After (capped), else exponential back-off."""
+    header = response.headers.get("retry-after", "")
+    try:
+        return min(max(float(header), 0.0), RETRY_AFTER_MAX_S)
+    except ValueError:
+        return RETRY_BACKOFF_S[min(attempt - 1, len(RETRY_BACKOFF_S) - 1)]
 
 
 def _server_message(response: httpx.Response) -> str:
@@ -92,45 +118,76 @@ class OpenAICompatGenerator:
         finish: str | None = None
         done = False
         events_seen = 0
+        chunks = 0
         url = f"{self.base_url}/chat/completions"
-        try:
-            async with self._http().stream("POST", url, json=body) as response:
-                if response.status_code >= 400:
-                    await response.aread()
-                    raise self._http_error(response)
-                async for line in response.aiter_lines():
-                    if not line.startswith("data:"):
-                        continue
-                    events_seen += 1
-                    payload = line[5:].strip()
-                    if payload == "[DONE]":
-                        done = True
-                        break
-                    try:
-                        chunk = json.loads(payload)
-                    except json.JSONDecodeError:
-                        raise self._fail(
-                            f"sent a malformed event ({payload[:80]!r})", answer
-                        ) from None
-                    if chunk.get("error"):
-                        raise self._fail(f"error mid-answer: {chunk['error']}", answer)
-                    if chunk.get("usage"):
-                        usage = chunk["usage"]
-                    for choice in chunk.get("choices") or []:
-                        text = (choice.get("delta") or {}).get("content") or ""
-                        if text:
-                            clock.token()
-                            answer += text
-                            yield TextDelta(text)
-                        finish = choice.get("finish_reason") or finish
-        except httpx.ConnectError as error:
-            raise self._fail(
-                f"cannot connect ({error}); start the server or set OPENAI_BASE_URL"
-            ) from None
-        except httpx.TimeoutException:
-            raise self._fail(f"no answer within {self.timeout_s:g} s (timeout)", answer) from None
-        except (httpx.RemoteProtocolError, httpx.ReadError) as error:
-            raise self._fail(f"the stream was cut mid-answer ({error})", answer) from None
+        started = time.monotonic()
+        attempt = 1
+        while True:
+            try:
+                async with self._http().stream("POST", url, json=body) as response:
+                    if response.status_code >= 400:
+                        await response.aread()
+                        if response.status_code in RETRY_STATUSES and attempt < RETRY_ATTEMPTS:
+                            raise _RetryableStatus(response)
+                        raise self._http_error(response, attempt)
+                    async for line in response.aiter_lines():
+                        if time.monotonic() - started > options.max_time_s:
+                            raise self._fail(
+                                f"no end to the answer after {options.max_time_s:g} s; "
+                                "stopped (max time)",
+                                answer,
+                            )
+                        if not line.startswith("data:"):
+                            continue
+                        events_seen += 1
+                        payload = line[5:].strip()
+                        if payload == "[DONE]":
+                            done = True
+                            break
+                        try:
+                            chunk = json.loads(payload)
+                        except json.JSONDecodeError:
+                            raise self._fail(
+                                f"sent a malformed event ({payload[:80]!r})", answer
+                            ) from None
+                        if not isinstance(chunk, dict):
+                            raise self._fail(f"sent a malformed event ({payload[:80]!r})", answer)
+                        if chunk.get("error"):
+                            raise self._fail(f"error mid-answer: {chunk['error']}", answer)
+                        if chunk.get("usage"):
+                            usage = chunk["usage"]
+                        for choice in chunk.get("choices") or []:
+                            text = (choice.get("delta") or {}).get("content") or ""
+                            if text:
+                                chunks += 1
+                                if chunks > options.max_tokens + OVERRUN_CHUNKS:
+                                    raise self._fail(
+                                        f"kept sending past max_tokens={options.max_tokens}; "
+                                        "stopped",
+                                        answer,
+                                    )
+                                clock.token()
+                                answer += text
+                                yield TextDelta(text)
+                            finish = choice.get("finish_reason") or finish
+                break
+            except _RetryableStatus as retry:
+                # Nothing was answered yet, so asking again cannot duplicate anything.
+                delay_s = _retry_delay(retry.response, attempt)
+                attempt += 1
+                reason = f"HTTP {retry.response.status_code}"
+                yield Retrying(reason, delay_s, attempt, RETRY_ATTEMPTS)
+                await asyncio.sleep(delay_s)
+            except httpx.ConnectError as error:
+                raise self._fail(
+                    f"cannot connect ({error}); start the server or set OPENAI_BASE_URL"
+                ) from None
+            except httpx.TimeoutException:
+                raise self._fail(
+                    f"no answer within {self.timeout_s:g} s (timeout)", answer
+                ) from None
+            except (httpx.RemoteProtocolError, httpx.ReadError) as error:
+                raise self._fail(f"the stream was cut mid-answer ({error})", answer) from None
         if not done and finish is None:
             if not events_seen:
                 # llama-cpp-python's server, for one, answers 200 and then closes an empty
@@ -154,8 +211,8 @@ class OpenAICompatGenerator:
             finish_reason=finish or "stop",
         )
 
-    def _http_error(self, response: httpx.Response) -> GenerationError:
-        message = _server_message(response)
+    def _http_error(self, response: httpx.Response, attempt: int = 1) -> GenerationError:
+        message = _server_message(response) or "no message"
         code = response.status_code
         if code in (401, 403):
             return self._fail(f"the key was refused (HTTP {code}: {message}); set OPENAI_API_KEY")
@@ -166,7 +223,10 @@ class OpenAICompatGenerator:
                 f"the prompt is too long for the model (HTTP {code}: {message}); "
                 f"retrieve fewer passages (-k)"
             )
-        return self._fail(f"HTTP {code}: {message}")
+        tries = f" after {attempt} attempts" if attempt > 1 else ""
+        if code in RETRY_STATUSES:
+            return self._fail(f"HTTP {code}{tries}: {message}; the server is busy, try later")
+        return self._fail(f"HTTP {code}{tries}: {message}; check the server's log")
 
     async def aclose(self) -> None:
         if self._client is not None:
