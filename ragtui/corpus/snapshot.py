@@ -75,9 +75,9 @@ def save_snapshot(path: Path, corpus: Corpus, files_signature: list) -> None:
     _ = corpus.content_key, corpus.passage_index
     for passage in corpus.passages:
         _ = passage.content_hash
+    scratch = path.with_suffix(f".{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        scratch = path.with_suffix(f".{os.getpid()}.tmp")
         with scratch.open("wb") as handle:
             pickle.dump(
                 {"version": SNAPSHOT_VERSION, "signature": files_signature, "corpus": corpus},
@@ -87,3 +87,4 @@ def save_snapshot(path: Path, corpus: Corpus, files_signature: list) -> None:
         os.replace(scratch, path)
     except OSError as problem:  # only a shortcut: the next open reads the files again
         log.debug("corpus snapshot not written (%s)", problem)
+        scratch.unlink(missing_ok=True)

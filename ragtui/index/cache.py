@@ -13,10 +13,11 @@ unchanged, so editing one file re-embeds only that file's passages.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +29,7 @@ from ragtui.index.bm25_index import K1, B, Bm25Index
 from ragtui.index.dense_index import DenseIndex
 from ragtui.index.store import (
     CacheCorrupt,
+    CacheWriteError,
     building_folder,
     discard,
     read_manifest,
@@ -60,6 +62,15 @@ def _load_embedding_store(folder: Path, model: str) -> tuple[np.ndarray | None, 
         discard(folder)
         return None, {}
     return vectors, {digest: row for row, digest in enumerate(hashes)}
+
+
+@contextlib.contextmanager
+def _uncached_on_write_error(what: str) -> Iterator[None]:
+    """A build that cannot be saved is still used, from memory, with a warning."""
+    try:
+        yield
+    except CacheWriteError as error:
+        log.warning("%s not cached: %s", what, error)
 
 
 class Indexes:
@@ -117,7 +128,7 @@ class Indexes:
             return Bm25Index.load(folder)
         self._tell(f"building the BM25 index over {len(self.corpus.passages):,} passages")
         index = Bm25Index.build([passage.text for passage in self.corpus.passages])
-        with building_folder(folder, meta) as scratch:
+        with _uncached_on_write_error("BM25 index"), building_folder(folder, meta) as scratch:
             index.save(scratch)
         return index
 
@@ -147,7 +158,10 @@ class Indexes:
         vectors = self.embeddings(model)
         self._tell(f"building the HNSW graph over {len(vectors):,} vectors")
         index = DenseIndex.build(vectors, threads=os.cpu_count() or 1)
-        with building_folder(folder, {**meta, "dimension": int(vectors.shape[1])}) as scratch:
+        with (
+            _uncached_on_write_error("HNSW graph"),
+            building_folder(folder, {**meta, "dimension": int(vectors.shape[1])}) as scratch,
+        ):
             index.save(scratch)
         return index
 
@@ -175,9 +189,10 @@ class Indexes:
             first_rows = {digest: row for row, digest in reversed(list(enumerate(hashes)))}
             keep = [first_rows[digest] for digest in unique]
             to_save = vectors if len(keep) == len(hashes) else vectors[keep]
-            with building_folder(
-                store_folder, {"kind": "embeddings", "model": identity}
-            ) as scratch:
+            with (
+                _uncached_on_write_error("embeddings"),
+                building_folder(store_folder, {"kind": "embeddings", "model": identity}) as scratch,
+            ):
                 np.save(scratch / VECTORS_FILE, to_save)
                 (scratch / HASHES_FILE).write_text("\n".join(unique), encoding="ascii")
         return vectors

@@ -20,9 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from ragtui import __version__
+from ragtui.errors import IndexBuildError
 
 MANIFEST = "manifest.json"
 FORMAT_VERSION = 1
+
+
+class CacheWriteError(IndexBuildError):
+    """A cache folder that could not be written (disk full, read-only, no permission)."""
 
 
 class CacheCorrupt(Exception):
@@ -54,16 +59,25 @@ def building_folder(final: Path, meta: dict[str, Any]) -> Iterator[Path]:
     """Yield a scratch folder; on success, checksum it, write the manifest, swap it in."""
     final.parent.mkdir(parents=True, exist_ok=True)
     scratch = final.parent / f".{final.name}.building-{uuid.uuid4().hex[:8]}"
-    scratch.mkdir()
     try:
-        yield scratch
+        scratch.mkdir()
+    except OSError as error:
+        raise _write_error(final, error) from None
+    try:
+        try:
+            yield scratch
+        except OSError as error:
+            raise _write_error(final, error) from None
         files = {
             entry.name: {"bytes": entry.stat().st_size, "sha256": _file_digest(entry)}
             for entry in sorted(scratch.iterdir())
             if entry.is_file()
         }
         manifest = {"format": FORMAT_VERSION, "ragtui": __version__, **meta, "files": files}
-        write_file_atomic(scratch / MANIFEST, json.dumps(manifest, indent=1).encode())
+        try:
+            write_file_atomic(scratch / MANIFEST, json.dumps(manifest, indent=1).encode())
+        except OSError as error:
+            raise _write_error(final, error) from None
         retired = None
         if final.exists():
             retired = final.parent / f".{final.name}.retired-{uuid.uuid4().hex[:8]}"
@@ -84,6 +98,15 @@ def building_folder(final: Path, meta: dict[str, Any]) -> Iterator[Path]:
     finally:
         if scratch.exists():
             shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _write_error(final: Path, error: OSError) -> CacheWriteError:
+    # Nothing was swapped in: whatever the folder held before is still whole and in use.
+    reason = error.strerror or str(error)
+    return CacheWriteError(
+        f"cannot write the cache folder {final} ({reason}); the previous cache, if any, is "
+        "unchanged: free disk space or point RAGTUI_CACHE_DIR somewhere with room"
+    )
 
 
 def read_manifest(folder: Path, expected_meta: dict[str, Any]) -> dict[str, Any] | None:
