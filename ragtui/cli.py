@@ -229,30 +229,15 @@ def _cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
-def _format_stats(stats) -> str:
-    def ms(value: float | None) -> str:
-        if value is None:
-            return "–"
-        return f"{value:.1f} ms" if value < 10 else f"{value:.0f} ms"
-
-    approx = "≈" if stats.tokens_estimated else ""
-    rate = "–" if stats.tokens_per_s is None else f"{stats.tokens_per_s:.1f} tok/s"
-    cost = "unknown" if stats.cost_usd is None else f"${stats.cost_usd:.6f}"
-    return (
-        f"retrieval {ms(stats.retrieval_ms)} · TTFT {ms(stats.ttft_ms)} · {rate} · "
-        f"total {ms(stats.total_ms)} · tokens {approx}{stats.prompt_tokens} in / "
-        f"{approx}{stats.completion_tokens} out · cost {cost} · {stats.timing_mode} timing"
-    )
-
-
 def _cmd_ask(args: argparse.Namespace) -> int:
     import asyncio
 
     from ragtui.pipeline import Delta, Failed, Finished, Retrieved, Waiting, make_pipeline
+    from ragtui.session import resolve_spec
     from ragtui.settings_file import load_settings
+    from ragtui.stats_text import format_stats
 
     settings = load_settings(args.config)
-    from ragtui.session import resolve_spec
 
     spec = resolve_spec(args.pipeline, settings)  # as the compare screen resolves it
     for name, value in (("-k", args.k), ("--max-tokens", args.max_tokens)):
@@ -290,7 +275,8 @@ def _cmd_ask(args: argparse.Namespace) -> int:
                 else:
                     sys.stdout.write("\n")
                     if event.stats is not None:
-                        print(f"[{spec}] {_format_stats(event.stats)}")
+                        one_line = format_stats(event.stats).replace("\n", " · ")
+                        print(f"[{spec}] {one_line}")
                 if isinstance(event, Failed):
                     sys.stderr.write(f"ragtui: error: {_one_line(event.error)}\n")
                     return 1

@@ -264,9 +264,13 @@ def _read_corpus(root: Path, beir: bool, settings: ChunkingSettings) -> Corpus:
         kind = "folder"
         documents, warnings = _read_folder(root)
     if not documents:
+        skipped = ""
+        if warnings:
+            more = f", and {len(warnings) - 1} more" if len(warnings) > 1 else ""
+            skipped = f"; {len(warnings)} skipped ({warnings[0].removeprefix('skipped ')}{more})"
         raise CorpusError(
             f"corpus {str(root)!r} has no readable documents "
-            f"(looked for {', '.join(sorted(TEXT_SUFFIXES))} files or corpus.jsonl)"
+            f"(looked for {', '.join(sorted(TEXT_SUFFIXES))} files or corpus.jsonl){skipped}"
         )
     passages: list[Passage] = []
     for document in documents:

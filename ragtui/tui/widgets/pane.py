@@ -15,30 +15,8 @@ from ragtui.pipeline import RunStats
 from ragtui.retrieval import Hit, SearchResult
 from ragtui.safe_text import printable
 from ragtui.session_events import Judgments
+from ragtui.stats_text import format_ms, format_stats
 from ragtui.tui.text import hit_text, query_terms
-
-
-def format_ms(value: float | None) -> str:
-    if value is None:
-        return "–"
-    return f"{value:.1f} ms" if value < 10 else f"{value:,.0f} ms"
-
-
-def format_stats(stats: RunStats) -> str:
-    approx = "≈" if stats.tokens_estimated else ""
-    rate = "–" if stats.tokens_per_s is None else f"{stats.tokens_per_s:.1f} tok/s"
-    cost = "cost unknown" if stats.cost_usd is None else f"${stats.cost_usd:.6f}"
-
-    def count(value: int | None) -> str:
-        return "–" if value is None else f"{approx}{value}"
-
-    queued = f" · queued {format_ms(stats.queued_ms)}" if stats.queued_ms >= 1 else ""
-    return (
-        f"retrieval {format_ms(stats.retrieval_ms)} · TTFT {format_ms(stats.ttft_ms)} · {rate} · "
-        f"total {format_ms(stats.total_ms)}{queued}\n"
-        f"tokens {count(stats.prompt_tokens)} in / {count(stats.completion_tokens)} out · "
-        f"{cost} · {stats.timing_mode} timing"
-    )
 
 
 def format_figures(judgments: Judgments) -> str:
