@@ -15,7 +15,7 @@ def format_stats(stats: RunStats) -> str:
     """Two lines: timing, then tokens, cost and timing mode; unknown figures show as –."""
     approx = "≈" if stats.tokens_estimated else ""
     rate = "–" if stats.tokens_per_s is None else f"{stats.tokens_per_s:.1f} tok/s"
-    cost = "cost unknown" if stats.cost_usd is None else f"${stats.cost_usd:.6f}"
+    cost = "cost unknown" if stats.cost_usd is None else f"cost ${stats.cost_usd:.6f}"
 
     def count(value: int | None) -> str:
         return "–" if value is None else f"{approx}{value}"
