@@ -1,0 +1,118 @@
+"""API keys and tokens come from the environment and go to their server, nowhere else.
+
+A key is planted, every command that could leak it is run (answers, JSON, eval reports,
+label exports, errors, the app's screen and the files it writes), and all of it is
+searched for the key.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ragtui.generation.settings import BackendSettings
+from ragtui.settings_file import Settings
+from tests.conftest import REPO, SAMPLE_CORPUS
+from tests.servers.processes import free_port, running
+from tests.tui.helpers import new_app, wait_for
+
+OPENAI_KEY = "sk-PLANTED-7f3a9c21e8b4"
+MILVUS_TOKEN = "root:PLANTED-milvus-55e1"
+SECRETS = (OPENAI_KEY, MILVUS_TOKEN, "PLANTED")
+
+
+@pytest.fixture(scope="module")
+def scripted_url():
+    port = free_port()
+    with running(
+        [sys.executable, "-m", "tests.servers.scripted_openai", "--port", str(port)],
+        f"http://127.0.0.1:{port}/health",
+    ):
+        yield f"http://127.0.0.1:{port}/v1"
+
+
+def assert_clean(where: str, content: str | bytes) -> None:
+    for secret in SECRETS:
+        needle = secret.encode() if isinstance(content, bytes) else secret
+        assert needle not in content, f"{secret!r} found in {where}"
+
+
+async def test_a_planted_key_appears_in_no_output(scripted_url: str, tmp_path: Path) -> None:
+    data, cache = tmp_path / "data", tmp_path / "cache"
+    env = {
+        **os.environ,
+        "OPENAI_API_KEY": OPENAI_KEY,
+        "OPENAI_BASE_URL": scripted_url,
+        "MILVUS_TOKEN": MILVUS_TOKEN,
+        "MILVUS_URI": f"http://127.0.0.1:{free_port()}",  # nothing listens: an error path
+        "RAGTUI_DATA_DIR": str(data),
+        "RAGTUI_CACHE_DIR": str(cache),
+    }
+    corpus, query = str(SAMPLE_CORPUS), "How heavy is the HB-15?"
+    commands = [
+        ["ask", corpus, query, "--pipeline", "bm25+openai:ok"],
+        ["ask", corpus, query, "--pipeline", "bm25+openai:ok", "--json"],
+        ["ask", corpus, query, "--pipeline", "bm25+openai:http500"],
+        ["ask", corpus, query, "--pipeline", "bm25+openai:no-such-model", "--json"],
+        ["ask", corpus, query, "--pipeline", "milvus+openai:ok"],
+        ["search", corpus, query, "-r", "milvus:hybrid", "--json"],
+        ["index", corpus, "--to", "milvus"],
+        [
+            *("eval", corpus, "--retrievers", "bm25", "--generators", "openai:ok,extractive"),
+            *("--limit", "3", "--out", str(tmp_path / "eval")),
+        ],
+        ["config", "init", "--config", str(tmp_path / "ragtui.toml")],
+    ]
+    for command in commands:
+        done = subprocess.run(
+            [sys.executable, "-m", "ragtui", *command],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert "Traceback" not in done.stderr, (command, done.stderr)
+        assert_clean(f"{command}: stdout", done.stdout)
+        assert_clean(f"{command}: stderr", done.stderr)
+    assert (tmp_path / "eval" / "report.md").is_file()
+
+    # The app: a pane answering through the keyed server, a grade and a vote recorded.
+    settings = Settings(
+        backends=BackendSettings(
+            openai_base_url=scripted_url, openai_api_key=OPENAI_KEY, milvus_token=MILVUS_TOKEN
+        )
+    )
+    app = new_app(data, "bm25+openai:ok", "bm25+openai:http500", settings=settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.session.ready)
+        app.session.ask(query)
+        await wait_for(pilot, lambda: app.pane("b").error is not None and app.pane("a").answer_text)
+        await app.session.grade("a", app.pane("a").hits[0].passage_id, 3)
+        await app.session.vote("a")
+        from tests.tui.test_app import screen_text
+
+        assert "142 kg" in screen_text(app)
+        assert_clean("the screen", screen_text(app))
+        assert_clean("the app's error", app.pane("b").error or "")
+    export = subprocess.run(
+        [sys.executable, "-m", "ragtui", "labels", "export", corpus, "--out", str(tmp_path / "q")],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert export.returncode == 0, export.stderr
+
+    written = [
+        path for root in (data, cache, tmp_path) for path in root.rglob("*") if path.is_file()
+    ]
+    assert any(path.name == "votes.jsonl" for path in written)
+    assert any(path.name == "generations.sqlite" for path in written)
+    for path in written:
+        assert_clean(str(path), path.read_bytes())
