@@ -174,8 +174,12 @@ def export_qrels(resolved: ResolvedLabels, destination: Path, fmt: str = "beir")
 
     Judgments are per passage of the corpus as it is now; stale labels are left out.
     """
+    from ragtui.experiment.report import trec_id
+
+    # Ids with whitespace (folder corpora name passages by path) are percent-encoded, as
+    # in eval's runs, so every line keeps its columns.
     rows = [
-        (query_id, passage_id, grade)
+        (trec_id(query_id), trec_id(passage_id), grade)
         for query_id in sorted(resolved.grades)
         for passage_id, grade in sorted(resolved.grades[query_id].items())
     ]

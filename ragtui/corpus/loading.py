@@ -6,8 +6,10 @@ that name the file and line, because silently dropping judged documents skews me
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
+import stat
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -83,15 +85,25 @@ def _walk_text_files(root: Path) -> Iterator[Path]:
 def _read_text_file(path: Path) -> tuple[str | None, str | None]:
     """(text, None) or (None, reason it was skipped)."""
     try:
+        # A FIFO or device would block or never end: only regular files are read.
+        if not stat.S_ISREG(path.stat().st_mode):
+            return None, "is not a regular file"
         raw = path.read_bytes()
     except OSError as error:
         return None, f"cannot be read ({error.strerror or error})"
-    if b"\0" in raw[:8192]:
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        # Windows editors save "Unicode" text as UTF-16 with a byte-order mark.
+        try:
+            text = raw.decode("utf-16")
+        except UnicodeDecodeError as error:
+            return None, f"is not valid UTF-16 text (bad bytes at offset {error.start})"
+    elif b"\0" in raw[:8192]:
         return None, "looks binary (contains NUL bytes)"
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        return None, f"is not UTF-8 text (bad byte at offset {error.start})"
+    else:
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            return None, f"is not UTF-8 text (bad byte at offset {error.start})"
     if path.suffix.lower() in _HTML_SUFFIXES:
         parser = _HtmlText()
         parser.feed(text)
@@ -109,7 +121,9 @@ def _read_folder(root: Path) -> tuple[list[Document], list[str]]:
         relative = path.relative_to(root).as_posix()
         text, reason = _read_text_file(path)
         if text is None:
-            warnings.append(f"skipped {relative}: it {reason}")
+            # A name with a newline or escape is shown quoted, so the warning stays one line.
+            shown = relative if relative.isprintable() else repr(relative)
+            warnings.append(f"skipped {shown}: it {reason}")
             continue
         documents.append(Document(doc_id=relative, text=text, source=relative))
     return documents, warnings
@@ -182,8 +196,9 @@ def load_qrels(path: Path) -> dict[str, dict[str, int]]:
     except (OSError, UnicodeDecodeError) as error:
         raise CorpusError(f"{path}: cannot be read as text ({error})") from None
     for number, line in enumerate(lines, start=1):
-        fields = line.split()
-        if not fields:
+        # BEIR's TSV splits on tabs (an id may hold spaces); TREC qrels on any whitespace.
+        fields = [field.strip() for field in line.split("\t")] if "\t" in line else line.split()
+        if not any(fields):
             continue
         if number == 1 and fields[0] in {"query-id", "query_id", "qid"}:
             continue

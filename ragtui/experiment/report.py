@@ -434,7 +434,8 @@ def write_outputs(run: GridRun, results: dict[str, Any], out: Path) -> Path:
             handle.write("query-id\tcorpus-id\tscore\n")
             for query_id, grades in run.dataset.qrels.items():
                 for judged_id, grade in grades.items():
-                    handle.write(f"{query_id}\t{judged_id}\t{grade}\n")
+                    # Encoded as in the runs, so the two files name documents alike.
+                    handle.write(f"{trec_id(query_id)}\t{trec_id(judged_id)}\t{grade}\n")
         rows = _per_query_rows(run, results)
         with (staging / "per_query.csv").open("w", encoding="utf-8", newline="") as handle:
             if rows:
