@@ -8,6 +8,7 @@ are derived from these files, never the other way round.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
@@ -56,34 +57,33 @@ class JsonlLog:
         self.path = path
 
     def append(self, record: dict[str, Any]) -> None:
-        line = json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n"
+        """Add one record; returns once it is on disk.
+
+        Another ragtui may append to the same file at the same time (two windows on one
+        corpus): an exclusive lock spans the torn-line check and the write, and the line
+        goes out in one ``O_APPEND`` write, so records never interleave.
+        """
+        line = (json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._end_torn_line()
-            with self.path.open("a", encoding="utf-8") as handle:
-                handle.write(line)
-                handle.flush()
-                os.fsync(handle.fileno())
+            descriptor = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX)
+                size = os.fstat(descriptor).st_size
+                # A crash mid-write leaves a line without its newline: start a fresh one.
+                if size and os.pread(descriptor, 1, size - 1) != b"\n":
+                    line = b"\n" + line
+                written = 0
+                while written < len(line):
+                    written += os.write(descriptor, line[written:])
+                os.fsync(descriptor)
+            finally:
+                os.close(descriptor)  # releases the lock
         except OSError as error:
             raise JudgmentStoreError(
                 f"cannot save to {self.path} ({error.strerror or error}); "
                 "free space or set RAGTUI_DATA_DIR to a writable folder"
             ) from None
-
-    def _end_torn_line(self) -> None:
-        """Start on a fresh line if a crash left the file without its final newline."""
-        try:
-            with self.path.open("rb") as handle:
-                handle.seek(0, os.SEEK_END)
-                if handle.tell() == 0:
-                    return
-                handle.seek(-1, os.SEEK_END)
-                if handle.read(1) == b"\n":
-                    return
-        except FileNotFoundError:
-            return
-        with self.path.open("a", encoding="utf-8") as handle:
-            handle.write("\n")
 
     def records(self) -> Iterator[dict[str, Any]]:
         try:
