@@ -226,3 +226,26 @@ def test_hostile_model_output_is_printed_as_text(scripted_url: str) -> None:
             assert "\u202e" in answer and "\x1b" in answer  # the data itself is intact
         else:
             assert "[bold red]not markup[/]" in done.stdout and "x" * 10_000 in done.stdout
+
+
+async def test_hostile_model_output_renders_as_text_in_the_app(
+    scripted_url: str, tmp_path: Path
+) -> None:
+    from ragtui.settings_file import Settings
+    from tests.tui.helpers import new_app, wait_for
+    from tests.tui.test_app import screen_text
+
+    settings = Settings(backends=BackendSettings(openai_base_url=f"{scripted_url}/v1"))
+    app = new_app(tmp_path, "bm25+openai:hostile", "bm25+extractive", settings=settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.session.ready)
+        app.session.ask("How heavy is the HB-15?")
+        await wait_for(pilot, lambda: app.pane("a").stats is not None)
+        await pilot.pause(0.3)
+        text = screen_text(app)
+        assert "[bold red]not markup[/]" in text  # markup shown, not applied
+        assert "pwned title" not in text and "evil.example" not in text
+        for raw in HOSTILE_BYTES:
+            assert raw not in text, repr(raw)
+        await pilot.press("escape", "j")  # the 10,000-character token broke nothing
+        assert app.pane("a").error is None
