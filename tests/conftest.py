@@ -77,3 +77,18 @@ def milvus_server(tmp_path_factory: pytest.TempPathFactory):
     port = free_port()
     with milvus_lite_server(tmp_path_factory.mktemp("milvus"), port):
         yield f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="session")
+def scripted_openai():
+    """tests/servers/scripted_openai.py on 127.0.0.1: the model name picks the fault."""
+    import sys
+
+    from tests.servers.processes import free_port, running
+
+    port = free_port()
+    with running(
+        [sys.executable, "-m", "tests.servers.scripted_openai", "--port", str(port)],
+        f"http://127.0.0.1:{port}/health",
+    ):
+        yield f"http://127.0.0.1:{port}"

@@ -7,9 +7,6 @@ been answered yet.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -26,20 +23,15 @@ from ragtui.generation import (
 )
 from ragtui.generation.settings import BackendSettings
 from ragtui.prompts import PromptTemplates, build_prompt
-from tests.conftest import REPO, SAMPLE_CORPUS
-from tests.servers.processes import free_port, running
+from tests.cli_runner import ragtui
+from tests.conftest import SAMPLE_CORPUS
 
 PROMPT = build_prompt("chat", "How heavy is the HB-15?", ["It weighs 142 kg."], PromptTemplates())
 
 
-@pytest.fixture(scope="module")
-def scripted_url():
-    port = free_port()
-    with running(
-        [sys.executable, "-m", "tests.servers.scripted_openai", "--port", str(port)],
-        f"http://127.0.0.1:{port}/health",
-    ):
-        yield f"http://127.0.0.1:{port}"
+@pytest.fixture
+def scripted_url(scripted_openai: str) -> str:
+    return scripted_openai
 
 
 def requests_made(url: str, model: str) -> int:
@@ -196,25 +188,14 @@ HOSTILE_BYTES = ("\x1b", "\x00", "\x07", "\x08", "\x9b", "\u202e")
 
 
 def test_hostile_model_output_is_printed_as_text(scripted_url: str) -> None:
-    env = {**os.environ, "OPENAI_BASE_URL": f"{scripted_url}/v1"}
+    env = {"OPENAI_BASE_URL": f"{scripted_url}/v1"}
     for extra in ([], ["--json"]):
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "ragtui",
-                "ask",
-                str(SAMPLE_CORPUS),
-                "How heavy is the HB-15?",
-                "--pipeline",
-                "bm25+openai:hostile",
-                *extra,
-            ],
-            cwd=REPO,
+        done = ragtui(
+            "ask",
+            str(SAMPLE_CORPUS),
+            "How heavy is the HB-15?",
+            *("--pipeline", "bm25+openai:hostile", *extra),
             env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
         )
         assert done.returncode == 0, done.stderr
         for raw in HOSTILE_BYTES:

@@ -1,34 +1,19 @@
 """The CLI as a user runs it: a subprocess, JSON on stdout, one-line errors on stderr."""
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.cli_runner import ragtui
 from tests.conftest import REPO, SAMPLE_CORPUS
 
 CRANFIELD_QUERY = (
     "what similarity laws must be obeyed when constructing aeroelastic models of heated "
     "high speed aircraft"
 )
-
-
-def ragtui(*args: str, cache: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, HF_HUB_OFFLINE="1")
-    env.pop("OPENAI_BASE_URL", None)
-    if cache is not None:
-        env["RAGTUI_CACHE_DIR"] = str(cache)
-    return subprocess.run(
-        [sys.executable, "-m", "ragtui", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=REPO,
-        timeout=600,
-    )
 
 
 def test_search_prints_the_documented_json(cranfield: Path) -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_runner import ragtui
 from tests.conftest import SAMPLE_CORPUS
-from tests.test_cli import ragtui
 
 HUGE_QUERY = ("battery " * 12_500).strip()  # 100k characters, one line
 

@@ -6,7 +6,6 @@ cluster serves) or to a Milvus Lite file (the default with no server).
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -23,7 +22,7 @@ from ragtui.milvus import loading
 from ragtui.milvus.connection import connect, forget_clients
 from ragtui.milvus.loading import load_corpus_into_milvus
 from ragtui.retrieval import make_retriever
-from tests.conftest import REPO
+from tests.cli_runner import ragtui
 from tests.servers.processes import free_port, milvus_lite_server, milvus_token_server
 
 MODEL = "all-MiniLM-L6-v2"
@@ -180,7 +179,6 @@ def test_server_down_names_the_uri_and_what_to_do(corpus_copy: Path) -> None:
 
 def test_cli_errors_are_one_line_without_traceback(corpus_copy: Path, tmp_path: Path) -> None:
     env = {
-        **os.environ,
         "MILVUS_URI": f"http://127.0.0.1:{free_port()}",
         "MILVUS_TOKEN": "tok-CLI-SECRET-4411",
     }
@@ -188,14 +186,7 @@ def test_cli_errors_are_one_line_without_traceback(corpus_copy: Path, tmp_path: 
         ["search", str(corpus_copy), "fan", "-r", "milvus"],
         ["index", str(corpus_copy), "--to", "milvus"],
     ):
-        done = subprocess.run(
-            [sys.executable, "-m", "ragtui", *command],
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        done = ragtui(*command, env=env)
         assert done.returncode == 1, done.stderr
         errors = [line for line in done.stderr.splitlines() if line.startswith("ragtui: error")]
         assert len(errors) == 1 and "cannot be reached" in errors[0], done.stderr

@@ -7,32 +7,18 @@ searched for the key.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
-
-import pytest
 
 from ragtui.generation.settings import BackendSettings
 from ragtui.settings_file import Settings
-from tests.conftest import REPO, SAMPLE_CORPUS
-from tests.servers.processes import free_port, running
+from tests.cli_runner import ragtui
+from tests.conftest import SAMPLE_CORPUS
+from tests.servers.processes import free_port
 from tests.tui.helpers import new_app, wait_for
 
 OPENAI_KEY = "sk-PLANTED-7f3a9c21e8b4"
 MILVUS_TOKEN = "root:PLANTED-milvus-55e1"
 SECRETS = (OPENAI_KEY, MILVUS_TOKEN, "PLANTED")
-
-
-@pytest.fixture(scope="module")
-def scripted_url():
-    port = free_port()
-    with running(
-        [sys.executable, "-m", "tests.servers.scripted_openai", "--port", str(port)],
-        f"http://127.0.0.1:{port}/health",
-    ):
-        yield f"http://127.0.0.1:{port}/v1"
 
 
 def assert_clean(where: str, content: str | bytes) -> None:
@@ -41,10 +27,10 @@ def assert_clean(where: str, content: str | bytes) -> None:
         assert needle not in content, f"{secret!r} found in {where}"
 
 
-async def test_a_planted_key_appears_in_no_output(scripted_url: str, tmp_path: Path) -> None:
+async def test_a_planted_key_appears_in_no_output(scripted_openai: str, tmp_path: Path) -> None:
+    scripted_url = f"{scripted_openai}/v1"
     data, cache = tmp_path / "data", tmp_path / "cache"
     env = {
-        **os.environ,
         "OPENAI_API_KEY": OPENAI_KEY,
         "OPENAI_BASE_URL": scripted_url,
         "MILVUS_TOKEN": MILVUS_TOKEN,
@@ -68,14 +54,7 @@ async def test_a_planted_key_appears_in_no_output(scripted_url: str, tmp_path: P
         ["config", "init", "--config", str(tmp_path / "ragtui.toml")],
     ]
     for command in commands:
-        done = subprocess.run(
-            [sys.executable, "-m", "ragtui", *command],
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        done = ragtui(*command, env=env)
         assert "Traceback" not in done.stderr, (command, done.stderr)
         assert_clean(f"{command}: stdout", done.stdout)
         assert_clean(f"{command}: stderr", done.stderr)
@@ -99,14 +78,7 @@ async def test_a_planted_key_appears_in_no_output(scripted_url: str, tmp_path: P
         assert "142 kg" in screen_text(app)
         assert_clean("the screen", screen_text(app))
         assert_clean("the app's error", app.pane("b").error or "")
-    export = subprocess.run(
-        [sys.executable, "-m", "ragtui", "labels", "export", corpus, "--out", str(tmp_path / "q")],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    export = ragtui("labels", "export", corpus, "--out", str(tmp_path / "q"), env=env)
     assert export.returncode == 0, export.stderr
 
     written = [

@@ -122,22 +122,18 @@ class MilvusRetriever:
         dense_params = {"metric_type": "IP", "params": {"ef": max(EF_SEARCH_MIN, limit)}}
         bm25_params = {"metric_type": "BM25"}
         name = self.collection
-        if self.mode == "dense":
+        if self.mode != "hybrid":
+            data, field, params = (
+                (vector, "dense", dense_params)
+                if self.mode == "dense"
+                else (query, "sparse", bm25_params)
+            )
             return self._client.search(
                 name,
-                data=[vector],
-                anns_field="dense",
+                data=[data],
+                anns_field=field,
                 limit=limit,
-                search_params=dense_params,
-                output_fields=coll.HIT_FIELDS,
-            )[0]
-        if self.mode == "bm25":
-            return self._client.search(
-                name,
-                data=[query],
-                anns_field="sparse",
-                limit=limit,
-                search_params=bm25_params,
+                search_params=params,
                 output_fields=coll.HIT_FIELDS,
             )[0]
         depth = max(limit, HYBRID_DEPTH)
