@@ -10,6 +10,7 @@ from ragtui.generation import (
     GenerationDone,
     GenerationError,
     GenerationOptions,
+    Retrying,
     TextDelta,
     make_generator,
 )
@@ -55,6 +56,16 @@ async def test_lists_models(ollama_url) -> None:
 async def test_unknown_model_says_to_pull_it(ollama_url) -> None:
     with pytest.raises(GenerationError, match=r"model not found .*ollama pull llama3.2:1b"):
         await collect(ollama(ollama_url, "llama3.2:1b"))
+
+
+async def test_a_full_queue_is_retried_with_backoff(ollama_url) -> None:
+    # The test server answers HTTP 503 ("server busy") to the first two requests.
+    events = [event async for event in ollama(ollama_url, "smollm2@busy2").stream(PROMPT, SHORT)]
+    retries = [event for event in events if isinstance(event, Retrying)]
+    assert [(event.attempt, event.delay_s) for event in retries] == [(2, 1.0), (3, 3.0)]
+    assert "HTTP 503" in retries[0].describe()
+    assert isinstance(events[-1], GenerationDone)
+    assert "".join(event.text for event in events if isinstance(event, TextDelta)).strip()
 
 
 async def test_server_down_is_a_clear_error() -> None:

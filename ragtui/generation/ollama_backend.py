@@ -8,6 +8,7 @@ are exact.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 
@@ -19,12 +20,19 @@ from ragtui.generation.base import (
     GenerationEvent,
     GenerationOptions,
     Prompt,
+    Retrying,
     StreamClock,
     TextDelta,
     Usage,
     estimate_tokens,
 )
-from ragtui.generation.remote import chat_messages, is_local_url
+from ragtui.generation.remote import (
+    RETRY_ATTEMPTS,
+    RETRY_STATUSES,
+    chat_messages,
+    is_local_url,
+    retry_delay,
+)
 from ragtui.generation.settings import BackendSettings
 from ragtui.specs import GeneratorSpec
 
@@ -84,32 +92,46 @@ class OllamaGenerator:
         clock = StreamClock()
         answer = ""
         final = None
-        try:
-            parts = await self._ollama().chat(
-                model=self.model, messages=messages, stream=True, options=request_options
-            )
-            async for part in parts:
-                text = part.message.content if part.message else ""
-                if text:
-                    clock.token()
-                    answer += text
-                    yield TextDelta(text)
-                if part.done:
-                    final = part
-        except ollama.ResponseError as error:
-            if error.status_code == 404:
+        attempt = 1
+        while True:
+            try:
+                parts = await self._ollama().chat(
+                    model=self.model, messages=messages, stream=True, options=request_options
+                )
+                async for part in parts:
+                    text = part.message.content if part.message else ""
+                    if text:
+                        clock.token()
+                        answer += text
+                        yield TextDelta(text)
+                    if part.done:
+                        final = part
+                break
+            except ollama.ResponseError as error:
+                code = error.status_code
+                if code in RETRY_STATUSES and not answer and attempt < RETRY_ATTEMPTS:
+                    # Ollama answers 503 when its queue is full: nothing was generated yet.
+                    delay_s = retry_delay(None, attempt)
+                    attempt += 1
+                    yield Retrying(f"HTTP {code}", delay_s, attempt, RETRY_ATTEMPTS)
+                    await asyncio.sleep(delay_s)
+                    continue
+                if code == 404:
+                    raise self._fail(
+                        f"model not found ({error.error}); run 'ollama pull {self.model}'", answer
+                    ) from None
+                tries = f" after {attempt} attempts" if attempt > 1 else ""
+                raise self._fail(f"HTTP {code}{tries}: {error.error}", answer) from None
+            except (ConnectionError, httpx.ConnectError) as error:
                 raise self._fail(
-                    f"model not found ({error.error}); run 'ollama pull {self.model}'", answer
+                    f"cannot connect ({error}); start 'ollama serve' or set OLLAMA_HOST"
                 ) from None
-            raise self._fail(f"HTTP {error.status_code}: {error.error}", answer) from None
-        except (ConnectionError, httpx.ConnectError) as error:
-            raise self._fail(
-                f"cannot connect ({error}); start 'ollama serve' or set OLLAMA_HOST"
-            ) from None
-        except httpx.TimeoutException:
-            raise self._fail(f"no answer within {self.timeout_s:g} s (timeout)", answer) from None
-        except (httpx.RemoteProtocolError, httpx.ReadError) as error:
-            raise self._fail(f"the stream was cut mid-answer ({error})", answer) from None
+            except httpx.TimeoutException:
+                raise self._fail(
+                    f"no answer within {self.timeout_s:g} s (timeout)", answer
+                ) from None
+            except (httpx.RemoteProtocolError, httpx.ReadError) as error:
+                raise self._fail(f"the stream was cut mid-answer ({error})", answer) from None
         if final is None:
             raise self._fail("the stream ended before the answer was complete", answer)
         prompt_count, eval_count = final.prompt_eval_count, final.eval_count

@@ -26,15 +26,16 @@ from ragtui.generation.base import (
     Usage,
     estimate_tokens,
 )
-from ragtui.generation.remote import chat_messages, is_local_url
+from ragtui.generation.remote import (
+    RETRY_ATTEMPTS,
+    RETRY_STATUSES,
+    chat_messages,
+    is_local_url,
+    retry_delay,
+)
 from ragtui.generation.settings import BackendSettings
 from ragtui.specs import GeneratorSpec
 
-# Statuses that mean "not now" rather than "no": retried before any answer arrived.
-RETRY_STATUSES = {429, 502, 503, 504}
-RETRY_ATTEMPTS = 3
-RETRY_BACKOFF_S = (1.0, 3.0)
-RETRY_AFTER_MAX_S = 10.0
 # A server that streams past max_tokens by more than this many chunks is stopped.
 OVERRUN_CHUNKS = 16
 
@@ -43,15 +44,6 @@ class _RetryableStatus(Exception):
     def __init__(self, response: httpx.Response) -> None:
         super().__init__(response.status_code)
         self.response = response
-
-
-def _retry_delay(response: httpx.Response, attempt: int) -> float:
-    """The server's Retry-After (capped), else exponential back-off."""
-    header = response.headers.get("retry-after", "")
-    try:
-        return min(max(float(header), 0.0), RETRY_AFTER_MAX_S)
-    except ValueError:
-        return RETRY_BACKOFF_S[min(attempt - 1, len(RETRY_BACKOFF_S) - 1)]
 
 
 def _server_message(response: httpx.Response) -> str:
@@ -173,7 +165,7 @@ class OpenAICompatGenerator:
                 break
             except _RetryableStatus as retry:
                 # Nothing was answered yet, so asking again cannot duplicate anything.
-                delay_s = _retry_delay(retry.response, attempt)
+                delay_s = retry_delay(retry.response.headers.get("retry-after"), attempt)
                 attempt += 1
                 reason = f"HTTP {retry.response.status_code}"
                 yield Retrying(reason, delay_s, attempt, RETRY_ATTEMPTS)

@@ -8,6 +8,20 @@ from urllib.parse import urlparse
 from ragtui.generation.base import Prompt
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "0.0.0.0"})
+# Statuses that mean "not now" rather than "no" (rate limit, overloaded, gateway): retried,
+# but only before any text arrived, so a retry can never duplicate part of an answer.
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+RETRY_ATTEMPTS = 3
+RETRY_BACKOFF_S = (1.0, 3.0)
+RETRY_AFTER_MAX_S = 10.0
+
+
+def retry_delay(retry_after: str | None, attempt: int) -> float:
+    """The server's Retry-After seconds (capped), else back-off by attempt (1 = the first)."""
+    try:
+        return min(max(float(retry_after or ""), 0.0), RETRY_AFTER_MAX_S)
+    except ValueError:
+        return RETRY_BACKOFF_S[min(attempt - 1, len(RETRY_BACKOFF_S) - 1)]
 
 
 def is_local_url(url: str) -> bool:

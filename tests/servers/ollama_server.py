@@ -49,6 +49,7 @@ def build_app(model_path: str, name: str) -> Starlette:
     )
     lock = threading.Lock()
     names = {name, f"{name}:latest"}
+    busy_seen: dict[str, int] = {}
 
     def not_found(model: str) -> JSONResponse:
         return JSONResponse(
@@ -118,6 +119,16 @@ def build_app(model_path: str, name: str) -> Starlette:
     async def chat(request: Request):
         body = await request.json()
         model = body.get("model", "")
+        if model.endswith("@busy2"):
+            # Test hook: the first two requests for NAME@busy2 meet a full queue, as Ollama
+            # answers when more requests wait than OLLAMA_MAX_QUEUE allows.
+            busy_seen[model] = busy_seen.get(model, 0) + 1
+            if busy_seen[model] <= 2:
+                return JSONResponse(
+                    {"error": "server busy, please try again.  maximum pending requests exceeded"},
+                    status_code=503,
+                )
+            model = model.removesuffix("@busy2")
         if model not in names:
             return not_found(model)
         messages = body.get("messages") or []
