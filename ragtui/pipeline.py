@@ -11,11 +11,12 @@ caches; concurrent mode lets them overlap. Each result says which mode produced 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from ragtui.errors import RagtuiError
 from ragtui.generation import (
@@ -55,6 +56,10 @@ class RunStats:
     queued_ms: float = 0.0
     finish_reason: str = "stop"
     partial: bool = False
+    # Of retrieval_ms: the search engine's own time (request and reply included) when an
+    # engine such as Milvus served the search.
+    engine: str | None = None
+    engine_ms: float | None = None
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -164,6 +169,17 @@ class Pipeline:
     ) -> AsyncIterator[PipelineEvent]:
         """Stream the answer to query from already retrieved hits (batch runs retrieve once
         per query and answer with several generators)."""
+        async with contextlib.aclosing(self._answer(query, result, gate)) as events:
+            async for event in events:
+                engine_ms = result.engine_ms
+                if isinstance(event, Finished | Failed) and event.stats and engine_ms is not None:
+                    stats = replace(event.stats, engine=result.engine, engine_ms=engine_ms)
+                    event = replace(event, stats=stats)
+                yield event
+
+    async def _answer(
+        self, query: str, result: SearchResult, gate: FairGate | None
+    ) -> AsyncIterator[PipelineEvent]:
         answer = ""
         retrieval_ms = result.elapsed_ms
         queued_ms = 0.0

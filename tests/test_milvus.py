@@ -6,6 +6,7 @@ cluster serves) or to a Milvus Lite file (the default with no server).
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -310,3 +311,33 @@ async def test_a_server_that_dies_fails_only_its_own_pane(
 def answered_b(session) -> bool:
     run = session.panes["b"].run
     return run is not None and run.done
+
+
+async def test_the_retriever_picker_offers_milvus_and_the_pane_shows_the_engine_time(
+    tmp_path: Path,
+) -> None:
+    from textual.widgets import OptionList
+
+    from ragtui.settings_file import Settings
+    from tests.conftest import SAMPLE_CORPUS
+    from tests.tui.helpers import answered, ask, new_app, wait_for
+
+    backends = BackendSettings(milvus_uri=str(tmp_path / "lite.db"))
+    _loaded(SAMPLE_CORPUS, backends)
+    app = new_app(tmp_path / "data", settings=Settings(backends=backends))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ask(pilot, "How heavy is the HB-15?")
+        await pilot.press("r")  # pane A's retriever
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "ComponentPicker")
+        options = app.screen.query_one(OptionList)
+        specs = [str(options.get_option_at_index(i).id) for i in range(options.option_count)]
+        assert {"milvus", "milvus:bm25", "milvus:hybrid"} <= set(specs), specs
+        options.highlighted = specs.index("milvus:hybrid")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.session.panes["a"].spec == "milvus:hybrid+extractive")
+        await wait_for(pilot, lambda: answered(app) and app.pane("a").hits)
+        run = app.session.panes["a"].run
+        assert run.result.engine == "milvus" and run.error is None
+        assert run.stats.engine == "milvus" and run.stats.engine_ms > 0
+        stats_line = str(app.pane("a").query_one("#stats").render())
+        assert re.search(r"retrieval [\d.,]+ ms \(milvus [\d.,]+ ms\)", stats_line), stats_line
