@@ -12,8 +12,6 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 
-import httpx
-
 from ragtui.generation.base import (
     GenerationDone,
     GenerationError,
@@ -29,9 +27,11 @@ from ragtui.generation.base import (
 from ragtui.generation.remote import (
     RETRY_ATTEMPTS,
     RETRY_STATUSES,
+    TRANSPORT_ERRORS,
     chat_messages,
     is_local_url,
     retry_delay,
+    transport_failure,
 )
 from ragtui.generation.settings import BackendSettings
 from ragtui.specs import GeneratorSpec
@@ -122,16 +122,11 @@ class OllamaGenerator:
                     ) from None
                 tries = f" after {attempt} attempts" if attempt > 1 else ""
                 raise self._fail(f"HTTP {code}{tries}: {error.error}", answer) from None
-            except (ConnectionError, httpx.ConnectError) as error:
-                raise self._fail(
-                    f"cannot connect ({error}); start 'ollama serve' or set OLLAMA_HOST"
-                ) from None
-            except httpx.TimeoutException:
-                raise self._fail(
-                    f"no answer within {self.timeout_s:g} s (timeout)", answer
-                ) from None
-            except (httpx.RemoteProtocolError, httpx.ReadError) as error:
-                raise self._fail(f"the stream was cut mid-answer ({error})", answer) from None
+            except TRANSPORT_ERRORS as error:
+                what, keeps_answer = transport_failure(
+                    error, self.timeout_s, "start 'ollama serve' or set OLLAMA_HOST"
+                )
+                raise self._fail(what, answer if keeps_answer else "") from None
         if final is None:
             raise self._fail("the stream ended before the answer was complete", answer)
         prompt_count, eval_count = final.prompt_eval_count, final.eval_count

@@ -29,9 +29,11 @@ from ragtui.generation.base import (
 from ragtui.generation.remote import (
     RETRY_ATTEMPTS,
     RETRY_STATUSES,
+    TRANSPORT_ERRORS,
     chat_messages,
     is_local_url,
     retry_delay,
+    transport_failure,
 )
 from ragtui.generation.settings import BackendSettings
 from ragtui.specs import GeneratorSpec
@@ -170,16 +172,11 @@ class OpenAICompatGenerator:
                 reason = f"HTTP {retry.response.status_code}"
                 yield Retrying(reason, delay_s, attempt, RETRY_ATTEMPTS)
                 await asyncio.sleep(delay_s)
-            except httpx.ConnectError as error:
-                raise self._fail(
-                    f"cannot connect ({error}); start the server or set OPENAI_BASE_URL"
-                ) from None
-            except httpx.TimeoutException:
-                raise self._fail(
-                    f"no answer within {self.timeout_s:g} s (timeout)", answer
-                ) from None
-            except (httpx.RemoteProtocolError, httpx.ReadError) as error:
-                raise self._fail(f"the stream was cut mid-answer ({error})", answer) from None
+            except TRANSPORT_ERRORS as error:
+                what, keeps_answer = transport_failure(
+                    error, self.timeout_s, "start the server or set OPENAI_BASE_URL"
+                )
+                raise self._fail(what, answer if keeps_answer else "") from None
         if not done and finish is None:
             if not events_seen:
                 # llama-cpp-python's server, for one, answers 200 and then closes an empty

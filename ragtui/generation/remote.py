@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from urllib.parse import urlparse
 
+import httpx
+
 from ragtui.generation.base import Prompt
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "0.0.0.0"})
@@ -14,6 +16,25 @@ RETRY_STATUSES = frozenset({429, 502, 503, 504})
 RETRY_ATTEMPTS = 3
 RETRY_BACKOFF_S = (1.0, 3.0)
 RETRY_AFTER_MAX_S = 10.0
+
+
+# Failures of the connection itself, as httpx (and the ollama client) raise them.
+TRANSPORT_ERRORS = (
+    ConnectionError,
+    httpx.ConnectError,
+    httpx.TimeoutException,
+    httpx.RemoteProtocolError,
+    httpx.ReadError,
+)
+
+
+def transport_failure(error: Exception, timeout_s: float, start_hint: str) -> tuple[str, bool]:
+    """What a connection failure means to the user, and whether the answer so far stands."""
+    if isinstance(error, ConnectionError | httpx.ConnectError):
+        return f"cannot connect ({error}); {start_hint}", False
+    if isinstance(error, httpx.TimeoutException):
+        return f"no answer within {timeout_s:g} s (timeout)", True
+    return f"the stream was cut mid-answer ({error})", True
 
 
 def retry_delay(retry_after: str | None, attempt: int) -> float:
