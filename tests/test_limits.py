@@ -84,3 +84,22 @@ def test_empty_and_unreadable_corpora_say_what_was_found(tmp_path: Path) -> None
     (unreadable / "blank.txt").write_text("\n\n")
     done = ragtui("search", str(unreadable), "x")
     one_line_error(done, "has no readable documents", "3 skipped")
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        (["search", str(SAMPLE_CORPUS), "q", "-r", "dense:nonexistent"], "'nonexistent'"),
+        (["ask", str(SAMPLE_CORPUS), "q", "--pipeline", "bm25+ollama:"], "'ollama:'"),
+        (["ask", str(SAMPLE_CORPUS), "q", "--pipeline", "bm25+openai"], "openai: name a model"),
+        (["ask", str(SAMPLE_CORPUS), "q", "--pipeline", "bm25+openai:m"], "cannot connect"),
+        (["ask", str(SAMPLE_CORPUS), "q", "--pipeline", "bm25+nosuch:m"], "'nosuch'"),
+        (["search", str(SAMPLE_CORPUS), "q", "-r", "milvus:dense"], "'milvus:dense'"),
+    ],
+)
+def test_unknown_or_unreachable_specs_are_one_line(command: list[str], expected: str) -> None:
+    # OPENAI_BASE_URL points where nothing listens, as a half-configured endpoint would.
+    done = ragtui(*command, env={"OPENAI_BASE_URL": "http://127.0.0.1:9/v1"})
+    lines = [line for line in done.stderr.strip().splitlines() if line.startswith("ragtui: error")]
+    assert done.returncode == 1 and len(lines) == 1, done.stderr
+    assert expected in lines[0] and "Traceback" not in done.stderr
