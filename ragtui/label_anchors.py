@@ -25,6 +25,7 @@ from pathlib import Path
 
 from ragtui.corpus.model import Corpus, Document, Passage
 from ragtui.judgments import JudgmentStore, JudgmentStoreError, Label
+from ragtui.trec_ids import trec_id
 
 
 @dataclass(frozen=True)
@@ -174,8 +175,6 @@ def export_qrels(resolved: ResolvedLabels, destination: Path, fmt: str = "beir")
 
     Judgments are per passage of the corpus as it is now; stale labels are left out.
     """
-    from ragtui.experiment.report import trec_id
-
     # Ids with whitespace (folder corpora name passages by path) are percent-encoded, as
     # in eval's runs, so every line keeps its columns.
     rows = [

@@ -188,12 +188,12 @@ class OkapiRetriever:
         return SearchResult(query, str(self.spec), hits, (time.perf_counter() - started) * 1000)
 
 
-def _bm25_retriever(spec: RetrieverSpec, indexes: Indexes, backends: object = None) -> Retriever:
+def _bm25_retriever(spec: RetrieverSpec, indexes: Indexes) -> Retriever:
     return OkapiRetriever(spec, indexes) if spec.model == "okapi" else Bm25Retriever(spec, indexes)
 
 
 class DenseRetriever:
-    def __init__(self, spec: RetrieverSpec, indexes: Indexes, backends: object = None) -> None:
+    def __init__(self, spec: RetrieverSpec, indexes: Indexes) -> None:
         self.spec = spec
         self.model = spec.model or (
             STATIC_MODEL if spec.kind == "static" else DEFAULT_EMBEDDING_MODEL
@@ -227,7 +227,7 @@ class DenseRetriever:
 class HybridRetriever:
     """Reciprocal-rank fusion of BM25 and dense: score = sum of 1 / (RRF_K + rank)."""
 
-    def __init__(self, spec: RetrieverSpec, indexes: Indexes, backends: object = None) -> None:
+    def __init__(self, spec: RetrieverSpec, indexes: Indexes) -> None:
         self.spec = spec
         self._indexes = indexes
         self._bm25 = Bm25Retriever(RetrieverSpec("bm25"), indexes)
@@ -261,11 +261,16 @@ def _milvus_retriever(
 # ignore the servers; engines such as Milvus ignore most of the local indexes.
 RetrieverFactory = Callable[[RetrieverSpec, Indexes, BackendSettings], Retriever]
 
+
+def _local(make: Callable[[RetrieverSpec, Indexes], Retriever]) -> RetrieverFactory:
+    return lambda spec, indexes, backends: make(spec, indexes)
+
+
 RETRIEVER_FACTORIES: dict[str, RetrieverFactory] = {
-    "bm25": _bm25_retriever,
-    "dense": DenseRetriever,
-    "static": DenseRetriever,
-    "hybrid": HybridRetriever,
+    "bm25": _local(_bm25_retriever),
+    "dense": _local(DenseRetriever),
+    "static": _local(DenseRetriever),
+    "hybrid": _local(HybridRetriever),
     "milvus": _milvus_retriever,
 }
 

@@ -26,6 +26,7 @@ from ragtui.experiment.scoring import (
     cell_figures,
 )
 from ragtui.metrics import retrieval_names, trec_order
+from ragtui.trec_ids import trec_id
 
 MARKER = "results.json"
 # Written by ragtui into every eval folder it makes, listing the files it wrote there: the
@@ -39,15 +40,6 @@ def run_file_name(retriever: str) -> str:
     if readable != retriever:
         readable += "-" + hashlib.sha256(retriever.encode()).hexdigest()[:8]
     return readable + ".trec"
-
-
-def trec_id(identifier: str) -> str:
-    """An id as one whitespace-free TREC column (``%``, whitespace percent-encoded)."""
-    return re.sub(r"[%\s]", lambda match: f"%{ord(match.group()):02X}", identifier)
-
-
-def from_trec_id(column: str) -> str:
-    return re.sub(r"%([0-9A-F]{2})", lambda match: chr(int(match.group(1), 16)), column)
 
 
 def _number(value: Any, digits: int = 3) -> str:
