@@ -23,13 +23,13 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from ragtui.config.settings_file import Settings  # noqa: E402
+from ragtui.config.specs import parse_pipeline_spec  # noqa: E402
 from ragtui.corpus import load_corpus  # noqa: E402
 from ragtui.generation.llamacpp import _render_chat, on_inference_thread  # noqa: E402
 from ragtui.index.cache import Indexes  # noqa: E402
 from ragtui.pipeline import Finished, make_pipeline  # noqa: E402
 from ragtui.prompts import build_prompt  # noqa: E402
-from ragtui.settings_file import Settings  # noqa: E402
-from ragtui.specs import parse_pipeline_spec  # noqa: E402
 
 QUERY = "Explain in detail how the HB-10 behaves during a power cut and which circuits stay on."
 

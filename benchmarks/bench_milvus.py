@@ -34,12 +34,12 @@ from bench_retrieval import (  # noqa: E402
     write_dataset,
 )
 
+from ragtui.config.backends import BackendSettings  # noqa: E402
 from ragtui.corpus import load_corpus  # noqa: E402
 from ragtui.encoders import DEFAULT_EMBEDDING_MODEL, get_encoder  # noqa: E402
-from ragtui.generation.settings import BackendSettings  # noqa: E402
 from ragtui.index.cache import Indexes  # noqa: E402
-from ragtui.milvus.loading import load_corpus_into_milvus  # noqa: E402
 from ragtui.retrieval import make_retriever  # noqa: E402
+from ragtui.retrieval.milvus.loading import load_corpus_into_milvus  # noqa: E402
 from tests.servers.processes import free_port, milvus_lite_server  # noqa: E402
 
 

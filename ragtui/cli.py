@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import NoReturn
 
 from ragtui import __version__
+from ragtui.display.safe_text import json_line, printable
 from ragtui.errors import RagtuiError
-from ragtui.safe_text import json_line, printable
 
 log = logging.getLogger("ragtui")
 
@@ -157,8 +157,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _open(args: argparse.Namespace):
     from ragtui.corpus import ChunkingSettings, load_corpus
+    from ragtui.display.progress import ProgressPrinter
     from ragtui.index.cache import Indexes
-    from ragtui.progress import ProgressPrinter
 
     chunking = ChunkingSettings(args.chunk_tokens, args.chunk_overlap)
     corpus = load_corpus(args.corpus, chunking, cache_root=args.cache_dir)
@@ -168,9 +168,9 @@ def _open(args: argparse.Namespace):
 
 
 def _cmd_index(args: argparse.Namespace) -> int:
+    from ragtui.config.settings_file import load_settings
+    from ragtui.config.specs import parse_retriever_spec
     from ragtui.retrieval import make_retriever
-    from ragtui.settings_file import load_settings
-    from ragtui.specs import parse_retriever_spec
 
     settings = load_settings(args.config)
     if args.to == "milvus":
@@ -188,9 +188,9 @@ def _cmd_index(args: argparse.Namespace) -> int:
 
 
 def _index_to_milvus(args: argparse.Namespace, settings) -> int:
+    from ragtui.display.progress import ProgressPrinter
     from ragtui.encoders import DEFAULT_EMBEDDING_MODEL
-    from ragtui.milvus.loading import load_corpus_into_milvus
-    from ragtui.progress import ProgressPrinter
+    from ragtui.retrieval.milvus.loading import load_corpus_into_milvus
 
     indexes = _open(args)
     report = load_corpus_into_milvus(
@@ -206,9 +206,9 @@ def _snippet(text: str, width: int = 160) -> str:
 
 
 def _cmd_search(args: argparse.Namespace) -> int:
+    from ragtui.config.settings_file import load_settings
+    from ragtui.config.specs import parse_retriever_spec
     from ragtui.retrieval import make_retriever
-    from ragtui.settings_file import load_settings
-    from ragtui.specs import parse_retriever_spec
 
     spec = parse_retriever_spec(args.retriever)
     if args.k < 1:
@@ -232,10 +232,10 @@ def _cmd_search(args: argparse.Namespace) -> int:
 def _cmd_ask(args: argparse.Namespace) -> int:
     import asyncio
 
+    from ragtui.compare.session import resolve_spec
+    from ragtui.config.settings_file import load_settings
+    from ragtui.display.stats_text import format_stats
     from ragtui.pipeline import Delta, Failed, Finished, Retrieved, Waiting, make_pipeline
-    from ragtui.session import resolve_spec
-    from ragtui.settings_file import load_settings
-    from ragtui.stats_text import format_stats
 
     settings = load_settings(args.config)
 
@@ -287,7 +287,7 @@ def _cmd_ask(args: argparse.Namespace) -> int:
 
 def _cmd_labels(args: argparse.Namespace) -> int:
     from ragtui.corpus import ChunkingSettings, load_corpus
-    from ragtui.label_anchors import export_qrels, labels_for_corpus
+    from ragtui.judging.anchors import export_qrels, labels_for_corpus
 
     corpus = load_corpus(args.corpus, ChunkingSettings(args.chunk_tokens, args.chunk_overlap))
     store, resolved = labels_for_corpus(corpus)
@@ -310,8 +310,8 @@ def _cmd_labels(args: argparse.Namespace) -> int:
 
 
 def _cmd_config(args: argparse.Namespace) -> int:
-    from ragtui.config import config_path
-    from ragtui.settings_file import write_default_config
+    from ragtui.config.paths import config_path
+    from ragtui.config.settings_file import write_default_config
 
     if args.action == "path":
         print(config_path(args.config) or "no config file (defaults in use)")
@@ -342,8 +342,8 @@ def build_app_parser() -> argparse.ArgumentParser:
 
 
 def _run_app(argv: Sequence[str]) -> int:
+    from ragtui.config.settings_file import load_settings
     from ragtui.corpus import ChunkingSettings
-    from ragtui.settings_file import load_settings
 
     args = build_app_parser().parse_args(argv)
     settings = load_settings(args.config)
@@ -389,15 +389,15 @@ def _run_app(argv: Sequence[str]) -> int:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    from ragtui import config
+    from ragtui.config import paths
+    from ragtui.config.settings_file import load_settings
     from ragtui.corpus import ChunkingSettings
+    from ragtui.display.progress import ProgressPrinter
     from ragtui.experiment.dataset import load_dataset
     from ragtui.experiment.grid import GridPlan, run_grid
     from ragtui.experiment.report import render_markdown, write_outputs
     from ragtui.experiment.scoring import summarize
-    from ragtui.judgments import JudgmentStore
-    from ragtui.progress import ProgressPrinter
-    from ragtui.settings_file import load_settings
+    from ragtui.judging.store import JudgmentStore
 
     for name, value in (
         ("-k", args.k),
@@ -426,13 +426,13 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     dataset = load_dataset(
         args.corpus,
         ChunkingSettings(args.chunk_tokens, args.chunk_overlap),
-        labels_from=config.data_dir() if args.labels else None,
+        labels_from=paths.data_dir() if args.labels else None,
         limit=args.limit,
     )
     for warning in dataset.warnings:
         log.warning(warning)
     out = args.out or Path(f"ragtui-eval-{dataset.corpus.root.name}")
-    cache_root = args.cache_dir or config.cache_dir()
+    cache_root = args.cache_dir or paths.cache_dir()
 
     def progress(line: str) -> None:
         log.info(line)

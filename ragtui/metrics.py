@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import pytrec_eval
 
-from ragtui.retrieval import Hit
+from ragtui.retrieval.types import Hit
 
 Qrels = Mapping[str, Mapping[str, int]]
 Run = Mapping[str, Mapping[str, float]]

@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
 
+from ragtui.config.specs import PipelineSpec
 from ragtui.errors import RagtuiError
 from ragtui.generation import (
     GenerationDone,
@@ -30,8 +31,7 @@ from ragtui.generation import (
 from ragtui.generation.base import GenerationError
 from ragtui.generation.prices import PriceTable
 from ragtui.prompts import PromptTemplates, build_prompt
-from ragtui.retrieval import Retriever, SearchResult
-from ragtui.specs import PipelineSpec
+from ragtui.retrieval.types import Retriever, SearchResult
 
 log = logging.getLogger("ragtui")
 # Retrieval (and its torch query encoding) always runs on this one thread: like llama.cpp,
@@ -267,7 +267,7 @@ class _no_gate:
 def make_pipeline(
     spec: PipelineSpec,
     indexes,  # ragtui.index.cache.Indexes
-    settings,  # ragtui.settings_file.Settings
+    settings,  # ragtui.config.settings_file.Settings
     *,
     fair: bool = True,
     k: int | None = None,

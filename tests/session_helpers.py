@@ -8,9 +8,9 @@ import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
+from ragtui.compare.events import SessionEvent
+from ragtui.compare.session import CompareSession, SessionOptions
 from ragtui.corpus import ChunkingSettings
-from ragtui.session import CompareSession, SessionOptions
-from ragtui.session_events import SessionEvent
 from tests.conftest import SAMPLE_CORPUS
 
 

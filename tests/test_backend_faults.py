@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from ragtui.config.backends import BackendSettings
 from ragtui.generation import (
     GenerationDone,
     GenerationError,
@@ -21,7 +22,6 @@ from ragtui.generation import (
     TextDelta,
     make_generator,
 )
-from ragtui.generation.settings import BackendSettings
 from ragtui.prompts import PromptTemplates, build_prompt
 from tests.cli_runner import ragtui
 from tests.conftest import SAMPLE_CORPUS
@@ -141,7 +141,7 @@ async def test_a_first_byte_slower_than_the_timeout(scripted_url: str) -> None:
 async def test_a_failing_pane_leaves_the_other_whole_and_marks_its_partial(
     scripted_url: str, tmp_path: Path
 ) -> None:
-    from ragtui.settings_file import Settings
+    from ragtui.config.settings_file import Settings
     from tests.session_helpers import answered, open_session, wait_until
 
     settings = Settings(backends=BackendSettings(openai_base_url=f"{scripted_url}/v1"))
@@ -158,7 +158,7 @@ async def test_a_failing_pane_leaves_the_other_whole_and_marks_its_partial(
 
 
 async def test_the_retry_shows_in_the_pane(scripted_url: str, tmp_path: Path) -> None:
-    from ragtui.settings_file import Settings
+    from ragtui.config.settings_file import Settings
     from ragtui.tui.widgets.pane import PipelinePane
     from tests.tui.helpers import new_app, wait_for
 
@@ -212,7 +212,7 @@ def test_hostile_model_output_is_printed_as_text(scripted_url: str) -> None:
 async def test_hostile_model_output_renders_as_text_in_the_app(
     scripted_url: str, tmp_path: Path
 ) -> None:
-    from ragtui.settings_file import Settings
+    from ragtui.config.settings_file import Settings
     from tests.tui.helpers import new_app, wait_for
     from tests.tui.test_app import screen_text
 

@@ -78,7 +78,7 @@ def test_core_search_ask_and_eval_never_load_textual() -> None:
         "assert code == 0\n"
         "import ragtui.experiment.attribution, ragtui.experiment.report\n"
         "import ragtui.generation.llamacpp, ragtui.generation.ollama_backend\n"
-        "import ragtui.generation.openai_compat, ragtui.pipeline, ragtui.settings_file\n"
+        "import ragtui.generation.openai_compat, ragtui.pipeline, ragtui.config.settings_file\n"
         "loaded = [m for m in sys.modules if m.split('.')[0] in ('textual',)]\n"
         "assert not loaded, loaded\n"
     )

@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 
 from ragtui.cli import main
+from ragtui.compare.events import Notice
 from ragtui.corpus import ChunkingSettings, load_corpus
 from ragtui.corpus.model import Passage
 from ragtui.experiment.dataset import load_dataset
-from ragtui.judgments import JudgmentStore, Label
-from ragtui.label_anchors import resolve_labels
-from ragtui.session_events import Notice
+from ragtui.judging.anchors import resolve_labels
+from ragtui.judging.store import JudgmentStore, Label
 from tests.session_helpers import answered, open_session, wait_until
 
 QUERY = "How do I reset the battery after error E-104?"

@@ -5,11 +5,11 @@ import time
 
 import pytest
 
+from ragtui.config.specs import GeneratorSpec
 from ragtui.errors import ModelError
 from ragtui.generation import GenerationDone, GenerationError, GenerationOptions, TextDelta
 from ragtui.generation.llamacpp import LlamaCppGenerator
 from ragtui.prompts import PromptTemplates, build_prompt
-from ragtui.specs import GeneratorSpec
 
 PASSAGES = [
     "The HB-15 stores 15.3 kWh of usable energy and weighs 142 kg, compared with 98 kg "

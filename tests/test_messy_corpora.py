@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from ragtui.corpus import ChunkingSettings, load_corpus
 from ragtui.corpus.loading import load_qrels
 from ragtui.errors import CorpusError
-from ragtui.trec_ids import from_trec_id, trec_id
+from ragtui.judging.trec_ids import from_trec_id, trec_id
 
 GOOD = ("text", "utf16", "huge", "long-line")
 BAD = ("binary", "bad-utf8", "empty", "blank", "fifo", "dangling-link", "unreadable")

@@ -1,7 +1,7 @@
 import pytest
 
 from ragtui.metrics import document_ranking, evaluate, mean_over_queries, run_from_rankings
-from ragtui.retrieval import Hit
+from ragtui.retrieval.types import Hit
 
 
 def hit(rank: int, doc_id: str) -> Hit:

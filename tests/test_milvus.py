@@ -13,16 +13,16 @@ from pathlib import Path
 
 import pytest
 
+from ragtui.config.backends import BackendSettings
 from ragtui.corpus import ChunkingSettings, load_corpus
 from ragtui.errors import RagtuiError
-from ragtui.generation.settings import BackendSettings
 from ragtui.index.bm25_index import K1
 from ragtui.index.cache import Indexes
-from ragtui.milvus import collection as coll
-from ragtui.milvus import loading
-from ragtui.milvus.connection import connect, forget_clients
-from ragtui.milvus.loading import load_corpus_into_milvus
 from ragtui.retrieval import make_retriever
+from ragtui.retrieval.milvus import collection as coll
+from ragtui.retrieval.milvus import loading
+from ragtui.retrieval.milvus.connection import connect, forget_clients
+from ragtui.retrieval.milvus.loading import load_corpus_into_milvus
 from tests.cli_runner import ragtui
 from tests.servers.processes import free_port, milvus_lite_server, milvus_token_server
 
@@ -277,7 +277,7 @@ def test_a_locked_lite_file_says_who_holds_it(corpus_copy: Path, tmp_path: Path)
 async def test_a_server_that_dies_fails_only_its_own_pane(
     corpus_copy: Path, tmp_path: Path
 ) -> None:
-    from ragtui.settings_file import Settings
+    from ragtui.config.settings_file import Settings
     from tests.session_helpers import answered, open_session, wait_until
 
     port = free_port()
@@ -318,7 +318,7 @@ async def test_the_retriever_picker_offers_milvus_and_the_pane_shows_the_engine_
 ) -> None:
     from textual.widgets import OptionList
 
-    from ragtui.settings_file import Settings
+    from ragtui.config.settings_file import Settings
     from tests.conftest import SAMPLE_CORPUS
     from tests.tui.helpers import answered, ask, new_app, wait_for
 

@@ -10,14 +10,14 @@ import pytest
 import pytrec_eval
 
 from ragtui.cli import main
+from ragtui.config.backends import BackendSettings
 from ragtui.corpus import load_corpus
 from ragtui.corpus.loading import load_qrels
 from ragtui.experiment.report import run_file_name
-from ragtui.generation.settings import BackendSettings
 from ragtui.index.cache import Indexes
 from ragtui.metrics import document_ranking, evaluate, mean_over_queries, run_from_rankings
-from ragtui.milvus.loading import load_corpus_into_milvus
 from ragtui.retrieval import make_retriever
+from ragtui.retrieval.milvus.loading import load_corpus_into_milvus
 from tests.experiment.test_eval_cranfield import read_run
 
 

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from ragtui.corpus import load_corpus
-from ragtui.judgments import JudgmentStore
+from ragtui.judging.store import JudgmentStore
 from tests.conftest import REPO, SAMPLE_CORPUS
 from tests.session_helpers import open_session
 

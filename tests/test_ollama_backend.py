@@ -5,6 +5,7 @@ import sys
 
 import pytest
 
+from ragtui.config.backends import _ollama_host_from_env
 from ragtui.generation import (
     BackendSettings,
     GenerationDone,
@@ -14,7 +15,6 @@ from ragtui.generation import (
     TextDelta,
     make_generator,
 )
-from ragtui.generation.settings import _ollama_host_from_env
 from ragtui.prompts import PromptTemplates, build_prompt
 from tests.servers.processes import free_port, running
 

@@ -5,12 +5,12 @@ import time
 
 import pytest
 
+from ragtui.config.settings_file import Settings
+from ragtui.config.specs import parse_pipeline_spec
 from ragtui.corpus import load_corpus
 from ragtui.generation.prices import Price
 from ragtui.index.cache import Indexes
 from ragtui.pipeline import Delta, Failed, FairGate, Finished, Queued, Retrieved, make_pipeline
-from ragtui.settings_file import Settings
-from ragtui.specs import parse_pipeline_spec
 from tests.conftest import SAMPLE_CORPUS
 from tests.servers.processes import free_port
 
@@ -83,9 +83,9 @@ async def test_a_failing_pipeline_does_not_stop_the_other(indexes: Indexes) -> N
 
 
 async def test_cost_is_unknown_without_a_price_and_computed_with_one(indexes: Indexes) -> None:
+    from ragtui.config.specs import GeneratorSpec
     from ragtui.generation.base import Usage
     from ragtui.generation.prices import PriceTable
-    from ragtui.specs import GeneratorSpec
 
     table = PriceTable({"openai:cheap": Price(1.0, 2.0)})
     usage = Usage(1000, 500, estimated=False)

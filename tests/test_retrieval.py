@@ -7,7 +7,8 @@ from ragtui.corpus import load_corpus
 from ragtui.errors import RagtuiError, SpecError
 from ragtui.index.bm25_index import K1, B, Bm25Index, tokenize
 from ragtui.index.cache import Indexes
-from ragtui.retrieval import RRF_K, make_retriever
+from ragtui.retrieval import make_retriever
+from ragtui.retrieval.types import RRF_K
 from tests.conftest import SAMPLE_CORPUS
 
 

@@ -1,7 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ragtui.safe_text import printable
+from ragtui.display.safe_text import printable
 
 
 def test_escape_sequences_and_controls_are_removed() -> None:
@@ -32,7 +32,7 @@ def test_bidi_controls_are_removed(text: str) -> None:
 def test_json_lines_carry_the_data_and_nothing_a_terminal_acts_on(record: dict) -> None:
     import json
 
-    from ragtui.safe_text import json_line
+    from ragtui.display.safe_text import json_line
 
     line = json_line(record)
     assert json.loads(line) == record

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ragtui.generation.settings import BackendSettings
-from ragtui.settings_file import Settings
+from ragtui.config.backends import BackendSettings
+from ragtui.config.settings_file import Settings
 from tests.cli_runner import ragtui
 from tests.conftest import SAMPLE_CORPUS
 from tests.servers.processes import free_port

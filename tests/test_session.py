@@ -9,9 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ragtui.judgments import JudgmentStore
-from ragtui.session import SessionError
-from ragtui.session_events import (
+from ragtui.compare.events import (
     AnswerDelta,
     HitsRetrieved,
     PaneSpecChanged,
@@ -19,6 +17,8 @@ from ragtui.session_events import (
     RunEnded,
     RunStarted,
 )
+from ragtui.compare.session import SessionError
+from ragtui.judging.store import JudgmentStore
 from tests.conftest import REPO
 from tests.session_helpers import answered, open_session, wait_until
 
@@ -242,7 +242,7 @@ async def test_files_written_by_the_previous_version_still_load(tmp_path: Path) 
 
 
 async def test_start_up_says_what_it_is_doing(tmp_path: Path) -> None:
-    from ragtui.session_events import LoadStage
+    from ragtui.compare.events import LoadStage
 
     async with open_session(
         tmp_path / "data", spec_b="dense+extractive", cache_root=tmp_path / "cache"

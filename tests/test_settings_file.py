@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from ragtui.settings_file import ConfigError, load_settings, write_default_config
+from ragtui.config.settings_file import ConfigError, load_settings, write_default_config
 
 
 def test_no_config_means_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -2,14 +2,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ragtui.errors import SpecError
-from ragtui.specs import (
+from ragtui.config.specs import (
     GeneratorSpec,
     RetrieverSpec,
     parse_generator_spec,
     parse_pipeline_spec,
     parse_retriever_spec,
 )
+from ragtui.errors import SpecError
 
 
 @pytest.mark.parametrize(

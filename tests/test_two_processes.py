@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ragtui.judgments import JsonlLog
+from ragtui.judging.store import JsonlLog
 from tests.conftest import REPO
 
 RECORDS = 150
@@ -16,7 +16,7 @@ RECORDS = 150
 WRITER = """
 import sys
 from pathlib import Path
-from ragtui.judgments import JsonlLog
+from ragtui.judging.store import JsonlLog
 log = JsonlLog(Path(sys.argv[1]))
 for number in range(int(sys.argv[3])):
     log.append({"writer": sys.argv[2], "number": number, "answer": sys.argv[2] * 20000})

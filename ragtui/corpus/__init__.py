@@ -1,8 +1,8 @@
 """Reading corpora (folders of files or BEIR datasets) and splitting them into passages."""
 
-from ragtui.corpus.chunking import ChunkingSettings, chunk_document
+from ragtui.corpus.chunking import chunk_document
 from ragtui.corpus.loading import load_corpus
-from ragtui.corpus.model import Corpus, Document, Passage
+from ragtui.corpus.model import ChunkingSettings, Corpus, Document, Passage
 
 __all__ = [
     "ChunkingSettings",

@@ -11,33 +11,11 @@ import itertools
 import re
 from dataclasses import dataclass
 
-from ragtui.corpus.model import Document, Passage
-from ragtui.errors import CorpusError
+from ragtui.corpus.model import ChunkingSettings, Document, Passage
 
 _WORD = re.compile(r"\S+")
 _BLANK_LINES = re.compile(r"\n[ \t]*\n")
 _HEADING = re.compile(r"^(#{1,6} |\S.*\n[=\-~^]{3,}[ \t]*$)", re.MULTILINE)
-
-
-@dataclass(frozen=True)
-class ChunkingSettings:
-    """How documents become passages; part of every index cache key."""
-
-    max_tokens: int = 180
-    overlap_tokens: int = 30
-
-    def __post_init__(self) -> None:
-        if self.max_tokens < 8:
-            raise CorpusError(f"chunking max_tokens={self.max_tokens}: use at least 8")
-        if not 0 <= self.overlap_tokens < self.max_tokens // 2:
-            raise CorpusError(
-                f"chunking overlap_tokens={self.overlap_tokens}: use 0 up to half of "
-                f"max_tokens ({self.max_tokens // 2 - 1})"
-            )
-
-    @property
-    def key(self) -> str:
-        return f"w{self.max_tokens}-o{self.overlap_tokens}"
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 
-from ragtui import config
+from ragtui.config import paths
 from ragtui.corpus.chunking import ChunkingSettings, chunk_document
 from ragtui.corpus.model import Corpus, Document, Passage
 from ragtui.corpus.snapshot import (
@@ -261,7 +261,7 @@ def load_corpus(
     # A folder may carry queries, answers and qrels like a BEIR dataset does.
     files = beir_files(root) if beir else [*_walk_text_files(root), *beir_files(root)]
     files_signature = signature(files)
-    snapshot = snapshot_path(cache_root or config.cache_dir(), root, settings.key)
+    snapshot = snapshot_path(cache_root or paths.cache_dir(), root, settings.key)
     cached = load_snapshot(snapshot, files_signature)
     if cached is not None:
         return cached

@@ -6,10 +6,29 @@ import hashlib
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from ragtui.corpus.chunking import ChunkingSettings
+from ragtui.errors import CorpusError
+
+
+@dataclass(frozen=True)
+class ChunkingSettings:
+    """How documents become passages; part of every index cache key."""
+
+    max_tokens: int = 180
+    overlap_tokens: int = 30
+
+    def __post_init__(self) -> None:
+        if self.max_tokens < 8:
+            raise CorpusError(f"chunking max_tokens={self.max_tokens}: use at least 8")
+        if not 0 <= self.overlap_tokens < self.max_tokens // 2:
+            raise CorpusError(
+                f"chunking overlap_tokens={self.overlap_tokens}: use 0 up to half of "
+                f"max_tokens ({self.max_tokens // 2 - 1})"
+            )
+
+    @property
+    def key(self) -> str:
+        return f"w{self.max_tokens}-o{self.overlap_tokens}"
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from typing import Protocol
 
 import numpy as np
 
-from ragtui import config
+from ragtui.config import paths
 from ragtui.encoders.base import EncodeProgress, ProgressCallback
 from ragtui.errors import RagtuiError
 
@@ -93,7 +93,7 @@ def get_encoder(
     with _encoders_lock:
         encoder = _encoders.get(name)
         if encoder is None:
-            encoder = _load(name, cache_root or config.cache_dir(), stage)
+            encoder = _load(name, cache_root or paths.cache_dir(), stage)
             _encoders[name] = encoder
         return encoder
 

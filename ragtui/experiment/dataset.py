@@ -84,12 +84,12 @@ def load_dataset(
 ) -> EvalDataset:
     """The corpus at path with its judgments; ``labels_from`` uses the app's labels instead.
 
-    ``labels_from`` is the data root the app writes to (``ragtui.config.data_dir()``).
+    ``labels_from`` is the data root the app writes to (``ragtui.config.paths.data_dir()``).
     """
     corpus = load_corpus(path, chunking)
     warnings = list(corpus.warnings)
     if labels_from is not None:
-        from ragtui.label_anchors import labels_for_corpus
+        from ragtui.judging.anchors import labels_for_corpus
 
         store, resolved = labels_for_corpus(corpus, labels_from)
         if resolved.summary():

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from ragtui.config.specs import PipelineSpec, parse_generator_spec, parse_retriever_spec
+from ragtui.display.progress import format_duration
 from ragtui.encoders import ProgressCallback
 from ragtui.experiment.dataset import EvalDataset
 from ragtui.experiment.generation_cache import GenerationCache, generation_key
@@ -24,9 +26,7 @@ from ragtui.generation import GenerationOptions, make_generator
 from ragtui.generation.prices import PriceTable
 from ragtui.index.cache import Indexes
 from ragtui.pipeline import Failed, Finished, Pipeline, RunStats
-from ragtui.progress import format_duration
 from ragtui.retrieval import SearchResult, make_retriever
-from ragtui.specs import PipelineSpec, parse_generator_spec, parse_retriever_spec
 
 log = logging.getLogger("ragtui")
 
@@ -112,7 +112,7 @@ class _Progress:
 def run_grid(
     dataset: EvalDataset,
     plan: GridPlan,
-    settings,  # ragtui.settings_file.Settings
+    settings,  # ragtui.config.settings_file.Settings
     *,
     cache_root: Path,
     progress: ProgressLine | None = None,

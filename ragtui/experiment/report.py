@@ -25,8 +25,8 @@ from ragtui.experiment.scoring import (
     build_runs,
     cell_figures,
 )
+from ragtui.judging.trec_ids import trec_id
 from ragtui.metrics import retrieval_names, trec_order
-from ragtui.trec_ids import trec_id
 
 MARKER = "results.json"
 # Written by ragtui into every eval folder it makes, listing the files it wrote there: the

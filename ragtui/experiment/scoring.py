@@ -315,7 +315,7 @@ def _retrieval_vs_answer(run: GridRun, figures, per_query_retrieval) -> dict[str
 def _votes(votes: Sequence[Any]) -> dict[str, Any]:
     if not votes:
         return {}
-    from ragtui.judgments import win_table
+    from ragtui.judging.store import win_table
 
     outcomes = []
     for vote in votes:

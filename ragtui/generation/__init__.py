@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ragtui.config.backends import BackendSettings
+from ragtui.config.specs import GeneratorSpec, parse_generator_spec
 from ragtui.generation.base import (
     GenerationDone,
     GenerationError,
@@ -16,8 +18,6 @@ from ragtui.generation.base import (
     TextDelta,
     Usage,
 )
-from ragtui.generation.settings import BackendSettings
-from ragtui.specs import GeneratorSpec, parse_generator_spec
 
 
 def _llamacpp(spec: GeneratorSpec, settings: BackendSettings) -> Generator:

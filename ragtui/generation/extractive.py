@@ -14,6 +14,7 @@ import math
 import re
 from collections.abc import AsyncIterator
 
+from ragtui.config.specs import GeneratorSpec
 from ragtui.generation.base import (
     GenerationDone,
     GenerationEvent,
@@ -24,7 +25,6 @@ from ragtui.generation.base import (
     TextDelta,
     Usage,
 )
-from ragtui.specs import GeneratorSpec
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 _WORD = re.compile(r"\w+")

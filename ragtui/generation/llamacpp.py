@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from ragtui.config.specs import GeneratorSpec
 from ragtui.errors import ModelError
 from ragtui.generation.base import (
     GenerationDone,
@@ -31,7 +32,6 @@ from ragtui.generation.base import (
     Usage,
 )
 from ragtui.generation.catalog import CATALOG, COMPLETION_STOPS
-from ragtui.specs import GeneratorSpec
 
 T = TypeVar("T")
 N_CTX = 4096
@@ -180,11 +180,11 @@ class LlamaCppGenerator:
             self.stop = () if self.prompt_style == "chat" else COMPLETION_STOPS
 
     async def identity(self) -> str:
-        from ragtui import config
+        from ragtui.config import paths
         from ragtui.content_hash import file_sha256
 
         path = self._locate()
-        memo = config.cache_dir() / "models" / "hashes.json"
+        memo = paths.cache_dir() / "models" / "hashes.json"
         return f"gguf-sha256:{await asyncio.to_thread(file_sha256, path, memo)}"
 
     @staticmethod

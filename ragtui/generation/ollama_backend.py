@@ -12,6 +12,8 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 
+from ragtui.config.backends import BackendSettings
+from ragtui.config.specs import GeneratorSpec
 from ragtui.generation.base import (
     GenerationDone,
     GenerationError,
@@ -33,8 +35,6 @@ from ragtui.generation.remote import (
     retry_delay,
     transport_failure,
 )
-from ragtui.generation.settings import BackendSettings
-from ragtui.specs import GeneratorSpec
 
 log = logging.getLogger("ragtui")
 

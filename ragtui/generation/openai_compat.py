@@ -14,6 +14,8 @@ from collections.abc import AsyncIterator
 
 import httpx
 
+from ragtui.config.backends import BackendSettings
+from ragtui.config.specs import GeneratorSpec
 from ragtui.generation.base import (
     GenerationDone,
     GenerationError,
@@ -35,8 +37,6 @@ from ragtui.generation.remote import (
     retry_delay,
     transport_failure,
 )
-from ragtui.generation.settings import BackendSettings
-from ragtui.specs import GeneratorSpec
 
 # A server that streams past max_tokens by more than this many chunks is stopped.
 OVERRUN_CHUNKS = 16

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib.resources import files
 
+from ragtui.config.specs import GeneratorSpec
 from ragtui.generation.base import Usage
-from ragtui.specs import GeneratorSpec
 
 FREE_BACKENDS = frozenset({"llamacpp", "extractive"})
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ragtui import config
+from ragtui.config import paths
 from ragtui.corpus.model import Corpus
 from ragtui.encoders import Encoder, ProgressCallback, encoder_loaded, get_encoder
 from ragtui.index.bm25_index import K1, B, Bm25Index
@@ -85,7 +85,7 @@ class Indexes:
     ) -> None:
         self.corpus = corpus
         self.stage = stage
-        self.cache_root = cache_root or config.cache_dir()
+        self.cache_root = cache_root or paths.cache_dir()
         self.progress = progress
         self.folder = (
             self.cache_root / "indexes" / f"{corpus.content_key[:24]}-{corpus.chunking.key}"

@@ -1,4 +1,4 @@
-"""The compare screen: a view of one comparison session (``ragtui.session``).
+"""The compare screen: a view of one comparison session (``ragtui.compare.session``).
 
 Keys become the session's intents; the session's events become widget updates. The app
 builds no pipelines, writes no records and computes no figures.
@@ -19,10 +19,7 @@ from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer, ProgressBar, Static
 
-from ragtui.components import generator_choices, ollama_models, retriever_choices
-from ragtui.errors import RagtuiError
-from ragtui.session import PANES, CompareSession, SessionOptions
-from ragtui.session_events import (
+from ragtui.compare.events import (
     AnswerDelta,
     CorpusOpened,
     HitsRetrieved,
@@ -39,6 +36,9 @@ from ragtui.session_events import (
     SessionEvent,
     SessionReady,
 )
+from ragtui.compare.session import PANES, CompareSession, SessionOptions
+from ragtui.config.choices import generator_choices, ollama_models, retriever_choices
+from ragtui.errors import RagtuiError
 from ragtui.tui.commands import compare_commands
 from ragtui.tui.hangup import end_with_terminal
 from ragtui.tui.log_notices import NotifyHandler

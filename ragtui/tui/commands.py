@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any, Protocol
 
 from textual.app import SystemCommand
 
-from ragtui.session import PANES
-
-if TYPE_CHECKING:
-    from ragtui.tui.app import CompareApp
+from ragtui.compare.session import PANES
+from ragtui.tui.themes import ThemeFile
 
 
-def compare_commands(app: CompareApp) -> Iterable[SystemCommand]:
+class CompareActions(Protocol):
+    """What the palette calls on the compare app (a protocol, so this module needs no app)."""
+
+    themes: Mapping[str, ThemeFile]
+
+    def run_worker(self, work: Awaitable[Any]) -> Any: ...
+    def action_swap(self, component: str, key: str | None = None) -> Awaitable[None]: ...
+    def apply_theme(self, theme: ThemeFile) -> None: ...
+
+    action_pick_query: Callable[[], Any]
+    action_rerun: Callable[[], Any]
+    action_toggle_timing: Callable[[], Any]
+    action_results: Callable[[], Any]
+
+
+def compare_commands(app: CompareActions) -> Iterable[SystemCommand]:
     for key in PANES:
         for component in ("retriever", "generator"):
             yield SystemCommand(

@@ -14,8 +14,8 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Static
 from textual_plotext import PlotextPlot
 
+from ragtui.display.safe_text import printable
 from ragtui.errors import RagtuiError
-from ragtui.safe_text import printable
 
 METRIC_LABELS = {
     "f1": "answer F1",

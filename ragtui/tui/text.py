@@ -6,9 +6,9 @@ import re
 
 from rich.text import Text
 
-from ragtui.retrieval import Hit
-from ragtui.safe_text import printable
-from ragtui.session_events import Mark
+from ragtui.compare.events import Mark
+from ragtui.display.safe_text import printable
+from ragtui.retrieval.types import Hit
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 # Words too common to be worth highlighting in a passage.

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import platformdirs
 
-from ragtui.config import APP_NAME
+from ragtui.config.paths import APP_NAME
 from ragtui.errors import RagtuiError
 
 REPO_THEMES = Path(__file__).resolve().parents[2] / "themes"

@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
+from ragtui.config.settings_file import Settings
 from ragtui.experiment import report
 from ragtui.experiment.dataset import load_dataset
 from ragtui.experiment.grid import GridPlan, run_grid
 from ragtui.experiment.scoring import summarize
-from ragtui.settings_file import Settings
 from tests.test_cli import ragtui
 
 

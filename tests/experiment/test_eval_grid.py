@@ -5,13 +5,13 @@ from pathlib import Path
 
 import pytest
 
+from ragtui.config.settings_file import Settings
 from ragtui.corpus.model import Passage
 from ragtui.experiment.dataset import load_dataset
 from ragtui.experiment.grid import GridPlan, run_grid
 from ragtui.experiment.report import write_outputs
 from ragtui.experiment.scoring import summarize
-from ragtui.judgments import JudgmentStore, Label
-from ragtui.settings_file import Settings
+from ragtui.judging.store import JudgmentStore, Label
 from tests.conftest import SAMPLE_CORPUS
 
 
@@ -93,7 +93,7 @@ def test_labels_made_in_the_app_are_the_ground_truth_with_labels(tmp_path: Path)
 
 
 def test_votes_from_the_app_appear_as_win_rates_and_strengths(tmp_path: Path) -> None:
-    from ragtui.judgments import Vote
+    from ragtui.judging.store import Vote
 
     dataset = load_dataset(SAMPLE_CORPUS, limit=2)
     run = run_grid(dataset, GridPlan(("bm25",), ("extractive",)), Settings(), cache_root=tmp_path)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from ragtui.config.settings_file import Settings
+from ragtui.config.specs import GeneratorSpec
 from ragtui.experiment.dataset import load_dataset
 from ragtui.experiment.grid import GridPlan, run_grid
 from ragtui.generation.catalog import CATALOG
 from ragtui.generation.llamacpp import LlamaCppGenerator
-from ragtui.settings_file import Settings
-from ragtui.specs import GeneratorSpec
 from tests.conftest import SAMPLE_CORPUS
 
 
@@ -40,8 +40,8 @@ def test_replacing_the_gguf_behind_a_path_spec_is_not_served_old_answers(tmp_pat
 
 
 async def test_identities_name_content_and_never_a_key(monkeypatch) -> None:
+    from ragtui.config.backends import BackendSettings
     from ragtui.generation import make_generator
-    from ragtui.generation.settings import BackendSettings
 
     smollm2 = await LlamaCppGenerator(GeneratorSpec("llamacpp", "smollm2")).identity()
     gemma3 = await LlamaCppGenerator(GeneratorSpec("llamacpp", "gemma3")).identity()

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import pytrec_eval
 
-from ragtui.judgments import JudgmentStore
-from ragtui.session import SessionError
+from ragtui.compare.session import SessionError
+from ragtui.judging.store import JudgmentStore
 from ragtui.tui.widgets.pane import PipelinePane
 from tests.conftest import SAMPLE_CORPUS
 from tests.tui.helpers import answered, ask, new_app, wait_for
@@ -80,7 +80,7 @@ async def test_labels_persist_reload_and_export_as_qrels(tmp_path: Path) -> None
         assert restarted.query_one("#query").history[-1] == QUERY
 
     from ragtui.corpus import load_corpus
-    from ragtui.label_anchors import export_qrels, resolve_labels
+    from ragtui.judging.anchors import export_qrels, resolve_labels
 
     store = JudgmentStore(session.store.folder)
     out = store.folder.parent / "export"
@@ -221,7 +221,7 @@ async def test_a_failing_backend_shows_its_error_in_its_own_pane(
     from tests.servers.processes import free_port
 
     monkeypatch.setenv("OLLAMA_HOST", f"127.0.0.1:{free_port()}")  # nothing listens there
-    from ragtui.settings_file import Settings
+    from ragtui.config.settings_file import Settings
 
     app = new_app(tmp_path, spec_b="bm25+ollama:llama3.2:1b", settings=Settings())
     async with app.run_test(size=(120, 40)) as pilot:

@@ -4,12 +4,12 @@ from pathlib import Path
 
 import pytest
 
+from ragtui.config.settings_file import Settings
 from ragtui.errors import RagtuiError
 from ragtui.experiment.dataset import load_dataset
 from ragtui.experiment.grid import GridPlan, run_grid
 from ragtui.experiment.report import write_outputs
 from ragtui.experiment.scoring import summarize
-from ragtui.settings_file import Settings
 from ragtui.tui.eval_app import EvalResultsApp, load_results
 from tests.conftest import SAMPLE_CORPUS
 from tests.tui.test_app import screen_text

@@ -10,7 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from ragtui.components import Choice
+from ragtui.config.choices import Choice
 
 
 class ComponentPicker(ModalScreen[str | None]):

@@ -10,7 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from ragtui.session import DatasetQuery
+from ragtui.compare.session import DatasetQuery
 from ragtui.tui.text import flat
 
 

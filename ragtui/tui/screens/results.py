@@ -9,8 +9,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
-from ragtui.judgments import PairRecord
-from ragtui.safe_text import printable
+from ragtui.display.safe_text import printable
+from ragtui.judging.store import PairRecord
 
 
 class VoteResults(ModalScreen[None]):

@@ -11,11 +11,11 @@ from textual.timer import Timer
 from textual.widgets import Markdown, OptionList, Static
 from textual.widgets.markdown import MarkdownStream
 
+from ragtui.compare.events import Judgments
+from ragtui.display.safe_text import printable
+from ragtui.display.stats_text import format_ms, format_stats
 from ragtui.pipeline import RunStats
-from ragtui.retrieval import Hit, SearchResult
-from ragtui.safe_text import printable
-from ragtui.session_events import Judgments
-from ragtui.stats_text import format_ms, format_stats
+from ragtui.retrieval.types import Hit, SearchResult
 from ragtui.tui.text import hit_text, query_terms
 
 

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ragtui import config
+from ragtui.config import paths
 from ragtui.corpus.model import Passage
 from ragtui.errors import RagtuiError
 from ragtui.index.store import slug
@@ -294,7 +294,7 @@ class JudgmentStore:
     def for_corpus(
         cls, root: Path, source_key: str, data_root: Path | None = None
     ) -> JudgmentStore:
-        base = data_root or config.data_dir()
+        base = data_root or paths.data_dir()
         return cls(base / "corpora" / f"{slug(root.name or 'corpus')}-{source_key}")
 
     # labels -----------------------------------------------------------------------------

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import httpx
 
+from ragtui.config.specs import parse_pipeline_spec
 from ragtui.generation.catalog import CATALOG
-from ragtui.specs import parse_pipeline_spec
 
 
 @dataclass(frozen=True)

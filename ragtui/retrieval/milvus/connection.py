@@ -13,9 +13,9 @@ import threading
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from ragtui import config
+from ragtui.config import paths
+from ragtui.config.backends import BackendSettings
 from ragtui.errors import RagtuiError
-from ragtui.generation.settings import BackendSettings
 
 CONNECT_TIMEOUT_S = 10.0
 LITE_FILE = "milvus-lite.db"
@@ -29,7 +29,7 @@ class MilvusError(RagtuiError):
 
 def milvus_uri(backends: BackendSettings) -> str:
     """The URI in use: MILVUS_URI / [milvus] uri, else a Milvus Lite file in the data dir."""
-    return backends.milvus_uri or str(config.data_dir() / LITE_FILE)
+    return backends.milvus_uri or str(paths.data_dir() / LITE_FILE)
 
 
 def is_lite_file(uri: str) -> bool:

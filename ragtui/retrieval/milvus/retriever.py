@@ -11,14 +11,14 @@ from __future__ import annotations
 import logging
 import time
 
+from ragtui.config.backends import BackendSettings
+from ragtui.config.specs import RetrieverSpec
 from ragtui.encoders import DEFAULT_EMBEDDING_MODEL
-from ragtui.generation.settings import BackendSettings
 from ragtui.index.cache import Indexes
 from ragtui.index.dense_index import EF_SEARCH_MIN
-from ragtui.milvus import collection as coll
-from ragtui.milvus.connection import MilvusError, connect, explain, milvus_uri, shown_uri
-from ragtui.retrieval import HYBRID_DEPTH, RRF_K, Hit, SearchResult, check_query
-from ragtui.specs import RetrieverSpec
+from ragtui.retrieval.milvus import collection as coll
+from ragtui.retrieval.milvus.connection import MilvusError, connect, explain, milvus_uri, shown_uri
+from ragtui.retrieval.types import HYBRID_DEPTH, RRF_K, Hit, SearchResult, check_query
 
 log = logging.getLogger("ragtui")
 

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ragtui.config.backends import BackendSettings
 from ragtui.corpus.model import Corpus, Passage
 from ragtui.encoders import EncodeProgress, ProgressCallback
-from ragtui.generation.settings import BackendSettings
 from ragtui.index.cache import Indexes
-from ragtui.milvus import collection as coll
-from ragtui.milvus.connection import MilvusError, connect, explain, milvus_uri, shown_uri
+from ragtui.retrieval.milvus import collection as coll
+from ragtui.retrieval.milvus.connection import MilvusError, connect, explain, milvus_uri, shown_uri
 
 log = logging.getLogger("ragtui")
 

@@ -1,106 +1,22 @@
-"""Retrievers: one small interface over BM25, dense (HNSW) and hybrid (RRF) search.
-
-Backends are registered by spec prefix, so a new engine is one class plus one line in
-``RETRIEVER_FACTORIES``; nothing else switches on the name.
-"""
+"""Engines over the corpus's own indexes: BM25 (bm25s, rank-bm25), dense (HNSW), hybrid (RRF)."""
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Protocol
 
 import numpy as np
 
+from ragtui.config.specs import RetrieverSpec
 from ragtui.corpus.model import Corpus
 from ragtui.encoders import DEFAULT_EMBEDDING_MODEL
-from ragtui.errors import RagtuiError
-from ragtui.generation.settings import BackendSettings
 from ragtui.index.bm25_index import tokenize
 from ragtui.index.cache import Indexes
-from ragtui.specs import RetrieverSpec, parse_retriever_spec
+from ragtui.retrieval.types import HYBRID_DEPTH, RRF_K, Hit, SearchResult, check_query
 
-RRF_K = 60
-HYBRID_DEPTH = 100
 STATIC_MODEL = "minilm-static"
 OKAPI_SLOW_PASSAGES = 20_000
 log = logging.getLogger("ragtui")
-
-
-@dataclass(frozen=True)
-class Hit:
-    """One retrieved passage; ``rank`` starts at 1."""
-
-    rank: int
-    passage_id: str
-    doc_id: str
-    score: float
-    text: str
-    source: str
-    start: int
-    end: int
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "rank": self.rank,
-            "passage_id": self.passage_id,
-            "doc_id": self.doc_id,
-            "score": self.score,
-            "text": self.text,
-            "source": self.source,
-        }
-
-
-@dataclass(frozen=True)
-class SearchResult:
-    """Ranked hits plus where the time went.
-
-    ``encode_ms`` is query embedding (0 for bm25); ``engine_ms``, for retrievers served by
-    an engine such as Milvus, is the time the engine took, request and reply included.
-    """
-
-    query: str
-    retriever: str
-    hits: tuple[Hit, ...]
-    elapsed_ms: float
-    encode_ms: float = 0.0
-    encoder: str | None = None  # which runtime embedded the query ("onnx fp32", …)
-    engine_ms: float | None = None
-    engine: str | None = None  # the engine that served the search ("milvus"), if any
-
-    def time_breakdown(self) -> str:
-        """Where the time went, for a status line: `` (onnx fp32 2.1 ms, milvus 4.0 ms)``."""
-        parts = []
-        if self.encoder is not None:
-            parts.append(f"{self.encoder} {self.encode_ms:.1f} ms")
-        if self.engine_ms is not None:
-            parts.append(f"{self.engine or 'engine'} {self.engine_ms:.1f} ms")
-        return f" ({', '.join(parts)})" if parts else ""
-
-    def to_json(self) -> dict[str, object]:
-        record: dict[str, object] = {
-            "query": self.query,
-            "retriever": self.retriever,
-            "elapsed_ms": round(self.elapsed_ms, 3),
-        }
-        if self.encoder is not None:
-            record["encoder"] = self.encoder
-            record["encode_ms"] = round(self.encode_ms, 3)
-        if self.engine_ms is not None:
-            record["engine"] = self.engine
-            record["engine_ms"] = round(self.engine_ms, 3)
-        record["hits"] = [hit.to_json() for hit in self.hits]
-        return record
-
-
-class Retriever(Protocol):
-    spec: RetrieverSpec
-
-    def search(self, query: str, k: int = 10) -> SearchResult:
-        """The k best passages for query, best first."""
-        ...
 
 
 def _hits(corpus: Corpus, rows: np.ndarray, scores: np.ndarray) -> tuple[Hit, ...]:
@@ -120,13 +36,6 @@ def _hits(corpus: Corpus, rows: np.ndarray, scores: np.ndarray) -> tuple[Hit, ..
             )
         )
     return tuple(hits)
-
-
-def check_query(query: str, k: int) -> None:
-    if not query.strip():
-        raise RagtuiError("the query is empty: type some words to search for")
-    if k < 1:
-        raise RagtuiError(f"k={k}: ask for at least 1 hit")
 
 
 class Bm25Retriever:
@@ -188,10 +97,6 @@ class OkapiRetriever:
         return SearchResult(query, str(self.spec), hits, (time.perf_counter() - started) * 1000)
 
 
-def _bm25_retriever(spec: RetrieverSpec, indexes: Indexes) -> Retriever:
-    return OkapiRetriever(spec, indexes) if spec.model == "okapi" else Bm25Retriever(spec, indexes)
-
-
 class DenseRetriever:
     def __init__(self, spec: RetrieverSpec, indexes: Indexes) -> None:
         self.spec = spec
@@ -246,41 +151,3 @@ class HybridRetriever:
         scores = np.array([score for _, score in best], dtype=np.float64)
         hits = _hits(self._indexes.corpus, rows, scores)
         return SearchResult(query, str(self.spec), hits, (time.perf_counter() - started) * 1000)
-
-
-def _milvus_retriever(
-    spec: RetrieverSpec, indexes: Indexes, backends: BackendSettings
-) -> Retriever:
-    # Imported on use: pymilvus (and Milvus Lite in file mode) cost ~0.5 s to import.
-    from ragtui.milvus.retriever import MilvusRetriever
-
-    return MilvusRetriever(spec, indexes, backends)
-
-
-# (spec, the corpus's local indexes, where the servers are) -> a retriever. Local engines
-# ignore the servers; engines such as Milvus ignore most of the local indexes.
-RetrieverFactory = Callable[[RetrieverSpec, Indexes, BackendSettings], Retriever]
-
-
-def _local(make: Callable[[RetrieverSpec, Indexes], Retriever]) -> RetrieverFactory:
-    return lambda spec, indexes, backends: make(spec, indexes)
-
-
-RETRIEVER_FACTORIES: dict[str, RetrieverFactory] = {
-    "bm25": _local(_bm25_retriever),
-    "dense": _local(DenseRetriever),
-    "static": _local(DenseRetriever),
-    "hybrid": _local(HybridRetriever),
-    "milvus": _milvus_retriever,
-}
-
-
-def make_retriever(
-    spec: RetrieverSpec | str, indexes: Indexes, backends: BackendSettings | None = None
-) -> Retriever:
-    """A retriever for spec over the given corpus indexes (building them if needed)."""
-    parsed = parse_retriever_spec(spec) if isinstance(spec, str) else spec
-    factory = RETRIEVER_FACTORIES.get(parsed.kind)
-    if factory is None:
-        raise RagtuiError(f"retriever {str(parsed)!r} has no registered backend")
-    return factory(parsed, indexes, backends or BackendSettings.from_env())

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ragtui.corpus.model import Corpus, Document, Passage
-from ragtui.judgments import JudgmentStore, JudgmentStoreError, Label
-from ragtui.trec_ids import trec_id
+from ragtui.judging.store import JudgmentStore, JudgmentStoreError, Label
+from ragtui.judging.trec_ids import trec_id
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ragtui.pipeline import RunStats
-from ragtui.retrieval import SearchResult
+from ragtui.retrieval.types import SearchResult
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 The session owns both panes' specs and pipelines, the current query and its id, each
 pane's run, and the judgment store. Its operations are what the app's keys do: ask, swap
 or copy a component, re-run, toggle timing, grade, vote. What happens is told as events
-(``ragtui.session_events``) through ``events()``; a face renders them and sends intents,
+(``ragtui.compare.events``) through ``events()``; a face renders them and sends intents,
 and never decides anything about runs or judgments itself.
 
 Rules kept here:
@@ -28,39 +28,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ragtui.corpus import ChunkingSettings, load_corpus
-from ragtui.corpus.model import Corpus
-from ragtui.encoders import EncodeProgress
-from ragtui.errors import RagtuiError
-from ragtui.index.cache import Indexes
-from ragtui.judgments import (
-    VOTE_CHOICES,
-    JudgmentStore,
-    Label,
-    PairRecord,
-    RunRecord,
-    Vote,
-    query_history,
-    query_id_for,
-    win_table,
-)
-from ragtui.label_anchors import LabelResolver, ResolvedLabels, resolve_labels
-from ragtui.metrics import live_figures
-from ragtui.pipeline import (
-    Delta,
-    Failed,
-    FairGate,
-    Finished,
-    Pipeline,
-    Queued,
-    Retrieved,
-    RunStats,
-    Waiting,
-    make_pipeline,
-)
-from ragtui.progress import describe
-from ragtui.retrieval import Hit, SearchResult
-from ragtui.session_events import (
+from ragtui.compare.events import (
     AnswerDelta,
     CorpusOpened,
     HitsRetrieved,
@@ -79,8 +47,40 @@ from ragtui.session_events import (
     SessionEvent,
     SessionReady,
 )
-from ragtui.settings_file import Settings
-from ragtui.specs import PipelineSpec, parse_pipeline_spec
+from ragtui.config.settings_file import Settings
+from ragtui.config.specs import PipelineSpec, parse_pipeline_spec
+from ragtui.corpus import ChunkingSettings, load_corpus
+from ragtui.corpus.model import Corpus
+from ragtui.display.progress import describe
+from ragtui.encoders import EncodeProgress
+from ragtui.errors import RagtuiError
+from ragtui.index.cache import Indexes
+from ragtui.judging.anchors import LabelResolver, ResolvedLabels, resolve_labels
+from ragtui.judging.store import (
+    VOTE_CHOICES,
+    JudgmentStore,
+    Label,
+    PairRecord,
+    RunRecord,
+    Vote,
+    query_history,
+    query_id_for,
+    win_table,
+)
+from ragtui.metrics import live_figures
+from ragtui.pipeline import (
+    Delta,
+    Failed,
+    FairGate,
+    Finished,
+    Pipeline,
+    Queued,
+    Retrieved,
+    RunStats,
+    Waiting,
+    make_pipeline,
+)
+from ragtui.retrieval.types import Hit, SearchResult
 
 PANES = ("a", "b")
 T = TypeVar("T")

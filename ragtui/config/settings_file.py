@@ -14,10 +14,10 @@ from typing import Any
 
 import tomli_w
 
-from ragtui.config import config_path
+from ragtui.config.backends import BackendSettings
+from ragtui.config.paths import config_path
 from ragtui.errors import RagtuiError
 from ragtui.generation.prices import Price
-from ragtui.generation.settings import BackendSettings
 from ragtui.prompts import PromptTemplates
 
 
@@ -92,7 +92,7 @@ def load_settings(explicit: str | Path | None = None) -> Settings:
         raise ConfigError(
             f"{path}: unknown section [{unknown[0]}] (known: {', '.join(sorted(_SECTIONS))})"
         )
-    from ragtui.specs import parse_pipeline_spec
+    from ragtui.config.specs import parse_pipeline_spec
 
     pipelines = _check_keys(
         path, "pipelines", document.get("pipelines", {}), set(document.get("pipelines", {}))

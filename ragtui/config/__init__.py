@@ -1,0 +1,1 @@
+"""Where ragtui keeps things, what ragtui.toml and the environment say, specs and choices."""

@@ -1,0 +1,1 @@
+"""Text for people: untrusted text made safe, run figures in words, progress lines."""
