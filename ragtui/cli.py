@@ -6,7 +6,7 @@ import argparse
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import NoReturn
 
@@ -235,7 +235,15 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     from ragtui.compare.session import resolve_spec
     from ragtui.config.settings_file import load_settings
     from ragtui.display.stats_text import format_stats
-    from ragtui.pipeline import Delta, Failed, Finished, Retrieved, Waiting, make_pipeline
+    from ragtui.pipeline import (
+        Delta,
+        Failed,
+        Finished,
+        PipelineEvent,
+        Retrieved,
+        Waiting,
+        make_pipeline,
+    )
 
     settings = load_settings(args.config)
 
@@ -249,8 +257,14 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     )
 
     async def run() -> int:
+        try:
+            return await show(pipeline.run(args.query))
+        finally:
+            await pipeline.aclose()
+
+    async def show(events: AsyncIterator[PipelineEvent]) -> int:
         hits = []
-        async for event in pipeline.run(args.query):
+        async for event in events:
             if isinstance(event, Retrieved):
                 hits = [hit.to_json() for hit in event.result.hits]
             elif isinstance(event, Waiting):
@@ -289,7 +303,11 @@ def _cmd_labels(args: argparse.Namespace) -> int:
     from ragtui.corpus import ChunkingSettings, load_corpus
     from ragtui.judging.anchors import export_qrels, labels_for_corpus
 
-    corpus = load_corpus(args.corpus, ChunkingSettings(args.chunk_tokens, args.chunk_overlap))
+    corpus = load_corpus(
+        args.corpus,
+        ChunkingSettings(args.chunk_tokens, args.chunk_overlap),
+        cache_root=args.cache_dir,
+    )
     store, resolved = labels_for_corpus(corpus)
     if resolved.summary():
         print(f"ragtui: {resolved.summary()}", file=sys.stderr)
@@ -331,7 +349,10 @@ def build_app_parser() -> argparse.ArgumentParser:
     _add_corpus_options(parser)
     parser.add_argument("--a", dest="pane_a", metavar="SPEC", help="pane A's pipeline")
     parser.add_argument("--b", dest="pane_b", metavar="SPEC", help="pane B's pipeline")
-    parser.add_argument("--theme", help="dark, light, high-contrast or a .tcss in themes/")
+    parser.add_argument(
+        "--theme",
+        help="dark, light, high-contrast, or the name of a .tcss file in ~/.config/ragtui/themes/",
+    )
     parser.add_argument("-k", type=int, help="passages per pane (default 5)")
     parser.add_argument("--max-tokens", type=int, help="answer length limit (default 256)")
     parser.add_argument(
@@ -385,7 +406,8 @@ def _run_app(argv: Sequence[str]) -> int:
             # The session is closed and its writes are on disk; Textual's input thread,
             # restarted by the hang-up's SIGCONT, would otherwise keep the process alive.
             os._exit(0)
-    return 0
+    # Textual prints a crash's traceback and returns; the exit status must say it failed.
+    return app.return_code or 0
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
@@ -428,6 +450,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         ChunkingSettings(args.chunk_tokens, args.chunk_overlap),
         labels_from=paths.data_dir() if args.labels else None,
         limit=args.limit,
+        cache_root=args.cache_dir,
     )
     for warning in dataset.warnings:
         log.warning(warning)
@@ -470,8 +493,9 @@ def _show_results(folder: Path) -> int:
     for handler in list(log.handlers):
         if isinstance(handler, _OneLineHandler):
             log.removeHandler(handler)
-    EvalResultsApp(results).run()
-    return 0
+    app = EvalResultsApp(results)
+    app.run()
+    return app.return_code or 0
 
 
 def _cmd_results(args: argparse.Namespace) -> int:

@@ -9,6 +9,10 @@ class RagtuiError(Exception):
     """A problem caused by input or environment, with a message a user can act on."""
 
 
+class Cancelled(RagtuiError):
+    """Long work (embedding, building an index) stopped because its user went away."""
+
+
 class SpecError(RagtuiError):
     """A retriever, generator or pipeline spec string that does not parse."""
 

@@ -137,6 +137,10 @@ class Pipeline:
     def timing_mode(self) -> str:
         return "fair" if self.options.fair else "concurrent"
 
+    async def aclose(self) -> None:
+        """Release the generator's connections; whoever made the pipeline calls it."""
+        await self.generator.aclose()
+
     async def run(self, query: str, gate: FairGate | None = None) -> AsyncIterator[PipelineEvent]:
         """Retrieve, then stream the answer; failures end the stream with ``Failed``."""
         try:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -54,8 +56,21 @@ def test_a_killed_session_keeps_every_acknowledged_judgment(tmp_path: Path) -> N
     votes = 0
     deadline = time.monotonic() + 180
     assert child.stdout is not None
+    # Lines come through a reader thread, so a child that stops printing cannot hold the
+    # test past its deadline (a blocking readline() would).
+    lines: queue.Queue[str] = queue.Queue()
+
+    def read_lines() -> None:
+        for line in iter(child.stdout.readline, ""):
+            lines.put(line)
+        lines.put("")  # the child closed its output
+
+    threading.Thread(target=read_lines, daemon=True).start()
     while len(acknowledged) < 60 and time.monotonic() < deadline:
-        line = child.stdout.readline()
+        try:
+            line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            break
         if not line:
             break
         if line.startswith("LABEL"):

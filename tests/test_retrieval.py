@@ -81,13 +81,20 @@ def test_hybrid_fuses_ranks(sample_indexes: Indexes) -> None:
     hybrid = make_retriever("hybrid", sample_indexes).search(query, 5)
     bm25_rank = {hit.passage_id: hit.rank for hit in bm25.hits}
     dense_rank = {hit.passage_id: hit.rank for hit in dense.hits}
-    for hit in hybrid.hits:
-        expected = sum(
-            1 / (RRF_K + ranks[hit.passage_id])
+    fused = {
+        passage_id: sum(
+            1 / (RRF_K + ranks[passage_id])
             for ranks in (bm25_rank, dense_rank)
-            if hit.passage_id in ranks
+            if passage_id in ranks
         )
-        assert hit.score == pytest.approx(expected)
+        for passage_id in bm25_rank.keys() | dense_rank.keys()
+    }
+    order = sample_indexes.corpus.passage_index
+    best = sorted(fused, key=lambda passage_id: (-fused[passage_id], order[passage_id]))[:5]
+    # the top 5 of the fused ranking, in order, with their fused scores
+    assert [hit.passage_id for hit in hybrid.hits] == best
+    assert [hit.score for hit in hybrid.hits] == pytest.approx([fused[pid] for pid in best])
+    assert [hit.rank for hit in hybrid.hits] == [1, 2, 3, 4, 5]
     assert hybrid.hits[0].doc_id == "error-e412.txt"
 
 

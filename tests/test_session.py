@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -123,11 +124,23 @@ async def test_two_quick_swaps_the_newest_wins(tmp_path: Path) -> None:
     async with open_session(tmp_path) as (session, _seen):
         session.ask(QUERY)
         await wait_until(lambda: answered(session))
-        # dense must load an encoder (slow); bm25 builds at once: the slow, older build
-        # finishes last and must not be installed
+        # The older build (dense) is held until the newer one (bm25) is in and has
+        # answered, so it certainly finishes last; it must not be installed.
+        release = threading.Event()
+        build = session._make_pipeline
+
+        def held_build(text: str):
+            if text.startswith("dense"):
+                release.wait(60)
+            return build(text)
+
+        session._make_pipeline = held_build
         session.set_component("a", "retriever", "dense")
         session.set_component("a", "retriever", "bm25")
-        await wait_until(lambda: answered(session), 120)
+        pane = session.panes["a"]
+        await wait_until(lambda: pane.pipeline is not None and answered(session), 120)
+        assert str(pane.pipeline.spec) == "bm25+extractive"
+        release.set()
         await wait_until(lambda: all(t.done() for t in list(session._tasks)), 120)
         pane = session.panes["a"]
         assert pane.spec == "bm25+extractive"

@@ -53,7 +53,8 @@ from ragtui.corpus import ChunkingSettings, load_corpus
 from ragtui.corpus.model import Corpus
 from ragtui.display.progress import describe
 from ragtui.encoders import EncodeProgress
-from ragtui.errors import RagtuiError
+from ragtui.encoders.building import stop_exports
+from ragtui.errors import Cancelled, RagtuiError
 from ragtui.index.cache import Indexes
 from ragtui.judging.anchors import LabelResolver, ResolvedLabels, resolve_labels
 from ragtui.judging.store import (
@@ -271,10 +272,18 @@ class CompareSession:
         return corpus, runs
 
     def _stage(self, text: str) -> None:
+        self._stop_if_closed()
         self._emit_from_thread(LoadStage(text))
 
     def _progress(self, progress: EncodeProgress) -> None:
+        self._stop_if_closed()
         self._emit_from_thread(LoadStage(describe(progress), progress.done, progress.total))
+
+    def _stop_if_closed(self) -> None:
+        # Called between blocks of index work in a worker thread: quitting must not wait
+        # for minutes of embedding to finish (the interpreter joins worker threads).
+        if self._closed:
+            raise Cancelled("the session closed while its indexes were being built")
 
     @staticmethod
     def _describe(corpus: Corpus) -> str:
@@ -304,11 +313,14 @@ class CompareSession:
         pane.build_token += 1
         token, spec = pane.build_token, pane.spec
         pane.built.clear()
-        pane.pipeline, pane.error = None, None
+        self._retire(pane, pane.task)
+        pane.error = None
         if pane.run is None or pane.run.done:
             self._emit(PaneStatus(key, "loading pipeline…"))
         pipeline, error = await asyncio.to_thread(self._make_pipeline, spec)
         if token != pane.build_token:
+            if pipeline is not None:
+                await pipeline.aclose()
             return False
         pane.pipeline, pane.error = pipeline, error
         pane.built.set()
@@ -425,6 +437,22 @@ class CompareSession:
             pane.task.cancel()
         pane.task = None
 
+    def _retire(self, pane: PaneState, run: asyncio.Task[None] | None) -> None:
+        """Take the pane's pipeline away; its generator's connections close once the run
+        using it has ended (a swapped-out ``openai:`` generator would leak its client)."""
+        pipeline, pane.pipeline = pane.pipeline, None
+        if pipeline is not None:
+            self._spawn(self._close_when_idle(pipeline, run))
+
+    @staticmethod
+    async def _close_when_idle(pipeline: Pipeline, run: asyncio.Task[None] | None) -> None:
+        try:
+            if run is not None and not run.done():
+                await asyncio.wait([run])
+        finally:
+            with contextlib.suppress(Exception):
+                await pipeline.aclose()
+
     async def _drive(self, pane: PaneState, run: PaneRun) -> None:
         key = pane.key
         if not pane.built.is_set():
@@ -506,9 +534,11 @@ class CompareSession:
             text = str(parse_pipeline_spec(f"{spec.retriever}+{value}"))
         pane = self.panes[key]
         pane.spec = text
+        run_task = pane.task
         self._cancel_run(pane)
         pane.run = None
-        pane.pipeline, pane.error = None, None
+        self._retire(pane, run_task)
+        pane.error = None
         pane.built.clear()
         self._emit(PaneSpecChanged(key, text))
         if self.corpus_ready:
@@ -669,8 +699,14 @@ class CompareSession:
         if self._closed:
             return
         self._closed = True
+        stop_exports()
         for task in list(self._tasks):
             task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        for pane in self.panes.values():
+            self._retire(pane, None)
         for task in list(self._tasks):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task

@@ -8,9 +8,31 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 DEFAULT_OLLAMA_HOST = "http://127.0.0.1:11434"
 DEFAULT_OPENAI_BASE_URL = "https://api.openai.com/v1"
+
+
+def without_credentials(text: str, url: str) -> str:
+    """text with the ``user:password@`` part of url taken out wherever it appears.
+
+    Server URLs may carry credentials (``https://user:key@gateway/v1``); messages, records
+    and reports name the server by its URL with them removed.
+    """
+    userinfo = urlsplit(url if "://" in url else f"//{url}").netloc.rpartition("@")[0]
+    if not userinfo:
+        return text
+    text = text.replace(f"{userinfo}@", "")
+    for secret in {userinfo, *userinfo.split(":")}:
+        if len(secret) >= 4:  # short fragments would blank out ordinary words
+            text = text.replace(secret, "***")
+    return text
+
+
+def shown_url(url: str) -> str:
+    """url without its credentials, fit for messages, records and reports."""
+    return without_credentials(url, url)
 
 
 def _ollama_host_from_env() -> str:

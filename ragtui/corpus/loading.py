@@ -6,7 +6,6 @@ that name the file and line, because silently dropping judged documents skews me
 
 from __future__ import annotations
 
-import codecs
 import json
 import os
 import stat
@@ -16,6 +15,7 @@ from pathlib import Path
 
 from ragtui.config import paths
 from ragtui.corpus.chunking import ChunkingSettings, chunk_document
+from ragtui.corpus.decoding import NotText, decode_text
 from ragtui.corpus.model import Corpus, Document, Passage
 from ragtui.corpus.snapshot import (
     beir_files,
@@ -82,36 +82,32 @@ def _walk_text_files(root: Path) -> Iterator[Path]:
                 yield path
 
 
-def _read_text_file(path: Path) -> tuple[str | None, str | None]:
-    """(text, None) or (None, reason it was skipped)."""
+def _read_text_file(path: Path) -> tuple[str | None, str | None, str | None]:
+    """(text, None, encoding note) or (None, reason it was skipped, None).
+
+    The note names the encoding when it was not UTF-8 (``"iso8859-1 (declared)"``).
+    """
     try:
         # A FIFO or device would block or never end: only regular files are read.
         if not stat.S_ISREG(path.stat().st_mode):
-            return None, "is not a regular file"
+            return None, "is not a regular file", None
         raw = path.read_bytes()
     except OSError as error:
-        return None, f"cannot be read ({error.strerror or error})"
-    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        # Windows editors save "Unicode" text as UTF-16 with a byte-order mark.
-        try:
-            text = raw.decode("utf-16")
-        except UnicodeDecodeError as error:
-            return None, f"is not valid UTF-16 text (bad bytes at offset {error.start})"
-    elif b"\0" in raw[:8192]:
-        return None, "looks binary (contains NUL bytes)"
-    else:
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError as error:
-            return None, f"is not UTF-8 text (bad byte at offset {error.start})"
-    if path.suffix.lower() in _HTML_SUFFIXES:
+        return None, f"cannot be read ({error.strerror or error})", None
+    is_html = path.suffix.lower() in _HTML_SUFFIXES
+    try:
+        decoded = decode_text(raw, markup=is_html)
+    except NotText as reason:
+        return None, str(reason), None
+    text = decoded.text
+    if is_html:
         parser = _HtmlText()
         parser.feed(text)
         text = parser.text()
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
-        return None, "is empty"
-    return text, None
+        return None, "is empty", None
+    return text, None, decoded.note
 
 
 def _read_folder(root: Path) -> tuple[list[Document], list[str]]:
@@ -119,12 +115,14 @@ def _read_folder(root: Path) -> tuple[list[Document], list[str]]:
     warnings: list[str] = []
     for path in _walk_text_files(root):
         relative = path.relative_to(root).as_posix()
-        text, reason = _read_text_file(path)
+        text, reason, encoding_note = _read_text_file(path)
+        # A name with a newline or escape is shown quoted, so the warning stays one line.
+        shown = relative if relative.isprintable() else repr(relative)
         if text is None:
-            # A name with a newline or escape is shown quoted, so the warning stays one line.
-            shown = relative if relative.isprintable() else repr(relative)
             warnings.append(f"skipped {shown}: it {reason}")
             continue
+        if encoding_note is not None:
+            warnings.append(f"read {shown} as {encoding_note}: it is not UTF-8")
         documents.append(Document(doc_id=relative, text=text, source=relative))
     return documents, warnings
 

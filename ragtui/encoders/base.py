@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-ENCODE_BLOCK = 1024
+# Small enough that progress (and so a cancel, see BlockEncoder) comes every second or so.
+ENCODE_BLOCK = 256
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,9 @@ ProgressCallback = Callable[[EncodeProgress], None]
 
 class BlockEncoder:
     """Encodes in blocks of ``ENCODE_BLOCK`` texts, reporting progress after each block.
+
+    A progress callback may raise (``ragtui.errors.Cancelled``) to stop the work between
+    blocks: that is how a closing app stops an embedding run in its worker thread.
 
     Subclasses set ``name`` (what the user typed), ``identity`` (everything that changes
     the vectors: cache keys use it), ``backend`` (shown in stats), ``dimension``, and

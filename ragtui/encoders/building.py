@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -48,12 +49,35 @@ def built_model(
     if stage is not None:
         stage(WHAT[kind].format(name=name))
     with building_folder(folder, meta) as scratch:
-        done = subprocess.run(
+        child = subprocess.Popen(
             [sys.executable, "-m", "ragtui.encoders.export", kind, str(source), str(scratch)],
-            capture_output=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
             text=True,
         )
-        if done.returncode != 0:
-            reason = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        with _children_lock:
+            _children.add(child)
+        try:
+            _, stderr = child.communicate()
+        finally:
+            with _children_lock:
+                _children.discard(child)
+        if child.returncode != 0:
+            reason = (stderr.strip().splitlines() or ["no message"])[-1]
+            if child.returncode < 0:
+                reason = "stopped"
             raise ModelError(f"{WHAT[kind].format(name=name)} failed: {reason}")
     return folder
+
+
+# Exports under way in child processes, so a closing app can end them (an export of a
+# large model runs for minutes; the app must not wait for it).
+_children: set[subprocess.Popen[str]] = set()
+_children_lock = threading.Lock()
+
+
+def stop_exports() -> None:
+    """End every export child this process started; their builds fail and leave no cache."""
+    with _children_lock:
+        for child in _children:
+            child.kill()

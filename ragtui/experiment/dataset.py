@@ -81,12 +81,13 @@ def load_dataset(
     *,
     labels_from: Path | None = None,
     limit: int | None = None,
+    cache_root: Path | None = None,
 ) -> EvalDataset:
     """The corpus at path with its judgments; ``labels_from`` uses the app's labels instead.
 
     ``labels_from`` is the data root the app writes to (``ragtui.config.paths.data_dir()``).
     """
-    corpus = load_corpus(path, chunking)
+    corpus = load_corpus(path, chunking, cache_root=cache_root)
     warnings = list(corpus.warnings)
     if labels_from is not None:
         from ragtui.judging.anchors import labels_for_corpus

@@ -9,14 +9,18 @@ interrupt. Failed generations are not stored: the next run tries them again.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import logging
 import sqlite3
 from dataclasses import asdict
 from pathlib import Path
 
 from ragtui.generation import GenerationOptions, Prompt
 from ragtui.pipeline import RunStats
+
+log = logging.getLogger("ragtui")
 
 # 2: the key names the model's identity (file hash, server digest), not just its spec.
 KEY_VERSION = 2
@@ -46,19 +50,22 @@ def generation_key(
 class GenerationCache:
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
+        self._write_failed = False
         try:
+            path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(path)
             self._db.execute(
                 "CREATE TABLE IF NOT EXISTS generations ("
                 "key TEXT PRIMARY KEY, generator TEXT, answer TEXT, stats TEXT)"
             )
             self._db.commit()
-        except sqlite3.DatabaseError as error:
+        except (sqlite3.Error, OSError) as error:
             from ragtui.errors import RagtuiError
 
+            reason = getattr(error, "strerror", None) or error
             raise RagtuiError(
-                f"generation cache {path} cannot be used ({error}); delete it to start afresh"
+                f"generation cache {path} cannot be used ({reason}); delete it to start "
+                "afresh, or pass --cache-dir to a writable folder"
             ) from None
 
     def get(self, key: str) -> tuple[str, RunStats] | None:
@@ -74,11 +81,28 @@ class GenerationCache:
         return row[0], stats
 
     def put(self, key: str, generator: str, answer: str, stats: RunStats) -> None:
-        self._db.execute(
-            "INSERT OR REPLACE INTO generations VALUES (?, ?, ?, ?)",
-            (key, generator, answer, json.dumps(asdict(stats))),
-        )
-        self._db.commit()
+        """Remember an answer; a failed write (disk full) warns once and the run goes on.
+
+        The answer is already in hand, so losing the cache entry costs only a re-generation
+        on a later run; stopping the grid would lose far more.
+        """
+        try:
+            self._db.execute(
+                "INSERT OR REPLACE INTO generations VALUES (?, ?, ?, ?)",
+                (key, generator, answer, json.dumps(asdict(stats))),
+            )
+            self._db.commit()
+        except sqlite3.Error as error:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.rollback()
+            if not self._write_failed:
+                self._write_failed = True
+                log.warning(
+                    "generation cache in %s cannot be written (%s): answers are kept for "
+                    "this run only; free some space to resume later runs from it",
+                    self.path.parent,
+                    error,
+                )
 
     def close(self) -> None:
         self._db.close()

@@ -186,7 +186,10 @@ async def _answer_all(run, retrievers, settings, cache: GenerationCache, progres
                         warned,
                     )
                 )
-        await asyncio.gather(*jobs)
+        try:
+            await asyncio.gather(*jobs)
+        finally:
+            await generator.aclose()
     run.cells.sort(key=lambda cell: (cell.retriever, cell.generator, cell.query_id))
 
 

@@ -443,6 +443,13 @@ def write_outputs(run: GridRun, results: dict[str, Any], out: Path) -> Path:
         owner = {"made_by": "ragtui eval", "files": [name for name in written if "." in name]}
         (staging / OWNER_FILE).write_text(json.dumps(owner, indent=1), encoding="utf-8")
         _swap_in(staging, out)
+    except OSError as error:
+        # A full disk or a folder gone read-only: one line naming the folder, no traceback.
+        shutil.rmtree(staging, ignore_errors=True)
+        raise RagtuiError(
+            f"cannot write the report to {out.parent} ({error.strerror or error}); "
+            "free some space or pass --out to a writable folder"
+        ) from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

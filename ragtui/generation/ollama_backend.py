@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 
-from ragtui.config.backends import BackendSettings
+import httpx
+
+from ragtui.config.backends import BackendSettings, shown_url, without_credentials
 from ragtui.config.specs import GeneratorSpec
 from ragtui.generation.base import (
     GenerationDone,
@@ -53,6 +56,7 @@ class OllamaGenerator:
         self.timeout_s = settings.timeout_s
         self.runs_locally = is_local_url(self.host)
         self._client = None
+        self._retry_after: str | None = None
 
     async def identity(self) -> str:
         """The server's digest of this model tag (changes when the tag is pulled again)."""
@@ -61,20 +65,29 @@ class OllamaGenerator:
             listing = await self._ollama().list()
             for entry in listing.models:
                 if entry.model in names and entry.digest:
-                    return f"ollama:{self.host}:{self.model}@{entry.digest}"
+                    return f"ollama:{shown_url(self.host)}:{self.model}@{entry.digest}"
         except Exception:  # unreachable or odd server: the generation itself will say so
             log.debug("ollama: no digest for %s", self.model, exc_info=True)
-        return f"ollama:{self.host}:{self.model}@unknown"
+        return f"ollama:{shown_url(self.host)}:{self.model}@unknown"
 
     def _ollama(self):
         if self._client is None:
             import ollama
 
-            self._client = ollama.AsyncClient(host=self.host, timeout=self.timeout_s)
+            # The ollama client hides response headers; a hook keeps the last Retry-After.
+            self._client = ollama.AsyncClient(
+                host=self.host,
+                timeout=self.timeout_s,
+                event_hooks={"response": [self._remember_retry_after]},
+            )
         return self._client
 
+    async def _remember_retry_after(self, response: httpx.Response) -> None:
+        self._retry_after = response.headers.get("retry-after")
+
     def _fail(self, what: str, partial: str = "") -> GenerationError:
-        return GenerationError(f"ollama:{self.model} at {self.host}: {what}", partial)
+        message = f"ollama:{self.model} at {self.host}: {what}"
+        return GenerationError(without_credentials(message, self.host), partial)
 
     async def stream(
         self, prompt: Prompt, options: GenerationOptions
@@ -90,6 +103,7 @@ class OllamaGenerator:
         if prompt.stop:
             request_options["stop"] = list(prompt.stop)
         clock = StreamClock()
+        started = time.monotonic()
         answer = ""
         final = None
         attempt = 1
@@ -99,6 +113,14 @@ class OllamaGenerator:
                     model=self.model, messages=messages, stream=True, options=request_options
                 )
                 async for part in parts:
+                    # A server that never ends its answer is stopped, as for OpenAI-compatible
+                    # servers: after max_time_s, keeping what it said.
+                    if time.monotonic() - started > options.max_time_s:
+                        raise self._fail(
+                            f"no end to the answer after {options.max_time_s:g} s; "
+                            "stopped (max time)",
+                            answer,
+                        )
                     text = part.message.content if part.message else ""
                     if text:
                         clock.token()
@@ -111,7 +133,7 @@ class OllamaGenerator:
                 code = error.status_code
                 if code in RETRY_STATUSES and not answer and attempt < RETRY_ATTEMPTS:
                     # Ollama answers 503 when its queue is full: nothing was generated yet.
-                    delay_s = retry_delay(None, attempt)
+                    delay_s = retry_delay(self._retry_after, attempt)
                     attempt += 1
                     yield Retrying(f"HTTP {code}", delay_s, attempt, RETRY_ATTEMPTS)
                     await asyncio.sleep(delay_s)
@@ -156,4 +178,9 @@ class OllamaGenerator:
         return [model.model for model in listing.models if model.model]
 
     async def aclose(self) -> None:
-        self._client = None
+        if self._client is not None:
+            client, self._client = self._client, None
+            # The ollama client keeps its httpx client as ``_client``; close its connections.
+            http = getattr(client, "_client", None)
+            if http is not None:
+                await http.aclose()

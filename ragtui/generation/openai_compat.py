@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 
-from ragtui.config.backends import BackendSettings
+from ragtui.config.backends import BackendSettings, shown_url, without_credentials
 from ragtui.config.specs import GeneratorSpec
 from ragtui.generation.base import (
     GenerationDone,
@@ -77,7 +77,7 @@ class OpenAICompatGenerator:
 
     async def identity(self) -> str:
         # The API names no weights; the endpoint and model name are what can be known.
-        return f"openai:{self.base_url}:{self.model}"
+        return f"openai:{shown_url(self.base_url)}:{self.model}"
 
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:
@@ -89,7 +89,8 @@ class OpenAICompatGenerator:
         return self._client
 
     def _fail(self, what: str, partial: str = "") -> GenerationError:
-        return GenerationError(f"openai:{self.model} at {self.base_url}: {what}", partial)
+        message = f"openai:{self.model} at {self.base_url}: {what}"
+        return GenerationError(without_credentials(message, self.base_url), partial)
 
     async def stream(
         self, prompt: Prompt, options: GenerationOptions

@@ -157,7 +157,7 @@ class Indexes:
             return DenseIndex.load(folder, int(manifest["dimension"]), len(self.corpus.passages))
         vectors = self.embeddings(model)
         self._tell(f"building the HNSW graph over {len(vectors):,} vectors")
-        index = DenseIndex.build(vectors, threads=os.cpu_count() or 1)
+        index = DenseIndex.build(vectors, threads=os.cpu_count() or 1, progress=self.progress)
         with (
             _uncached_on_write_error("HNSW graph"),
             building_folder(folder, {**meta, "dimension": int(vectors.shape[1])}) as scratch,

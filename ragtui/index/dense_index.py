@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
 
+from ragtui.encoders.base import EncodeProgress, ProgressCallback
+
 EF_CONSTRUCTION = 200
 M = 16
 EF_SEARCH_MIN = 100
+# Vectors added to the graph per step; each step reports progress (and may be cancelled).
+ADD_BATCH = 2048
 INDEX_FILE = "index.hnsw"
 
 
@@ -20,14 +25,21 @@ class DenseIndex:
         self.size = size
 
     @classmethod
-    def build(cls, vectors: np.ndarray, threads: int = -1) -> DenseIndex:
+    def build(
+        cls, vectors: np.ndarray, threads: int = -1, progress: ProgressCallback | None = None
+    ) -> DenseIndex:
         import hnswlib
 
         count, dimension = vectors.shape
         index = hnswlib.Index(space="cosine", dim=dimension)
         index.init_index(max_elements=max(count, 1), ef_construction=EF_CONSTRUCTION, M=M)
-        if count:
-            index.add_items(vectors, np.arange(count), num_threads=threads)
+        started = time.monotonic()
+        for first in range(0, count, ADD_BATCH):
+            last = min(first + ADD_BATCH, count)
+            index.add_items(vectors[first:last], np.arange(first, last), num_threads=threads)
+            if progress is not None:
+                elapsed_s = time.monotonic() - started
+                progress(EncodeProgress(last, count, elapsed_s, "adding to the HNSW graph"))
         index.set_ef(EF_SEARCH_MIN)
         return cls(index, count)
 

@@ -18,12 +18,12 @@ on exactly that passage (including a cleared one) wins over all of them.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ragtui.corpus.model import Corpus, Document, Passage
+from ragtui.display.safe_text import json_line
 from ragtui.judging.store import JudgmentStore, JudgmentStoreError, Label
 from ragtui.judging.trec_ids import trec_id
 
@@ -193,7 +193,7 @@ def export_qrels(resolved: ResolvedLabels, destination: Path, fmt: str = "beir")
         (destination / "qrels").mkdir(parents=True, exist_ok=True)
         with (destination / "queries.jsonl").open("w", encoding="utf-8") as handle:
             for query_id, text in sorted(resolved.queries.items()):
-                handle.write(json.dumps({"_id": query_id, "text": text}, ensure_ascii=False) + "\n")
+                handle.write(json_line({"_id": query_id, "text": text}) + "\n")
         lines = ["query-id\tcorpus-id\tscore\n"]
         lines += [f"{qid}\t{pid}\t{grade}\n" for qid, pid, grade in rows]
         (destination / "qrels" / "test.tsv").write_text("".join(lines), encoding="utf-8")

@@ -22,6 +22,7 @@ from typing import Any
 
 from ragtui.config import paths
 from ragtui.corpus.model import Passage
+from ragtui.display.safe_text import json_line
 from ragtui.errors import RagtuiError
 from ragtui.index.store import slug
 
@@ -63,7 +64,7 @@ class JsonlLog:
         corpus): an exclusive lock spans the torn-line check and the write, and the line
         goes out in one ``O_APPEND`` write, so records never interleave.
         """
-        line = (json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
+        line = (json_line(record, sort_keys=True) + "\n").encode("utf-8")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             descriptor = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
@@ -87,7 +88,9 @@ class JsonlLog:
 
     def records(self) -> Iterator[dict[str, Any]]:
         try:
-            lines = self.path.read_text(encoding="utf-8", errors="replace").splitlines()
+            # Records end at "\n" only: files written before the separators were escaped
+            # hold raw U+2028/U+2029/U+0085 inside strings, which splitlines() would cut.
+            lines = self.path.read_text(encoding="utf-8", errors="replace").split("\n")
         except FileNotFoundError:
             return
         except OSError as error:
@@ -385,17 +388,29 @@ class PairRecord:
         return (self.first_wins + 0.5 * (self.ties + self.both_bad)) / self.votes
 
 
+SAME_PIPELINE_SIDES = (" (pane A)", " (pane B)")
+
+
 def win_table(votes: list[Vote]) -> list[PairRecord]:
-    """One row per unordered pipeline pair, pipelines in sorted order."""
+    """One row per unordered pipeline pair, pipelines in sorted order.
+
+    A pipeline voted against itself (how people check nondeterminism) gets a row of its
+    own whose sides are the panes, so a win for either pane is credited to that pane.
+    """
     counts: dict[tuple[str, str], list[int]] = {}
     for vote in votes:
-        first, second = sorted((vote.pipeline_a, vote.pipeline_b))
+        if vote.pipeline_a == vote.pipeline_b:
+            first, second = (vote.pipeline_a + side for side in SAME_PIPELINE_SIDES)
+            winner_is_first = vote.choice == "a"
+        else:
+            first, second = sorted((vote.pipeline_a, vote.pipeline_b))
+            winner = vote.pipeline_a if vote.choice == "a" else vote.pipeline_b
+            winner_is_first = winner == first
         row = counts.setdefault((first, second), [0, 0, 0, 0])
         if vote.choice == "tie":
             row[2] += 1
         elif vote.choice == "both_bad":
             row[3] += 1
         else:
-            winner = vote.pipeline_a if vote.choice == "a" else vote.pipeline_b
-            row[0 if winner == first else 1] += 1
+            row[0 if winner_is_first else 1] += 1
     return [PairRecord(first, second, *row) for (first, second), row in sorted(counts.items())]

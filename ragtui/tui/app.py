@@ -41,7 +41,7 @@ from ragtui.config.choices import generator_choices, ollama_models, retriever_ch
 from ragtui.errors import RagtuiError
 from ragtui.tui.commands import compare_commands
 from ragtui.tui.hangup import end_with_terminal
-from ragtui.tui.log_notices import NotifyHandler
+from ragtui.tui.log_notices import NotifyHandler, PlainNotices
 from ragtui.tui.screens.picker import ComponentPicker
 from ragtui.tui.screens.query_picker import QueryPicker
 from ragtui.tui.screens.results import VoteResults
@@ -64,7 +64,7 @@ class CompareOptions(SessionOptions):
         return SessionOptions(**{name: getattr(self, name) for name in names})
 
 
-class CompareApp(App[None]):
+class CompareApp(PlainNotices, App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "ragtui"
     BINDINGS = [

@@ -16,6 +16,7 @@ from textual_plotext import PlotextPlot
 
 from ragtui.display.safe_text import printable
 from ragtui.errors import RagtuiError
+from ragtui.tui.log_notices import PlainNotices
 
 METRIC_LABELS = {
     "f1": "answer F1",
@@ -51,7 +52,7 @@ def available_metrics(results: dict[str, Any]) -> list[str]:
     ]
 
 
-class EvalResultsApp(App[None]):
+class EvalResultsApp(PlainNotices, App[None]):
     TITLE = "ragtui eval results"
     CSS = """
     #summary { height: auto; padding: 0 1; }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from markdown_it import MarkdownIt
 from rich.text import Text
 
 from ragtui.compare.events import Mark
@@ -66,3 +67,13 @@ def hit_text(hit: Hit, terms: list[str], mark: Mark | None, width: int = 240) ->
     header.append("\n")
     header.append_text(highlight(snippet(hit.text, terms, width), terms))
     return header
+
+
+# Links in a model's answer are shown as the text the model wrote, target included: a
+# rendered link hides where it points, and a click would open it.
+_LINK_RULES = ["link", "image", "autolink", "linkify", "reference"]
+
+
+def answer_markdown_parser() -> MarkdownIt:
+    """Markdown for untrusted answers: formatting, lists and code, but no links or images."""
+    return MarkdownIt("gfm-like").disable(_LINK_RULES, ignoreInvalid=True)

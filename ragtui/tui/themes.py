@@ -1,4 +1,5 @@
-"""Themes are ``.tcss`` files: the repository's ``themes/`` and the user's config folder.
+"""Themes are ``.tcss`` files: ragtui's own (``ragtui/themes/``, inside the package, so an
+installed wheel has them too) and the user's config folder.
 
 Every rule in a theme file is scoped to ``App.theme-NAME`` so all themes can be loaded
 at once and switched by changing one class. A first-line comment ``/* base: NAME */``
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 
 import platformdirs
@@ -16,7 +18,8 @@ import platformdirs
 from ragtui.config.paths import APP_NAME
 from ragtui.errors import RagtuiError
 
-REPO_THEMES = Path(__file__).resolve().parents[2] / "themes"
+# Found through the package, not the source tree: a wheel installed anywhere carries them.
+BUILTIN_THEMES = Path(str(files("ragtui").joinpath("themes")))
 _BASE = re.compile(r"/\*\s*base:\s*([\w-]+)\s*\*/")
 
 
@@ -32,7 +35,7 @@ class ThemeFile:
 
 
 def theme_folders() -> list[Path]:
-    return [REPO_THEMES, Path(platformdirs.user_config_dir(APP_NAME)) / "themes"]
+    return [BUILTIN_THEMES, Path(platformdirs.user_config_dir(APP_NAME)) / "themes"]
 
 
 def discover_themes(folders: list[Path] | None = None) -> dict[str, ThemeFile]:
@@ -53,5 +56,7 @@ def discover_themes(folders: list[Path] | None = None) -> dict[str, ThemeFile]:
 def pick_theme(themes: dict[str, ThemeFile], name: str) -> ThemeFile:
     if name not in themes:
         known = ", ".join(sorted(themes)) or "none found"
-        raise RagtuiError(f"theme {name!r} not found: use one of {known} (.tcss files in themes/)")
+        raise RagtuiError(
+            f"theme {name!r} not found: use one of {known} (.tcss files in {theme_folders()[-1]})"
+        )
     return themes[name]

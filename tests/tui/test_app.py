@@ -237,7 +237,7 @@ async def test_markup_and_escapes_in_a_passage_render_literally(tmp_path: Path) 
     corpus.mkdir()
     hostile = (
         "Zebra notes: [bold]not bold[/] and [link=https://example.com]a link[/link] "
-        "and \x1b[31mred\x1b[0m and a bell \x07 and [/] stray close tags [red]."
+        "and \x1b[31mcrimson\x1b[0m and a bell \x07 and [/] stray close tags [red]."
     )
     (corpus / "hostile.md").write_text(hostile, encoding="utf-8")
     (corpus / "plain.txt").write_text("Something else about giraffes entirely.", encoding="utf-8")
@@ -247,7 +247,7 @@ async def test_markup_and_escapes_in_a_passage_render_literally(tmp_path: Path) 
         text = screen_text(app)
         assert "[bold]not bold[/]" in text
         assert "[link=https://example.com]a link[/link]" in text
-        assert "red" in text and "[31m" not in text
+        assert "crimson" in text and "[31m" not in text and "\x1b" not in text
         assert isinstance(app.pane("a"), PipelinePane) and app.pane("a").error is None
 
 

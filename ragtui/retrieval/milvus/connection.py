@@ -11,10 +11,9 @@ import contextlib
 import logging
 import threading
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 from ragtui.config import paths
-from ragtui.config.backends import BackendSettings
+from ragtui.config.backends import BackendSettings, shown_url
 from ragtui.errors import RagtuiError
 
 CONNECT_TIMEOUT_S = 10.0
@@ -38,13 +37,7 @@ def is_lite_file(uri: str) -> bool:
 
 def shown_uri(uri: str) -> str:
     """The URI without any user:password part, fit for messages and reports."""
-    if is_lite_file(uri):
-        return uri
-    parts = urlsplit(uri)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+    return uri if is_lite_file(uri) else shown_url(uri)
 
 
 def _quiet_client_logs() -> None:

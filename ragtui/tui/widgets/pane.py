@@ -16,7 +16,7 @@ from ragtui.display.safe_text import printable
 from ragtui.display.stats_text import format_ms, format_stats
 from ragtui.pipeline import RunStats
 from ragtui.retrieval.types import Hit, SearchResult
-from ragtui.tui.text import hit_text, query_terms
+from ragtui.tui.text import answer_markdown_parser, hit_text, query_terms
 
 
 def format_figures(judgments: Judgments) -> str:
@@ -91,7 +91,7 @@ class PipelinePane(Vertical):
         yield Static("", id="figures", classes="pane-figures", markup=False)
         # Not focusable: Tab then moves between the panes' passage lists (mouse wheel scrolls).
         with VerticalScroll(id="answer-box", can_focus=False):
-            yield Markdown("", id="answer")
+            yield Markdown("", id="answer", parser_factory=answer_markdown_parser, open_links=False)
         yield Static("", id="stats", classes="pane-stats", markup=False)
 
     def _title(self) -> Text:
