@@ -3,9 +3,11 @@ the cache that was there before stays whole and in use."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -54,9 +56,9 @@ def test_disk_full_while_caching_keeps_the_previous_cache(
     assert f"embedding {changed} of" in caplog.text
 
 
-@pytest.fixture
-def tiny_disk(tmp_path: Path):
-    mount_point = tmp_path / "tiny"
+@contextlib.contextmanager
+def mount_tiny_disk(mount_point: Path) -> Iterator[Path]:
+    """A real 1 MB tmpfs at mount_point (skips where mounting is not allowed)."""
     mount_point.mkdir()
     mounted = subprocess.run(
         ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount_point)],
@@ -69,6 +71,12 @@ def tiny_disk(tmp_path: Path):
         yield mount_point
     finally:
         subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path) -> Iterator[Path]:
+    with mount_tiny_disk(tmp_path / "tiny") as mount_point:
+        yield mount_point
 
 
 def test_a_really_full_disk(corpus_copy: Path, tiny_disk: Path, caplog) -> None:

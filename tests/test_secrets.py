@@ -88,3 +88,58 @@ async def test_a_planted_key_appears_in_no_output(scripted_openai: str, tmp_path
     assert any(path.name == "generations.sqlite" for path in written)
     for path in written:
         assert_clean(str(path), path.read_bytes())
+
+
+URL_SECRET = "PLANTED-urlpass-91c4"
+
+
+async def test_credentials_inside_server_urls_appear_in_no_output(
+    scripted_openai: str, tmp_path: Path
+) -> None:
+    host = scripted_openai.removeprefix("http://")
+    keyed_url = f"http://gateway-user:{URL_SECRET}@{host}/v1"
+    data, cache = tmp_path / "data", tmp_path / "cache"
+    env = {
+        "OPENAI_BASE_URL": keyed_url,
+        # nothing listens there: the connection error names the host
+        "OLLAMA_HOST": f"http://ollama-user:{URL_SECRET}@127.0.0.1:{free_port()}",
+        "RAGTUI_DATA_DIR": str(data),
+        "RAGTUI_CACHE_DIR": str(cache),
+    }
+    corpus, query = str(SAMPLE_CORPUS), "How heavy is the HB-15?"
+    outputs = []
+    for command in (
+        ["ask", corpus, query, "--pipeline", "bm25+openai:ok", "--json"],
+        ["ask", corpus, query, "--pipeline", "bm25+openai:http500"],
+        ["ask", corpus, query, "--pipeline", "bm25+openai:no-such-model", "--json"],
+        ["ask", corpus, query, "--pipeline", "bm25+ollama:llama3.2:1b"],
+        [
+            *("eval", corpus, "--retrievers", "bm25", "--generators", "openai:ok,openai:http500"),
+            *("--limit", "2", "--out", str(tmp_path / "eval")),
+        ],
+    ):
+        done = ragtui(*command, env=env)
+        assert "Traceback" not in done.stderr, (command, done.stderr)
+        outputs.append(done.stdout + done.stderr)
+    assert "142 kg" in outputs[0]
+    assert "127.0.0.1" in outputs[1] and "HTTP 500" in outputs[1]  # the server is still named
+    assert "127.0.0.1" in outputs[3]
+
+    settings = Settings(
+        backends=BackendSettings(openai_base_url=keyed_url, ollama_host=env["OLLAMA_HOST"])
+    )
+    app = new_app(data, "bm25+openai:http500", "bm25+ollama:llama3.2:1b", settings=settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.session.ready)
+        app.session.ask(query)
+        await wait_for(pilot, lambda: all(app.pane(key).error for key in "ab"), 60)
+        from tests.tui.test_app import screen_text
+
+        outputs += [screen_text(app), app.pane("a").error or "", app.pane("b").error or ""]
+    written = [path for root in (data, cache, tmp_path / "eval") for path in root.rglob("*")]
+    assert any(path.name == "runs.jsonl" for path in written)
+    for text in outputs:
+        assert URL_SECRET not in text and "gateway-user" not in text, text
+    for path in written:
+        if path.is_file():
+            assert URL_SECRET.encode() not in path.read_bytes(), path

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from ragtui.config.settings_file import Settings
+from ragtui.errors import RagtuiError
 from ragtui.experiment import report
 from ragtui.experiment.dataset import load_dataset
 from ragtui.experiment.grid import GridPlan, run_grid
@@ -135,8 +136,76 @@ def test_a_failed_write_leaves_the_previous_report_whole(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(report, "render_markdown", disk_full)
-    with pytest.raises(OSError):
+    with pytest.raises(RagtuiError, match=rf"cannot write the report to {tmp_path} \(No space"):
         report.write_outputs(run, results, out)
     after = {path.name: path.read_bytes() for path in out.iterdir() if path.is_file()}
     assert after == before
     assert sorted(path.name for path in tmp_path.iterdir()) == ["cache", "ds", "out"]
+
+
+def test_a_full_disk_at_the_end_of_eval_is_one_line(tmp_path: Path) -> None:
+    """The report goes to a folder on a real 1 MB filesystem that is full: one line, exit 1."""
+    from tests.test_cache_write_errors import mount_tiny_disk
+
+    dataset = make_dataset(tmp_path / "ds", GOOD_QUERIES, GOOD_QRELS)
+    with mount_tiny_disk(tmp_path / "disk") as disk:
+        fill(disk)
+        done = ragtui(
+            "eval", str(dataset), "--retrievers", "bm25", "--generators", "extractive",
+            "--out", str(disk / "report"), cache=tmp_path / "cache",
+        )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    *progress, line = done.stderr.strip().splitlines()
+    assert all(earlier.startswith("ragtui: info:") for earlier in progress)
+    assert line.startswith(f"ragtui: error: cannot write the report to {disk}")
+
+
+def fill(folder: Path) -> None:
+    import errno
+
+    try:
+        with (folder / "filler").open("wb", buffering=0) as handle:
+            while True:
+                handle.write(b"\0" * 4096)
+    except OSError as error:
+        assert error.errno == errno.ENOSPC
+
+
+def test_a_generation_cache_that_cannot_be_written_warns_once_and_the_run_goes_on(
+    tmp_path: Path, caplog
+) -> None:
+    import logging
+    import sqlite3
+
+    from ragtui.experiment import generation_cache
+
+    class FullDatabase:
+        """A connection whose writes fail as SQLite's do on a full disk (injected)."""
+
+        def __init__(self, real: sqlite3.Connection) -> None:
+            self.real = real
+
+        def execute(self, sql: str, *args):
+            if sql.startswith("INSERT"):
+                raise sqlite3.OperationalError("database or disk is full")
+            return self.real.execute(sql, *args)
+
+        def __getattr__(self, name: str):
+            return getattr(self.real, name)
+
+    real_init = generation_cache.GenerationCache.__init__
+
+    def full_disk_init(self, path: Path) -> None:
+        real_init(self, path)
+        self._db = FullDatabase(self._db)
+
+    dataset = load_dataset(make_dataset(tmp_path / "ds", GOOD_QUERIES, GOOD_QRELS))
+    with pytest.MonkeyPatch.context() as patch, caplog.at_level(logging.WARNING, "ragtui"):
+        patch.setattr(generation_cache.GenerationCache, "__init__", full_disk_init)
+        run = run_grid(
+            dataset, GridPlan(("bm25",), ("extractive",)), Settings(), cache_root=tmp_path / "c"
+        )
+    assert len(run.cells) == 2 and all(cell.answer for cell in run.cells)
+    warnings = [r.getMessage() for r in caplog.records if "cannot be written" in r.getMessage()]
+    assert len(warnings) == 1 and str(tmp_path / "c") in warnings[0]
