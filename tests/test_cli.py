@@ -86,3 +86,22 @@ def test_core_search_ask_and_eval_never_load_textual() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, timeout=300
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_cache_dir_is_where_every_command_caches(tmp_path: Path, corpus_copy: Path) -> None:
+    """--cache-dir wins over RAGTUI_CACHE_DIR for labels export and eval's corpus snapshot."""
+    chosen, other = tmp_path / "chosen", tmp_path / "other"
+    env = {"RAGTUI_CACHE_DIR": str(other), "RAGTUI_DATA_DIR": str(tmp_path / "data")}
+    commands = [
+        ["labels", "export", str(corpus_copy), "--out", str(tmp_path / "q")],
+        [
+            *("eval", str(corpus_copy), "--retrievers", "bm25", "--generators", "extractive"),
+            *("--limit", "2", "--out", str(tmp_path / "eval")),
+        ],
+    ]
+    for command in commands:
+        done = ragtui(*command, "--cache-dir", str(chosen), env=env)
+        assert done.returncode in (0, 1), done.stderr  # export: 1 when there are no labels
+        assert "Traceback" not in done.stderr
+        assert list((chosen / "corpora").glob("*.pickle")), command
+        assert not other.exists(), sorted(other.rglob("*"))

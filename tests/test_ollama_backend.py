@@ -68,6 +68,21 @@ async def test_a_full_queue_is_retried_with_backoff(ollama_url) -> None:
     assert "".join(event.text for event in events if isinstance(event, TextDelta)).strip()
 
 
+async def test_a_server_s_retry_after_is_honoured(ollama_url) -> None:
+    generator = ollama(ollama_url, "smollm2@busy2-retry-after-0")
+    events = [event async for event in generator.stream(PROMPT, SHORT)]
+    retries = [event for event in events if isinstance(event, Retrying)]
+    assert [(event.attempt, event.delay_s) for event in retries] == [(2, 0.0), (3, 0.0)]
+    assert isinstance(events[-1], GenerationDone)
+
+
+async def test_an_endless_answer_is_stopped_after_max_time_keeping_the_text(ollama_url) -> None:
+    options = GenerationOptions(max_tokens=10_000, max_time_s=1.0)
+    with pytest.raises(GenerationError, match=r"no end to the answer after 1 s") as caught:
+        await collect(ollama(ollama_url, "smollm2@endless"), options)
+    assert caught.value.partial.startswith("more more")
+
+
 async def test_server_down_is_a_clear_error() -> None:
     with pytest.raises(GenerationError, match=r"cannot connect .*start 'ollama serve'"):
         await collect(ollama(f"http://127.0.0.1:{free_port()}"))

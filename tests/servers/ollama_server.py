@@ -119,16 +119,29 @@ def build_app(model_path: str, name: str) -> Starlette:
     async def chat(request: Request):
         body = await request.json()
         model = body.get("model", "")
-        if model.endswith("@busy2"):
+        if model.endswith(("@busy2", "@busy2-retry-after-0")):
             # Test hook: the first two requests for NAME@busy2 meet a full queue, as Ollama
-            # answers when more requests wait than OLLAMA_MAX_QUEUE allows.
+            # answers when more requests wait than OLLAMA_MAX_QUEUE allows; with
+            # -retry-after-0 the answer also says when to come back (a proxy in front would).
             busy_seen[model] = busy_seen.get(model, 0) + 1
             if busy_seen[model] <= 2:
+                headers = {"Retry-After": "0"} if model.endswith("retry-after-0") else None
                 return JSONResponse(
                     {"error": "server busy, please try again.  maximum pending requests exceeded"},
                     status_code=503,
+                    headers=headers,
                 )
-            model = model.removesuffix("@busy2")
+            model = model.partition("@")[0]
+        if model.endswith("@endless"):
+            # Test hook: a server stuck in a loop, streaming text that never ends.
+            def endless():
+                while True:
+                    record = {"model": model, "created_at": now(), "done": False}
+                    record["message"] = {"role": "assistant", "content": "more "}
+                    yield json.dumps(record) + "\n"
+                    time.sleep(0.01)
+
+            return StreamingResponse(endless(), media_type="application/x-ndjson")
         if model not in names:
             return not_found(model)
         messages = body.get("messages") or []

@@ -1,4 +1,4 @@
-"""Any text a user grades or votes on survives the judgment files, new and old."""
+"""The judgment store: any text survives its files, new and old; the win table credits the right side."""
 
 from __future__ import annotations
 
@@ -88,3 +88,19 @@ def test_files_written_before_the_fix_still_read(tmp_path: Path) -> None:
     (label,) = store.labels()["q1"].values()
     assert label.text == text
     assert store.votes()[0].answer_a == text
+
+
+def test_a_pipeline_voted_against_itself_credits_each_pane_its_own_wins() -> None:
+    from ragtui.judging.store import win_table
+
+    same = "bm25+llamacpp:smollm2"
+    votes = [
+        Vote("q", "q1", same, same, choice, "x", "y", None, None, 1.0)
+        for choice in ("b", "b", "a", "tie")
+    ]
+    votes.append(Vote("q", "q1", "dense+extractive", same, "a", "x", "y", None, None, 1.0))
+    rows = {(row.first, row.second): row for row in win_table(votes)}
+    itself = rows[(f"{same} (pane A)", f"{same} (pane B)")]
+    assert (itself.first_wins, itself.second_wins, itself.ties) == (1, 2, 1)
+    other = rows[("bm25+llamacpp:smollm2", "dense+extractive")]
+    assert (other.first_wins, other.second_wins) == (0, 1)
