@@ -1,4 +1,4 @@
-"""The judgment store: any text survives its files, new and old; the win table credits the right side."""
+"""The judgment store: any text survives its files; the win table credits the right side."""
 
 from __future__ import annotations
 
