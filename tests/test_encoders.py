@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -19,7 +19,7 @@ from ragtui.corpus import load_corpus
 from ragtui.encoders import get_encoder
 from ragtui.encoders.building import built_model
 from ragtui.encoders.model_files import model_files_hash, resolve_model_path
-from ragtui.errors import ModelError
+from ragtui.errors import Cancelled, RagtuiError
 from ragtui.index.cache import Indexes
 from tests.conftest import REPO, SAMPLE_CORPUS
 
@@ -94,33 +94,31 @@ print("LOADED", heavy, file=sys.stderr)
     assert "Warning:" not in done.stderr and "warn(" not in done.stderr
 
 
-def test_an_interrupted_export_is_never_used(tmp_path: Path, monkeypatch) -> None:
+def test_an_interrupted_export_is_never_used(tmp_path: Path) -> None:
     import ragtui.encoders.building as building
 
     source = Path(resolve_model_path("all-MiniLM-L6-v2"))
     digest = model_files_hash(source)
-    real_run = subprocess.run
-    killed = []
+    failures: list[RagtuiError] = []
 
-    def run_then_kill(command, **kwargs):
-        """The real export, killed with SIGKILL once it has started writing."""
-        child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        scratch = Path(command[-1])
-        deadline = time.monotonic() + 120
-        while not (scratch / "model.onnx").exists() and time.monotonic() < deadline:
-            time.sleep(0.01)
-        child.send_signal(signal.SIGKILL)
-        child.wait()
-        killed.append(child.returncode)
-        return subprocess.CompletedProcess(command, child.returncode, "", "Killed")
+    def export() -> None:
+        try:
+            built_model("onnx", "all-MiniLM-L6-v2", source, digest, tmp_path)
+        except Cancelled as error:
+            failures.append(error)
 
-    monkeypatch.setattr(building.subprocess, "run", run_then_kill)
-    with pytest.raises(ModelError, match="exporting all-MiniLM-L6-v2 to ONNX"):
-        built_model("onnx", "all-MiniLM-L6-v2", source, digest, tmp_path)
-    assert killed == [-signal.SIGKILL]
+    worker = threading.Thread(target=export)
+    worker.start()
+    deadline = time.monotonic() + 120
+    while not list(tmp_path.glob("encoders/**/model.onnx")) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    # What a closing app does: the export child is killed (SIGKILL) once it is writing.
+    building.stop_exports()
+    worker.join(60)
+    (failure,) = failures
+    assert "exporting all-MiniLM-L6-v2 to ONNX (once) stopped" in str(failure)
     leftovers = list((tmp_path / "encoders").iterdir())
     assert leftovers == [], leftovers  # neither a half folder nor a scratch folder
-    monkeypatch.setattr(building.subprocess, "run", real_run)
     folder = built_model("onnx", "all-MiniLM-L6-v2", source, digest, tmp_path)
     assert (folder / "model.onnx").stat().st_size > 80_000_000
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from ragtui.config import paths
 from ragtui.encoders.base import EncodeProgress, ProgressCallback
-from ragtui.errors import RagtuiError
+from ragtui.errors import Cancelled, RagtuiError
 
 __all__ = [
     "DEFAULT_EMBEDDING_MODEL",
@@ -122,6 +122,8 @@ def _load(name: str, cache_root: Path, stage: Callable[[str], None] | None) -> E
         folder = built_model("onnx", source_name, source, source_hash, cache_root, stage)
         if kind == "int8":
             folder = built_model("int8", source_name, folder, source_hash, cache_root, stage)
+    except Cancelled:
+        raise  # the app is closing: no fallback to load
     except RagtuiError as problem:
         if kind != "onnx":
             raise

@@ -9,8 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# Small enough that progress (and so a cancel, see BlockEncoder) comes every second or so.
-ENCODE_BLOCK = 256
+ENCODE_BLOCK = 1024
 
 
 @dataclass(frozen=True)
@@ -30,13 +29,16 @@ class EncodeProgress:
 
 
 ProgressCallback = Callable[[EncodeProgress], None]
+# Told how many texts of the current block are done; engines that encode in batches call
+# it after each batch, so progress (and a cancel) comes every second or so.
+BatchDone = Callable[[int], None]
 
 
 class BlockEncoder:
     """Encodes in blocks of ``ENCODE_BLOCK`` texts, reporting progress after each block.
 
     A progress callback may raise (``ragtui.errors.Cancelled``) to stop the work between
-    blocks: that is how a closing app stops an embedding run in its worker thread.
+    batches: that is how a closing app stops an embedding run in its worker thread.
 
     Subclasses set ``name`` (what the user typed), ``identity`` (everything that changes
     the vectors: cache keys use it), ``backend`` (shown in stats), ``dimension``, and
@@ -55,7 +57,9 @@ class BlockEncoder:
         # Runtimes are not made for concurrent passes over one model.
         self._lock = threading.Lock()
 
-    def _encode_block(self, texts: list[str], batch_size: int) -> np.ndarray:
+    def _encode_block(
+        self, texts: list[str], batch_size: int, batch_done: BatchDone | None = None
+    ) -> np.ndarray:
         raise NotImplementedError
 
     def encode(
@@ -75,10 +79,15 @@ class BlockEncoder:
                 block = list(texts[first : first + ENCODE_BLOCK])
                 self.calls += 1
                 self.texts_encoded += len(block)
-                blocks.append(self._encode_block(block, batch_size).astype(np.float32, copy=False))
-                if progress is not None:
-                    done = min(first + ENCODE_BLOCK, len(texts))
-                    progress(EncodeProgress(done, len(texts), time.monotonic() - started))
+
+                def report(done_in_block: int, first: int = first) -> None:
+                    if progress is not None:
+                        elapsed_s = time.monotonic() - started
+                        progress(EncodeProgress(first + done_in_block, len(texts), elapsed_s))
+
+                vectors = self._encode_block(block, batch_size, report)
+                blocks.append(vectors.astype(np.float32, copy=False))
+                report(len(block))
         return np.vstack(blocks)
 
     def encode_query(self, query: str) -> np.ndarray:

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from ragtui.errors import ModelError
+from ragtui.errors import Cancelled, ModelError
 from ragtui.index.store import CacheCorrupt, building_folder, discard, read_manifest, slug
 
 log = logging.getLogger("ragtui")
@@ -62,10 +62,11 @@ def built_model(
         finally:
             with _children_lock:
                 _children.discard(child)
+                stopped = child.pid in _stopped
+        if stopped:
+            raise Cancelled(f"{WHAT[kind].format(name=name)} stopped: ragtui is closing")
         if child.returncode != 0:
             reason = (stderr.strip().splitlines() or ["no message"])[-1]
-            if child.returncode < 0:
-                reason = "stopped"
             raise ModelError(f"{WHAT[kind].format(name=name)} failed: {reason}")
     return folder
 
@@ -73,11 +74,14 @@ def built_model(
 # Exports under way in child processes, so a closing app can end them (an export of a
 # large model runs for minutes; the app must not wait for it).
 _children: set[subprocess.Popen[str]] = set()
+_stopped: set[int] = set()  # process ids of the children stop_exports() ended
 _children_lock = threading.Lock()
 
 
 def stop_exports() -> None:
-    """End every export child this process started; their builds fail and leave no cache."""
+    """End every export child this process started; their builds raise Cancelled and
+    leave no cache."""
     with _children_lock:
         for child in _children:
+            _stopped.add(child.pid)
             child.kill()

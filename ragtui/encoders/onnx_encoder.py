@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ragtui.encoders.base import BlockEncoder, normalize_rows
+from ragtui.encoders.base import BatchDone, BlockEncoder, normalize_rows
 
 
 class OnnxEncoder(BlockEncoder):
@@ -42,7 +42,9 @@ class OnnxEncoder(BlockEncoder):
             int(width) if isinstance(width, int) else len(self._encode_block(["x"], 1)[0])
         )
 
-    def _encode_block(self, texts: list[str], batch_size: int) -> np.ndarray:
+    def _encode_block(
+        self, texts: list[str], batch_size: int, batch_done: BatchDone | None = None
+    ) -> np.ndarray:
         encodings = self.tokenizer.encode_batch(texts)
         # Longest first, so each batch pads to texts of about its own length.
         order = np.argsort([-len(encoding.ids) for encoding in encodings], kind="stable")
@@ -67,6 +69,8 @@ class OnnxEncoder(BlockEncoder):
             if vectors is None:
                 vectors = np.zeros((len(texts), pooled.shape[1]), dtype=np.float32)
             vectors[rows] = pooled
+            if batch_done is not None:
+                batch_done(min(first + batch_size, len(order)))
         assert vectors is not None
         return normalize_rows(vectors) if self.normalize else vectors
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ragtui.encoders.base import BlockEncoder
+from ragtui.encoders.base import BatchDone, BlockEncoder
 from ragtui.encoders.model_files import resolve_model_path
 from ragtui.errors import ModelError
 
@@ -53,7 +53,9 @@ class SentenceTransformersEncoder(BlockEncoder):
     def sentence_transformer(self):  # -> SentenceTransformer, imported lazily
         return self._model
 
-    def _encode_block(self, texts: list[str], batch_size: int) -> np.ndarray:
+    def _encode_block(
+        self, texts: list[str], batch_size: int, batch_done: BatchDone | None = None
+    ) -> np.ndarray:
         return self._model.encode(
             texts,
             batch_size=batch_size,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ragtui.encoders.base import BlockEncoder, normalize_rows
+from ragtui.encoders.base import BatchDone, BlockEncoder, normalize_rows
 
 
 class StaticEncoder(BlockEncoder):
@@ -24,7 +24,9 @@ class StaticEncoder(BlockEncoder):
         self._model = StaticModel.from_pretrained(str(folder))
         self.dimension = int(self._model.dim)
 
-    def _encode_block(self, texts: list[str], batch_size: int) -> np.ndarray:
+    def _encode_block(
+        self, texts: list[str], batch_size: int, batch_done: BatchDone | None = None
+    ) -> np.ndarray:
         vectors = self._model.encode(
             texts, batch_size=max(batch_size, 1024), show_progress_bar=False
         )
