@@ -170,6 +170,54 @@ def test_an_interrupted_load_resumes_where_it_stopped(
     assert "does not hold this version" not in caplog.text
 
 
+def test_a_forgotten_client_is_closed_and_the_next_one_connects_afresh(
+    milvus_server: str,
+) -> None:
+    """pymilvus keeps shared channels in a process-wide registry; ragtui's are its own."""
+    backends = BackendSettings(milvus_uri=milvus_server)
+    first = connect(backends)
+    handler = first._handler
+    options = handler._grpc_options
+    # No pings on an idle connection, none more often than a default gRPC server allows:
+    # more would earn a GOAWAY "too_many_pings" that fails the next call.
+    assert options["grpc.keepalive_permit_without_calls"] is False
+    assert options["grpc.keepalive_time_ms"] >= 300_000
+    forget_clients()
+    assert handler._channel is None  # really closed, not left for the next client
+    second = connect(backends)
+    assert second._handler is not handler
+    assert isinstance(second.list_collections(), list)
+
+
+def test_one_unavailable_answer_on_connecting_is_retried() -> None:
+    # A stand-in client: a GOAWAY at the moment of the first call cannot be provoked on
+    # demand from a real server; what ragtui does with the UNAVAILABLE it causes can.
+    from ragtui.retrieval.milvus import connection
+
+    class GoneAwayOnce:
+        calls = 0
+
+        def list_collections(self) -> list[str]:
+            self.calls += 1
+            if self.calls == 1:
+                raise RuntimeError("<_InactiveRpcError: StatusCode.UNAVAILABLE, GOAWAY>")
+            return []
+
+    client = GoneAwayOnce()
+    connection._first_round_trip(client)
+    assert client.calls == 2
+
+    class Refusing(GoneAwayOnce):
+        def list_collections(self) -> list[str]:
+            self.calls += 1
+            raise RuntimeError("StatusCode.PERMISSION_DENIED")
+
+    refusing = Refusing()
+    with pytest.raises(RuntimeError, match="PERMISSION_DENIED"):
+        connection._first_round_trip(refusing)
+    assert refusing.calls == 1  # other failures are not retried
+
+
 def test_server_down_names_the_uri_and_what_to_do(corpus_copy: Path) -> None:
     uri = f"http://127.0.0.1:{free_port()}"
     indexes = _open(corpus_copy)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from pathlib import Path
 
 from ragtui.config import paths
@@ -17,6 +18,16 @@ from ragtui.config.backends import BackendSettings, shown_url
 from ragtui.errors import RagtuiError
 
 CONNECT_TIMEOUT_S = 10.0
+RECONNECT_PAUSE_S = 0.5
+# pymilvus pings every 10 s, idle or not. A gRPC server with the default ping policy
+# (``milvus-lite server`` is one) allows a ping per 5 minutes without data and answers more
+# with GOAWAY "too_many_pings", which fails the next call of a long-lived client (seen in
+# the test suite on a slow machine). Ping only while calls run, as often as that allows.
+GRPC_OPTIONS = {
+    "grpc.keepalive_permit_without_calls": False,
+    "grpc.keepalive_time_ms": 310_000,
+    "grpc.keepalive_timeout_ms": 20_000,
+}
 LITE_FILE = "milvus-lite.db"
 # Milvus answers a refused credential with this error code (merr.ErrNeedAuthenticate).
 AUTH_ERROR_CODES = {1800, 1801}
@@ -109,14 +120,34 @@ def connect(backends: BackendSettings):  # -> pymilvus.MilvusClient
             Path(uri).expanduser().parent.mkdir(parents=True, exist_ok=True)
         try:
             client = MilvusClient(
-                uri=uri, token=backends.milvus_token or "", timeout=CONNECT_TIMEOUT_S
+                uri=uri,
+                token=backends.milvus_token or "",
+                timeout=CONNECT_TIMEOUT_S,
+                # ragtui owns the connection: close() really closes it, instead of leaving
+                # a channel in pymilvus's process-wide registry for the next client to reuse.
+                dedicated=True,
+                grpc_options=GRPC_OPTIONS,
             )
-            # A cheap round trip, so a wrong token fails here rather than mid-search.
-            client.list_collections()
+            _first_round_trip(client)
         except Exception as error:
             raise explain(error, uri, "connecting") from None
         _clients[key] = client
         return client
+
+
+def _first_round_trip(client) -> None:
+    """A cheap call, so a wrong token fails here rather than mid-search.
+
+    A channel the server has just told to go away (GOAWAY) fails its next call with
+    UNAVAILABLE once and then reconnects; that one failure is retried.
+    """
+    try:
+        client.list_collections()
+    except Exception as error:
+        if "unavailable" not in " ".join(str(link).lower() for link in _causes(error)):
+            raise
+        time.sleep(RECONNECT_PAUSE_S)
+        client.list_collections()
 
 
 def forget_clients() -> None:
