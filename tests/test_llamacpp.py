@@ -2,6 +2,7 @@
 
 import asyncio
 import time
+from pathlib import Path
 
 import pytest
 
@@ -155,3 +156,26 @@ async def test_a_second_cancel_during_clean_up_ends_the_task_at_once() -> None:
     # the evaluation finishes on its own and frees the thread for the next request
     _answer, done = await collect(generator, prompt, GenerationOptions(max_tokens=4))
     assert isinstance(done, GenerationDone)
+
+
+def _nice(native_id: int) -> int:
+    fields = Path(f"/proc/self/task/{native_id}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[16])  # field 19 of stat: the nice value
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads Linux's /proc")
+async def test_decoding_threads_yield_to_the_screen() -> None:
+    """The inference thread and the OpenMP team it starts run at nice 10, the rest at 0."""
+    import os
+    import threading
+
+    from ragtui.generation import llamacpp
+
+    generator = LlamaCppGenerator(GeneratorSpec("llamacpp", "smollm2"))
+    prompt = build_prompt("chat", "How heavy is the HB-15?", PASSAGES, PromptTemplates())
+    await collect(generator, prompt, GenerationOptions(max_tokens=8))
+    inference = llamacpp._INFERENCE.submit(threading.get_native_id).result()
+    assert _nice(inference) == llamacpp.INFERENCE_NICE
+    assert _nice(threading.get_native_id()) == 0  # the caller (the screen's thread) is not
+    lowered = [tid for tid in os.listdir("/proc/self/task") if _nice(int(tid)) == 10]
+    assert len(lowered) >= (os.cpu_count() or 1)  # the decoding team too, not just one thread
