@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 # A CPU build of PyTorch must be installed before anything that depends on torch;
 # otherwise pip resolves torch to a CUDA build of several GB.
+# Override where pip has no local CPU build: make test TORCH_PIN="torch --index-url https://download.pytorch.org/whl/cpu"
 TORCH_PIN := torch==2.13.0
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
