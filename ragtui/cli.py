@@ -138,7 +138,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--max-tokens", type=int, help="answer length limit (default 256)")
     evaluate.add_argument(
-        "--concurrency", type=int, default=4, help="answers in flight per remote generator (4)"
+        "--concurrency", type=int, default=4, help="requests in flight per server (4)"
+    )
+    evaluate.add_argument(
+        "--timing",
+        choices=["auto", "fair", "concurrent"],
+        default="auto",
+        help="auto: in-process models one answer at a time, servers (localhost too) up to "
+        "--concurrency at once; fair: everything one at a time; concurrent: prompt reuse on",
     )
     evaluate.add_argument("--out", type=Path, help="output folder (default ./ragtui-eval-NAME)")
     evaluate.add_argument("--config", help="ragtui.toml to use")
@@ -444,6 +451,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         depth=args.depth,
         concurrency=args.concurrency,
         max_tokens=args.max_tokens,
+        timing=args.timing,
     )
     dataset = load_dataset(
         args.corpus,

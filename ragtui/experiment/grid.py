@@ -2,9 +2,13 @@
 
 Each retriever searches each query once (``depth`` passages, enough for the run files);
 every generator then answers from the first ``context_k`` of those passages. Answers come
-from the generation cache when their key is known, so only new cells cost time. Local
-generators run one answer at a time with prompt reuse off (fair timing, as in the app);
-remote ones run up to ``concurrency`` answers at once.
+from the generation cache when their key is known, so only new cells cost time.
+
+Timing (``GridPlan.timing``): ``auto`` runs models inside this process (llama.cpp,
+extractive) one answer at a time with prompt reuse off, as the app's fair mode does, and
+sends up to ``concurrency`` requests at once to any server, on this machine or elsewhere
+(a vLLM or llama.cpp server on localhost batches them); ``fair`` runs every generator one
+answer at a time; ``concurrent`` also allows prompt reuse. Each generator's mode is logged.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from pathlib import Path
 from ragtui.config.specs import PipelineSpec, parse_generator_spec, parse_retriever_spec
 from ragtui.display.progress import format_duration
 from ragtui.encoders import ProgressCallback
+from ragtui.errors import RagtuiError
 from ragtui.experiment.dataset import EvalDataset
 from ragtui.experiment.generation_cache import GenerationCache, generation_key
 from ragtui.generation import GenerationOptions, make_generator
@@ -33,6 +38,28 @@ log = logging.getLogger("ragtui")
 ProgressLine = Callable[[str], None]
 
 
+TIMING_MODES = ("auto", "fair", "concurrent")
+
+
+def answers_in_flight(plan: GridPlan, in_process: bool) -> int:
+    """How many answers a generator works on at once under the plan's timing."""
+    if in_process or plan.timing == "fair":
+        return 1
+    return max(1, plan.concurrency)
+
+
+def describe_timing(spec: str, plan: GridPlan, in_process: bool) -> str:
+    limit = answers_in_flight(plan, in_process)
+    if in_process:
+        how = "runs in this process: one answer at a time"
+    elif limit == 1:
+        how = "server: one request at a time (--timing fair)"
+    else:
+        how = f"server: up to {limit} requests at once"
+    reuse = "prompt reuse allowed" if plan.timing == "concurrent" else "prompt cache off"
+    return f"{spec}: {how}, {reuse}"
+
+
 @dataclass(frozen=True)
 class GridPlan:
     retrievers: tuple[str, ...]
@@ -40,11 +67,13 @@ class GridPlan:
     k: int = 10  # cut-off of the retrieval metrics
     context_k: int = 5  # passages each generator reads
     depth: int = 100  # passages retrieved per query, for MAP and the run files
-    concurrency: int = 4  # answers in flight at once for a remote generator
+    concurrency: int = 4  # requests in flight at once to a generator's server
     max_tokens: int | None = None
-    fair: bool = True
+    timing: str = "auto"  # one of TIMING_MODES
 
     def __post_init__(self) -> None:
+        if self.timing not in TIMING_MODES:
+            raise RagtuiError(f"timing {self.timing!r}: use one of {', '.join(TIMING_MODES)}")
         # Specs are checked before any work starts, so a typo costs nothing.
         for spec in self.retrievers:
             parse_retriever_spec(spec)
@@ -147,15 +176,15 @@ async def _answer_all(run, retrievers, settings, cache: GenerationCache, progres
     options = GenerationOptions(
         max_tokens=plan.max_tokens or defaults.max_tokens,
         temperature=defaults.temperature,
-        fair=plan.fair,
+        fair=plan.timing != "concurrent",
     )
     total = len(plan.retrievers) * len(plan.generators) * len(run.dataset.queries)
     meter = _Progress(progress, total)
     for generator_spec in plan.generators:
         generator = make_generator(generator_spec, settings.backends)
         identity = await generator.identity()
-        limit = 1 if generator.runs_locally else max(1, plan.concurrency)
-        gate = asyncio.Semaphore(limit)
+        log.info("timing: %s", describe_timing(generator_spec, plan, generator.in_process))
+        gate = asyncio.Semaphore(answers_in_flight(plan, generator.in_process))
         warned: list[bool] = [False]
         jobs = []
         for retriever_spec in plan.retrievers:

@@ -110,6 +110,7 @@ GenerationEvent = TextDelta | GenerationDone | Retrying
 class Generator(Protocol):
     spec: GeneratorSpec
     runs_locally: bool  # competes for this machine's CPU (decides fair scheduling)
+    in_process: bool  # runs inside this process (llama.cpp, extractive): one answer at a time
     prompt_style: PromptStyle
 
     def stream(self, prompt: Prompt, options: GenerationOptions) -> AsyncIterator[GenerationEvent]:

@@ -118,6 +118,7 @@ EXTRACTIVE_VERSION = 1
 
 class ExtractiveGenerator:
     runs_locally = True
+    in_process = True
 
     async def identity(self) -> str:
         return f"extractive:{EXTRACTIVE_VERSION}"

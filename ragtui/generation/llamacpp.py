@@ -174,6 +174,7 @@ class LlamaCppGenerator:
     """``llamacpp:smollm2``, ``llamacpp:gemma3`` or ``llamacpp:/path/model.gguf``."""
 
     runs_locally = True
+    in_process = True
 
     def __init__(self, spec: GeneratorSpec) -> None:
         self.spec = spec

@@ -55,6 +55,7 @@ class OllamaGenerator:
         self.host = settings.ollama_host
         self.timeout_s = settings.timeout_s
         self.runs_locally = is_local_url(self.host)
+        self.in_process = False
         self._client = None
         self._retry_after: str | None = None
 

@@ -73,6 +73,7 @@ class OpenAICompatGenerator:
         self.api_key = settings.openai_api_key
         self.timeout_s = settings.timeout_s
         self.runs_locally = is_local_url(self.base_url)
+        self.in_process = False
         self._client: httpx.AsyncClient | None = None
 
     async def identity(self) -> str:

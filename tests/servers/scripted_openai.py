@@ -5,7 +5,8 @@ that cuts a stream, a buggy server that never stops), so the fault tests run thi
 127.0.0.1 and name the fault as the model: ``ok``, ``hostile``, ``malformed``,
 ``http500``, ``http500-empty``, ``http503-twice`` (503 for the first two requests, then
 an answer), ``http429-always``, ``cut``, ``endless``, ``silent-endless`` (keep-alive
-chunks with no text, forever), ``slow-first-byte``.
+chunks with no text, forever), ``slow-first-byte``, ``delay-S`` (a correct answer after S
+seconds; ``/health`` reports the most requests each model had in flight at once).
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ HOSTILE_ANSWER = [
     " **done**",
 ]
 requests_seen: Counter[str] = Counter()
+in_flight: Counter[str] = Counter()
+peak_in_flight: Counter[str] = Counter()
 
 
 def _chunk(text: str | None = None, finish: str | None = None, usage: dict | None = None) -> str:
@@ -106,6 +109,14 @@ async def chat(request: Request) -> Response:
                 await asyncio.sleep(0.005)
 
         return StreamingResponse(endless(), media_type="text/event-stream")
+    if model.startswith("delay-"):
+        in_flight[model] += 1
+        peak_in_flight[model] = max(peak_in_flight[model], in_flight[model])
+        try:
+            await asyncio.sleep(float(model.removeprefix("delay-")))
+        finally:
+            in_flight[model] -= 1
+        return _answer(["The HB-15 ", "weighs ", "142 kg."])
     if model == "slow-first-byte":
         await asyncio.sleep(30)
         return _answer(["too late"])
@@ -113,7 +124,7 @@ async def chat(request: Request) -> Response:
 
 
 async def health(request: Request) -> Response:
-    return JSONResponse({"requests": dict(requests_seen)})
+    return JSONResponse({"requests": dict(requests_seen), "peak_in_flight": dict(peak_in_flight)})
 
 
 app = Starlette(
