@@ -16,6 +16,7 @@ from ragtui.corpus import load_corpus
 from ragtui.index import store
 from ragtui.index.cache import Indexes
 from ragtui.retrieval import make_retriever
+from tests.conftest import SAMPLE_CORPUS
 
 
 def _edit(corpus: Path) -> None:
@@ -101,3 +102,18 @@ def test_a_really_full_disk(corpus_copy: Path, tiny_disk: Path, caplog) -> None:
     with caplog.at_level(logging.WARNING, logger="ragtui"):
         make_retriever("bm25", Indexes(load_corpus(corpus_copy), cache_root=cache))
     assert caplog.text == ""
+
+
+def test_a_cache_folder_under_a_file_warns_and_answers(tmp_path: Path) -> None:
+    from tests.cli_runner import ragtui
+
+    (tmp_path / "a-file").write_text("not a folder")
+    cache = tmp_path / "a-file" / "cache"
+    done = ragtui(
+        "search", str(SAMPLE_CORPUS), "HB-15 weight", "-r", "bm25", "-k", "1", cache=cache
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "hb15-model.md#0" in done.stdout
+    assert f"cannot write the cache folder {cache}" in done.stderr
+    assert "Not a directory" in done.stderr

@@ -269,3 +269,14 @@ async def test_start_up_says_what_it_is_doing(tmp_path: Path) -> None:
         assert step in joined, stages
     counted = [e for e in seen if isinstance(e, LoadStage) and e.total is not None]
     assert counted and counted[-1].done == counted[-1].total == 42
+
+
+async def test_a_vote_needs_two_answers(tmp_path: Path) -> None:
+    async with open_session(tmp_path, spec_b="bm25+foo:bar") as (session, _seen):
+        session.ask(QUERY)
+        await wait_until(lambda: answered(session))
+        assert session.panes["b"].run.error
+        with pytest.raises(SessionError, match=r"Pane B has no answer .*a vote needs two answers"):
+            await session.vote("a")
+        assert session.votes == []
+        assert not (session.store.folder / "votes.jsonl").exists()

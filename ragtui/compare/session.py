@@ -653,6 +653,11 @@ class CompareSession:
                     f"Pane {key.upper()}'s answer is not from {pane.spec} for this query; "
                     "re-run (ctrl+r), then vote."
                 )
+            if run.error is not None:
+                raise SessionError(
+                    f"Pane {key.upper()} has no answer ({flat_error(run.error)}); a vote needs "
+                    "two answers: fix or swap its generator (g), then vote."
+                )
             runs[key] = run
         first, second = runs["a"], runs["b"]
         vote = Vote(
@@ -711,6 +716,12 @@ class CompareSession:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         await asyncio.to_thread(self._io.shutdown, True)
+
+
+def flat_error(error: str, limit: int = 80) -> str:
+    """An error message short enough to quote inside another sentence."""
+    line = " ".join(error.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 def _hit_record(hit: Hit, corpus: Corpus | None) -> dict[str, Any]:

@@ -10,6 +10,7 @@ another chunking, a damaged or foreign snapshot) means a full read.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -87,4 +88,6 @@ def save_snapshot(path: Path, corpus: Corpus, files_signature: list) -> None:
         os.replace(scratch, path)
     except OSError as problem:  # only a shortcut: the next open reads the files again
         log.debug("corpus snapshot not written (%s)", problem)
-        scratch.unlink(missing_ok=True)
+        # The folder itself may be what is wrong (a file where a folder should be).
+        with contextlib.suppress(OSError):
+            scratch.unlink(missing_ok=True)

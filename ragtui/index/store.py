@@ -57,9 +57,9 @@ def write_file_atomic(path: Path, payload: bytes) -> None:
 @contextmanager
 def building_folder(final: Path, meta: dict[str, Any]) -> Iterator[Path]:
     """Yield a scratch folder; on success, checksum it, write the manifest, swap it in."""
-    final.parent.mkdir(parents=True, exist_ok=True)
     scratch = final.parent / f".{final.name}.building-{uuid.uuid4().hex[:8]}"
     try:
+        final.parent.mkdir(parents=True, exist_ok=True)  # a file in the way fails here
         scratch.mkdir()
     except OSError as error:
         raise _write_error(final, error) from None
