@@ -60,6 +60,7 @@ def test_searches_through_the_grpc_server_map_back_to_the_corpus(
     passages = indexes.corpus.passages
     assert (report.inserted, report.updated, report.deleted) == (len(passages), 0, 0)
     assert report.uri == milvus_server
+    assert f"{report.collection} at {milvus_server} created: " in report.summary()
 
     dense = make_retriever("dense", indexes, backends)
     bm25 = make_retriever("bm25", indexes, backends)
@@ -249,6 +250,24 @@ def test_missing_collection_names_the_command_that_creates_it(
     with pytest.raises(RagtuiError, match="has no collection") as caught:
         make_retriever("milvus:bm25", indexes, BackendSettings(milvus_uri=str(tmp_path / "x.db")))
     assert f"ragtui index {corpus_copy} --to milvus" in str(caught.value)
+
+
+def test_the_missing_collection_hint_is_the_exact_command_that_fixes_it(
+    corpus_copy: Path, tmp_path: Path
+) -> None:
+    env = {"MILVUS_URI": str(tmp_path / "hint.db")}
+    chunking = ("--chunk-tokens", "100", "--chunk-overlap", "10")
+    done = ragtui("search", str(corpus_copy), "fan", "-r", "milvus", *chunking, env=env)
+    assert done.returncode == 1
+    command = done.stderr.split("`")[1] if "`" in done.stderr else done.stderr
+    assert f"ragtui index {corpus_copy} --to milvus --chunk-tokens 100 --chunk-overlap 10" in (
+        done.stderr
+    ), command
+    # Running the named command makes the same search work.
+    index = ragtui("index", str(corpus_copy), "--to", "milvus", *chunking, env=env)
+    assert index.returncode == 0, index.stderr
+    again = ragtui("search", str(corpus_copy), "fan", "-r", "milvus", *chunking, env=env)
+    assert again.returncode == 0, again.stderr
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ragtui.corpus.model import Corpus
+from ragtui.corpus.model import ChunkingSettings, Corpus
 from ragtui.index.bm25_index import K1, B
 from ragtui.index.dense_index import EF_CONSTRUCTION, M
 
@@ -46,7 +46,12 @@ def index_command(corpus: Corpus) -> str:
     """The command that creates or refreshes this corpus's collection."""
     root = str(corpus.root)
     quoted = root if re.fullmatch(r"[\w./~-]+", root) else "'" + root.replace("'", "'\\''") + "'"
-    return f"ragtui index {quoted} --to milvus"
+    # The collection is per chunking: the command must name the chunking in use.
+    chunking = ""
+    if corpus.chunking != ChunkingSettings():
+        settings = corpus.chunking
+        chunking = f" --chunk-tokens {settings.max_tokens} --chunk-overlap {settings.overlap_tokens}"
+    return f"ragtui index {quoted} --to milvus{chunking}"
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import threading
 import time
 from pathlib import Path
@@ -60,7 +61,7 @@ def _quiet_client_logs() -> None:
 
 def explain(error: Exception, uri: str, doing: str) -> MilvusError:
     """One line naming the server and what to do, for a failure while ``doing`` something."""
-    from pymilvus.exceptions import MilvusException
+    MilvusException = _pymilvus().exceptions.MilvusException
 
     where = f"milvus at {shown_uri(uri)}"
     message = getattr(error, "message", None) or str(error)
@@ -112,7 +113,7 @@ def connect(backends: BackendSettings):  # -> pymilvus.MilvusClient
         client = _clients.get(key)
         if client is not None:
             return client
-        from pymilvus import MilvusClient
+        MilvusClient = _pymilvus().MilvusClient
 
         _quiet_client_logs()  # after the import: pymilvus sets its loggers up when imported
 
@@ -133,6 +134,24 @@ def connect(backends: BackendSettings):  # -> pymilvus.MilvusClient
             raise explain(error, uri, "connecting") from None
         _clients[key] = client
         return client
+
+
+def _pymilvus():
+    """pymilvus, imported without letting it read MILVUS_URI itself.
+
+    On import pymilvus parses MILVUS_URI as a server address and raises for anything else,
+    a Milvus Lite file path included; ragtui reads that variable and hands the URI over.
+    """
+    import sys
+
+    if "pymilvus" not in sys.modules:
+        saved = os.environ.pop("MILVUS_URI", None)
+        try:
+            import pymilvus  # noqa: F401
+        finally:
+            if saved is not None:
+                os.environ["MILVUS_URI"] = saved
+    return sys.modules["pymilvus"]
 
 
 def _first_round_trip(client) -> None:

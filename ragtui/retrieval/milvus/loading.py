@@ -37,13 +37,16 @@ class LoadReport:
     updated: int
     deleted: int
     unchanged: int
-    recreated: bool
+    made: str  # "created", "recreated" (it held another model's vectors) or "updated"
     elapsed_s: float
 
+    @property
+    def recreated(self) -> bool:
+        return self.made == "recreated"
+
     def summary(self) -> str:
-        made = "recreated" if self.recreated else "updated"
         return (
-            f"milvus collection {self.collection} at {self.uri} {made}: "
+            f"milvus collection {self.collection} at {self.uri} {self.made}: "
             f"{self.inserted:,} inserted, {self.updated:,} updated, {self.deleted:,} deleted, "
             f"{self.unchanged:,} unchanged in {self.elapsed_s:.1f} s"
         )
@@ -89,8 +92,9 @@ def _check_ids(corpus: Corpus) -> None:
                 )
 
 
-def _prepare(client, name: str, corpus: Corpus, identity: str, dimension: int) -> bool:
-    """Make sure the collection exists for this encoder; True when (re)created."""
+def _prepare(client, name: str, corpus: Corpus, identity: str, dimension: int) -> str:
+    """Make sure the collection exists for this encoder: "created", "recreated" or
+    "updated" (it was there already and is brought up to date)."""
     if client.has_collection(name):
         info = coll.describe(client, name)
         if not info.is_ragtui:
@@ -99,7 +103,7 @@ def _prepare(client, name: str, corpus: Corpus, identity: str, dimension: int) -
             )
         if info.model == identity and info.dimension == dimension:
             client.load_collection(name)  # a released collection cannot be queried
-            return False
+            return "updated"
         # Vectors of another model (or another build of it) cannot be mixed with ours.
         log.warning(
             "collection %s holds vectors of %s (%s dimensions); re-creating it for %s",
@@ -109,8 +113,10 @@ def _prepare(client, name: str, corpus: Corpus, identity: str, dimension: int) -
             identity,
         )
         client.drop_collection(name)
+        coll.create(client, name, corpus, identity, dimension)
+        return "recreated"
     coll.create(client, name, corpus, identity, dimension)
-    return True
+    return "created"
 
 
 def load_corpus_into_milvus(
@@ -129,8 +135,8 @@ def load_corpus_into_milvus(
     encoder = indexes.encoder(model)
     doing = f"loading collection {name}"
     try:
-        recreated = _prepare(client, name, corpus, encoder.identity, encoder.dimension)
-        stored = {} if recreated else stored_hashes(client, name)
+        made = _prepare(client, name, corpus, encoder.identity, encoder.dimension)
+        stored = {} if made != "updated" else stored_hashes(client, name)
     except MilvusError:
         raise
     except Exception as error:
@@ -195,6 +201,6 @@ def load_corpus_into_milvus(
         updated=len(changed_rows),
         deleted=len(gone),
         unchanged=unchanged,
-        recreated=recreated,
+        made=made,
         elapsed_s=time.monotonic() - started,
     )
