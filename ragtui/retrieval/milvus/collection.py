@@ -49,8 +49,8 @@ def index_command(corpus: Corpus) -> str:
     # The collection is per chunking: the command must name the chunking in use.
     chunking = ""
     if corpus.chunking != ChunkingSettings():
-        settings = corpus.chunking
-        chunking = f" --chunk-tokens {settings.max_tokens} --chunk-overlap {settings.overlap_tokens}"
+        tokens, overlap = corpus.chunking.max_tokens, corpus.chunking.overlap_tokens
+        chunking = f" --chunk-tokens {tokens} --chunk-overlap {overlap}"
     return f"ragtui index {quoted} --to milvus{chunking}"
 
 
