@@ -351,7 +351,7 @@ def build_app_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="ragtui",
         description="Open the compare screen: two pipelines side by side on CORPUS. "
-        "Other commands: index, search, ask, labels, config (see 'ragtui --help').",
+        f"Other commands: {', '.join(COMMANDS)} (see 'ragtui COMMAND --help').",
     )
     _add_corpus_options(parser)
     parser.add_argument("--a", dest="pane_a", metavar="SPEC", help="pane A's pipeline")
@@ -424,7 +424,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     from ragtui.display.progress import ProgressPrinter
     from ragtui.experiment.dataset import load_dataset
     from ragtui.experiment.grid import GridPlan, run_grid
-    from ragtui.experiment.report import render_markdown, write_outputs
+    from ragtui.experiment.report import check_destination, render_markdown, write_outputs
     from ragtui.experiment.scoring import summarize
     from ragtui.judging.store import JudgmentStore
 
@@ -441,6 +441,8 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     retrievers = tuple(text.strip() for text in args.retrievers.split(",") if text.strip())
     generators = tuple(text.strip() for text in args.generators.split(",") if text.strip())
+    # A spec named twice would be compared with itself: keep the first of each.
+    retrievers, generators = tuple(dict.fromkeys(retrievers)), tuple(dict.fromkeys(generators))
     if not retrievers or not generators:
         raise RagtuiError("name at least one retriever and one generator")
     plan = GridPlan(
@@ -463,6 +465,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     for warning in dataset.warnings:
         log.warning(warning)
     out = args.out or Path(f"ragtui-eval-{dataset.corpus.root.name}")
+    check_destination(out)  # before the grid runs, not after
     cache_root = args.cache_dir or paths.cache_dir()
 
     def progress(line: str) -> None:

@@ -60,6 +60,9 @@ class RunStats:
     # engine such as Milvus served the search.
     engine: str | None = None
     engine_ms: float | None = None
+    # Of retrieval_ms: embedding the query, and the runtime that did it ("onnx fp32").
+    encoder: str | None = None
+    encode_ms: float | None = None
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -175,10 +178,8 @@ class Pipeline:
         per query and answer with several generators)."""
         async with contextlib.aclosing(self._answer(query, result, gate)) as events:
             async for event in events:
-                engine_ms = result.engine_ms
-                if isinstance(event, Finished | Failed) and event.stats and engine_ms is not None:
-                    stats = replace(event.stats, engine=result.engine, engine_ms=engine_ms)
-                    event = replace(event, stats=stats)
+                if isinstance(event, Finished | Failed) and event.stats:
+                    event = replace(event, stats=with_retrieval_breakdown(event.stats, result))
                 yield event
 
     async def _answer(
@@ -187,6 +188,8 @@ class Pipeline:
         answer = ""
         retrieval_ms = result.elapsed_ms
         queued_ms = 0.0
+        # Measured here too, so a stream cut after some text still reports its TTFT.
+        clock = _FailureClock()
         # The mode in force when the run starts is the one its figures were measured in.
         options = self.options
         mode = "fair" if options.fair else "concurrent"
@@ -198,8 +201,10 @@ class Pipeline:
             waited_from = time.monotonic()
             async with gate if use_gate else _no_gate():
                 queued_ms = (time.monotonic() - waited_from) * 1000
+                clock.start()
                 async for event in self.generator.stream(prompt, options):
                     if isinstance(event, TextDelta):
+                        clock.text()
                         answer += event.text
                         yield Delta(event.text)
                     elif isinstance(event, GenerationDone):
@@ -211,16 +216,21 @@ class Pipeline:
         except GenerationError as error:
             partial = error.partial or answer
             yield Failed(
-                str(error), partial, self._failed_stats(retrieval_ms, queued_ms, partial, mode)
+                str(error),
+                partial,
+                self._failed_stats(retrieval_ms, queued_ms, partial, mode, clock),
             )
         except RagtuiError as error:
             yield Failed(
-                str(error), answer, self._failed_stats(retrieval_ms, queued_ms, answer, mode)
+                str(error),
+                answer,
+                self._failed_stats(retrieval_ms, queued_ms, answer, mode, clock),
             )
         except Exception as error:  # a bug in a backend must not take the other pane down
             log.debug("pipeline %s failed", self.spec, exc_info=True)
             message = f"{self.spec}: unexpected {error.__class__.__name__}: {error}"
-            yield Failed(message, answer, self._failed_stats(retrieval_ms, queued_ms, answer, mode))
+            stats = self._failed_stats(retrieval_ms, queued_ms, answer, mode, clock)
+            yield Failed(message, answer, stats)
 
     def _stats(
         self, done: GenerationDone, retrieval_ms: float | None, queued_ms: float, mode: str
@@ -242,12 +252,19 @@ class Pipeline:
         )
 
     def _failed_stats(
-        self, retrieval_ms: float | None, queued_ms: float, partial: str, mode: str | None = None
+        self,
+        retrieval_ms: float | None,
+        queued_ms: float,
+        partial: str,
+        mode: str | None = None,
+        clock: _FailureClock | None = None,
     ) -> RunStats:
+        ttft_ms = clock.ttft_ms if clock is not None else None
+        generation_ms = clock.elapsed_ms if clock is not None else None
         return RunStats(
             retrieval_ms=retrieval_ms,
-            ttft_ms=None,
-            total_ms=None,
+            ttft_ms=ttft_ms,
+            total_ms=None if generation_ms is None else (retrieval_ms or 0.0) + generation_ms,
             tokens_per_s=None,
             prompt_tokens=None,
             completion_tokens=None,
@@ -258,6 +275,40 @@ class Pipeline:
             finish_reason="error",
             partial=bool(partial),
         )
+
+
+def with_retrieval_breakdown(stats: RunStats, result: SearchResult) -> RunStats:
+    """stats carrying where the search's time went: query encoding, the engine."""
+    if result.encoder is not None:
+        stats = replace(stats, encoder=result.encoder, encode_ms=result.encode_ms)
+    if result.engine_ms is not None:
+        stats = replace(stats, engine=result.engine, engine_ms=result.engine_ms)
+    return stats
+
+
+class _FailureClock:
+    """When generation started and its first text came, for the figures of a failed run."""
+
+    def __init__(self) -> None:
+        self.started: float | None = None
+        self.first_text: float | None = None
+
+    def start(self) -> None:
+        self.started = time.monotonic()
+
+    def text(self) -> None:
+        if self.first_text is None:
+            self.first_text = time.monotonic()
+
+    @property
+    def ttft_ms(self) -> float | None:
+        if self.started is None or self.first_text is None:
+            return None
+        return (self.first_text - self.started) * 1000
+
+    @property
+    def elapsed_ms(self) -> float | None:
+        return None if self.started is None else (time.monotonic() - self.started) * 1000
 
 
 class _no_gate:

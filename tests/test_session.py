@@ -14,6 +14,7 @@ from ragtui.compare.events import (
     AnswerDelta,
     HitsRetrieved,
     PaneSpecChanged,
+    PaneStatus,
     QueryRestored,
     RunEnded,
     RunStarted,
@@ -178,9 +179,42 @@ async def test_the_last_session_comes_back(tmp_path: Path) -> None:
             assert run.restored and run.answer == answers[key] and run.run_id == ids[key]
         vote = await restored.vote("a")  # the restored answers are the shown pipelines'
         assert vote.run_id_a == ids["a"]
-    # a pane whose pipeline changed since gets nothing restored
-    async with open_session(tmp_path, spec_b="bm25+extractive") as (changed, _seen):
-        assert changed.panes["a"].run.restored and changed.panes["b"].run is None
+    # A pane whose pipeline changed since runs the restored query with its new pipeline.
+    async with open_session(tmp_path, spec_b="bm25+extractive") as (changed, seen):
+        assert changed.query == QUERY
+        assert any(isinstance(e, QueryRestored) and e.query == QUERY for e in seen)
+        assert changed.panes["a"].run.restored
+        await wait_until(lambda: answered(changed))
+        fresh = changed.panes["b"].run
+        assert not fresh.restored and fresh.spec == "bm25+extractive" and fresh.answer
+        # The restored pane is not left saying it loads (it used to, until ctrl+r).
+        statuses = [e.text for e in seen if isinstance(e, PaneStatus) and e.pane == "a"]
+        assert "loading pipeline…" not in statuses
+    records = JudgmentStore.for_corpus(
+        changed.corpus.root, changed.corpus.source_key, tmp_path
+    ).runs()
+    assert records and all(record.time > 1_600_000_000 for record in records)
+
+
+async def test_an_answer_whose_passages_changed_is_not_restored(
+    tmp_path: Path, corpus_copy: Path
+) -> None:
+    async with open_session(tmp_path, corpus=corpus_copy) as (session, _seen):
+        session.ask(QUERY)
+        await wait_until(lambda: answered(session))
+        first_hit = session.panes["a"].run.result.hits[0]
+    document = corpus_copy / first_hit.source
+    text = document.read_text()
+    assert text[first_hit.start : first_hit.end] == first_hit.text
+    # An edit inside the passage the answer cites as [1].
+    document.write_text(text[: first_hit.end] + " (Edited since.)" + text[first_hit.end :])
+    async with open_session(tmp_path, corpus=corpus_copy) as (reopened, _seen):
+        assert reopened.query == QUERY
+        await wait_until(lambda: answered(reopened))
+        run = reopened.panes["a"].run
+        # Its [n] would have pointed at other text: the query ran again instead.
+        assert not run.restored
+        assert [hit.passage_id for hit in run.result.hits]
 
 
 async def test_dataset_queries_show_the_datasets_judgments(tmp_path: Path) -> None:

@@ -315,7 +315,7 @@ class CompareSession:
         pane.built.clear()
         self._retire(pane, pane.task)
         pane.error = None
-        if pane.run is None or pane.run.done:
+        if pane.run is None or (pane.run.done and not pane.run.restored):
             self._emit(PaneStatus(key, "loading pipeline…"))
         pipeline, error = await asyncio.to_thread(self._make_pipeline, spec)
         if token != pane.build_token:
@@ -341,16 +341,25 @@ class CompareSession:
     # restoring --------------------------------------------------------------------------
 
     def _restore(self, runs: list[RunRecord], query: str) -> None:
-        """Show the last session's answers again, for the panes whose pipeline is unchanged."""
+        """Bring the last session's query back, with each pane's answer where it still holds.
+
+        A pane whose pipeline changed since (other ``--a``/``--b``), or whose passages
+        changed in the corpus (the answer's ``[n]`` would point at other text), runs the
+        query afresh once its pipeline is built.
+        """
         assert self.corpus is not None
-        latest = {run.pane: run for run in runs if run.query == query and run.pane in PANES}
-        shown = {key: run for key, run in latest.items() if run.pipeline == self.panes[key].spec}
-        if not shown:
-            return
         self.query = query
         self.query_id = query_id_for(query, self.corpus.queries)
         self._emit(QueryRestored(query))
-        for key, record in shown.items():
+        latest = {run.pane: run for run in runs if run.query == query and run.pane in PANES}
+        for key in PANES:
+            record = latest.get(key)
+            result = None
+            if record is not None and record.pipeline == self.panes[key].spec:
+                result = self._stored_result(record)
+            if result is None:
+                self._start_run(key)  # waits for the pane's pipeline to be built
+                continue
             stats = _stats_from(record.stats)
             run = PaneRun(
                 run_id=record.run_id,
@@ -358,7 +367,7 @@ class CompareSession:
                 query=query,
                 query_id=self.query_id,
                 fair=stats is None or stats.timing_mode == "fair",
-                result=self._stored_result(record),
+                result=result,
                 answer=record.answer,
                 stats=stats,
                 error=record.error,
@@ -371,19 +380,20 @@ class CompareSession:
             self._emit(HitsRetrieved(key, run.run_id, run.result, self.judgments(key)))
             self._emit(RunEnded(key, run.run_id, run.answer, stats, run.error, restored=True))
 
-    def _stored_result(self, record: RunRecord) -> SearchResult:
-        """The stored ranking, with passages whose text has changed since left out."""
+    def _stored_result(self, record: RunRecord) -> SearchResult | None:
+        """The stored ranking, or None when any of its passages has changed or gone since
+        (the answer cites passages by their place in it)."""
         assert self.corpus is not None
         corpus = self.corpus
         hits = []
         for stored in record.hits:
             row = corpus.passage_index.get(str(stored.get("passage_id")))
             if row is None:
-                continue
+                return None
             passage = corpus.passages[row]
             digest = stored.get("text_sha256")
             if digest and digest != passage.content_hash:
-                continue
+                return None
             hits.append(
                 Hit(
                     rank=len(hits) + 1,
@@ -506,6 +516,7 @@ class CompareSession:
             error=error,
             stats=stats.to_json() if stats else None,
             hits=tuple(_hit_record(hit, self.corpus) for hit in hits),
+            time=time.time(),
         )
         try:
             await self._on_disk(self.store.add_run, record)

@@ -15,6 +15,16 @@ RETRIEVER_KINDS = ("bm25", "dense", "static", "hybrid", "milvus")
 BM25_VARIANTS = ("okapi",)
 # Milvus serves dense ANN search by default, or its own BM25, or both fused on the server.
 MILVUS_MODES = ("bm25", "hybrid")
+# Every retriever a user can name, variants included, for messages.
+KNOWN_RETRIEVERS = (
+    "bm25",
+    *(f"bm25:{variant}" for variant in BM25_VARIANTS),
+    "dense",
+    "static",
+    "hybrid",
+    "milvus",
+    *(f"milvus:{mode}" for mode in MILVUS_MODES),
+)
 
 
 @dataclass(frozen=True)
@@ -56,7 +66,7 @@ def parse_retriever_spec(text: str) -> RetrieverSpec:
     cleaned = text.strip()
     kind, _, model = cleaned.partition(":")
     if kind not in RETRIEVER_KINDS:
-        known = ", ".join(RETRIEVER_KINDS)
+        known = ", ".join(KNOWN_RETRIEVERS)
         raise SpecError(
             f"unknown retriever {cleaned!r}: use one of {known} (dense and hybrid take :MODEL)"
         )

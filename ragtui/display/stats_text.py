@@ -21,13 +21,14 @@ def format_stats(stats: RunStats) -> str:
         return "–" if value is None else f"{approx}{value}"
 
     queued = f" · queued {format_ms(stats.queued_ms)}" if stats.queued_ms >= 1 else ""
-    engine = (
-        f" ({stats.engine or 'engine'} {format_ms(stats.engine_ms)})"
-        if stats.engine_ms is not None
-        else ""
-    )
+    parts = []
+    if stats.encode_ms is not None:
+        parts.append(f"{stats.encoder or 'encoding'} {format_ms(stats.encode_ms)}")
+    if stats.engine_ms is not None:
+        parts.append(f"{stats.engine or 'engine'} {format_ms(stats.engine_ms)}")
+    breakdown = f" ({', '.join(parts)})" if parts else ""
     return (
-        f"retrieval {format_ms(stats.retrieval_ms)}{engine} · "
+        f"retrieval {format_ms(stats.retrieval_ms)}{breakdown} · "
         f"TTFT {format_ms(stats.ttft_ms)} · {rate} · "
         f"total {format_ms(stats.total_ms)}{queued}\n"
         f"tokens {count(stats.prompt_tokens)} in / {count(stats.completion_tokens)} out · "

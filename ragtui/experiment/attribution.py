@@ -246,6 +246,12 @@ def describe(attribution: Attribution, label: str, scale: float = 100.0) -> list
             continue
         means = attribution.cell_means.mean(axis=1 if name == "retriever" else 0)
         names = attribution.retrievers if name == "retriever" else attribution.generators
+        if np.ptp(means) == 0:  # every level scores the same: there is no best or worst
+            lines.append(
+                f"{what.capitalize()} left {label} unchanged: each of the {len(names)} "
+                f"{name}s averages {_points(float(means[0]), scale)} points."
+            )
+            continue
         best, worst = names[int(np.argmax(means))], names[int(np.argmin(means))]
         both_vary = attribution.retriever is not None and attribution.generator is not None
         share = f"; {effect.share:.0%} of the variation the components explain" if both_vary else ""

@@ -101,13 +101,18 @@ def _headline(results: dict[str, Any]) -> list[str]:
     return [f"- {line}" for line in lines] + [""]
 
 
+def count(number: int, one: str, many: str) -> str:
+    """``1 query``, ``2 queries``."""
+    return f"{number} {one if number == 1 else many}"
+
+
 def render_markdown(results: dict[str, Any]) -> str:
     plan, dataset = results["plan"], results["dataset"]
     k = plan["k"]
     out = [
         "# ragtui eval report",
         "",
-        f"Dataset `{dataset['path']}`: {dataset['queries']} queries "
+        f"Dataset `{dataset['path']}`: {count(dataset['queries'], 'query', 'queries')} "
         f"({dataset['judged_queries']} with relevance judgments, "
         f"{dataset['queries_with_answers']} with reference answers), "
         f"{dataset['passages']} passages. Judgments: {dataset['judgments']} "
@@ -202,7 +207,10 @@ def render_markdown(results: dict[str, Any]) -> str:
         ]
     for metric, data in results["attribution"].items():
         label = ANSWER_LABELS[metric]
-        out += [f"### {label[0].upper()}{label[1:]} ({data['queries']} queries)", ""]
+        out += [
+            f"### {label[0].upper()}{label[1:]} ({count(data['queries'], 'query', 'queries')})",
+            "",
+        ]
         out += [f"- {line}" for line in data["findings"]] + [""]
         out += _cell_table(data["cell_means"], plan)
         rows = [
@@ -395,7 +403,9 @@ def _written_by_ragtui(out: Path) -> bool:
     return present <= {*owned.get("files", []), OWNER_FILE}
 
 
-def _check_destination(out: Path) -> None:
+def check_destination(out: Path) -> None:
+    """Refuse a folder ragtui may not replace; eval calls it before any work starts."""
+    out = out.expanduser().resolve()
     if not out.exists():
         return
     if not out.is_dir() or (any(out.iterdir()) and not _written_by_ragtui(out)):
@@ -408,7 +418,7 @@ def _check_destination(out: Path) -> None:
 def write_outputs(run: GridRun, results: dict[str, Any], out: Path) -> Path:
     """Write every output into ``out`` (replacing an earlier eval there) and return it."""
     out = out.expanduser().resolve()
-    _check_destination(out)
+    check_destination(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:

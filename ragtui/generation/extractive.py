@@ -144,7 +144,8 @@ class ExtractiveGenerator:
             usage=usage,
             ttft_ms=clock.ttft_ms,
             total_ms=clock.elapsed_ms(),
-            decode_tokens_per_s=clock.decode_rate(len(words)),
+            # Nothing is decoded: a rate would be the speed of copying a string.
+            decode_tokens_per_s=None,
             details={"tokens": "words (no model tokenizer)"},
         )
 

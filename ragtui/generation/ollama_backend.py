@@ -9,6 +9,7 @@ are exact.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -40,6 +41,13 @@ from ragtui.generation.remote import (
 )
 
 log = logging.getLogger("ragtui")
+
+
+def server_message(detail: object) -> str:
+    """A server's error as words: Ollama sends a string, proxies often ``{"message": …}``."""
+    if isinstance(detail, dict):
+        detail = detail.get("message") or detail.get("error") or json.dumps(detail)
+    return " ".join(str(detail).split()) or "no message"
 
 
 class OllamaGenerator:
@@ -139,12 +147,13 @@ class OllamaGenerator:
                     yield Retrying(f"HTTP {code}", delay_s, attempt, RETRY_ATTEMPTS)
                     await asyncio.sleep(delay_s)
                     continue
+                detail = server_message(error.error)
                 if code == 404:
                     raise self._fail(
-                        f"model not found ({error.error}); run 'ollama pull {self.model}'", answer
+                        f"model not found ({detail}); run 'ollama pull {self.model}'", answer
                     ) from None
                 tries = f" after {attempt} attempts" if attempt > 1 else ""
-                raise self._fail(f"HTTP {code}{tries}: {error.error}", answer) from None
+                raise self._fail(f"HTTP {code}{tries}: {detail}", answer) from None
             except TRANSPORT_ERRORS as error:
                 what, keeps_answer = transport_failure(
                     error, self.timeout_s, "start 'ollama serve' or set OLLAMA_HOST"

@@ -108,15 +108,20 @@ class DenseRetriever:
         self._encoder = indexes.encoder(self.model)
         self.backend = self._encoder.backend
 
-    def ranked_rows(self, query: str, depth: int) -> tuple[np.ndarray, np.ndarray]:
-        return self._index.top(self._encoder.encode_query(query), depth)
+    def encode(self, query: str) -> tuple[np.ndarray, float]:
+        """The query's vector and the milliseconds it took to make."""
+        started = time.perf_counter()
+        vector = self._encoder.encode_query(query)
+        return vector, (time.perf_counter() - started) * 1000
+
+    def rows_near(self, vector: np.ndarray, depth: int) -> tuple[np.ndarray, np.ndarray]:
+        return self._index.top(vector, depth)
 
     def search(self, query: str, k: int = 10) -> SearchResult:
         check_query(query, k)
         started = time.perf_counter()
-        vector = self._encoder.encode_query(query)
-        encoded = time.perf_counter()
-        rows, scores = self._index.top(vector, k)
+        vector, encode_ms = self.encode(query)
+        rows, scores = self.rows_near(vector, k)
         hits = _hits(self._indexes.corpus, rows, scores)
         finished = time.perf_counter()
         return SearchResult(
@@ -124,7 +129,7 @@ class DenseRetriever:
             str(self.spec),
             hits,
             (finished - started) * 1000,
-            encode_ms=(encoded - started) * 1000,
+            encode_ms=encode_ms,
             encoder=self.backend,
         )
 
@@ -142,12 +147,21 @@ class HybridRetriever:
         check_query(query, k)
         started = time.perf_counter()
         depth = max(k, HYBRID_DEPTH)
+        vector, encode_ms = self._dense.encode(query)
         fused: dict[int, float] = {}
-        for ranked in (self._bm25.ranked_rows(query, depth), self._dense.ranked_rows(query, depth)):
+        for ranked in (self._bm25.ranked_rows(query, depth), self._dense.rows_near(vector, depth)):
             for rank, row in enumerate(ranked[0].tolist(), start=1):
                 fused[row] = fused.get(row, 0.0) + 1.0 / (RRF_K + rank)
         best = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:k]
         rows = np.array([row for row, _ in best], dtype=np.int64)
         scores = np.array([score for _, score in best], dtype=np.float64)
         hits = _hits(self._indexes.corpus, rows, scores)
-        return SearchResult(query, str(self.spec), hits, (time.perf_counter() - started) * 1000)
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        return SearchResult(
+            query,
+            str(self.spec),
+            hits,
+            elapsed_ms,
+            encode_ms=encode_ms,
+            encoder=self._dense.backend,
+        )

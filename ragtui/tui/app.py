@@ -96,6 +96,7 @@ class CompareApp(PlainNotices, App[None]):
         # Every theme is loaded up front; its rules only apply while its class is on the App.
         super().__init__(css_path=["app.tcss", *(theme.path for theme in self.themes.values())])
         self.shown_pane = "a"
+        self._banner_text = ""
         self._log_handler = NotifyHandler(self)
 
     # layout -----------------------------------------------------------------------------
@@ -169,10 +170,13 @@ class CompareApp(PlainNotices, App[None]):
     def pane(self, key: str) -> PipelinePane:
         return self.query_one(f"#pane-{key}", PipelinePane)
 
-    def set_banner(self, text: str) -> None:
+    def set_banner(self, text: str | None = None) -> None:
+        """Show text after the corpus and the timing mode; None keeps the current text."""
+        if text is not None:
+            self._banner_text = text
         mode = "fair timing" if self.session.fair else "CONCURRENT timing"
         corpus = self.options.corpus.name or str(self.options.corpus)
-        self.query_one("#banner", Static).update(f"{corpus} · {mode} · {text}")
+        self.query_one("#banner", Static).update(f"{corpus} · {mode} · {self._banner_text}")
 
     # the session's events, rendered ------------------------------------------------------
 
@@ -325,7 +329,7 @@ class CompareApp(PlainNotices, App[None]):
 
     def action_toggle_timing(self) -> None:
         mode = self.session.toggle_timing()
-        self.set_banner("ready" if self.session.ready else "loading")
+        self.set_banner()  # the mode changes; what the banner said stays
         if mode == "fair":
             message = "Fair timing: local generations run one after the other, prompt cache reset."
         else:

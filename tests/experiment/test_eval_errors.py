@@ -119,6 +119,7 @@ def test_an_out_folder_that_is_not_an_eval_is_left_alone(tmp_path: Path) -> None
     done = ragtui("eval", str(dataset), "--retrievers", "bm25", "--out", str(precious))
     assert done.returncode == 1
     assert "holds files ragtui did not write there" in done.stderr
+    assert "retrieving" not in done.stderr  # refused before any work
     assert [path.name for path in precious.iterdir()] == ["notes.txt"]
 
 

@@ -34,16 +34,20 @@ def format_figures(judgments: Judgments) -> str:
 ANSWER_REDRAW_S = 0.15
 
 
+GRADES = Binding.Group("Grade")
+
+
 class PassageList(OptionList):
     """Ranked passages; digits grade the highlighted one."""
 
     BINDINGS = [
         Binding("j", "cursor_down", "Next passage", show=False),
         Binding("k", "cursor_up", "Previous passage", show=False),
-        Binding("0", "grade(0)", "Not relevant", show=False),
-        Binding("1", "grade(1)", "Relevant 1", show=False),
-        Binding("2", "grade(2)", "Relevant 2", show=False),
-        Binding("3", "grade(3)", "Label 0–3"),
+        # One footer entry, "0 1 2 3 Grade"; the help panel lists each grade's meaning.
+        Binding("0", "grade(0)", "Grade 0: not relevant", group=GRADES),
+        Binding("1", "grade(1)", "Grade 1: somewhat relevant", group=GRADES),
+        Binding("2", "grade(2)", "Grade 2: relevant", group=GRADES),
+        Binding("3", "grade(3)", "Grade 3: highly relevant", group=GRADES),
         Binding("x", "grade(-1)", "Clear label", show=False),
     ]
 
