@@ -154,6 +154,9 @@ async def test_a_failing_pane_leaves_the_other_whole_and_marks_its_partial(
         failed, whole = session.panes["a"].run, session.panes["b"].run
         assert "cut" in failed.error and failed.answer == "Partial answer "
         assert failed.stats is not None and failed.stats.partial
+        # Text arrived before the cut: its time to first token is known, not "–".
+        assert failed.stats.ttft_ms is not None and failed.stats.ttft_ms > 0
+        assert failed.stats.total_ms is not None and failed.stats.total_ms >= failed.stats.ttft_ms
         assert whole.error is None and whole.answer and not whole.stats.partial
 
 

@@ -76,7 +76,8 @@ def pin_timings(app: CompareApp) -> None:
                     retrieval_ms=1.5,
                     ttft_ms=0.5,
                     total_ms=2.5,
-                    tokens_per_s=1000.0,
+                    tokens_per_s=None if pane.stats.tokens_per_s is None else 1000.0,
                     queued_ms=0.0,
+                    encode_ms=None if pane.stats.encode_ms is None else 1.0,
                 )
             )
