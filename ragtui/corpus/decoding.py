@@ -91,9 +91,17 @@ def decode_text(raw: bytes, markup: bool = False) -> Decoded:
                 pass  # the declaration is wrong: detect instead
     from charset_normalizer import from_bytes
 
-    best = from_bytes(raw).best()
+    matches = from_bytes(raw)
+    best = matches.best()
     if best is not None and best.encoding:
-        codec = _codec(best.encoding) or best.encoding
+        # Single-byte Western text fits several code pages equally well (cp1250 and cp1252
+        # read French Latin-1 with the same score); prefer windows-1252, which is what
+        # browsers take undeclared Western text and ISO-8859-1 to be.
+        tied = [
+            m.encoding for m in matches if (m.chaos, m.coherence) == (best.chaos, best.coherence)
+        ]
+        chosen = "cp1252" if "cp1252" in tied else best.encoding
+        codec = _codec(chosen) or chosen
         try:
             return Decoded(raw.decode(codec), codec, "detected")
         except (UnicodeDecodeError, LookupError):
