@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from ragtui.corpus import load_corpus
 from ragtui.corpus.decoding import NotText, decode_text
 
@@ -66,3 +68,17 @@ def test_binary_is_still_skipped(tmp_path: Path) -> None:
         assert "binary" in str(reason)
     else:
         raise AssertionError("binary bytes were taken for text")
+
+
+@pytest.mark.parametrize(
+    ("text", "codec"),
+    [
+        ("café", "latin-1"),  # too short for a language guess: windows-1252 wins
+        ("Schöne Grüße", "latin-1"),
+        ("Привет мир, как дела? Это обычный текст.", "cp1251"),
+        ("Zażółć gęślą jaźń, to jest polski tekst.", "cp1250"),
+        ("Ελληνικά κείμενο εδώ και εκεί.", "iso8859-7"),
+    ],
+)
+def test_undeclared_single_byte_text_is_detected(text: str, codec: str) -> None:
+    assert decode_text(text.encode(codec)).text == text

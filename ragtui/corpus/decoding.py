@@ -91,16 +91,25 @@ def decode_text(raw: bytes, markup: bool = False) -> Decoded:
                 pass  # the declaration is wrong: detect instead
     from charset_normalizer import from_bytes
 
-    matches = from_bytes(raw)
+    # UTF-16 and UTF-32 without a byte-order mark are left out: short Latin-1 or binary
+    # snippets "fit" them as strings of CJK characters, and such files are rare in practice.
+    matches = from_bytes(
+        raw, cp_exclusion=["utf_16", "utf_16_be", "utf_16_le", "utf_32", "utf_32_be", "utf_32_le"]
+    )
     best = matches.best()
     if best is not None and best.encoding:
-        # Single-byte Western text fits several code pages equally well (cp1250 and cp1252
-        # read French Latin-1 with the same score); prefer windows-1252, which is what
-        # browsers take undeclared Western text and ISO-8859-1 to be.
-        tied = [
-            m.encoding for m in matches if (m.chaos, m.coherence) == (best.chaos, best.coherence)
-        ]
-        chosen = "cp1252" if "cp1252" in tied else best.encoding
+        # Single-byte text fits several code pages equally well (cp1250 and cp1252 read
+        # French Latin-1 with the same score; a short snippet "fits" Urdu's cp1006 better
+        # by language). Among the cleanest fits prefer windows-1252, which is what browsers
+        # take undeclared Western text and ISO-8859-1 to be.
+        # (A match lists the code pages that decode the bytes to the same text.)
+        cleanest = {
+            name
+            for match in matches
+            if match.chaos <= best.chaos
+            for name in (match.encoding, *match.could_be_from_charset)
+        }
+        chosen = "cp1252" if "cp1252" in cleanest else best.encoding
         codec = _codec(chosen) or chosen
         try:
             return Decoded(raw.decode(codec), codec, "detected")
