@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from ragtui.compare.session import SessionError
 from ragtui.config.backends import BackendSettings
 from ragtui.config.settings_file import Settings
 from tests.cli_runner import ragtui
@@ -72,12 +75,22 @@ async def test_a_planted_key_appears_in_no_output(scripted_openai: str, tmp_path
         app.session.ask(query)
         await wait_for(pilot, lambda: app.pane("b").error is not None and app.pane("a").answer_text)
         await app.session.grade("a", app.pane("a").hits[0].passage_id, 3)
-        await app.session.vote("a")
         from tests.tui.test_app import screen_text
 
         assert "142 kg" in screen_text(app)
         assert_clean("the screen", screen_text(app))
         assert_clean("the app's error", app.pane("b").error or "")
+        with pytest.raises(SessionError, match="a vote needs two answers"):
+            await app.session.vote("a")  # pane B failed
+        app.session.set_component("b", "generator", "openai:ok")
+        pane_b = app.session.panes["b"]
+        await wait_for(
+            pilot,
+            lambda: pane_b.run is not None and pane_b.run.done and pane_b.run.spec.endswith(":ok"),
+            60,
+        )
+        await app.session.vote("a")
+        assert_clean("the screen", screen_text(app))
     export = ragtui("labels", "export", corpus, "--out", str(tmp_path / "q"), env=env)
     assert export.returncode == 0, export.stderr
 

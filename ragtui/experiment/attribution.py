@@ -249,7 +249,8 @@ def describe(attribution: Attribution, label: str, scale: float = 100.0) -> list
         if np.ptp(means) == 0:  # every level scores the same: there is no best or worst
             lines.append(
                 f"{what.capitalize()} left {label} unchanged: each of the {len(names)} "
-                f"{name}s averages {_points(float(means[0]), scale)} points."
+                f"{name}s averages {_points(float(means[0]), scale)} points "
+                f"({_significance(effect.p_value, name)})."
             )
             continue
         best, worst = names[int(np.argmax(means))], names[int(np.argmin(means))]
