@@ -25,6 +25,7 @@ from ragtui.experiment.scoring import (
     build_runs,
     cell_figures,
 )
+from ragtui.experiment.statistics import MULTIPLICITY_CORRECTION
 from ragtui.judging.trec_ids import trec_id
 from ragtui.metrics import retrieval_names, trec_order
 
@@ -291,12 +292,14 @@ def _vary_tables(data: dict[str, Any], label: str) -> list[str]:
                 _number(row.get("mean_difference")),
                 f"{_number(row.get('ci_low'))} – {_number(row.get('ci_high'))}",
                 "–" if row.get("p_value") is None else f"{row['p_value']:.3g}",
+                "–" if row.get("p_adjusted") is None else f"{row['p_adjusted']:.3g}",
             ]
             for row in data.get(key, [])
         ]
         if rows:
             out += [f"{title} ({label}, paired over queries):", ""]
-            out += _table(["fixed", "change", "difference", "95% CI", "p"], rows)
+            headers = ["fixed", "change", "difference", "95% CI", "p", "p (BH)"]
+            out += _table(headers, rows)
     return out
 
 
@@ -354,7 +357,11 @@ def _method(plan: dict[str, Any]) -> list[str]:
         "interval reaching zero.",
         "- Pairwise differences: paired over queries; 95% bootstrap interval of the mean "
         "difference (10,000 resamples) and a two-sided paired permutation test "
-        "(sign flips; exact for 14 queries or fewer).",
+        "(sign flips; exact for 14 queries or fewer). With several comparisons in one report "
+        f"some p-values are small by chance: `p (BH)` is corrected for multiplicity "
+        f"({MULTIPLICITY_CORRECTION}, `scipy.stats.false_discovery_control`) over the "
+        "comparisons of one metric in one table (and over all pipeline pairs of one metric "
+        "in `results.json`'s `pairwise`, as `p_adjusted`).",
         "",
     ]
 

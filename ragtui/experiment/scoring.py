@@ -22,6 +22,7 @@ from ragtui.experiment.answer_metrics import answer_figures
 from ragtui.experiment.attribution import Attribution, attribute, describe
 from ragtui.experiment.grid import Cell, GridRun
 from ragtui.experiment.statistics import (
+    adjust_p_values,
     bradley_terry_with_intervals,
     compare_paired,
     percentile,
@@ -219,6 +220,7 @@ def summarize(run: GridRun, votes: Sequence[Any] = ()) -> dict[str, Any]:
             comparison = _comparison(a, b, seed=len(rows))
             if comparison is not None:
                 rows.append({"a": first, "b": second, **comparison})
+        adjust_p_values(rows)  # all pairs of pipelines on one metric: one family
         if rows:
             pairwise[metric] = rows
 
@@ -279,6 +281,7 @@ def _fix_one_vary_other(figures, metric: str, queries: Sequence[str], plan) -> d
             vary_generator.append(
                 {"fixed": retriever, "from": base, "to": other, **(_comparison(a, b, 0) or {})}
             )
+    adjust_p_values([*vary_retriever, *vary_generator])  # one family per metric
     return {"vary_retriever": vary_retriever, "vary_generator": vary_generator}
 
 

@@ -17,6 +17,26 @@ PERMUTATIONS = 10_000
 EXACT_PERMUTATION_MAX_N = 14  # 2**14 sign patterns: cheaper to enumerate than to sample
 
 
+MULTIPLICITY_CORRECTION = "Benjamini–Hochberg"
+
+
+def adjust_p_values(rows: Sequence[dict]) -> None:
+    """Add ``p_adjusted`` to each row that has a ``p_value``: Benjamini–Hochberg over the
+    rows given together (one family of comparisons), through scipy.
+
+    Many pairwise tests in one report make some small p-values by chance; the adjusted
+    ones keep the expected share of false findings among those called significant at 5%.
+    """
+    from scipy.stats import false_discovery_control
+
+    tested = [row for row in rows if row.get("p_value") is not None]
+    if not tested:
+        return
+    adjusted = false_discovery_control([row["p_value"] for row in tested], method="bh")
+    for row, value in zip(tested, np.atleast_1d(adjusted).tolist(), strict=True):
+        row["p_adjusted"] = float(value)
+
+
 def percentile(values: Sequence[float | None], q: float) -> float | None:
     present = [value for value in values if value is not None]
     return float(np.percentile(present, q)) if present else None

@@ -107,3 +107,23 @@ def test_votes_from_the_app_appear_as_win_rates_and_strengths(tmp_path: Path) ->
     assert (pair["first"], pair["first_wins"], pair["second_wins"]) == ("bm25+x", 1, 3)
     strengths = results["votes"]["bradley_terry"]
     assert strengths[0]["name"] == "dense+x" and strengths[0]["log_strength"] > 0
+
+
+def test_every_family_of_comparisons_is_corrected_for_multiplicity(tmp_path: Path) -> None:
+    from statsmodels.stats.multitest import multipletests
+
+    from tests.cli_runner import ragtui
+
+    out = tmp_path / "out"
+    done = ragtui(
+        "eval", str(SAMPLE_CORPUS), "--retrievers", "bm25,bm25:okapi,hybrid",
+        "--generators", "extractive", "--out", str(out), cache=tmp_path / "cache",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    results = json.loads((out / "results.json").read_text())
+    for rows in results["pairwise"].values():
+        raw = [row["p_value"] for row in rows]
+        _, expected, _, _ = multipletests(raw, method="fdr_bh")
+        assert [row["p_adjusted"] for row in rows] == pytest.approx(list(expected))
+    report = (out / "report.md").read_text()
+    assert "| p | p (BH) |" in report and "Benjamini–Hochberg" in report

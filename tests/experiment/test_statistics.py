@@ -90,3 +90,19 @@ def test_bradley_terry_intervals_order_and_stay_finite_for_a_clean_sweep() -> No
     for strength in strengths:
         assert np.isfinite(strength.log_strength)
         assert strength.ci_low <= strength.log_strength <= strength.ci_high
+
+
+def test_adjusted_p_values_equal_statsmodels_benjamini_hochberg() -> None:
+    from statsmodels.stats.multitest import multipletests
+
+    from ragtui.experiment.statistics import adjust_p_values
+
+    raw = [0.001, 0.04, 0.03, 0.5, 0.011, None, 0.2]
+    rows = [{"p_value": p} for p in raw]
+    adjust_p_values(rows)
+    tested = [p for p in raw if p is not None]
+    _, expected, _, _ = multipletests(tested, method="fdr_bh")
+    got = [row["p_adjusted"] for row in rows if row["p_value"] is not None]
+    assert got == pytest.approx(list(expected), abs=1e-12)
+    assert "p_adjusted" not in rows[5]  # nothing was tested there
+    assert all(row["p_adjusted"] >= row["p_value"] for row in rows if row["p_value"])
