@@ -404,15 +404,15 @@ def _run_app(argv: Sequence[str]) -> int:
     for handler in list(log.handlers):
         if isinstance(handler, _OneLineHandler):
             log.removeHandler(handler)
-    from ragtui.tui.hangup import terminal_lost
+    from ragtui.tui.hangup import must_end_at_once
 
     try:
         app.run()
     finally:
-        if terminal_lost():
+        if must_end_at_once():
             # The session is closed and its writes are on disk; Textual's input thread,
             # restarted by the hang-up's SIGCONT, would otherwise keep the process alive.
-            os._exit(0)
+            os._exit(app.return_code or 0)
     # Textual prints a crash's traceback and returns; the exit status must say it failed.
     return app.return_code or 0
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import signal
 import sys
 import termios
@@ -29,6 +30,32 @@ _lost = threading.Event()
 def terminal_lost() -> bool:
     """True once the app has exited because its terminal went away."""
     return _lost.is_set()
+
+
+def must_end_at_once() -> bool:
+    """Call once the app has returned: True when the process should end outright.
+
+    Textual's SIGCONT handler stays installed after the app exits and restarts its input
+    thread, which spins on a dead terminal and keeps the interpreter alive; the handlers
+    go back to the defaults here. A terminal that went away while the app was quitting
+    (the watch had already stopped) is caught by asking the terminal once more.
+    """
+    for number in (signal.SIGCONT, signal.SIGTSTP):
+        with contextlib.suppress(ValueError, OSError):  # not the main thread
+            signal.signal(number, signal.SIG_DFL)
+    if terminal_lost():
+        return True
+    stdin = sys.__stdin__
+    if stdin is None:
+        return False
+    try:
+        termios.tcgetattr(stdin.fileno())
+    except termios.error as error:
+        # ENOTTY: never a terminal (a pipe, a test). Anything else (EIO): it hung up.
+        return bool(error.args) and error.args[0] != errno.ENOTTY
+    except (OSError, ValueError):
+        return False  # stdin closed or detached: nothing to spin on
+    return False
 
 
 def end_with_terminal(app: App, interval_s: float = 1.0) -> None:
