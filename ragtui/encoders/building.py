@@ -63,6 +63,7 @@ def built_model(
             with _children_lock:
                 _children.discard(child)
                 stopped = child.pid in _stopped
+                _stopped.discard(child.pid)  # the pid may be reused by a later child
         if stopped:
             raise Cancelled(f"{WHAT[kind].format(name=name)} stopped: ragtui is closing")
         if child.returncode != 0:
