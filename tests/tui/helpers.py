@@ -36,8 +36,22 @@ async def wait_for(pilot: Pilot, condition: Callable[[], bool], timeout_s: float
     deadline = time.monotonic() + timeout_s
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s} s waiting for {condition}")
+            raise AssertionError(
+                f"timed out after {timeout_s} s waiting for {condition}; {app_state(pilot.app)}"
+            )
         await pilot.pause(0.05)
+
+
+def app_state(app) -> str:
+    """What the compare app shows, for a timeout's message (a rare hang was seen once)."""
+    if not isinstance(app, CompareApp):
+        return ""
+    parts = [f"focused {type(app.focused).__name__}", f"query {app.session.query!r}"]
+    for key, pane in app.session.panes.items():
+        run = pane.run
+        state = "no run" if run is None else f"run done={run.done} error={run.error!r}"
+        parts.append(f"pane {key}: {pane.spec}, built={pane.built.is_set()}, {state}")
+    return "; ".join(parts)
 
 
 async def ask(pilot: Pilot, query: str, timeout_s: float = 60.0) -> None:
