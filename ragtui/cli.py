@@ -147,6 +147,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="auto: in-process models one answer at a time, servers (localhost too) up to "
         "--concurrency at once; fair: everything one at a time; concurrent: prompt reuse on",
     )
+    evaluate.add_argument(
+        "--margin",
+        type=float,
+        help="largest loss in the primary metric still called good enough (default 0.02)",
+    )
+    evaluate.add_argument(
+        "--primary",
+        default="",
+        help="metric(s) the verdict uses, comma-separated: a retrieval one (default nDCG@k) "
+        "and an answer one (default f1, or groundedness without reference answers)",
+    )
     evaluate.add_argument("--out", type=Path, help="output folder (default ./ragtui-eval-NAME)")
     evaluate.add_argument("--config", help="ragtui.toml to use")
     evaluate.add_argument(
@@ -423,9 +434,12 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     from ragtui.corpus import ChunkingSettings
     from ragtui.display.progress import ProgressPrinter
     from ragtui.experiment.dataset import load_dataset
+    from ragtui.experiment.decision import check_primary
     from ragtui.experiment.grid import GridPlan, run_grid
     from ragtui.experiment.report import check_destination, render_markdown, write_outputs
-    from ragtui.experiment.scoring import summarize
+    from ragtui.experiment.report_decision import verdict_lines
+    from ragtui.experiment.scoring import ANSWER_METRICS, summarize
+    from ragtui.experiment.verdict import DEFAULT_MARGIN
     from ragtui.judging.store import JudgmentStore
 
     for name, value in (
@@ -438,6 +452,11 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     ):
         if value is not None and value < 1:
             raise RagtuiError(f"{name} {value}: use at least 1")
+    margin = DEFAULT_MARGIN if args.margin is None else args.margin
+    if not 0 <= margin < 1:
+        raise RagtuiError(f"--margin {margin:g}: use a number from 0 up to (not incl.) 1")
+    primary = tuple(text.strip() for text in args.primary.split(",") if text.strip())
+    check_primary(primary, args.k, ANSWER_METRICS)
     settings = load_settings(args.config)
     retrievers = tuple(text.strip() for text in args.retrievers.split(",") if text.strip())
     generators = tuple(text.strip() for text in args.generators.split(",") if text.strip())
@@ -487,10 +506,12 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         )
         return 130
     store = JudgmentStore.for_corpus(dataset.corpus.root, dataset.corpus.source_key)
-    results = summarize(run, store.votes())
+    results = summarize(run, store.votes(), margin=margin, primary=primary)
     written = write_outputs(run, results, out)
     findings = render_markdown(results).split("## Findings", 1)[1].split("## ", 1)[0].strip()
     print(findings)
+    for line in verdict_lines(results):
+        print(f"- {line}")
     print(f"wrote {written}/report.md, results.json, per_query.csv, runs/")
     if args.show:
         return _show_results(written)

@@ -18,7 +18,9 @@ from typing import Any
 
 from ragtui.errors import RagtuiError
 from ragtui.experiment.answer_metrics import SUPPORT_SHARE
+from ragtui.experiment.formatting import markdown_table
 from ragtui.experiment.grid import GridRun
+from ragtui.experiment.report_decision import decision_markdown
 from ragtui.experiment.scoring import (
     ANSWER_LABELS,
     ANSWER_METRICS,
@@ -55,12 +57,6 @@ def _number(value: Any, digits: int = 3) -> str:
 
 def _ms(value: float | None) -> str:
     return "–" if value is None else f"{value:,.0f}" if value >= 100 else f"{value:.1f}"
-
-
-def _table(header: list[str], rows: list[list[str]]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
-    return [*lines, ""]
 
 
 def _headline(results: dict[str, Any]) -> list[str]:
@@ -130,6 +126,7 @@ def render_markdown(results: dict[str, Any]) -> str:
     if dataset["warnings"]:
         out += ["Warnings:", ""] + [f"- {warning}" for warning in dataset["warnings"]] + [""]
     out += ["## Findings", "", *_headline(results)]
+    out += decision_markdown(results)
 
     names = list(retrieval_names(k))
     rows = [
@@ -144,7 +141,8 @@ def render_markdown(results: dict[str, Any]) -> str:
         for name, data in results["retrieval"].items()
     ]
     out += ["## Retrieval", ""]
-    out += _table(["retriever", *names, "p50 ms", "p95 ms", "encoding p50", "engine p50"], rows)
+    header = ["retriever", *names, "p50 ms", "p95 ms", "encoding p50", "engine p50"]
+    out += markdown_table(header, rows)
 
     out += ["## Answers", ""]
     rows = [
@@ -156,7 +154,7 @@ def render_markdown(results: dict[str, Any]) -> str:
         ]
         for name, data in results["pipelines"].items()
     ]
-    out += _table(
+    out += markdown_table(
         ["pipeline", *[ANSWER_LABELS[m] for m in ANSWER_METRICS], "answer in passages", "answered"],
         rows,
     )
@@ -185,7 +183,7 @@ def render_markdown(results: dict[str, Any]) -> str:
                 ", ".join(data["timing_modes"]) or "–",
             ]
         )
-    out += _table(
+    out += markdown_table(
         [
             "pipeline",
             "retrieval ms p50/p95",
@@ -213,7 +211,7 @@ def render_markdown(results: dict[str, Any]) -> str:
             "",
         ]
         out += [f"- {line}" for line in data["findings"]] + [""]
-        out += _cell_table(data["cell_means"], plan)
+        out += _cellmarkdown_table(data["cell_means"], plan)
         rows = [
             [
                 term["name"],
@@ -225,7 +223,7 @@ def render_markdown(results: dict[str, Any]) -> str:
             ]
             for term in data["terms"]
         ]
-        out += _table(["term", "sum of squares", "df", "F", "p", "partial η²"], rows)
+        out += markdown_table(["term", "sum of squares", "df", "F", "p", "partial η²"], rows)
         out += _vary_tables(results["fix_one_vary_other"].get(metric, {}), label)
 
     out += ["## Does retrieval cap the answer?", ""]
@@ -243,7 +241,7 @@ def render_markdown(results: dict[str, Any]) -> str:
                 else f"{correlation['rho']:.2f} (p={correlation['p_value']:.3g})",
             ]
         )
-    out += _table(
+    out += markdown_table(
         [
             "generator",
             "F1, answer in passages",
@@ -264,7 +262,7 @@ def render_markdown(results: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
-def _cell_table(cell_means: dict[str, float], plan: dict[str, Any]) -> list[str]:
+def _cellmarkdown_table(cell_means: dict[str, float], plan: dict[str, Any]) -> list[str]:
     rows = []
     for retriever in plan["retrievers"]:
         values = [cell_means[f"{retriever}+{g}"] for g in plan["generators"]]
@@ -276,7 +274,8 @@ def _cell_table(cell_means: dict[str, float], plan: dict[str, Any]) -> list[str]
         for g in plan["generators"]
     ]
     rows.append(["mean", *[_number(v) for v in columns], ""])
-    return _table(["retriever \\ generator", *[f"`{g}`" for g in plan["generators"]], "mean"], rows)
+    header = ["retriever \\ generator", *[f"`{g}`" for g in plan["generators"]], "mean"]
+    return markdown_table(header, rows)
 
 
 def _vary_tables(data: dict[str, Any], label: str) -> list[str]:
@@ -299,7 +298,7 @@ def _vary_tables(data: dict[str, Any], label: str) -> list[str]:
         if rows:
             out += [f"{title} ({label}, paired over queries):", ""]
             headers = ["fixed", "change", "difference", "95% CI", "p", "p (BH)"]
-            out += _table(headers, rows)
+            out += markdown_table(headers, rows)
     return out
 
 
@@ -315,7 +314,7 @@ def _votes_section(votes: dict[str, Any]) -> list[str]:
         ]
         for pair in votes["pairs"]
     ]
-    out += _table(["pair", "wins", "ties", "both bad", "first's win rate"], rows)
+    out += markdown_table(["pair", "wins", "ties", "both bad", "first's win rate"], rows)
     rows = [
         [
             f"`{strength['name']}`",
@@ -328,7 +327,8 @@ def _votes_section(votes: dict[str, Any]) -> list[str]:
     ]
     if rows:
         out += ["Bradley–Terry strengths (ties and “both bad” count half a win each):", ""]
-        out += _table(["pipeline", "log strength", "95% CI", "beats average", "votes"], rows)
+        header = ["pipeline", "log strength", "95% CI", "beats average", "votes"]
+        out += markdown_table(header, rows)
     return out
 
 
@@ -362,6 +362,11 @@ def _method(plan: dict[str, Any]) -> list[str]:
         f"({MULTIPLICITY_CORRECTION}, `scipy.stats.false_discovery_control`) over the "
         "comparisons of one metric in one table (and over all pipeline pairs of one metric "
         "in `results.json`'s `pairwise`, as `p_adjusted`).",
+        "- Good enough: each candidate is compared with the best of its stage and is "
+        "non-inferior when the lower end of the 95% paired bootstrap interval of "
+        "candidate − best (10,000 resamples of queries) lies above −margin, a one-sided test "
+        "at 2.5%. The generator stage averages each query's score over the retrievers of "
+        "the grid and times generation alone (total − retrieval); pipelines use total time.",
         "",
     ]
 

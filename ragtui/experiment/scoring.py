@@ -20,6 +20,7 @@ from scipy import stats as scipy_stats
 
 from ragtui.experiment.answer_metrics import answer_figures
 from ragtui.experiment.attribution import Attribution, attribute, describe
+from ragtui.experiment.decision import decide
 from ragtui.experiment.grid import Cell, GridRun
 from ragtui.experiment.statistics import (
     adjust_p_values,
@@ -27,6 +28,7 @@ from ragtui.experiment.statistics import (
     compare_paired,
     percentile,
 )
+from ragtui.experiment.verdict import DEFAULT_MARGIN
 from ragtui.metrics import retrieval_names, score_retrieval, scores_by_unit
 
 ANSWER_METRICS = ("f1", "exact_match", "answer_recall", "groundedness", "citation_validity")
@@ -145,7 +147,12 @@ def _paired_values(
     return a, b
 
 
-def summarize(run: GridRun, votes: Sequence[Any] = ()) -> dict[str, Any]:
+def summarize(
+    run: GridRun,
+    votes: Sequence[Any] = (),
+    margin: float = DEFAULT_MARGIN,
+    primary: Sequence[str] = (),
+) -> dict[str, Any]:
     """Everything the report shows, as plain JSON-able values."""
     dataset, plan = run.dataset, run.plan
     queries = list(dataset.queries)
@@ -247,6 +254,16 @@ def summarize(run: GridRun, votes: Sequence[Any] = ()) -> dict[str, Any]:
         "pairwise": pairwise,
         "retrieval_vs_answer": _retrieval_vs_answer(run, figures, per_query_retrieval),
         "votes": _votes(votes),
+        **decide(
+            run,
+            figures,
+            retrieval,
+            per_query_retrieval,
+            pipelines,
+            ANSWER_LABELS,
+            margin=margin,
+            primary=primary,
+        ),
     }
 
 
