@@ -512,7 +512,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     print(findings)
     for line in verdict_lines(results):
         print(f"- {line}")
-    print(f"wrote {written}/report.md, results.json, per_query.csv, runs/")
+    print(f"wrote {written}/report.md, report.html, results.json, per_query.csv, runs/")
     if args.show:
         return _show_results(written)
     return 0

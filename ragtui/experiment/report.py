@@ -1,4 +1,5 @@
-"""Write a grid's outputs: report.md, results.json, per_query.csv, runs/*.trec, qrels.tsv.
+"""Write a grid's outputs: report.md, report.html, results.json, per_query.csv, runs/,
+qrels.tsv.
 
 Everything is written into a fresh folder next to the destination and swapped in at the
 end, so an interrupted or failed write never leaves a half report that looks complete.
@@ -21,6 +22,7 @@ from ragtui.experiment.answer_metrics import SUPPORT_SHARE
 from ragtui.experiment.formatting import markdown_table
 from ragtui.experiment.grid import GridRun
 from ragtui.experiment.report_decision import decision_markdown
+from ragtui.experiment.report_html import render_html
 from ragtui.experiment.scoring import (
     ANSWER_LABELS,
     ANSWER_METRICS,
@@ -457,7 +459,10 @@ def write_outputs(run: GridRun, results: dict[str, Any], out: Path) -> Path:
                 writer = csv.DictWriter(handle, fieldnames=columns, restval="")
                 writer.writeheader()
                 writer.writerows(rows)
-        (staging / "report.md").write_text(render_markdown(results), encoding="utf-8")
+        markdown = render_markdown(results)
+        (staging / "report.md").write_text(markdown, encoding="utf-8")
+        page = render_html(results, markdown, rows, ANSWER_LABELS)
+        (staging / "report.html").write_text(page, encoding="utf-8")
         (staging / MARKER).write_text(
             json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8"
         )

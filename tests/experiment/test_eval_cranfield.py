@@ -81,6 +81,7 @@ def test_pytrec_eval_on_the_written_runs_reproduces_the_report(
     assert {path.name for path in out.iterdir()} == {
         ".ragtui-eval",
         "report.md",
+        "report.html",
         "results.json",
         "per_query.csv",
         "qrels.tsv",

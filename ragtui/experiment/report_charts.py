@@ -1,0 +1,232 @@
+"""The charts of report.html, as Plotly figures built from results.json and per-query rows.
+
+Each pipeline is its own trace with a legend entry, so names never overlap on the plot;
+hovering a point shows its figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import plotly.graph_objects as go
+
+from ragtui.experiment.verdict import GOOD_ENOUGH, WORSE
+
+VERDICT_COLOURS = {GOOD_ENOUGH: "#2a9d5c", WORSE: "#c0392b"}
+UNDECIDED_COLOUR = "#d9a21b"
+SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "cross", "star", "hexagon")
+
+
+def _layout(title: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "title": {"text": title, "x": 0.01, "xanchor": "left"},
+        "margin": {"l": 60, "r": 20, "t": 50, "b": 60},
+        "legend": {"orientation": "h", "y": -0.25},
+        "autosize": True,
+        "template": "plotly_white",
+        **extra,
+    }
+
+
+def quality_latency(results: Mapping[str, Any]) -> go.Figure | None:
+    """Answer quality against median total latency (log axis), with the Pareto line."""
+    metric = results.get("primary", {}).get("answer")
+    if metric is None:
+        return None
+    label = results["primary"]["answer_label"]
+    figure = go.Figure()
+    points = {}
+    for position, (name, data) in enumerate(results["pipelines"].items()):
+        quality, latency = data["mean"].get(metric), data["total_ms"]["p50"]
+        if quality is None or not latency:
+            continue
+        points[name] = (latency, quality)
+        cost = data["cost_usd_total"]
+        figure.add_trace(
+            go.Scatter(
+                x=[latency],
+                y=[quality],
+                mode="markers",
+                name=name,
+                marker={"size": 12, "symbol": SYMBOLS[position % len(SYMBOLS)]},
+                hovertemplate=(
+                    f"{label} %{{y:.3f}}<br>p50 %{{x:,.1f}} ms<br>"
+                    + ("cost unknown" if cost is None else f"cost ${cost:.4f}")
+                    + "<extra>%{fullData.name}</extra>"
+                ),
+            )
+        )
+    frontier = [points[name] for name in results.get("pareto", []) if name in points]
+    if len(frontier) > 1:
+        figure.add_trace(
+            go.Scatter(
+                x=[x for x, _ in frontier],
+                y=[y for _, y in frontier],
+                mode="lines",
+                name="Pareto frontier",
+                line={"dash": "dot", "color": "#555"},
+                hoverinfo="skip",
+            )
+        )
+    if not points:
+        return None
+    return figure.update_layout(
+        **_layout(
+            f"{label} against median latency",
+            xaxis={"type": "log", "title": "median total time per query (ms, log scale)"},
+            yaxis={"title": label},
+        )
+    )
+
+
+def verdict_effects(results: Mapping[str, Any]) -> go.Figure | None:
+    """Each verdict's difference from the best with its 95% interval and the margin."""
+    entries = results.get("good_enough") or []
+    if not entries:
+        return None
+    figure = go.Figure()
+    for verdict, colour in (*VERDICT_COLOURS.items(), ("cannot tell", UNDECIDED_COLOUR)):
+        chosen = [entry for entry in entries if entry["verdict"] == verdict]
+        if not chosen:
+            continue
+        figure.add_trace(
+            go.Scatter(
+                x=[entry["diff"] for entry in chosen],
+                y=[f"{entry['candidate']} ({entry['stage']})" for entry in chosen],
+                mode="markers",
+                name=verdict,
+                marker={"color": colour, "size": 10},
+                error_x={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": [entry["ci_high"] - entry["diff"] for entry in chosen],
+                    "arrayminus": [entry["diff"] - entry["ci_low"] for entry in chosen],
+                },
+                customdata=[[entry["best"], entry["metric"]] for entry in chosen],
+                hovertemplate=(
+                    "%{y}<br>%{customdata[1]} %{x:+.3f} against %{customdata[0]}<extra></extra>"
+                ),
+            )
+        )
+    margin = results["margin"]
+    figure.add_vline(x=0, line={"color": "#888"})
+    figure.add_vline(
+        x=-margin,
+        line={"color": "#c0392b", "dash": "dash"},
+        annotation_text=f"−margin ({margin:g})",
+        annotation_position="top",
+    )
+    return figure.update_layout(
+        **_layout(
+            "Difference from the best of each stage (95% intervals)",
+            xaxis={"title": "candidate − best", "zeroline": False},
+            yaxis={"automargin": True},
+            height=max(320, 60 + 34 * len(entries)),
+        )
+    )
+
+
+def component_effects(results: Mapping[str, Any], labels: Mapping[str, str]) -> go.Figure | None:
+    """The attribution's retriever, generator and interaction effects with intervals."""
+    rows = []
+    for metric, data in results.get("attribution", {}).items():
+        for key, name in (
+            ("retriever_effect", "retriever"),
+            ("generator_effect", "generator"),
+            ("interaction", "interaction"),
+        ):
+            effect = data.get(key)
+            if effect is not None:
+                rows.append((f"{name} · {labels.get(metric, metric)}", effect))
+    if not rows:
+        return None
+    figure = go.Figure(
+        go.Scatter(
+            x=[effect["size"] for _, effect in rows],
+            y=[name for name, _ in rows],
+            mode="markers",
+            marker={"size": 10, "color": "#2c6fbb"},
+            error_x={
+                "type": "data",
+                "symmetric": False,
+                "array": [effect["ci_high"] - effect["size"] for _, effect in rows],
+                "arrayminus": [effect["size"] - effect["ci_low"] for _, effect in rows],
+            },
+            hovertemplate="%{y}: %{x:.3f}<extra></extra>",
+            showlegend=False,
+        )
+    )
+    figure.add_vline(x=0, line={"color": "#888"})
+    return figure.update_layout(
+        **_layout(
+            "Which component drives the outcome (effect, 95% interval)",
+            xaxis={"title": "effect in metric units", "zeroline": False},
+            yaxis={"automargin": True},
+            height=max(320, 60 + 30 * len(rows)),
+        )
+    )
+
+
+def per_query_heatmap(
+    results: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]
+) -> go.Figure | None:
+    """Pipelines × queries, coloured by the primary answer metric."""
+    metric = results.get("primary", {}).get("answer")
+    if metric is None or not rows:
+        return None
+    pipelines = list(results["pipelines"])
+    queries = list(dict.fromkeys(str(row["query_id"]) for row in rows))
+    values = {
+        (f"{row['retriever']}+{row['generator']}", str(row["query_id"])): row.get(metric)
+        for row in rows
+    }
+    z = [[values.get((pipeline, query)) for query in queries] for pipeline in pipelines]
+    figure = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=queries,
+            y=pipelines,
+            zmin=0,
+            zmax=1,
+            colorscale="Viridis",
+            colorbar={"title": {"text": results["primary"]["answer_label"]}},
+            hovertemplate="%{y}<br>query %{x}: %{z:.3f}<extra></extra>",
+        )
+    )
+    return figure.update_layout(
+        **_layout(
+            f"{results['primary']['answer_label']} per query",
+            xaxis={"title": "query", "type": "category", "showticklabels": len(queries) <= 60},
+            yaxis={"automargin": True},
+            height=max(300, 120 + 28 * len(pipelines)),
+        )
+    )
+
+
+def threshold_bars(results: Mapping[str, Any]) -> go.Figure | None:
+    """Each generator's mean per retrieval bin."""
+    threshold = results.get("threshold")
+    if not threshold or not threshold["bins"]:
+        return None
+    bins = [row["bin"] for row in threshold["bins"]]
+    generators = list(threshold["bins"][0]["means"])
+    figure = go.Figure()
+    for generator in generators:
+        figure.add_trace(
+            go.Bar(
+                x=bins,
+                y=[row["means"].get(generator) for row in threshold["bins"]],
+                name=generator,
+                customdata=[row["n"] for row in threshold["bins"]],
+                hovertemplate="%{x} (n=%{customdata}): %{y:.3f}<extra>%{fullData.name}</extra>",
+            )
+        )
+    return figure.update_layout(
+        **_layout(
+            f"{threshold['label']} by where the relevant passage was",
+            barmode="group",
+            xaxis={"title": "first relevant passage among those read"},
+            yaxis={"title": threshold["label"], "rangemode": "tozero"},
+        )
+    )
