@@ -118,6 +118,9 @@ def judge_stage(
     scored = [contender for contender in contenders if contender.scores]
     if len(scored) < 2:
         return []
+    values = {value for contender in scored for value in contender.scores.values()}
+    if len(values) == 1:
+        return []  # one value everywhere (extractive answers are always grounded): no choice
     best = pick_best(scored)
     entries = []
     for position, candidate in enumerate(scored):

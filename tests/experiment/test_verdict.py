@@ -139,3 +139,8 @@ def test_unknown_costs_leave_cost_out_of_the_frontier() -> None:
     twins = [Point(name, 0.5, 10.0, 0.0) for name in ("a", "b")]
     assert sorted(pareto_frontier(twins)) == ["a", "b"]
     assert list(itertools.chain(pareto_frontier([]))) == []
+
+
+def test_a_metric_with_one_value_everywhere_decides_nothing() -> None:
+    grounded = [_contender(name, [1.0] * 20, latency_ms=ms) for name, ms in (("a", 1), ("b", 9))]
+    assert judge_stage("pipeline", "groundedness", grounded, margin=0.02) == []
