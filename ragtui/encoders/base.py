@@ -20,6 +20,7 @@ class EncodeProgress:
     total: int
     elapsed_s: float
     action: str = "embedding"  # what is done to the passages: "embedding", "writing to milvus"
+    unit: str = "passages"  # what is counted: passages, answers
 
     @property
     def eta_s(self) -> float | None:

@@ -22,8 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ragtui.config.specs import PipelineSpec, parse_generator_spec, parse_retriever_spec
-from ragtui.display.progress import format_duration
-from ragtui.encoders import ProgressCallback
+from ragtui.encoders import EncodeProgress, ProgressCallback
 from ragtui.errors import RagtuiError
 from ragtui.experiment.dataset import EvalDataset
 from ragtui.experiment.generation_cache import GenerationCache, generation_key
@@ -111,31 +110,24 @@ class GridRun:
     elapsed_s: float = 0.0
 
 
-class _Progress:
-    """A line at most every ``every_s`` seconds: counts, cache hits and an ETA."""
+class _AnswerMeter:
+    """Reports answering as work still to do: a cell found in the generation cache is
+    taken off the total instead of counted as done, so rate and ETA are about real work."""
 
-    def __init__(self, emit: ProgressLine | None, total: int, every_s: float = 5.0) -> None:
-        self.emit = emit
+    def __init__(self, report: ProgressCallback | None, total: int) -> None:
+        self.report = report
         self.total = total
-        self.every_s = every_s
-        self.done = self.new = 0
+        self.new = 0
         self.started = time.monotonic()
-        self.last = 0.0
 
-    def step(self, label: str, new: bool) -> None:
-        self.done += 1
-        self.new += new
-        now = time.monotonic()
-        if self.emit is None or (now - self.last < self.every_s and self.done < self.total):
-            return
-        self.last = now
-        elapsed = now - self.started
-        remaining = self.total - self.done
-        eta = "?" if not self.new else format_duration(elapsed / self.new * remaining)
-        self.emit(
-            f"answers {self.done}/{self.total} ({self.done - self.new} from cache), "
-            f"now {label}, elapsed {format_duration(elapsed)}, ETA {eta}"
-        )
+    def step(self, new: bool) -> None:
+        if new:
+            self.new += 1
+        else:
+            self.total -= 1
+        if self.report is not None and self.total and (new or self.new == self.total):
+            elapsed = time.monotonic() - self.started
+            self.report(EncodeProgress(self.new, self.total, elapsed, "answering", "answers"))
 
 
 def run_grid(
@@ -147,7 +139,11 @@ def run_grid(
     progress: ProgressLine | None = None,
     encode_progress: ProgressCallback | None = None,
 ) -> GridRun:
-    """Retrieve once per retriever and query, then answer every cell of the grid."""
+    """Retrieve once per retriever and query, then answer every cell of the grid.
+
+    ``progress`` gets a line per phase; ``encode_progress`` gets indexing and answering
+    progress (passages embedded, answers generated).
+    """
     started = time.monotonic()
     run = GridRun(dataset=dataset, plan=plan)
     indexes = Indexes(dataset.corpus, cache_root, encode_progress)
@@ -163,14 +159,14 @@ def run_grid(
             )
     cache = GenerationCache(cache_root / "generations.sqlite")
     try:
-        asyncio.run(_answer_all(run, retrievers, settings, cache, progress))
+        asyncio.run(_answer_all(run, retrievers, settings, cache, encode_progress))
     finally:
         cache.close()
     run.elapsed_s = time.monotonic() - started
     return run
 
 
-async def _answer_all(run, retrievers, settings, cache: GenerationCache, progress) -> None:
+async def _answer_all(run, retrievers, settings, cache: GenerationCache, report) -> None:
     plan = run.plan
     defaults = settings.generation
     options = GenerationOptions(
@@ -179,7 +175,7 @@ async def _answer_all(run, retrievers, settings, cache: GenerationCache, progres
         fair=plan.timing != "concurrent",
     )
     total = len(plan.retrievers) * len(plan.generators) * len(run.dataset.queries)
-    meter = _Progress(progress, total)
+    meter = _AnswerMeter(report, total)
     for generator_spec in plan.generators:
         generator = make_generator(generator_spec, settings.backends)
         identity = await generator.identity()
@@ -231,7 +227,7 @@ async def _answer_one(
     retrieval: SearchResult,
     cache: GenerationCache,
     gate: asyncio.Semaphore,
-    meter: _Progress,
+    meter: _AnswerMeter,
     warned: list[bool],
 ) -> None:
     retriever, generator = str(pipeline.spec.retriever), str(pipeline.spec.generator)
@@ -249,7 +245,7 @@ async def _answer_one(
         )
         run.cells.append(Cell(query_id, retriever, generator, answer, stats, None, True, context))
         run.reused[generator] += 1
-        meter.step(f"{retriever}+{generator}", new=False)
+        meter.step(new=False)
         return
     async with gate:
         answer, stats, error = "", None, None
@@ -270,4 +266,4 @@ async def _answer_one(
             error,
         )
     run.cells.append(Cell(query_id, retriever, generator, answer, stats, error, False, context))
-    meter.step(f"{retriever}+{generator}", new=True)
+    meter.step(new=True)
