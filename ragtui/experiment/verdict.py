@@ -155,10 +155,9 @@ def describe_entry(entry: Mapping, label: str | None = None) -> str:
     speedup = entry.get("speedup")
     if speedup:
         per = "to generate" if entry["stage"] == "generator" else "per query"
-        if speedup >= 1:
-            gains.append(f"{speedup:.1f}× faster {per}")
-        else:
-            gains.append(f"{1 / speedup:.1f}× slower {per}")
+        ratio = speedup if speedup >= 1 else 1 / speedup
+        shown = f"{ratio:,.0f}" if ratio >= 100 else f"{ratio:.1f}"
+        gains.append(f"{shown}× {'faster' if speedup >= 1 else 'slower'} {per}")
     if entry.get("cost_ratio") is not None:
         gains.append(f"{entry['cost_ratio']:.2f}× the cost")
     basis = f"margin {entry['margin']:g}, {entry['n']} queries"

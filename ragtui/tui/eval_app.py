@@ -4,6 +4,7 @@ how much each component moves the metric. Reads only the written ``results.json`
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -105,10 +106,20 @@ class EvalResultsApp(PlainNotices, App[None]):
         self._draw_effects(label)
         attribution = results.get("attribution", {}).get(self.metric)
         findings = attribution["findings"] if attribution else ["No attribution for this metric."]
+        # The verdicts that answer "will a faster or cheaper one do?" on this metric.
+        findings = (
+            findings
+            + [
+                entry["sentence"]
+                for entry in results.get("good_enough", [])
+                if entry["metric"] == self.metric and entry.get("faster_or_cheaper")
+            ][:4]
+        )
         self.query_one("#findings", Static).update(printable("\n".join(findings)))
         self._fill_table(label)
 
     def _draw_quality_latency(self, label: str) -> None:
+        """One marker and legend entry per pipeline (names never overlap), log time axis."""
         plot = self.query_one("#quality-latency", PlotextPlot)
         plt = plot.plt
         plt.clear_data()
@@ -116,39 +127,55 @@ class EvalResultsApp(PlainNotices, App[None]):
         points = []
         for name, data in self.results["pipelines"].items():
             quality, latency = self._quality(name), data["total_ms"]["p50"]
-            if quality is not None and latency is not None:
+            if quality is not None and latency:
                 points.append((name, latency, quality))
+        # The axis is log10(ms), drawn on a linear axis with decade ticks: plotext's own
+        # log scale does not take limits and ticks in data units.
+        for position, (name, latency, quality) in enumerate(points):
+            plt.scatter(
+                [math.log10(latency)],
+                [quality],
+                marker=MARKERS[position % len(MARKERS)],
+                label=printable(name),
+            )
         if points:
-            plt.scatter([p[1] for p in points], [p[2] for p in points], marker="dot")
-            for name, latency, quality in points:
-                plt.text(name, latency, quality, alignment="left")
-            # Room on the right for the labels; 0–1 metrics on their whole scale.
-            plt.xlim(0, max(p[1] for p in points) * 1.6 or 1)
-            plt.ylim(0, 1)
+            low = math.floor(min(math.log10(latency) for _, latency, _ in points))
+            high = math.ceil(max(math.log10(latency) for _, latency, _ in points))
+            high = max(high, low + 1)
+            decades = list(range(low, high + 1))
+            plt.xticks(decades, [_ms_tick(10.0**power) for power in decades])
+            plt.xlim(low - 0.1, high + 0.1)
+            plt.ylim(0, 1)  # 0–1 metrics on their whole scale
         plt.title(f"{label} vs median total ms")
-        plt.xlabel("median total ms")
+        plt.xlabel("median total ms (log scale)")
         plot.refresh()
 
     def _draw_effects(self, label: str) -> None:
+        """Effect bars in points with their 95% interval as a whisker beside each bar, on a
+        fixed scale (±25 points, ±50 or ±100 only when an interval needs it)."""
         plot = self.query_one("#effects", PlotextPlot)
         plt = plot.plt
         plt.clear_data()
         plt.clear_figure()
-        attribution = self.results.get("attribution", {}).get(self.metric)
-        names, sizes = [], []
-        if attribution:
-            for key, name in (
-                ("retriever_effect", "retriever"),
-                ("generator_effect", "generator"),
-                ("interaction", "interaction"),
-            ):
-                effect = attribution.get(key)
-                if effect is not None:
-                    names.append(name)
-                    sizes.append(round(effect["size"] * 100, 1))
-        if names:
-            plt.bar(names, sizes, width=0.3)
-        plt.title(f"component effects on {label} (points)")
+        effects = effect_rows(self.results, self.metric)
+        if effects:
+            positions = list(range(1, len(effects) + 1))
+            plt.bar(positions, [size for _, size, _, _ in effects], width=0.3)
+            lows = [low for _, _, low, _ in effects]
+            highs = [high for _, _, _, high in effects]
+            plt.error(
+                [position + 0.3 for position in positions],
+                [(low + high) / 2 for low, high in zip(lows, highs, strict=True)],
+                yerr=[(high - low) / 2 for low, high in zip(lows, highs, strict=True)],
+                color="red",
+            )
+            plt.xticks(positions, [name for name, _, _, _ in effects])
+            plt.xlim(0.5, len(effects) + 0.8)
+            reach = max(abs(value) for value in (*lows, *highs))
+            scale = next(bound for bound in EFFECT_SCALES if reach <= bound or bound == 100)
+            plt.ylim(-scale, scale)
+            plt.hline(0)
+        plt.title(f"component effects on {label} (points, 95% CI)")
         plot.refresh()
 
     def _fill_table(self, label: str) -> None:
@@ -167,6 +194,31 @@ class EvalResultsApp(PlainNotices, App[None]):
                 f"{_count(prompt)} / {_count(completion)}",
                 "unknown" if cost is None else f"${cost:.4f}",
             )
+
+
+MARKERS = ("●", "■", "◆", "▲", "✚", "✖", "★", "○", "□", "◇")
+EFFECT_SCALES = (25, 50, 100)  # points: a small effect never fills the panel
+
+
+def effect_rows(results: dict[str, Any], metric: str) -> list[tuple[str, float, float, float]]:
+    """(component, effect, CI low, CI high) in points (metric × 100)."""
+    attribution = results.get("attribution", {}).get(metric)
+    rows = []
+    for key, name in (
+        ("retriever_effect", "retriever"),
+        ("generator_effect", "generator"),
+        ("interaction", "interaction"),
+    ):
+        effect = (attribution or {}).get(key)
+        if effect is not None:
+            rows.append(
+                (name, effect["size"] * 100, effect["ci_low"] * 100, effect["ci_high"] * 100)
+            )
+    return rows
+
+
+def _ms_tick(value: float) -> str:
+    return f"{value:g}" if value < 1000 else f"{value / 1000:g}k"
 
 
 def _ms(value: float | None) -> str:

@@ -1,5 +1,6 @@
 """The eval results screen: charts and table from a real run's results.json."""
 
+import copy
 from pathlib import Path
 
 import pytest
@@ -42,6 +43,12 @@ async def test_the_screen_shows_every_pipeline_and_cycles_metrics(results: dict)
         assert "answer F1 vs median total ms" in text
         assert "component effects on answer F1" in text
         assert "Changing the retriever" in text
+        # Each pipeline has a marker and its own legend line: no label drawn over another.
+        for name in ("● bm25+extractive", "■ dense+extractive"):
+            assert name.replace(" ", "") in text.replace(" ", "")
+        assert "median total ms (log scale)" in text and "1k" not in text
+        # Whiskers beside the bars, on a fixed ±25-point scale however small the effect.
+        assert "95% CI" in text and "25.0" in text and "-25.0" in text
         await pilot.press("m")
         assert app.metric == "exact_match"
         assert "exact match vs median total ms" in screen_text(app)
@@ -49,6 +56,18 @@ async def test_the_screen_shows_every_pipeline_and_cycles_metrics(results: dict)
 
 def test_results_screen_snapshot(snap_compare, results: dict) -> None:
     assert snap_compare(EvalResultsApp(results), terminal_size=(120, 40))
+
+
+async def test_the_effect_scale_grows_in_steps_only_when_an_interval_needs_it(
+    results: dict,
+) -> None:
+    wide = copy.deepcopy(results)
+    wide["attribution"]["f1"]["retriever_effect"].update(size=0.3, ci_low=0.2, ci_high=0.4)
+    app = EvalResultsApp(wide)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        text = screen_text(app)
+        assert "50.0" in text and "-50.0" in text and "25.0" not in text
 
 
 def test_a_folder_without_results_is_a_clear_error(tmp_path: Path) -> None:
