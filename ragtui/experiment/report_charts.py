@@ -93,7 +93,10 @@ def verdict_effects(results: Mapping[str, Any]) -> go.Figure | None:
         figure.add_trace(
             go.Scatter(
                 x=[entry["diff"] for entry in chosen],
-                y=[f"{entry['candidate']} ({entry['stage']})" for entry in chosen],
+                y=[
+                    f"{entry['candidate']} ({entry['stage']}, {entry['metric']})"
+                    for entry in chosen
+                ],
                 mode="markers",
                 name=verdict,
                 marker={"color": colour, "size": 10},
@@ -226,7 +229,11 @@ def threshold_bars(results: Mapping[str, Any]) -> go.Figure | None:
         **_layout(
             f"{threshold['label']} by where the relevant passage was",
             barmode="group",
-            xaxis={"title": "first relevant passage among those read"},
+            xaxis={
+                "title": "first relevant passage among those read"
+                if threshold["basis"] == "judgments"
+                else "reference answer among the passages read"
+            },
             yaxis={"title": threshold["label"], "rangemode": "tozero"},
         )
     )
