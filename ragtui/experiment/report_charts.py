@@ -22,7 +22,8 @@ def _layout(title: str, **extra: Any) -> dict[str, Any]:
     return {
         "title": {"text": title, "x": 0.01, "xanchor": "left"},
         "margin": {"l": 60, "r": 20, "t": 50, "b": 60},
-        "legend": {"orientation": "h", "y": -0.25},
+        # Below the plot, clear of the axis title, whatever the width.
+        "legend": {"orientation": "h", "yanchor": "top", "y": -0.3},
         "autosize": True,
         "template": "plotly_white",
         **extra,
@@ -73,8 +74,8 @@ def quality_latency(results: Mapping[str, Any]) -> go.Figure | None:
         return None
     return figure.update_layout(
         **_layout(
-            f"{label} against median latency",
-            xaxis={"type": "log", "title": "median total time per query (ms, log scale)"},
+            f"{label} against median total time per query (ms, log scale)",
+            xaxis={"type": "log"},
             yaxis={"title": label},
         )
     )

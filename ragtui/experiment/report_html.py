@@ -72,7 +72,10 @@ def render_html(
     scripts = []
     for position, figure in enumerate(figures):
         element = f"chart-{position}"
-        charts.append(f'<div class="chart" id="{element}"></div>')
+        # The title goes in the page, where it wraps on a phone; Plotly's would be cut off.
+        heading = html.escape(figure.layout.title.text or "")
+        figure.update_layout(title=None, margin={"t": 24})
+        charts.append(f'<h3>{heading}</h3><div class="chart" id="{element}"></div>')
         spec = _script_json(figure.to_json())
         scripts.append(
             f"(function (f) {{ Plotly.newPlot({json.dumps(element)}, f.data, f.layout, CONFIG); "
