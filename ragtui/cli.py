@@ -164,6 +164,33 @@ def build_parser() -> argparse.ArgumentParser:
         "--show", action="store_true", help="open the results screen when the run is done"
     )
 
+    testset = commands.add_parser(
+        "testset",
+        help="generate a test set from a corpus's passages (also: testset list|show CORPUS)",
+        description="'ragtui testset CORPUS --generator SPEC' writes questions from the "
+        "corpus's passages, each tied to its passage; 'ragtui testset list CORPUS' and "
+        "'ragtui testset show CORPUS NAME' look at the sets made.",
+    )
+    testset.add_argument("words", nargs="+", metavar="CORPUS | list CORPUS | show CORPUS NAME")
+    testset.add_argument("--generator", help="who writes the questions, e.g. llamacpp:smollm2")
+    testset.add_argument("-n", type=int, default=100, help="passages to write from (100)")
+    testset.add_argument("--seed", type=int, default=0, help="passage sample and sampling (0)")
+    testset.add_argument("--name", help="the set's name (default: generator and seed)")
+    testset.add_argument("--checker", help="answers the round-trip check (default: --generator)")
+    testset.add_argument("--out", type=Path, help="also export the set to this folder")
+    for name, what in (
+        ("generic", "self-referential or topic-less questions"),
+        ("copied", "questions copying a long run of the passage"),
+        ("duplicate", "near-duplicates of a kept question"),
+        ("language", "questions in another language than the passage"),
+        ("roundtrip", "questions the passage cannot answer (round-trip check)"),
+    ):
+        testset.add_argument(f"--no-{name}-filter", action="store_true", help=f"keep {what}")
+    testset.add_argument("--chunk-tokens", type=int, default=180, metavar="N")
+    testset.add_argument("--chunk-overlap", type=int, default=30, metavar="N")
+    testset.add_argument("--cache-dir", type=Path, help="index cache (default: user cache dir)")
+    testset.add_argument("--config", help="ragtui.toml to use")
+
     results = commands.add_parser("results", help="charts of a finished 'ragtui eval' run")
     results.add_argument("folder", type=Path, help="the eval's --out folder")
 
@@ -530,6 +557,12 @@ def _show_results(folder: Path) -> int:
     return app.return_code or 0
 
 
+def _cmd_testset(args: argparse.Namespace) -> int:
+    from ragtui.cli_testset import run
+
+    return run(args)
+
+
 def _cmd_results(args: argparse.Namespace) -> int:
     return _show_results(args.folder)
 
@@ -542,6 +575,7 @@ COMMANDS = {
     "results": _cmd_results,
     "labels": _cmd_labels,
     "config": _cmd_config,
+    "testset": _cmd_testset,
 }
 
 

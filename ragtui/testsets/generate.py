@@ -1,0 +1,316 @@
+"""Write a test set: sample passages, ask a generator for a question and answer from each,
+filter, and store every verdict as it is reached (so a stopped run resumes).
+
+The round-trip check (Alberti et al., 2019): the checker — the generator itself unless
+``--checker`` names another — answers the question from the source passage alone; the
+question is kept only when that answer agrees with the reference answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ragtui.corpus.model import Corpus, Passage
+from ragtui.encoders import EncodeProgress
+from ragtui.experiment.answer_metrics import normalize_answer, token_f1
+from ragtui.generation import GenerationOptions, make_generator
+from ragtui.generation.base import GenerationDone, GenerationError, Prompt, PromptSource, TextDelta
+from ragtui.testsets import filters
+from ragtui.testsets.question_format import (
+    TEMPLATE_TEXT,
+    check_prompt,
+    parse_question,
+    question_prompt,
+)
+from ragtui.testsets.sampling import sample_passages
+from ragtui.testsets.store import TestsetError, TestsetFolder, check_name, testsets_root
+
+FILTERS = ("generic", "copied", "duplicate", "language", "roundtrip")
+# Funnel order: each sampled passage ends in exactly one of these.
+OUTCOMES = (
+    "failed",
+    "unparseable",
+    "generic",
+    "copied",
+    "duplicate",
+    "other language",
+    "not answerable",
+    "kept",
+)
+REASON_OF_FILTER = {
+    "generic": "generic",
+    "copied": "copied",
+    "duplicate": "duplicate",
+    "language": "other language",
+    "roundtrip": "not answerable",
+}
+ATTEMPTS = 2  # a second try (sampled, not greedy) when the first reply has no question
+AGREEMENT_F1 = 0.5  # token F1 between the check answer and the reference that counts as agreeing
+
+
+@dataclass(frozen=True)
+class TestsetPlan:
+    name: str
+    generator: str
+    count: int = 100
+    seed: int = 0
+    checker: str | None = None
+    enabled: tuple[str, ...] = FILTERS
+    max_tokens: int = 96
+
+    def settings(self) -> dict[str, Any]:
+        """What must match for a stopped run to be resumed into the same set."""
+        return {
+            "generator": self.generator,
+            "checker": self.checker or self.generator,
+            "count": self.count,
+            "seed": self.seed,
+            "filters": {name: name in self.enabled for name in FILTERS},
+            "sampling": {
+                "temperature": 0.0,
+                "retry_temperature": 0.7,
+                "max_tokens": self.max_tokens,
+            },
+            "attempts": ATTEMPTS,
+        }
+
+
+@dataclass
+class TestsetOutcome:
+    folder: Path
+    funnel: dict[str, int]
+    kept: int
+    resumed: int  # passages already done by an earlier run
+    elapsed_s: float
+    mean_overlap: float | None
+    warnings: list[str] = field(default_factory=list)
+
+    def funnel_line(self) -> str:
+        return funnel_line(self.funnel)
+
+
+def funnel_line(funnel: dict[str, int]) -> str:
+    done = sum(funnel.get(outcome, 0) for outcome in OUTCOMES)
+    parts = [f"generated {done}"]
+    parts += [f"{outcome} {funnel.get(outcome, 0)}" for outcome in OUTCOMES if outcome != "kept"]
+    parts.append(f"kept {funnel.get('kept', 0)}")
+    return " · ".join(parts)
+
+
+def word_overlap(question: str, passage: str) -> float:
+    """Share of the question's content words found in its source passage (lexical bias)."""
+    own = filters.content_words(question)
+    return len(own & filters.content_words(passage)) / len(own) if own else 0.0
+
+
+async def _complete(generator, prompt: Prompt, options: GenerationOptions) -> str:
+    pieces = []
+    async for event in generator.stream(prompt, options):
+        if isinstance(event, TextDelta):
+            pieces.append(event.text)
+        elif isinstance(event, GenerationDone):
+            break
+    return "".join(pieces)
+
+
+def answers_agree(checked: str, reference: str) -> bool:
+    if not normalize_answer(checked) or not normalize_answer(reference):
+        return False
+    if normalize_answer(reference) in normalize_answer(checked):
+        return True
+    return token_f1(checked, [reference]) >= AGREEMENT_F1
+
+
+def _record_base(passage: Passage, index: int, name: str) -> dict[str, Any]:
+    return {
+        "index": index,
+        "query_id": f"{name}-{index:04d}",
+        "passage_id": passage.passage_id,
+        "doc_id": passage.doc_id,
+        "source": passage.source,
+        "start": passage.start,
+        "end": passage.end,
+        "text_hash": passage.content_hash,
+    }
+
+
+async def _judge_passage(
+    passage: Passage,
+    plan: TestsetPlan,
+    generator,
+    checker,
+    kept_questions: list[str],
+) -> dict[str, Any]:
+    """Everything the set records about one passage, ending in its verdict."""
+    record: dict[str, Any] = {"replies": [], "checks": {}}
+    completion = generator.prompt_style == "completion"
+    parsed = None
+    for attempt in range(ATTEMPTS):
+        options = GenerationOptions(
+            max_tokens=plan.max_tokens,
+            temperature=0.0 if attempt == 0 else 0.7,
+            seed=plan.seed + attempt,
+            fair=False,
+        )
+        reply = await _complete(
+            generator, question_prompt(generator.prompt_style, passage.text), options
+        )
+        record["replies"].append(reply)
+        parsed = parse_question(reply, completion=completion)
+        if parsed is not None:
+            break
+    if parsed is None:
+        record["verdict"] = "unparseable"
+        return record
+    question, answer = parsed
+    record["question"], record["answer"] = question, answer
+    checks = record["checks"]
+    tests = [
+        ("generic", lambda: filters.is_generic(question, passage.text)),
+        ("copied", lambda: filters.is_copied(question, passage.text)),
+        ("duplicate", lambda: filters.is_duplicate(question, kept_questions)),
+        ("language", lambda: filters.is_other_language(question, passage.text)),
+    ]
+    for name, failed in tests:
+        if name not in plan.enabled:
+            checks[name] = "off"
+            continue
+        checks[name] = "fail" if failed() else "pass"
+        if checks[name] == "fail":
+            record["verdict"] = REASON_OF_FILTER[name]
+            return record
+    if "roundtrip" in plan.enabled:
+        prompt = check_prompt(checker.prompt_style, passage.text, question)
+        prompt = Prompt(
+            prompt.style,
+            messages=prompt.messages,
+            text=prompt.text,
+            stop=prompt.stop,
+            source=PromptSource(question, (passage.text,)),
+        )
+        options = GenerationOptions(max_tokens=48, temperature=0.0, seed=plan.seed, fair=False)
+        checked = (await _complete(checker, prompt, options)).strip()
+        record["check_answer"] = checked
+        checks["roundtrip"] = "pass" if answers_agree(checked, answer) else "fail"
+        if checks["roundtrip"] == "fail":
+            record["verdict"] = "not answerable"
+            return record
+    else:
+        checks["roundtrip"] = "off"
+    record["verdict"] = "kept"
+    record["overlap"] = word_overlap(question, passage.text)
+    return record
+
+
+async def generate_testset(
+    corpus: Corpus,
+    plan: TestsetPlan,
+    backends,
+    *,
+    data_root: Path | None = None,
+    progress: Callable[[EncodeProgress], None] | None = None,
+) -> TestsetOutcome:
+    """Make (or resume) the named set; returns where it is and its funnel."""
+    check_name(plan.name)
+    if plan.generator.split(":", 1)[0] == "extractive":
+        raise TestsetError(
+            "extractive cannot write questions: use a model, e.g. --generator llamacpp:smollm2"
+        )
+    folder = testsets_root(corpus.root, corpus.source_key, data_root) / plan.name
+    writer = TestsetFolder(folder)
+    unit = "document" if corpus.kind == "beir" else "passage"
+    earlier = writer.meta()
+    if earlier is not None and earlier.get("settings") != plan.settings():
+        raise TestsetError(
+            f"test set {plan.name!r} for {corpus.root} was made with other settings "
+            f"({folder / 'testset.json'}): choose another --name, or remove that folder"
+        )
+    generator = make_generator(plan.generator, backends)
+    checker = generator if not plan.checker else make_generator(plan.checker, backends)
+    started = time.monotonic()
+    try:
+        identity = await generator.identity()
+        checker_identity = identity if checker is generator else await checker.identity()
+        meta = {
+            "name": plan.name,
+            "corpus": str(corpus.root),
+            "corpus_key": corpus.source_key,
+            "judged_unit": unit,
+            "settings": plan.settings(),
+            "model_identity": identity,
+            "checker_identity": checker_identity,
+            "prompt_templates": TEMPLATE_TEXT,
+            "prompt_sha256": hashlib.sha256(TEMPLATE_TEXT.encode()).hexdigest(),
+            "created": (earlier or {}).get("created")
+            or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "complete": False,
+        }
+        writer.write_meta({**(earlier or {}), **meta})
+        done = {record["index"]: record for record in writer.records()}
+        passages = sample_passages(corpus, plan.count, plan.seed)
+        kept_questions = [r["question"] for r in done.values() if r.get("verdict") == "kept"]
+        resumed = len(done)
+        todo = [(index, passage) for index, passage in enumerate(passages) if index not in done]
+        for number, (index, passage) in enumerate(todo, start=1):
+            try:
+                judged = await _judge_passage(passage, plan, generator, checker, kept_questions)
+            except GenerationError as error:
+                if not done and number == 1:
+                    raise TestsetError(f"{plan.generator}: {error}") from None
+                judged = {"verdict": "failed", "error": str(error)}
+            record = {**_record_base(passage, index, plan.name), **judged}
+            writer.add(record)
+            done[index] = record
+            if record["verdict"] == "kept":
+                kept_questions.append(record["question"])
+            if progress is not None:
+                elapsed = time.monotonic() - started
+                progress(
+                    EncodeProgress(number, len(todo), elapsed, "writing questions", "passages")
+                )
+    finally:
+        await generator.aclose()
+        if checker is not generator:
+            await checker.aclose()
+    records = [done[index] for index in sorted(done)]
+    kept = [record for record in records if record["verdict"] == "kept"]
+    funnel = dict(Counter(record["verdict"] for record in records))
+    overlaps = [record["overlap"] for record in kept if "overlap" in record]
+    mean_overlap = sum(overlaps) / len(overlaps) if overlaps else None
+    writer.write_beir(kept, unit)
+    writer.write_meta(
+        {
+            **writer.meta(),
+            "complete": len(records) >= len(passages),
+            "sampled": len(passages),
+            "funnel": {outcome: funnel.get(outcome, 0) for outcome in OUTCOMES},
+            "funnel_line": funnel_line(funnel),
+            "mean_word_overlap": mean_overlap,
+        }
+    )
+    warnings = []
+    if len(passages) < plan.count:
+        warnings.append(
+            f"{corpus.root} has passages for only {len(passages)} questions "
+            f"(asked for {plan.count})"
+        )
+    return TestsetOutcome(
+        folder=folder,
+        funnel=funnel,
+        kept=len(kept),
+        resumed=resumed,
+        elapsed_s=time.monotonic() - started,
+        mean_overlap=mean_overlap,
+        warnings=warnings,
+    )
+
+
+def run_testset(corpus: Corpus, plan: TestsetPlan, backends, **kwargs) -> TestsetOutcome:
+    return asyncio.run(generate_testset(corpus, plan, backends, **kwargs))

@@ -1,0 +1,97 @@
+"""The prompts that ask a generator for a question (and for a check answer), and a lenient
+reader of the plain ``Question: … / Answer: …`` lines small models manage to follow."""
+
+from __future__ import annotations
+
+import re
+
+from ragtui.generation.base import Prompt, PromptStyle
+
+PASSAGE_CHARS = 1500
+
+QUESTION_SYSTEM = (
+    "You write search questions for testing a search engine. Given a passage, write one "
+    "question that a person could type into a search box and that this passage answers, "
+    "then its short answer taken from the passage. The question must make sense on its own: "
+    "never mention 'the passage', 'the text', 'the author' or 'this study'."
+)
+QUESTION_USER = "Passage:\n{passage}\n\nReply in exactly two lines:\nQuestion: ...\nAnswer: ..."
+QUESTION_COMPLETION = (
+    "Each passage below is followed by a search question it answers and the short answer.\n\n"
+    "Passage: {passage}\nQuestion:"
+)
+
+CHECK_SYSTEM = "Answer the question from the passage alone, in a few words."
+CHECK_USER = "Passage:\n{passage}\n\nQuestion: {question}\nShort answer:"
+CHECK_COMPLETION = "Passage: {passage}\n\nQuestion: {question}\nShort answer from the passage:"
+
+
+def _flat(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= PASSAGE_CHARS else flat[: PASSAGE_CHARS - 1] + "…"
+
+
+def question_prompt(style: PromptStyle, passage: str) -> Prompt:
+    passage = _flat(passage)
+    if style == "completion":
+        return Prompt(
+            "completion", text=QUESTION_COMPLETION.format(passage=passage), stop=("\n\n",)
+        )
+    messages = (
+        {"role": "system", "content": QUESTION_SYSTEM},
+        {"role": "user", "content": QUESTION_USER.format(passage=passage)},
+    )
+    return Prompt("chat", messages=messages)
+
+
+def check_prompt(style: PromptStyle, passage: str, question: str) -> Prompt:
+    passage = _flat(passage)
+    if style == "completion":
+        text = CHECK_COMPLETION.format(passage=passage, question=question)
+        return Prompt("completion", text=text, stop=("\n",))
+    messages = (
+        {"role": "system", "content": CHECK_SYSTEM},
+        {"role": "user", "content": CHECK_USER.format(passage=passage, question=question)},
+    )
+    return Prompt("chat", messages=messages)
+
+
+TEMPLATE_TEXT = "\n---\n".join(
+    (
+        QUESTION_SYSTEM,
+        QUESTION_USER,
+        QUESTION_COMPLETION,
+        CHECK_SYSTEM,
+        CHECK_USER,
+        CHECK_COMPLETION,
+    )
+)
+
+_LABEL = r"[*_#\s]*(?:\d+[.)]\s*)?"
+_QUESTION = re.compile(rf"^{_LABEL}(?:question|q)\s*[:：.-]\s*(.+)$", re.I | re.M)
+_ANSWER = re.compile(rf"^{_LABEL}(?:answer|a)\s*[:：.-]\s*(.+)$", re.I | re.M)
+
+
+def _clean(text: str) -> str:
+    return " ".join(text.strip().strip("*_\"'`").split())
+
+
+def parse_question(output: str, completion: bool = False) -> tuple[str, str] | None:
+    """(question, answer) from a reply, or None when it holds no usable pair.
+
+    A completion prompt ends with ``Question:``, so the reply starts with the question
+    itself.
+    """
+    text = output.replace("\r", "")
+    if completion:
+        text = "Question: " + text.lstrip()
+    questions, answers = _QUESTION.findall(text), _ANSWER.findall(text)
+    if not questions or not answers:
+        return None
+    question, answer = _clean(questions[0]), _clean(answers[0])
+    if not question.endswith("?"):
+        cut = question.find("?")
+        question = question[: cut + 1] if cut > 0 else question + "?"
+    if len(question.split()) < 3 or not answer or len(answer.split()) > 40:
+        return None
+    return question, answer

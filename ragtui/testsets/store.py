@@ -1,0 +1,184 @@
+"""Named test sets on disk, beside the corpus's labels:
+``<data dir>/corpora/<corpus>/testsets/<name>/``.
+
+- ``testset.json``: how the set was made (generator and model identity, checker, prompt
+  templates, sampling settings, seed, filters) and its funnel;
+- ``provenance.jsonl``: one record per sampled passage (appended as each one is done, so
+  an interrupted run resumes): passage id, document, span, text hash, the raw reply, the
+  question and answer, and every filter's verdict;
+- ``queries.jsonl``, ``qrels/test.tsv``, ``answers.jsonl``: the kept questions in BEIR
+  layout (qrels name documents for BEIR corpora and passages for folders, as eval scores
+  them), rewritten whole at the end of each run;
+- ``review.jsonl``: accept/reject verdicts given in the app (the latest per question wins).
+
+The corpus's own ``queries.jsonl`` and qrels are never touched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ragtui.display.safe_text import json_line
+from ragtui.errors import RagtuiError
+from ragtui.judging.store import JsonlLog, JudgmentStore
+
+META = "testset.json"
+PROVENANCE = "provenance.jsonl"
+REVIEW = "review.jsonl"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+class TestsetError(RagtuiError):
+    """A test set that cannot be made, found or read, with what to do."""
+
+
+def check_name(name: str) -> str:
+    if not _NAME.match(name):
+        raise TestsetError(
+            f"test set name {name!r}: use letters, digits, '.', '_' or '-' (up to 64)"
+        )
+    return name
+
+
+def testsets_root(corpus_root: Path, source_key: str, data_root: Path | None = None) -> Path:
+    return JudgmentStore.for_corpus(corpus_root, source_key, data_root).folder / "testsets"
+
+
+@dataclass(frozen=True)
+class StoredTestset:
+    """A test set read back: its questions, what they were made from, and the review."""
+
+    folder: Path
+    meta: dict[str, Any]
+    records: tuple[dict[str, Any], ...]  # provenance, in sample order
+    review: dict[str, str]  # query id → "accepted" | "rejected"
+
+    @property
+    def name(self) -> str:
+        return str(self.meta.get("name") or self.folder.name)
+
+    @property
+    def kept(self) -> list[dict[str, Any]]:
+        return [record for record in self.records if record.get("verdict") == "kept"]
+
+    def scored(self) -> list[dict[str, Any]]:
+        """Kept questions a reviewer did not reject."""
+        return [r for r in self.kept if self.review.get(r["query_id"]) != "rejected"]
+
+
+class TestsetFolder:
+    """Writes one test set: appends provenance, rewrites the BEIR files and the metadata."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.provenance = JsonlLog(folder / PROVENANCE)
+        self.review_log = JsonlLog(folder / REVIEW)
+
+    def meta(self) -> dict[str, Any] | None:
+        path = self.folder / META
+        if not path.exists():
+            return None
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise TestsetError(f"{path} cannot be read ({error}); remove the folder") from None
+
+    def write_meta(self, meta: dict[str, Any]) -> None:
+        _write_atomic(self.folder / META, json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
+
+    def records(self) -> list[dict[str, Any]]:
+        return list(self.provenance.records()) if self.provenance.path.exists() else []
+
+    def add(self, record: dict[str, Any]) -> None:
+        self.provenance.append(record)
+
+    def review(self, query_id: str, verdict: str) -> None:
+        if verdict not in {"accepted", "rejected"}:
+            raise TestsetError(f"review verdict {verdict!r}: use accepted or rejected")
+        self.review_log.append({"query_id": query_id, "verdict": verdict})
+
+    def write_beir(self, kept: list[dict[str, Any]], unit: str) -> None:
+        """queries.jsonl, qrels/test.tsv and answers.jsonl of the kept questions."""
+        queries = "".join(
+            json_line({"_id": r["query_id"], "text": r["question"]}) + "\n" for r in kept
+        )
+        answers = "".join(
+            json_line({"_id": r["query_id"], "answers": [r["answer"]]}) + "\n" for r in kept
+        )
+        key = "doc_id" if unit == "document" else "passage_id"
+        qrels = "query-id\tcorpus-id\tscore\n" + "".join(
+            f"{r['query_id']}\t{r[key]}\t1\n" for r in kept
+        )
+        (self.folder / "qrels").mkdir(parents=True, exist_ok=True)
+        _write_atomic(self.folder / "queries.jsonl", queries)
+        _write_atomic(self.folder / "answers.jsonl", answers)
+        _write_atomic(self.folder / "qrels" / "test.tsv", qrels)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def read_testset(folder: Path) -> StoredTestset:
+    writer = TestsetFolder(folder)
+    meta = writer.meta()
+    if meta is None:
+        raise TestsetError(
+            f"{folder} holds no test set (no {META}); make one with 'ragtui testset'"
+        )
+    review: dict[str, str] = {}
+    if writer.review_log.path.exists():
+        for record in writer.review_log.records():
+            review[str(record.get("query_id"))] = str(record.get("verdict"))
+    return StoredTestset(folder, meta, tuple(writer.records()), review)
+
+
+def find_testset(name_or_dir: str, corpus_root: Path, source_key: str) -> StoredTestset:
+    """A set by name (among the corpus's) or by folder (an exported copy)."""
+    as_path = Path(name_or_dir).expanduser()
+    if as_path.is_dir():
+        return read_testset(as_path)
+    root = testsets_root(corpus_root, source_key)
+    folder = root / check_name(name_or_dir)
+    if not (folder / META).exists():
+        known = ", ".join(list_names(root)) or "none yet"
+        raise TestsetError(
+            f"no test set {name_or_dir!r} for {corpus_root} (known: {known}); "
+            f"make one with 'ragtui testset {corpus_root} --generator SPEC --name {name_or_dir}'"
+        )
+    return read_testset(folder)
+
+
+def list_names(root: Path) -> list[str]:
+    if not root.is_dir():
+        return []
+    return sorted(path.name for path in root.iterdir() if (path / META).exists())
+
+
+def export(testset: StoredTestset, out: Path) -> Path:
+    """A copy of the set's folder at ``out`` (which must not hold other files)."""
+    out = out.expanduser()
+    if out.exists() and any(out.iterdir()):
+        raise TestsetError(f"--out {out} is not empty: choose a new or empty folder")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.exists():
+        out.rmdir()
+    shutil.copytree(testset.folder, out)
+    return out
