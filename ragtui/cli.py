@@ -136,6 +136,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="score against the queries and passage grades made in the app",
     )
+    evaluate.add_argument(
+        "--testset",
+        metavar="NAME|DIR",
+        help="score against a test set made by 'ragtui testset' (its name, or an exported folder)",
+    )
     evaluate.add_argument("--max-tokens", type=int, help="answer length limit (default 256)")
     evaluate.add_argument(
         "--concurrency", type=int, default=4, help="requests in flight per server (4)"
@@ -479,6 +484,8 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     ):
         if value is not None and value < 1:
             raise RagtuiError(f"{name} {value}: use at least 1")
+    if args.labels and args.testset:
+        raise RagtuiError("use --labels or --testset, not both")
     margin = DEFAULT_MARGIN if args.margin is None else args.margin
     if not 0 <= margin < 1:
         raise RagtuiError(f"--margin {margin:g}: use a number from 0 up to (not incl.) 1")
@@ -505,6 +512,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         args.corpus,
         ChunkingSettings(args.chunk_tokens, args.chunk_overlap),
         labels_from=paths.data_dir() if args.labels else None,
+        testset=args.testset,
         limit=args.limit,
         cache_root=args.cache_dir,
     )

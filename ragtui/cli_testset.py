@@ -55,7 +55,14 @@ def _make(args: argparse.Namespace, path: str) -> int:
         checker=args.checker,
         enabled=enabled,
     )
-    outcome = run_testset(corpus, plan, settings.backends, progress=ProgressPrinter())
+    try:
+        outcome = run_testset(corpus, plan, settings.backends, progress=ProgressPrinter())
+    except KeyboardInterrupt:
+        sys.stderr.write(
+            f"ragtui: interrupted; the questions written so far are kept in test set {name!r}, "
+            "run the same command again to resume\n"
+        )
+        return 130
     for warning in outcome.warnings:
         sys.stderr.write(f"ragtui: warning: {warning}\n")
     print(outcome.funnel_line())

@@ -75,21 +75,61 @@ def _clean_qrels(
     return cleaned, warnings
 
 
+def _from_testset(corpus: Corpus, name_or_dir: str):
+    """Queries, pseudo-judgments (each question's source passage or its document) and
+    reference answers of a generated test set; rejected questions are left out."""
+    from ragtui.testsets.store import find_testset
+
+    found = find_testset(name_or_dir, corpus.root, corpus.source_key)
+    meta = found.meta
+    unit = str(meta.get("judged_unit") or "passage")
+    scored = found.scored()
+    if not scored:
+        raise DatasetError(
+            f"test set {found.name!r} ({found.folder}) has no kept questions to score; "
+            "make a larger one (-n) or review fewer out"
+        )
+    key = "doc_id" if unit == "document" else "passage_id"
+    queries = {record["query_id"]: record["question"] for record in scored}
+    raw_qrels = {record["query_id"]: {str(record[key]): 1} for record in scored}
+    answers = {r["query_id"]: [r["answer"]] for r in scored if r.get("answer")}
+    known = (
+        {document.doc_id for document in corpus.documents}
+        if unit == "document"
+        else set(corpus.passage_index)
+    )
+    qrels, warnings = _clean_qrels(raw_qrels, queries, known, str(found.folder), unit)
+    settings = meta.get("settings", {})
+    overlap = meta.get("mean_word_overlap")
+    source = (
+        f"generated questions: test set {found.name!r} written by "
+        f"{settings.get('generator')} (seed {settings.get('seed')}; "
+        f"{meta.get('funnel_line', 'funnel unknown')}"
+        + (f"; mean word overlap with the source passage {overlap:.0%}" if overlap else "")
+        + f"), each judged by its source {unit}"
+    )
+    return queries, qrels, answers, unit, source, warnings
+
+
 def load_dataset(
     path: str | Path,
     chunking: ChunkingSettings | None = None,
     *,
     labels_from: Path | None = None,
+    testset: str | None = None,
     limit: int | None = None,
     cache_root: Path | None = None,
 ) -> EvalDataset:
-    """The corpus at path with its judgments; ``labels_from`` uses the app's labels instead.
+    """The corpus at path with its judgments; ``labels_from`` uses the app's labels instead,
+    ``testset`` a test set generated from the corpus (a name or an exported folder).
 
     ``labels_from`` is the data root the app writes to (``ragtui.config.paths.data_dir()``).
     """
     corpus = load_corpus(path, chunking, cache_root=cache_root)
     warnings = list(corpus.warnings)
-    if labels_from is not None:
+    if testset is not None:
+        queries, qrels, answers, unit, source, more = _from_testset(corpus, testset)
+    elif labels_from is not None:
         from ragtui.judging.anchors import labels_for_corpus
 
         store, resolved = labels_for_corpus(corpus, labels_from)

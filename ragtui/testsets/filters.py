@@ -169,7 +169,7 @@ def _identifier():
     # Imported on use: the language model takes ~0.5 s to load.
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-    return LanguageIdentifier.from_pickled_model(MODEL_FILE, norm_probs=True)
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 
 def language_of(text: str) -> tuple[str, float]:

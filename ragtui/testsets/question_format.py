@@ -67,9 +67,8 @@ TEMPLATE_TEXT = "\n---\n".join(
     )
 )
 
-_LABEL = r"[*_#\s]*(?:\d+[.)]\s*)?"
-_QUESTION = re.compile(rf"^{_LABEL}(?:question|q)\s*[:：.-]\s*(.+)$", re.I | re.M)
-_ANSWER = re.compile(rf"^{_LABEL}(?:answer|a)\s*[:：.-]\s*(.+)$", re.I | re.M)
+_QUESTION_LABEL = re.compile(r"^[\s*_#>\-\d.)]*(?:question|q)\s*[:：]\s*", re.I | re.M)
+_ANSWER_LABEL = re.compile(r"(?:^|\s)[*_]*(?:answer|a)[*_]*\s*[:：]\s*", re.I)
 
 
 def _clean(text: str) -> str:
@@ -77,21 +76,28 @@ def _clean(text: str) -> str:
 
 
 def parse_question(output: str, completion: bool = False) -> tuple[str, str] | None:
-    """(question, answer) from a reply, or None when it holds no usable pair.
+    """(question, answer) from a reply, or None when it holds no usable question. The answer
+    is "" when the reply gave none (the round-trip check then supplies one).
 
-    A completion prompt ends with ``Question:``, so the reply starts with the question
-    itself.
+    Small models put both on one line, bold the labels, number them or write ``Q:``/``A:``.
+    A completion prompt ends with ``Question:``, so its reply starts with the question.
     """
     text = output.replace("\r", "")
     if completion:
         text = "Question: " + text.lstrip()
-    questions, answers = _QUESTION.findall(text), _ANSWER.findall(text)
-    if not questions or not answers:
+    label = _QUESTION_LABEL.search(text)
+    if label is None:
         return None
-    question, answer = _clean(questions[0]), _clean(answers[0])
-    if not question.endswith("?"):
-        cut = question.find("?")
-        question = question[: cut + 1] if cut > 0 else question + "?"
-    if len(question.split()) < 3 or not answer or len(answer.split()) > 40:
+    rest = text[label.end() :]
+    answer_label = _ANSWER_LABEL.search(rest)
+    if answer_label is not None:
+        asked = rest[: answer_label.start()]
+        answer = _clean(rest[answer_label.end() :].split("\n", 1)[0])
+    else:
+        asked, answer = rest, ""
+    question = _clean(asked.strip().split("\n", 1)[0])
+    cut = question.find("?")
+    question = question[: cut + 1] if cut > 0 else question.rstrip(".") + "?"
+    if len(question.split()) < 3 or len(answer.split()) > 40:
         return None
     return question, answer

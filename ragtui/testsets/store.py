@@ -38,6 +38,8 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 class TestsetError(RagtuiError):
     """A test set that cannot be made, found or read, with what to do."""
 
+    __test__ = False  # a pytest-style name, not a test class
+
 
 def check_name(name: str) -> str:
     if not _NAME.match(name):
@@ -76,6 +78,8 @@ class StoredTestset:
 class TestsetFolder:
     """Writes one test set: appends provenance, rewrites the BEIR files and the metadata."""
 
+    __test__ = False  # a pytest-style name, not a test class
+
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.provenance = JsonlLog(folder / PROVENANCE)
@@ -110,7 +114,9 @@ class TestsetFolder:
             json_line({"_id": r["query_id"], "text": r["question"]}) + "\n" for r in kept
         )
         answers = "".join(
-            json_line({"_id": r["query_id"], "answers": [r["answer"]]}) + "\n" for r in kept
+            json_line({"_id": r["query_id"], "answers": [r["answer"]]}) + "\n"
+            for r in kept
+            if r.get("answer")
         )
         key = "doc_id" if unit == "document" else "passage_id"
         qrels = "query-id\tcorpus-id\tscore\n" + "".join(

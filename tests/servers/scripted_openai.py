@@ -7,13 +7,20 @@ that cuts a stream, a buggy server that never stops), so the fault tests run thi
 an answer), ``http429-always``, ``cut``, ``endless``, ``silent-endless`` (keep-alive
 chunks with no text, forever), ``slow-first-byte``, ``delay-S`` (a correct answer after S
 seconds; ``/health`` reports the most requests each model had in flight at once).
+
+``qgen`` (and ``qgen-delay-S``) writes test-set questions: each passage carries a token
+``qgen:BASE64`` of a JSON object whose ``reply`` is what to answer a question prompt and
+``check`` what to answer a round-trip prompt ("Short answer" in the prompt). The token is
+one opaque word, so it never makes a question look copied from its passage.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import json
+import re
 from collections import Counter
 
 import uvicorn
@@ -109,6 +116,14 @@ async def chat(request: Request) -> Response:
                 await asyncio.sleep(0.005)
 
         return StreamingResponse(endless(), media_type="text/event-stream")
+    if model == "qgen" or model.startswith("qgen-delay-"):
+        if model.startswith("qgen-delay-"):
+            await asyncio.sleep(float(model.removeprefix("qgen-delay-")))
+        prompt = "\n".join(str(message.get("content", "")) for message in body["messages"])
+        token = re.search(r"qgen:([A-Za-z0-9+/=]+)", prompt)
+        script = json.loads(base64.b64decode(token.group(1))) if token else {}
+        key = "check" if "Short answer" in prompt else "reply"
+        return _answer([str(script.get(key, "I cannot help with that."))])
     if model.startswith("delay-"):
         in_flight[model] += 1
         peak_in_flight[model] = max(peak_in_flight[model], in_flight[model])

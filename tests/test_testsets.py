@@ -1,0 +1,341 @@
+"""Test sets from a corpus, against a scripted OpenAI-compatible server on 127.0.0.1.
+
+Each passage of the test corpus tells the server (through an opaque ``qgen:`` token) what
+to reply, so every filter meets the kind of question it exists for: garbage, a generic
+question, one copied from the passage, a duplicate, one in French and one the passage
+cannot answer are each dropped with their reason; the good ones are kept, tied to their
+passage, and round-trip through ``ragtui eval --testset``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from ragtui.cli import main
+from ragtui.corpus import load_corpus
+from ragtui.testsets.filters import is_copied, is_duplicate, is_generic, is_other_language
+from ragtui.testsets.question_format import parse_question
+from ragtui.testsets.sampling import sample_passages
+from ragtui.testsets.store import TestsetFolder, find_testset
+from tests.conftest import REPO
+
+FILLER = (
+    "Engineers at the coastal laboratory keep careful notes on every machine they maintain, "
+    "and the notes describe how each part behaves under load, how often it is inspected, and "
+    "which spare parts are kept in the workshop for quick repairs."
+)
+
+SCRIPTS = {
+    "valve": (
+        "The zorblax valve opens when the pressure in the main line reaches 42 bar.",
+        {
+            "reply": "Question: At what pressure does the zorblax valve open?\nAnswer: 42 bar",
+            "check": "It opens at 42 bar.",
+        },
+    ),
+    "pump": (
+        "The brine pump is driven by a 7 kW motor that runs only at night.",
+        {
+            "reply": "**Question:** How powerful is the motor that drives the brine pump?\n"
+            "**Answer:** 7 kW",
+            "check": "7 kW",
+        },
+    ),
+    "garbage": (
+        "The heat exchanger is cleaned with citric acid twice a year.",
+        {"reply": "lorem ipsum dolor sit amet", "check": "nothing"},
+    ),
+    "generic": (
+        "The cooling tower uses a fan with twelve blades made of carbon fibre.",
+        {
+            "reply": "Question: What is the main idea of the passage?\nAnswer: fans",
+            "check": "fans",
+        },
+    ),
+    "copied": (
+        "The storage tank holds ninety thousand litres of fresh water for the station.",
+        {
+            "reply": "Question: The storage tank holds ninety thousand litres of fresh water "
+            "for the station?\nAnswer: ninety thousand litres",
+            "check": "ninety thousand litres",
+        },
+    ),
+    "duplicate": (
+        "Maintenance of the zorblax valve follows the pressure log of the main line.",
+        {
+            "reply": "Question: At what pressure does the zorblax valve open?\nAnswer: 42 bar",
+            "check": "42 bar",
+        },
+    ),
+    "french": (
+        "The generator room has two diesel engines that start when the grid fails.",
+        {
+            "reply": "Question: Combien de moteurs diesel se trouvent dans la salle des "
+            "générateurs?\nAnswer: deux moteurs",
+            "check": "deux",
+        },
+    ),
+    "unanswerable": (
+        "The control room displays the turbine speed on a large analogue dial.",
+        {
+            "reply": "Question: Who designed the analogue dial of the turbine control room?\n"
+            "Answer: Marie Curie",
+            "check": "The passage does not say who designed it.",
+        },
+    ),
+}
+
+
+def _token(script: dict[str, str]) -> str:
+    return "qgen:" + base64.b64encode(json.dumps(script).encode()).decode()
+
+
+def make_corpus(folder: Path, names: list[str] | None = None) -> Path:
+    folder.mkdir(parents=True)
+    for name in names or list(SCRIPTS):
+        sentence, script = SCRIPTS[name]
+        (folder / f"{name}.txt").write_text(f"{sentence} {FILLER} {_token(script)}\n")
+    return folder
+
+
+@pytest.fixture
+def qgen_env(scripted_openai: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("OPENAI_BASE_URL", f"{scripted_openai}/v1")
+    monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+    monkeypatch.setenv("RAGTUI_DATA_DIR", str(tmp_path / "data"))
+    return tmp_path
+
+
+def make_set(corpus: Path, name: str, count: int, *extra: str) -> int:
+    return main(
+        [
+            "testset",
+            str(corpus),
+            "--generator",
+            "openai:qgen",
+            "-n",
+            str(count),
+            "--name",
+            name,
+            *extra,
+        ]
+    )
+
+
+def _testset(corpus: Path, name: str):
+    loaded = load_corpus(corpus)
+    return find_testset(name, loaded.root, loaded.source_key)
+
+
+def test_each_bad_question_is_dropped_with_its_reason(qgen_env: Path, capsys) -> None:
+    corpus = make_corpus(qgen_env / "corpus")
+    code = main(["testset", str(corpus), "--generator", "openai:qgen", "-n", "8", "--name", "t1"])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert (
+        "generated 8 · failed 0 · unparseable 1 · generic 1 · copied 1 · duplicate 1 · "
+        "other language 1 · not answerable 1 · kept 2" in out
+    )
+    testset = _testset(corpus, "t1")
+    verdicts = {Path(r["source"]).stem: r["verdict"] for r in testset.records}
+    assert verdicts["garbage"] == "unparseable" and len(testset.records[0]["replies"]) >= 1
+    garbage = next(r for r in testset.records if Path(r["source"]).stem == "garbage")
+    assert len(garbage["replies"]) == 2  # one retry, then it gives up
+    assert verdicts["generic"] == "generic" and verdicts["copied"] == "copied"
+    assert verdicts["french"] == "other language"
+    assert verdicts["unanswerable"] == "not answerable"
+    assert sorted([verdicts["valve"], verdicts["duplicate"]]) == ["duplicate", "kept"]
+    assert verdicts["pump"] == "kept"
+    # Provenance: each kept question names its passage, span and text hash.
+    loaded = load_corpus(corpus)
+    for record in testset.kept:
+        passage = loaded.passages[loaded.passage_index[record["passage_id"]]]
+        assert record["text_hash"] == passage.content_hash
+        assert (record["start"], record["end"]) == (passage.start, passage.end)
+        assert record["checks"]["roundtrip"] == "pass"
+    assert testset.meta["settings"]["generator"] == "openai:qgen"
+    assert testset.meta["model_identity"] and testset.meta["prompt_sha256"]
+    # The BEIR files hold the kept questions only; the corpus's own files are untouched.
+    queries = (testset.folder / "queries.jsonl").read_text().splitlines()
+    assert len(queries) == 2
+    assert not (corpus / "queries.jsonl").exists() and not (corpus / "qrels").exists()
+
+
+def test_a_filter_can_be_turned_off(qgen_env: Path, capsys) -> None:
+    corpus = make_corpus(qgen_env / "corpus", ["generic", "french", "valve"])
+    code = main(
+        [
+            "testset", str(corpus), "--generator", "openai:qgen", "-n", "3", "--name", "loose",
+            "--no-generic-filter", "--no-language-filter",
+        ]
+    )  # fmt: skip
+    assert code == 0
+    assert "generic 0 · copied 0 · duplicate 0 · other language 0" in capsys.readouterr().out
+    testset = _testset(corpus, "loose")
+    assert testset.meta["settings"]["filters"]["generic"] is False
+    assert {r["checks"]["generic"] for r in testset.records if "checks" in r} == {"off"}
+
+
+def test_the_same_seed_gives_the_same_set(qgen_env: Path) -> None:
+    corpus = make_corpus(qgen_env / "corpus")
+    for name in ("a", "b"):
+        assert make_set(corpus, name, 5, "--seed", "3") == 0
+    first, second = _testset(corpus, "a"), _testset(corpus, "b")
+    assert [r["passage_id"] for r in first.records] == [r["passage_id"] for r in second.records]
+    assert [r.get("question") for r in first.records] == [r.get("question") for r in second.records]
+    other = sample_passages(load_corpus(corpus), 5, seed=4)
+    assert [p.passage_id for p in other] != [r["passage_id"] for r in first.records]
+
+
+def test_a_set_round_trips_through_eval_and_a_rejection_changes_what_is_scored(
+    qgen_env: Path,
+) -> None:
+    corpus = make_corpus(qgen_env / "corpus")
+    assert make_set(corpus, "rt", 8) == 0
+    out = qgen_env / "eval"
+    args = ["eval", str(corpus), "--testset", "rt", "--retrievers", "bm25"]
+    args += ["--generators", "extractive"]
+    assert main([*args, "--out", str(out)]) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert (
+        results["dataset"]["judged_queries"] == 2 and results["dataset"]["judged_unit"] == "passage"
+    )
+    assert (
+        "generated questions: test set 'rt' written by openai:qgen"
+        in results["dataset"]["judgments"]
+    )
+    assert "generated questions" in (out / "report.md").read_text()
+    # bm25 finds the passage each question was written from (they share its words).
+    assert results["retrieval"]["bm25"]["mean"]["Recall@10"] == 1.0
+
+    testset = _testset(corpus, "rt")
+    TestsetFolder(testset.folder).review(testset.kept[0]["query_id"], "rejected")
+    assert main([*args, "--out", str(qgen_env / "eval2")]) == 0
+    again = json.loads((qgen_env / "eval2" / "results.json").read_text())
+    assert again["dataset"]["judged_queries"] == 1
+
+
+def test_a_beir_corpus_is_judged_by_document(qgen_env: Path) -> None:
+    beir = qgen_env / "beir"
+    beir.mkdir()
+    with (beir / "corpus.jsonl").open("w") as handle:
+        for name in ("valve", "pump", "garbage"):
+            sentence, script = SCRIPTS[name]
+            text = f"{sentence} {FILLER} {_token(script)}"
+            handle.write(json.dumps({"_id": f"doc-{name}", "title": name, "text": text}) + "\n")
+    assert make_set(beir, "b", 3) == 0
+    testset = _testset(beir, "b")
+    assert testset.meta["judged_unit"] == "document"
+    qrels = (testset.folder / "qrels" / "test.tsv").read_text().splitlines()[1:]
+    assert sorted(line.split("\t")[1] for line in qrels) == ["doc-pump", "doc-valve"]
+
+
+def test_a_corpus_of_one_tiny_document_gives_an_empty_set_not_a_crash(
+    qgen_env: Path, capsys
+) -> None:
+    corpus = qgen_env / "tiny"
+    corpus.mkdir()
+    (corpus / "note.txt").write_text("Hi.\n")
+    assert make_set(corpus, "t", 5) == 0
+    captured = capsys.readouterr()
+    assert "generated 1 · failed 0 · unparseable 1" in captured.out and "kept 0" in captured.out
+    assert "passages for only 1 questions" in captured.err
+    code = main(["eval", str(corpus), "--testset", "t", "--generators", "extractive"])
+    assert code == 1
+    assert "has no kept questions" in capsys.readouterr().err
+
+
+def test_extractive_and_unknown_sets_are_one_line_errors(qgen_env: Path, capsys) -> None:
+    corpus = make_corpus(qgen_env / "corpus", ["valve"])
+    assert main(["testset", str(corpus), "--generator", "extractive", "-n", "1"]) == 1
+    assert "extractive cannot write questions" in capsys.readouterr().err
+    assert main(["eval", str(corpus), "--testset", "nope", "--generators", "extractive"]) == 1
+    err = capsys.readouterr().err
+    assert "no test set 'nope'" in err and "Traceback" not in err
+
+
+def test_sigint_then_the_same_command_resumes(qgen_env: Path, scripted_openai: str) -> None:
+    corpus = make_corpus(qgen_env / "corpus")
+    env = {
+        **os.environ,
+        "OPENAI_BASE_URL": f"{scripted_openai}/v1",
+        "OPENAI_API_KEY": "test-key",
+        "RAGTUI_DATA_DIR": str(qgen_env / "data"),
+        "HF_HUB_OFFLINE": "1",
+    }
+    command = [sys.executable, "-m", "ragtui", "testset", str(corpus), "-n", "8", "--name", "r"]
+    command += ["--generator", "openai:qgen-delay-0.3"]
+    child = subprocess.Popen(
+        command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    provenance = None
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        found = list((qgen_env / "data").rglob("provenance.jsonl"))
+        if found and len(found[0].read_text().splitlines()) >= 2:
+            provenance = found[0]
+            break
+        time.sleep(0.1)
+    assert provenance is not None, "no progress within 2 minutes"
+    child.send_signal(signal.SIGINT)
+    _, stderr = child.communicate(timeout=60)
+    assert child.returncode == 130, stderr
+    assert "Traceback" not in stderr and "run the same command again to resume" in stderr
+    done_before = len(provenance.read_text().splitlines())
+    assert 2 <= done_before < 8
+    rerun = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"resumed: {done_before} passages were done by an earlier run" in rerun.stdout
+    assert "generated 8 ·" in rerun.stdout
+    indexes = [json.loads(line)["index"] for line in provenance.read_text().splitlines()]
+    assert sorted(indexes) == list(range(8))  # every passage once: none redone, none lost
+
+
+def test_the_parser_reads_what_small_models_write() -> None:
+    assert parse_question("Question: What powers the pump?\nAnswer: a motor") == (
+        "What powers the pump?",
+        "a motor",
+    )
+    assert parse_question("Question: How is it cooled? Answer: by air") == (
+        "How is it cooled?",
+        "by air",
+    )
+    assert parse_question("Q: what drives the fan\nA: a belt") == ("what drives the fan?", "a belt")
+    assert parse_question("Question: Where is the tank?\nAnswer:") == ("Where is the tank?", "")
+    assert parse_question("lorem ipsum") is None
+    assert parse_question("Question: Why?\nAnswer: yes") is None  # too short to search for
+    # A completion prompt ends with "Question:": the reply starts with the question.
+    assert parse_question(" What cools the room?\nAnswer: air", completion=True) == (
+        "What cools the room?",
+        "air",
+    )
+
+
+def test_the_filters_on_their_own() -> None:
+    passage = SCRIPTS["valve"][0] + " " + FILLER
+    assert is_generic("What is the main idea of the passage?", passage)
+    assert is_generic("What does the author argue here?", passage)
+    assert is_generic("What is this about?", passage)  # nothing of the passage in it
+    assert not is_generic("At what pressure does the zorblax valve open?", passage)
+    assert is_copied(
+        "Engineers at the coastal laboratory keep careful notes on every machine?", passage
+    )
+    assert not is_copied("What do engineers at the laboratory write down about machines?", passage)
+    assert is_duplicate(
+        "At what pressure does the zorblax valve open?",
+        ["at what pressure does the zorblax valve open"],
+    )
+    assert not is_duplicate(
+        "How powerful is the brine pump motor?", ["At what pressure does the zorblax valve open?"]
+    )
+    assert is_other_language("Combien de moteurs diesel se trouvent dans la salle?", passage)
+    assert not is_other_language("How many diesel engines are in the generator room?", passage)
