@@ -121,13 +121,16 @@ def _show(args: argparse.Namespace, path: str, name: str) -> int:
     rejected = sum(verdict == "rejected" for verdict in testset.review.values())
     if testset.review:
         print(f"reviewed: {len(testset.review)} ({rejected} rejected, left out of eval)")
-    passages = corpus.passage_index
     for record in testset.kept[:SAMPLE_SHOWN]:
         print()
         print(printable(f"{record['query_id']}: {record['question']}"))
         print(printable(f"  answer: {record['answer']}"))
-        passage = passages.get(record["passage_id"])
-        text = passage.text if passage is not None else "(passage no longer in the corpus)"
+        position = corpus.passage_index.get(record["passage_id"])
+        text = (
+            corpus.passages[position].text
+            if position is not None
+            else "(passage no longer in the corpus)"
+        )
         flat = " ".join(text.split())
         print(
             printable(

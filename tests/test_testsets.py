@@ -167,6 +167,13 @@ def test_each_bad_question_is_dropped_with_its_reason(qgen_env: Path, capsys) ->
     # The BEIR files hold the kept questions only; the corpus's own files are untouched.
     queries = (testset.folder / "queries.jsonl").read_text().splitlines()
     assert len(queries) == 2
+    assert main(["testset", "list", str(corpus)]) == 0
+    assert "t1: 2 questions by openai:qgen, seed 0" in capsys.readouterr().out
+    assert main(["testset", "show", str(corpus), "t1"]) == 0
+    shown = capsys.readouterr().out
+    assert "kept 2" in shown and "mean word overlap with source passages" in shown
+    assert "How powerful is the motor that drives the brine pump?" in shown
+    assert "from " in shown and "The brine pump is driven by a 7 kW motor" in shown
     assert not (corpus / "queries.jsonl").exists() and not (corpus / "qrels").exists()
 
 
