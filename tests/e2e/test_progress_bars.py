@@ -20,7 +20,7 @@ CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # anything but \t and \n
 
 
 def test_index_draws_a_bar_on_a_terminal(tmp_path: Path) -> None:
-    corpus = corpus_of(tmp_path / "corpus", documents=300, words=120)
+    corpus = corpus_of(tmp_path / "corpus", documents=120, words=120)
     child = PtyProcess(
         python_args("index", str(corpus), "--cache-dir", str(tmp_path / "cache")),
         env={"HF_HUB_OFFLINE": "1"},
@@ -34,15 +34,15 @@ def test_index_draws_a_bar_on_a_terminal(tmp_path: Path) -> None:
     screen = ANSI.sub("", drawn)
     assert "━" in screen  # rich's bar, redrawn in place ("\r") as work goes on
     bar = r"[━╺╸]+"
-    assert re.search(rf"embedding {bar} +\d+/300 passages [\d.,]+/s elapsed \S+ ETA \S+\r", screen)
-    assert re.search(rf"embedding {bar} 300/300 passages [\d.,]+/s elapsed \S+ ETA 0s", screen)
+    assert re.search(rf"embedding {bar} +\d+/120 passages [\d.,]+/s elapsed \S+ ETA \S+\r", screen)
+    assert re.search(rf"embedding {bar} 120/120 passages [\d.,]+/s elapsed \S+ ETA 0s", screen)
     # One bar per action: an end reported twice does not start a second bar from 0.
-    assert len(re.findall(rf"embedding {bar} +0/300", screen)) == 1, screen
-    assert len(re.findall(rf"adding to the HNSW graph {bar} +\d+/300", screen)) >= 1
+    assert len(re.findall(rf"embedding {bar} +0/120", screen)) == 1, screen
+    assert len(re.findall(rf"adding to the HNSW graph {bar} +\d+/120", screen)) >= 1
 
 
 def test_index_and_eval_print_plain_lines_through_a_pipe(tmp_path: Path) -> None:
-    corpus = corpus_of(tmp_path / "corpus", documents=300, words=120)
+    corpus = corpus_of(tmp_path / "corpus", documents=120, words=120)
     cache = tmp_path / "cache"
     index = subprocess.run(
         [sys.executable, *python_args("index", str(corpus), "--cache-dir", str(cache))],
@@ -54,7 +54,7 @@ def test_index_and_eval_print_plain_lines_through_a_pipe(tmp_path: Path) -> None
     )
     assert index.returncode == 0, index.stderr
     lines = index.stderr.splitlines()
-    done = r"embedding 300/300 passages \(.+/s, elapsed \S+, ETA 0s\)"
+    done = r"embedding 120/120 passages \(.+/s, elapsed \S+, ETA 0s\)"
     assert any(re.fullmatch(done, line) for line in lines), lines
     evaluate = subprocess.run(
         [
