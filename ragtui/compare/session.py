@@ -82,6 +82,7 @@ from ragtui.pipeline import (
     make_pipeline,
 )
 from ragtui.retrieval.types import Hit, SearchResult
+from ragtui.testsets.store import GeneratedQuestion, TestsetFolder, generated_questions
 
 PANES = ("a", "b")
 T = TypeVar("T")
@@ -144,6 +145,8 @@ class DatasetQuery:
     query_id: str
     text: str
     judgments: int  # the dataset's judgments plus the user's grades
+    testset: str = ""  # the generated test set it comes from; "" for the corpus's own
+    review: str = ""  # of a generated question: "", "accepted" or "rejected"
 
 
 def _new_run_id() -> str:
@@ -173,6 +176,8 @@ class CompareSession:
         self.indexes: Indexes | None = None
         self.store: JudgmentStore | None = None
         self.resolved = ResolvedLabels()
+        # Kept questions of the corpus's generated test sets, by query id.
+        self.generated: dict[str, GeneratedQuestion] = {}
         self._resolver: LabelResolver | None = None
         self.votes: list[Vote] = []
         self.history: list[str] = []
@@ -268,6 +273,7 @@ class CompareSession:
         self.votes = store.votes()
         self._resolver = LabelResolver(corpus)
         self.resolved = resolve_labels(store.labels(), corpus)
+        self.generated = generated_questions(corpus.root, corpus.source_key, options.data_root)
         self.corpus, self.store = corpus, store
         return corpus, runs
 
@@ -349,7 +355,7 @@ class CompareSession:
         """
         assert self.corpus is not None
         self.query = query
-        self.query_id = query_id_for(query, self.corpus.queries)
+        self.query_id = query_id_for(query, self._known_queries())
         self._emit(QueryRestored(query))
         latest = {run.pane: run for run in runs if run.query == query and run.pane in PANES}
         for key in PANES:
@@ -421,7 +427,7 @@ class CompareSession:
             return False
         assert self.corpus is not None
         self.query = query
-        self.query_id = query_id_for(query, self.corpus.queries)
+        self.query_id = query_id_for(query, self._known_queries())
         if query in self.history:
             self.history.remove(query)
         self.history.append(query)
@@ -588,26 +594,48 @@ class CompareSession:
         run = self.panes[key].run
         hits = run.result.hits if run is not None and run.result is not None else ()
         yours = self.resolved.grades.get(self.query_id, {})
-        dataset = self._dataset_judgments()
+        dataset, unit, described = self._dataset_judgments()
         marks: dict[str, Mark] = {}
         for hit in hits:
+            judged = hit.doc_id if unit == "document" else hit.passage_id
             if hit.passage_id in yours:
                 marks[hit.passage_id] = Mark(yours[hit.passage_id], "yours")
-            elif hit.doc_id in dataset:
-                marks[hit.passage_id] = Mark(dataset[hit.doc_id], "dataset")
+            elif judged in dataset:
+                marks[hit.passage_id] = Mark(dataset[judged], "dataset")
         if not hits:
             return Judgments(marks)
         if yours:
             return Judgments(marks, live_figures(yours, hits, self.k, "passage"), "your grades")
         if dataset:
-            figures = live_figures(dataset, hits, self.k, "document")
-            return Judgments(marks, figures, "dataset judgments")
+            return Judgments(marks, live_figures(dataset, hits, self.k, unit), described)
         return Judgments(marks)
 
-    def _dataset_judgments(self) -> dict[str, int]:
-        if self.corpus is None or self.query_id not in self.corpus.queries:
-            return {}
-        return dict(self.corpus.qrels.get(self.query_id, {}))
+    def _dataset_judgments(self) -> tuple[dict[str, int], str, str]:
+        """(judged id → grade, what the ids name, how the figures describe them)."""
+        if self.corpus is None:
+            return {}, "document", ""
+        question = self.generated.get(self.query_id)
+        if question is not None and self.query_id not in self.corpus.queries:
+            # A generated question is judged by the passage it was written from.
+            source = f"source {question.unit} (test set {question.testset})"
+            return {question.judged_id: 1}, question.unit, source
+        if self.query_id not in self.corpus.queries:
+            return {}, "document", ""
+        return dict(self.corpus.qrels.get(self.query_id, {})), "document", "dataset judgments"
+
+    def _known_queries(self) -> dict[str, str]:
+        assert self.corpus is not None
+        generated = {qid: question.text for qid, question in self.generated.items()}
+        return {**generated, **self.corpus.queries}
+
+    async def review_generated(self, query_id: str, verdict: str) -> None:
+        """Accept or reject a generated question; stored with its set (eval leaves rejected
+        ones out). Returns once it is on disk."""
+        question = self.generated.get(query_id)
+        if question is None:
+            raise SessionError(f"{query_id!r} is not a generated question of this corpus")
+        await self._on_disk(TestsetFolder(question.folder).review, query_id, verdict)
+        self.generated[query_id] = replace(question, review=verdict)
 
     async def grade(self, key: str, passage_id: str, grade: int | None) -> Label:
         """Grade (0–3) a passage pane key shows, for the current query; None clears it.
@@ -695,10 +723,11 @@ class CompareSession:
         return win_table(self.votes)
 
     def dataset_queries(self) -> list[DatasetQuery]:
-        """The corpus's own queries, with how many judgments each has (dataset + yours)."""
+        """The corpus's own queries, then its generated ones, with how many judgments each
+        has (dataset or source passage, plus yours)."""
         if self.corpus is None:
             return []
-        return [
+        own = [
             DatasetQuery(
                 query_id,
                 text,
@@ -707,6 +736,17 @@ class CompareSession:
             )
             for query_id, text in self.corpus.queries.items()
         ]
+        generated = [
+            DatasetQuery(
+                query_id,
+                question.text,
+                1 + len(self.resolved.grades.get(query_id, {})),
+                question.testset,
+                question.review,
+            )
+            for query_id, question in self.generated.items()
+        ]
+        return own + generated
 
     # closing ----------------------------------------------------------------------------
 

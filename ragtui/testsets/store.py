@@ -188,3 +188,44 @@ def export(testset: StoredTestset, out: Path) -> Path:
         out.rmdir()
     shutil.copytree(testset.folder, out)
     return out
+
+
+@dataclass(frozen=True)
+class GeneratedQuestion:
+    """A kept question of a stored set, as the compare screen offers it."""
+
+    testset: str
+    folder: Path
+    query_id: str
+    text: str
+    unit: str  # what its judgment names: "passage" or "document"
+    judged_id: str  # the source passage (or its document)
+    review: str  # "", "accepted" or "rejected"
+
+
+def generated_questions(
+    corpus_root: Path, source_key: str, data_root: Path | None = None
+) -> dict[str, GeneratedQuestion]:
+    """Every kept question of every set of the corpus, by query id. A set that cannot be
+    read is left out (the app must open whatever a folder holds)."""
+    root = testsets_root(corpus_root, source_key, data_root)
+    found: dict[str, GeneratedQuestion] = {}
+    for name in list_names(root):
+        try:
+            testset = read_testset(root / name)
+        except RagtuiError:
+            continue
+        unit = str(testset.meta.get("judged_unit") or "passage")
+        key = "doc_id" if unit == "document" else "passage_id"
+        for record in testset.kept:
+            query_id = str(record["query_id"])
+            found[query_id] = GeneratedQuestion(
+                testset.name,
+                testset.folder,
+                query_id,
+                str(record["question"]),
+                unit,
+                str(record[key]),
+                testset.review.get(query_id, ""),
+            )
+    return found

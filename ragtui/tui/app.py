@@ -339,7 +339,11 @@ class CompareApp(PlainNotices, App[None]):
     def action_pick_query(self) -> None:
         queries = self.session.dataset_queries()
         if not queries:
-            self.notify("This corpus ships no queries (queries.jsonl).", severity="warning")
+            self.notify(
+                "This corpus ships no queries (queries.jsonl) and has no test sets "
+                "('ragtui testset CORPUS --generator SPEC' makes one).",
+                severity="warning",
+            )
             return
 
         def chosen(text: str | None) -> None:
@@ -347,7 +351,9 @@ class CompareApp(PlainNotices, App[None]):
                 self.query_one(QueryInput).value = text
                 self._ask(text)
 
-        self.push_screen(QueryPicker(queries, self.session.query_id), chosen)
+        self.push_screen(
+            QueryPicker(queries, self.session.query_id, self.session.review_generated), chosen
+        )
 
     def action_results(self) -> None:
         self.push_screen(VoteResults(self.session.win_table()))

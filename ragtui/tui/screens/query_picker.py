@@ -1,6 +1,9 @@
-"""A searchable list of the corpus's own queries, to walk a dataset query by query."""
+"""A searchable list of the corpus's own queries and its generated ones, to walk a dataset
+query by query and to accept or reject generated questions."""
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -13,27 +16,38 @@ from textual.widgets.option_list import Option
 from ragtui.compare.session import DatasetQuery
 from ragtui.tui.text import flat
 
+REVIEW_MARKS = {"": "  ", "accepted": "✓ ", "rejected": "✗ "}
+
 
 class QueryPicker(ModalScreen[str | None]):
     """Returns the chosen query's text, or None when dismissed with Escape."""
 
-    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+    BINDINGS = [
+        Binding("escape", "dismiss(None)", "Cancel"),
+        Binding("a", "review('accepted')", "Accept generated", show=False),
+        Binding("x", "review('rejected')", "Reject generated", show=False),
+    ]
 
-    def __init__(self, queries: list[DatasetQuery], current_id: str) -> None:
+    def __init__(
+        self,
+        queries: list[DatasetQuery],
+        current_id: str,
+        review: Callable[[str, str], Awaitable[None]] | None = None,
+    ) -> None:
         super().__init__()
         self.queries = queries
         self.current_id = current_id
+        self.review = review  # stores a verdict on a generated question
 
     def compose(self) -> ComposeResult:
-        judged = sum(1 for query in self.queries if query.judgments)
+        own = [query for query in self.queries if not query.testset]
+        judged = sum(1 for query in own if query.judgments)
+        title = f"The corpus's queries: {len(own)} ({judged} with judgments)"
+        generated = len(self.queries) - len(own)
+        if generated:
+            title += f" · generated: {generated} (in the list: a accepts, x rejects)"
         with Vertical(id="picker"):
-            yield Static(
-                Text(
-                    f"The corpus's queries: {len(self.queries)} ({judged} with judgments)",
-                    style="bold",
-                ),
-                id="picker-title",
-            )
+            yield Static(Text(title, style="bold"), id="picker-title")
             yield Input(placeholder="type to filter; ↓ to the list, Enter asks", id="picker-filter")
             yield OptionList(id="picker-options")
 
@@ -53,9 +67,14 @@ class QueryPicker(ModalScreen[str | None]):
         for query in shown:
             prompt = Text()
             prompt.append("● " if query.query_id == self.current_id else "  ")
+            if query.testset:
+                prompt.append(REVIEW_MARKS.get(query.review, "  "), style="bold")
             prompt.append(f"{flat(query.query_id)}  ", style="dim")
             prompt.append(flat(query.text))
-            prompt.append(f"  {query.judgments} judged", style="italic")
+            if query.testset:
+                prompt.append(f"  generated ({flat(query.testset)})", style="italic")
+            else:
+                prompt.append(f"  {query.judgments} judged", style="italic")
             options.add_option(Option(prompt, id=query.query_id))
         if shown:
             ids = [query.query_id for query in shown]
@@ -76,6 +95,27 @@ class QueryPicker(ModalScreen[str | None]):
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self._choose(event.option.id)
+
+    async def action_review(self, verdict: str) -> None:
+        options = self.query_one(OptionList)
+        if self.review is None or not options.has_focus or options.highlighted is None:
+            return
+        query_id = options.get_option_at_index(options.highlighted).id or ""
+        chosen = next((q for q in self.queries if q.query_id == query_id), None)
+        if chosen is None or not chosen.testset:
+            self.notify("Only generated questions are reviewed.", severity="warning")
+            return
+        await self.review(query_id, verdict)
+        self.queries = [
+            DatasetQuery(q.query_id, q.text, q.judgments, q.testset, verdict)
+            if q.query_id == query_id
+            else q
+            for q in self.queries
+        ]
+        highlighted = options.highlighted
+        self._fill(self.query_one(Input).value)
+        options.highlighted = highlighted
+        self.notify(f"{query_id}: {verdict} (saved with test set {chosen.testset})")
 
     def _choose(self, query_id: str | None) -> None:
         texts = {query.query_id: query.text for query in self.queries}
