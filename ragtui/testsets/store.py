@@ -17,16 +17,15 @@ The corpus's own ``queries.jsonl`` and qrels are never touched.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ragtui.display.safe_text import json_line
 from ragtui.errors import RagtuiError
+from ragtui.index.store import write_file_atomic
 from ragtui.judging.store import JsonlLog, JudgmentStore
 
 META = "testset.json"
@@ -129,17 +128,7 @@ class TestsetFolder:
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_file_atomic(path, text.encode("utf-8"))
 
 
 def read_testset(folder: Path) -> StoredTestset:

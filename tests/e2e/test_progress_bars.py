@@ -44,43 +44,28 @@ def test_index_draws_a_bar_on_a_terminal(tmp_path: Path) -> None:
 def test_index_and_eval_print_plain_lines_through_a_pipe(tmp_path: Path) -> None:
     corpus = corpus_of(tmp_path / "corpus", documents=120, words=120)
     cache = tmp_path / "cache"
-    index = subprocess.run(
-        [sys.executable, *python_args("index", str(corpus), "--cache-dir", str(cache))],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "HF_HUB_OFFLINE": "1"},
-    )
-    assert index.returncode == 0, index.stderr
+    index = piped("index", str(corpus), "--cache-dir", str(cache))
     lines = index.stderr.splitlines()
     done = r"embedding 120/120 passages \(.+/s, elapsed \S+, ETA 0s\)"
     assert any(re.fullmatch(done, line) for line in lines), lines
-    evaluate = subprocess.run(
-        [
-            sys.executable,
-            *python_args(
-                "eval",
-                str(SAMPLE_CORPUS),
-                "--limit",
-                "12",
-                "--retrievers",
-                "bm25,dense",
-                "--generators",
-                "extractive",
-                "--cache-dir",
-                str(cache),
-                "--out",
-                str(tmp_path / "eval"),
-            ),
-        ],
+    evaluate = piped(
+        "eval", str(SAMPLE_CORPUS), "--limit", "12", "--retrievers", "bm25,dense",
+        "--generators", "extractive", "--cache-dir", str(cache), "--out", str(tmp_path / "eval"),
+    )  # fmt: skip
+    assert re.search(r"^answering 24/24 answers \(.+, ETA 0s\)$", evaluate.stderr, re.M)
+    for output in (index.stdout, index.stderr, evaluate.stdout, evaluate.stderr):
+        assert not CONTROL.search(output), repr(CONTROL.search(output))
+
+
+def piped(*args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m ragtui ARGS`` with its output going to pipes, as in a script or CI."""
+    done = subprocess.run(
+        [sys.executable, *python_args(*args)],
         cwd=REPO,
         capture_output=True,
         text=True,
         timeout=300,
         env={**os.environ, "HF_HUB_OFFLINE": "1"},
     )
-    assert evaluate.returncode == 0, evaluate.stderr
-    assert re.search(r"^answering 24/24 answers \(.+, ETA 0s\)$", evaluate.stderr, re.M)
-    for output in (index.stdout, index.stderr, evaluate.stdout, evaluate.stderr):
-        assert not CONTROL.search(output), repr(CONTROL.search(output))
+    assert done.returncode == 0, done.stderr
+    return done

@@ -25,24 +25,19 @@ def read_run(path: Path) -> tuple[dict[str, dict[str, float]], dict[str, dict[st
     return whole, top10
 
 
+def eval_retrievers(cranfield: Path, retrievers: str, out: Path) -> dict:
+    """``ragtui eval`` of retrievers with the extractive generator; its results.json."""
+    command = ["eval", str(cranfield), "--retrievers", retrievers, "--generators", "extractive"]
+    code = main([*command, "--out", str(out)])
+    assert code == 0
+    return json.loads((out / "results.json").read_text())
+
+
 def test_pytrec_eval_on_the_written_runs_reproduces_the_report(
     cranfield: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "cranfield-eval"
-    code = main(
-        [
-            "eval",
-            str(cranfield),
-            "--retrievers",
-            "bm25,dense,hybrid",
-            "--generators",
-            "extractive",
-            "--out",
-            str(out),
-        ]
-    )
-    assert code == 0
-    results = json.loads((out / "results.json").read_text())
+    results = eval_retrievers(cranfield, "bm25,dense,hybrid", out)
     assert results["dataset"]["judged_queries"] == 225
     # Judgments of documents with no text (nothing to retrieve) are the only ones skipped.
     empty = set()
@@ -94,20 +89,7 @@ def test_a_near_tie_is_good_enough_and_a_clearly_worse_retriever_is_not(
 ) -> None:
     """int8 weights change nDCG@10 by about 0.001 on Cranfield; static embeddings lose ~0.1."""
     out = tmp_path / "verdicts"
-    code = main(
-        [
-            "eval",
-            str(cranfield),
-            "--retrievers",
-            "dense,dense:minilm-int8,static",
-            "--generators",
-            "extractive",
-            "--out",
-            str(out),
-        ]
-    )
-    assert code == 0
-    results = json.loads((out / "results.json").read_text())
+    results = eval_retrievers(cranfield, "dense,dense:minilm-int8,static", out)
     stage = [entry for entry in results["good_enough"] if entry["stage"] == "retriever"]
     verdicts = {entry["candidate"]: entry for entry in stage}
     # Which of the near-tie comes out on top is chance; the other one must be good enough.
