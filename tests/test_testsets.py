@@ -320,11 +320,13 @@ def test_the_parser_reads_what_small_models_write() -> None:
     assert parse_question("Question: Where is the tank?\nAnswer:") == ("Where is the tank?", "")
     assert parse_question("lorem ipsum") is None
     assert parse_question("Question: Why?\nAnswer: yes") is None  # too short to search for
-    # A completion prompt ends with "Question:": the reply starts with the question.
-    assert parse_question(" What cools the room?\nAnswer: air", completion=True) == (
-        "What cools the room?",
-        "air",
+    # The prompts end with "Question:": a reply may start with the question itself.
+    assert parse_question(" What cools the room?\nAnswer: air") == ("What cools the room?", "air")
+    assert parse_question("What drives the fan in the tower?") == (
+        "What drives the fan in the tower?",
+        "",
     )
+    assert parse_question("The passage is about fans.\nWhy?") is None  # a summary, no question
 
 
 def test_the_filters_on_their_own() -> None:

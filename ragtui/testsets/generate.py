@@ -156,7 +156,6 @@ async def _judge_passage(
 ) -> dict[str, Any]:
     """Everything the set records about one passage, ending in its verdict."""
     record: dict[str, Any] = {"replies": [], "checks": {}}
-    completion = generator.prompt_style == "completion"
     parsed = None
     for attempt in range(ATTEMPTS):
         options = GenerationOptions(
@@ -169,7 +168,7 @@ async def _judge_passage(
             generator, question_prompt(generator.prompt_style, passage.text), options
         )
         record["replies"].append(reply)
-        parsed = parse_question(reply, completion=completion)
+        parsed = parse_question(reply)
         if parsed is not None:
             break
     if parsed is None:

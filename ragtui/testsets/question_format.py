@@ -9,13 +9,15 @@ from ragtui.generation.base import Prompt, PromptStyle
 
 PASSAGE_CHARS = 1500
 
-QUESTION_SYSTEM = (
-    "You write search questions for testing a search engine. Given a passage, write one "
-    "question that a person could type into a search box and that this passage answers, "
-    "then its short answer taken from the passage. The question must make sense on its own: "
-    "never mention 'the passage', 'the text', 'the author' or 'this study'."
+# The prompt ends with "Question:", so even a model that ignores the format starts its
+# reply with a question (on Cranfield, SmolLM2-135M summarised the passage instead for
+# 56 of 80 passages when the format was only described).
+QUESTION_SYSTEM = "You write the questions people type into a search engine."
+QUESTION_USER = (
+    "Passage: {passage}\n\n"
+    "Write a question this passage answers, one that makes sense without the passage. "
+    "Then write its short answer.\nQuestion:"
 )
-QUESTION_USER = "Passage:\n{passage}\n\nReply in exactly two lines:\nQuestion: ...\nAnswer: ..."
 QUESTION_COMPLETION = (
     "Each passage below is followed by a search question it answers and the short answer.\n\n"
     "Passage: {passage}\nQuestion:"
@@ -75,20 +77,22 @@ def _clean(text: str) -> str:
     return " ".join(text.strip().strip("*_\"'`").split())
 
 
-def parse_question(output: str, completion: bool = False) -> tuple[str, str] | None:
+def parse_question(output: str) -> tuple[str, str] | None:
     """(question, answer) from a reply, or None when it holds no usable question. The answer
     is "" when the reply gave none (the round-trip check then supplies one).
 
-    Small models put both on one line, bold the labels, number them or write ``Q:``/``A:``.
-    A completion prompt ends with ``Question:``, so its reply starts with the question.
+    The prompts end with ``Question:``, so a reply may start with the question itself; it
+    must then hold a "?" on its first line. Small models also put question and answer on
+    one line, bold the labels, number them or write ``Q:``/``A:``.
     """
-    text = output.replace("\r", "")
-    if completion:
-        text = "Question: " + text.lstrip()
+    text = output.replace("\r", "").strip()
     label = _QUESTION_LABEL.search(text)
-    if label is None:
+    if label is not None:
+        rest = text[label.end() :]
+    elif "?" in text.split("\n", 1)[0]:
+        rest = text
+    else:
         return None
-    rest = text[label.end() :]
     answer_label = _ANSWER_LABEL.search(rest)
     if answer_label is not None:
         asked = rest[: answer_label.start()]
