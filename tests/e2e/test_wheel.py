@@ -32,7 +32,11 @@ async def main():
                                   spec_b="bm25+extractive", theme="high-contrast",
                                   preload_models=False))
     async with app.run_test(size=(120, 40)) as pilot:
-        while not app.session.ready:
+        # The banner follows the session's events: wait for the one that says it is open.
+        banner = app.query_one("#banner")
+        for _ in range(1200):
+            if app.session.ready and "documents" in str(banner.render()):
+                break
             await pilot.pause(0.05)
         print("themes:", ",".join(sorted(app.themes)))
         print("theme in use:", app.theme_file.name, app.theme_file.path)
