@@ -6,6 +6,7 @@ hovering a point shows its figures.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -16,6 +17,12 @@ from ragtui.experiment.verdict import GOOD_ENOUGH, WORSE
 VERDICT_COLOURS = {GOOD_ENOUGH: "#2a9d5c", WORSE: "#c0392b"}
 UNDECIDED_COLOUR = "#d9a21b"
 SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "cross", "star", "hexagon")
+
+
+def _plain(text: str) -> str:
+    """Spec names and query ids as text: Plotly reads tags such as <a href> in labels, and
+    decodes the entities this leaves."""
+    return html.escape(str(text), quote=False)
 
 
 def _layout(title: str, **extra: Any) -> dict[str, Any]:
@@ -49,7 +56,7 @@ def quality_latency(results: Mapping[str, Any]) -> go.Figure | None:
                 x=[latency],
                 y=[quality],
                 mode="markers",
-                name=name,
+                name=_plain(name),
                 marker={"size": 12, "symbol": SYMBOLS[position % len(SYMBOLS)]},
                 hovertemplate=(
                     f"{label} %{{y:.3f}}<br>p50 %{{x:,.1f}} ms<br>"
@@ -95,7 +102,7 @@ def verdict_effects(results: Mapping[str, Any]) -> go.Figure | None:
             go.Scatter(
                 x=[entry["diff"] for entry in chosen],
                 y=[
-                    f"{entry['candidate']} ({entry['stage']}, {entry['metric']})"
+                    _plain(f"{entry['candidate']} ({entry['stage']}, {entry['metric']})")
                     for entry in chosen
                 ],
                 mode="markers",
@@ -189,8 +196,8 @@ def per_query_heatmap(
     figure = go.Figure(
         go.Heatmap(
             z=z,
-            x=queries,
-            y=pipelines,
+            x=[_plain(query) for query in queries],
+            y=[_plain(pipeline) for pipeline in pipelines],
             zmin=0,
             zmax=1,
             colorscale="Viridis",
@@ -221,7 +228,7 @@ def threshold_bars(results: Mapping[str, Any]) -> go.Figure | None:
             go.Bar(
                 x=bins,
                 y=[row["means"].get(generator) for row in threshold["bins"]],
-                name=generator,
+                name=_plain(generator),
                 customdata=[row["n"] for row in threshold["bins"]],
                 hovertemplate="%{x} (n=%{customdata}): %{y:.3f}<extra>%{fullData.name}</extra>",
             )
