@@ -48,6 +48,9 @@ def _add_corpus_options(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from ragtui.cli_judge import add_judge_options
+    from ragtui.cli_judge import add_parser as add_judge_parser
+
     parser = _Parser(
         prog="ragtui",
         description="Compare RAG pipelines on your own corpus. "
@@ -168,7 +171,15 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--show", action="store_true", help="open the results screen when the run is done"
     )
+    add_judge_options(evaluate)
+    evaluate.add_argument(
+        "--judge-kinds",
+        default="correctness,faithfulness,pairwise",
+        help="what the judge does, comma-separated: correctness, faithfulness (each answer "
+        "on 1-5), pairwise (every two pipelines, both orders); default all three",
+    )
 
+    add_judge_parser(commands)
     testset = commands.add_parser(
         "testset",
         help="generate a test set from a corpus's passages (also: testset list|show CORPUS)",
@@ -408,6 +419,14 @@ def build_app_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--concurrent", action="store_true", help="start in concurrent (not fair) timing mode"
     )
+    parser.add_argument(
+        "--blind",
+        action="store_true",
+        help="blind voting: panes titled 1 and 2, specs hidden until you vote (ctrl+b toggles)",
+    )
+    parser.add_argument(
+        "--judge", metavar="SPEC", help="the LLM judge J asks (e.g. llamacpp:gemma3)"
+    )
     parser.add_argument("--config", help="ragtui.toml to use")
     return parser
 
@@ -421,6 +440,10 @@ def _run_app(argv: Sequence[str]) -> int:
     for name, value in (("-k", args.k), ("--max-tokens", args.max_tokens)):
         if value is not None and value < 1:
             raise RagtuiError(f"{name} {value}: use at least 1")
+    if args.judge:
+        from ragtui.config.specs import parse_generator_spec
+
+        parse_generator_spec(args.judge)  # a typo fails before the screen opens
     corpus = Path(args.corpus).expanduser()
     if not corpus.exists():
         commands = ", ".join(COMMANDS)
@@ -441,6 +464,8 @@ def _run_app(argv: Sequence[str]) -> int:
             fair=not args.concurrent,
             k=args.k,
             max_tokens=args.max_tokens,
+            blind=args.blind,
+            judge=args.judge,
         )
     )
     # Log lines written to the terminal would tear the screen; the app shows them instead.
@@ -470,6 +495,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     from ragtui.experiment.grid import GridPlan, run_grid
     from ragtui.experiment.report import check_destination, render_markdown, write_outputs
     from ragtui.experiment.report_decision import verdict_lines
+    from ragtui.experiment.report_judge import judge_line
     from ragtui.experiment.scoring import ANSWER_METRICS, summarize
     from ragtui.experiment.verdict import DEFAULT_MARGIN
     from ragtui.judging.store import JudgmentStore
@@ -490,7 +516,9 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     if not 0 <= margin < 1:
         raise RagtuiError(f"--margin {margin:g}: use a number from 0 up to (not incl.) 1")
     primary = tuple(text.strip() for text in args.primary.split(",") if text.strip())
-    check_primary(primary, args.k, ANSWER_METRICS)
+    judge_kinds = _judge_kinds(args)
+    judge_metrics = tuple(f"judge_{kind}" for kind in judge_kinds if kind != "pairwise")
+    check_primary(primary, args.k, (*ANSWER_METRICS, *judge_metrics))
     settings = load_settings(args.config)
     retrievers = tuple(text.strip() for text in args.retrievers.split(",") if text.strip())
     generators = tuple(text.strip() for text in args.generators.split(",") if text.strip())
@@ -541,16 +569,77 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         )
         return 130
     store = JudgmentStore.for_corpus(dataset.corpus.root, dataset.corpus.source_key)
-    results = summarize(run, store.votes(), margin=margin, primary=primary)
+    judged, judge_object = None, None
+    if args.judge:
+        judged, judge_object = _judge_run(args, run, settings, cache_root, judge_kinds, store)
+        if judged is None:
+            return 130
+    results = summarize(
+        run, store.votes(), margin=margin, primary=primary, judged=judged, judge=judge_object
+    )
     written = write_outputs(run, results, out)
     findings = render_markdown(results).split("## Findings", 1)[1].split("## ", 1)[0].strip()
     print(findings)
     for line in verdict_lines(results):
         print(f"- {line}")
+    if judge_object is not None:
+        print(judge_line(judge_object))
     print(f"wrote {written}/report.md, report.html, results.json, per_query.csv, runs/")
     if args.show:
         return _show_results(written)
     return 0
+
+
+def _judge_kinds(args: argparse.Namespace) -> tuple[str, ...]:
+    from ragtui.experiment.judged_grid import JUDGE_KINDS
+
+    if not args.judge:
+        return ()
+    kinds = tuple(dict.fromkeys(k.strip() for k in args.judge_kinds.split(",") if k.strip()))
+    for kind in kinds:
+        if kind not in JUDGE_KINDS:
+            raise RagtuiError(f"--judge-kinds {kind!r}: use some of {', '.join(JUDGE_KINDS)}")
+    if not kinds:
+        raise RagtuiError(f"--judge-kinds is empty: use some of {', '.join(JUDGE_KINDS)}")
+    return kinds
+
+
+def _judge_run(args, run, settings, cache_root, kinds, store):
+    """The judge over the grid: (JudgedGrid, results.json's judge object), or (None, None)
+    when interrupted (verdicts so far stay in the judge cache)."""
+    import asyncio
+
+    from ragtui.cli_judge import confirm_cost, make_judge
+    from ragtui.display.progress import ProgressPrinter
+    from ragtui.experiment.judged_grid import judge_grid, judge_summary, planned_calls
+    from ragtui.judging.calibration import latest_calibration
+
+    judge = make_judge(args, settings, cache_root)
+    answered = [cell for cell in run.cells if cell.error is None]
+    chars = sum(len(cell.answer) + sum(len(t) for t in cell.context) for cell in answered) // max(
+        len(answered), 1
+    )
+    confirm_cost(judge, planned_calls(run, kinds), chars + 600, args.yes)
+
+    async def go():
+        try:
+            judged = await judge_grid(run, judge, kinds, ProgressPrinter())
+            description = judged.description
+            calibration = latest_calibration(
+                store, description["spec"], description["model_identity"], description["method"]
+            )
+            return judged, judge_summary(judged, judge, calibration)
+        finally:
+            await judge.aclose()
+
+    try:
+        return asyncio.run(go())
+    except KeyboardInterrupt:
+        sys.stderr.write(
+            "ragtui: interrupted while judging; verdicts so far are kept in the judge cache, "
+            "run the same command again to resume (no report was written)\n"
+        )
+        return None, None
 
 
 def _show_results(folder: Path) -> int:
@@ -571,6 +660,12 @@ def _cmd_testset(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def _cmd_judge(args: argparse.Namespace) -> int:
+    from ragtui.cli_judge import run
+
+    return run(args)
+
+
 def _cmd_results(args: argparse.Namespace) -> int:
     return _show_results(args.folder)
 
@@ -584,6 +679,7 @@ COMMANDS = {
     "labels": _cmd_labels,
     "config": _cmd_config,
     "testset": _cmd_testset,
+    "judge": _cmd_judge,
 }
 
 

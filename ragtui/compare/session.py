@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine
@@ -105,6 +106,8 @@ class SessionOptions:
     k: int | None = None
     max_tokens: int | None = None
     preload_models: bool = True
+    blind: bool = False
+    judge: str | None = None  # the LLM judge the app's J key asks
 
 
 @dataclass
@@ -192,6 +195,13 @@ class CompareSession:
         self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ragtui-store")
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closed = False
+        # Blind voting: pane titles hide the specs and, per query, a draw decides which
+        # pipeline shows on the left. SystemRandom: a seeded draw could be learned.
+        self.blind = options.blind
+        self.draw = ""  # "kept" or "swapped": the current query's draw, when blind
+        self.revealed = False  # a blind vote was cast on the current answers
+        self._random = random.SystemRandom()
+        self._judge: Any = None
 
     # events -----------------------------------------------------------------------------
 
@@ -431,9 +441,64 @@ class CompareSession:
         if query in self.history:
             self.history.remove(query)
         self.history.append(query)
+        self.revealed = False
+        self.draw = self._draw_sides() if self.blind else ""
         for key in PANES:
             self._start_run(key)
         return True
+
+    # blind voting -----------------------------------------------------------------------
+
+    def toggle_blind(self) -> bool:
+        """Blind voting on or off; it takes effect with the next query."""
+        self.blind = not self.blind
+        return self.blind
+
+    def _draw_sides(self) -> str:
+        """Put the two pipelines left and right at random; "kept" or "swapped".
+
+        The panes trade places only when both are built: a pipeline being built belongs to
+        the pane that asked for it.
+        """
+        first, second = self.panes["a"], self.panes["b"]
+        if not (first.built.is_set() and second.built.is_set()):
+            return "kept"
+        if self._random.random() < 0.5:
+            return "kept"
+        for pane in (first, second):
+            self._cancel_run(pane)
+            pane.run = None
+        first.key, second.key = "b", "a"
+        self.panes = {"a": second, "b": first}
+        for key in PANES:
+            self._emit(PaneSpecChanged(key, self.panes[key].spec))
+        return "swapped"
+
+    async def ask_judge(self) -> Any:
+        """The LLM judge's verdict on the two answers shown, in both orders.
+
+        Never recorded as a vote. Raises SessionError when there is no judge or no pair.
+        """
+        if not self.options.judge:
+            raise SessionError("No judge: start ragtui with --judge SPEC (e.g. llamacpp:gemma3).")
+        first, second = self._answered_runs()
+        if self._judge is None:
+            from ragtui.config import paths
+            from ragtui.generation.prices import PriceTable
+            from ragtui.judging.judge import Judge
+            from ragtui.judging.verdict_cache import VerdictCache
+
+            cache_root = self.options.cache_root or paths.cache_dir()
+            self._judge = Judge(
+                self.options.judge,
+                self.options.settings.backends,
+                templates=self.options.settings.judge,
+                cache=VerdictCache(cache_root / "judge" / "verdicts.sqlite"),
+                prices=PriceTable(self.options.settings.prices),
+            )
+        generated = self.generated.get(self.query_id)
+        reference = generated.answer if generated is not None and generated.answer else None
+        return await self._judge.pairwise(self.query, first.answer, second.answer, reference)
 
     def rerun(self) -> None:
         if not self.corpus_ready or not self.query:
@@ -675,6 +740,33 @@ class CompareSession:
         """Record which answer is better; returns once the vote is on disk."""
         if choice not in VOTE_CHOICES:
             raise SessionError(f"vote {choice!r}: use one of {', '.join(VOTE_CHOICES)}")
+        first, second = self._answered_runs()
+        vote = Vote(
+            query=self.query,
+            query_id=self.query_id,
+            pipeline_a=first.spec,
+            pipeline_b=second.spec,
+            choice=choice,
+            answer_a=first.answer,
+            answer_b=second.answer,
+            stats_a=first.stats.to_json() if first.stats else None,
+            stats_b=second.stats.to_json() if second.stats else None,
+            time=time.time(),
+            run_id_a=first.run_id,
+            run_id_b=second.run_id,
+            timing_a=first.timing_mode,
+            timing_b=second.timing_mode,
+            blind=bool(self.draw),
+            draw=self.draw or None,
+        )
+        await self._on_disk(self.store.add_vote, vote)
+        self.votes.append(vote)
+        if self.draw:
+            self.revealed = True
+        return vote
+
+    def _answered_runs(self) -> tuple[PaneRun, PaneRun]:
+        """Both panes' finished answers to the current query, or a SessionError saying why."""
         if self.store is None or not self.query:
             raise SessionError("Ask a question first, then vote on the two answers.")
         runs: dict[str, PaneRun] = {}
@@ -698,26 +790,7 @@ class CompareSession:
                     "two answers: fix or swap its generator (g), then vote."
                 )
             runs[key] = run
-        first, second = runs["a"], runs["b"]
-        vote = Vote(
-            query=self.query,
-            query_id=self.query_id,
-            pipeline_a=first.spec,
-            pipeline_b=second.spec,
-            choice=choice,
-            answer_a=first.answer,
-            answer_b=second.answer,
-            stats_a=first.stats.to_json() if first.stats else None,
-            stats_b=second.stats.to_json() if second.stats else None,
-            time=time.time(),
-            run_id_a=first.run_id,
-            run_id_b=second.run_id,
-            timing_a=first.timing_mode,
-            timing_b=second.timing_mode,
-        )
-        await self._on_disk(self.store.add_vote, vote)
-        self.votes.append(vote)
-        return vote
+        return runs["a"], runs["b"]
 
     def win_table(self) -> list[PairRecord]:
         return win_table(self.votes)

@@ -18,6 +18,7 @@ from ragtui.config.backends import BackendSettings
 from ragtui.config.paths import config_path
 from ragtui.errors import RagtuiError
 from ragtui.generation.prices import Price
+from ragtui.judging.judge_prompts import JudgeTemplates
 from ragtui.prompts import PromptTemplates
 
 
@@ -50,9 +51,20 @@ class Settings:
     prompts: PromptTemplates = field(default_factory=PromptTemplates)
     prices: dict[str, Price] = field(default_factory=dict)
     ui: UiDefaults = field(default_factory=UiDefaults)
+    judge: JudgeTemplates = field(default_factory=JudgeTemplates)
 
 
-_SECTIONS = {"pipelines", "ollama", "openai", "milvus", "generation", "prompts", "prices", "ui"}
+_SECTIONS = {
+    "pipelines",
+    "ollama",
+    "openai",
+    "milvus",
+    "generation",
+    "prompts",
+    "prices",
+    "ui",
+    "judge",
+}
 
 
 def _check_keys(path: Path, section: str, table: Any, allowed: set[str]) -> dict[str, Any]:
@@ -142,6 +154,13 @@ def load_settings(explicit: str | Path | None = None) -> Settings:
         }
     )
     prompts.validate(str(path))
+    judge_table = _check_keys(
+        path, "judge", document.get("judge", {}), {f.name for f in fields(JudgeTemplates)}
+    )
+    judge = JudgeTemplates(
+        **{name: _typed(path, f"judge.{name}", value, str) for name, value in judge_table.items()}
+    )
+    judge.validate(str(path))
 
     prices: dict[str, Price] = {}
     for model, entry in _check_keys(
@@ -165,7 +184,7 @@ def load_settings(explicit: str | Path | None = None) -> Settings:
     ui = UiDefaults(
         **{name: _typed(path, f"ui.{name}", value, str) for name, value in ui_table.items()}
     )
-    return Settings(path, dict(pipelines), backends, generation, prompts, prices, ui)
+    return Settings(path, dict(pipelines), backends, generation, prompts, prices, ui, judge)
 
 
 def write_default_config(path: Path) -> None:
@@ -186,6 +205,7 @@ def write_default_config(path: Path) -> None:
         "generation": {"max_tokens": 256, "temperature": 0.0, "k": 5},
         "prompts": {f.name: getattr(defaults, f.name) for f in fields(PromptTemplates)},
         "ui": {f.name: getattr(UiDefaults(), f.name) for f in fields(UiDefaults)},
+        "judge": {f.name: getattr(JudgeTemplates(), f.name) for f in fields(JudgeTemplates)},
         "prices": {"openai:my-model": {"input_per_million": 1.0, "output_per_million": 2.0}},
     }
     path.parent.mkdir(parents=True, exist_ok=True)

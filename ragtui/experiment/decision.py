@@ -21,9 +21,10 @@ from ragtui.experiment.verdict import (
 )
 from ragtui.metrics import retrieval_names
 
-# Answer metrics in the order a default is looked for: F1 needs reference answers,
+# Answer metrics in the order a default is looked for: F1 needs reference answers, the
+# judge's correctness needs a --judge,
 # groundedness needs none.
-DEFAULT_ANSWER_METRICS = ("f1", "groundedness")
+DEFAULT_ANSWER_METRICS = ("f1", "judge_correctness", "groundedness")
 
 
 def check_primary(names: Sequence[str], k: int, answer_metrics: Sequence[str]) -> None:

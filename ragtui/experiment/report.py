@@ -21,8 +21,10 @@ from ragtui.errors import RagtuiError
 from ragtui.experiment.answer_metrics import SUPPORT_SHARE
 from ragtui.experiment.formatting import markdown_table
 from ragtui.experiment.grid import GridRun
+from ragtui.experiment.judged_grid import JUDGE_LABELS
 from ragtui.experiment.report_decision import decision_markdown
 from ragtui.experiment.report_html import render_html
+from ragtui.experiment.report_judge import judge_markdown, judged_label
 from ragtui.experiment.scoring import (
     ANSWER_LABELS,
     ANSWER_METRICS,
@@ -207,7 +209,7 @@ def render_markdown(results: dict[str, Any]) -> str:
             "",
         ]
     for metric, data in results["attribution"].items():
-        label = ANSWER_LABELS[metric]
+        label = ANSWER_LABELS.get(metric) or judged_label(JUDGE_LABELS[metric], results)
         out += [
             f"### {label[0].upper()}{label[1:]} ({count(data['queries'], 'query', 'queries')})",
             "",
@@ -258,6 +260,7 @@ def render_markdown(results: dict[str, Any]) -> str:
         "",
     ]
 
+    out += judge_markdown(results)
     if results["votes"]:
         out += _votes_section(results["votes"])
     out += _method(plan)

@@ -152,9 +152,24 @@ def summarize(
     votes: Sequence[Any] = (),
     margin: float = DEFAULT_MARGIN,
     primary: Sequence[str] = (),
+    judged: Any = None,
+    judge: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Everything the report shows, as plain JSON-able values."""
+    """Everything the report shows, as plain JSON-able values.
+
+    ``judged`` (a JudgedGrid) adds the judge's graded scores as answer metrics; ``judge``
+    is the ``judge`` object of results.json.
+    """
     dataset, plan = run.dataset, run.plan
+    metrics, labels = ANSWER_METRICS, dict(ANSWER_LABELS)
+    if judged is not None:
+        from ragtui.experiment.judged_grid import JUDGE_LABELS, JUDGE_METRICS
+
+        metrics = (
+            *ANSWER_METRICS,
+            *(m for m in JUDGE_METRICS if m.split("_", 1)[1] in judged.kinds),
+        )
+        labels.update(JUDGE_LABELS)
     queries = list(dataset.queries)
     runs = build_runs(run)
     retrieval: dict[str, Any] = {}
@@ -187,6 +202,9 @@ def summarize(
         }
 
     figures = cell_figures(run)
+    if judged is not None:
+        for key, scores in figures.items():
+            scores.update(judged.scores.get(key, {}))
     pipelines: dict[str, Any] = {}
     for retriever, generator in itertools.product(plan.retrievers, plan.generators):
         cells = [c for c in run.cells if c.retriever == retriever and c.generator == generator]
@@ -199,7 +217,7 @@ def summarize(
             "errors": sorted({cell.error for cell in cells if cell.error})[:3],
             "mean": {
                 name: _mean([figures[(retriever, generator, c.query_id)][name] for c in cells])
-                for name in (*ANSWER_METRICS, "context_has_answer")
+                for name in (*metrics, "context_has_answer")
             },
             **_latency(cells),
         }
@@ -207,12 +225,12 @@ def summarize(
     attribution: dict[str, Any] = {}
     fix_one: dict[str, Any] = {}
     if len(plan.retrievers) > 1 or len(plan.generators) > 1:
-        for metric in ANSWER_METRICS:
+        for metric in metrics:
             y, kept = _grid_scores(figures, metric, queries, plan.retrievers, plan.generators)
             if len(kept) < 2:
                 continue
             result = attribute(metric, y, plan.retrievers, plan.generators)
-            attribution[metric] = _attribution_json(result, ANSWER_LABELS[metric])
+            attribution[metric] = _attribution_json(result, labels[metric])
             fix_one[metric] = _fix_one_vary_other(figures, metric, kept, plan)
 
     pairwise: dict[str, list[dict[str, Any]]] = {}
@@ -260,10 +278,11 @@ def summarize(
             retrieval,
             per_query_retrieval,
             pipelines,
-            ANSWER_LABELS,
+            labels,
             margin=margin,
             primary=primary,
         ),
+        "judge": judge,
     }
 
 

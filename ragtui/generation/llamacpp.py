@@ -339,5 +339,64 @@ class LlamaCppGenerator:
                 )
             )
 
+    async def choice_probabilities(
+        self, prompt: Prompt, choices: tuple[str, ...]
+    ) -> dict[str, float]:
+        """The probability of each choice as the reply's first token, over the choices only.
+
+        Reads the model's next-token distribution after the prompt, so nothing is generated
+        or parsed: the LLM judge's log-prob verdicts. A choice may start with or without a
+        space ("1" or " 1"); the likelier spelling counts.
+        """
+        loaded = await asyncio.get_running_loop().run_in_executor(
+            _INFERENCE, load_model, self._locate()
+        )
+        return await asyncio.get_running_loop().run_in_executor(
+            _INFERENCE, self._choice_probabilities, loaded, prompt, choices
+        )
+
+    def _choice_probabilities(
+        self, loaded: LoadedModel, prompt: Prompt, choices: tuple[str, ...]
+    ) -> dict[str, float]:
+        import llama_cpp
+        import numpy as np
+
+        llama = loaded.llama
+        text = _render_chat(loaded, prompt) if prompt.style == "chat" else prompt.text
+        with loaded.lock:
+            tokens = llama.tokenize(text.encode("utf-8"), add_bos=True, special=True)
+            if len(tokens) >= llama.n_ctx():
+                raise GenerationError(
+                    f"llamacpp:{self.spec.model}: the judge prompt has {len(tokens)} tokens, "
+                    f"more than the {llama.n_ctx()}-token context allows"
+                )
+            llama.reset()  # never a prefix cached from another prompt
+            llama.eval(tokens)
+            pointer = llama_cpp.llama_get_logits_ith(llama._ctx.ctx, -1)
+            logits = np.ctypeslib.as_array(pointer, shape=(llama.n_vocab(),)).astype(np.float64)
+            # A spelling whose first token all choices share (Gemma's lone " " before a
+            # digit) says nothing about which choice follows: only distinct tokens count.
+            firsts = [
+                {
+                    llama.tokenize(spelling.encode("utf-8"), add_bos=False, special=False)[0]
+                    for spelling in (choice, " " + choice)
+                }
+                for choice in choices
+            ]
+            shared = set.intersection(*firsts) if len(firsts) > 1 else set()
+            scores = []
+            for choice, tokens in zip(choices, firsts, strict=True):
+                distinct = tokens - shared
+                if not distinct:
+                    raise GenerationError(
+                        f"llamacpp:{self.spec.model}: cannot tell {choice!r} from the other "
+                        "choices by its first token; use --judge-method text"
+                    )
+                scores.append(max(logits[token] for token in distinct))
+        values = np.array(scores)
+        probabilities = np.exp(values - values.max())
+        probabilities /= probabilities.sum()
+        return {choice: float(p) for choice, p in zip(choices, probabilities, strict=True)}
+
     async def aclose(self) -> None:
         return None

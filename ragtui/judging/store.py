@@ -217,6 +217,10 @@ class Vote:
     run_id_b: str | None = None
     timing_a: str | None = None
     timing_b: str | None = None
+    # Cast with the panes' specs hidden; ``draw`` is that query's random placement of the
+    # two pipelines ("kept" or "swapped" relative to the panes before the query).
+    blind: bool = False
+    draw: str | None = None
 
     def to_record(self) -> dict[str, Any]:
         return {"v": RECORD_VERSION, **asdict(self)}
@@ -231,6 +235,7 @@ class Vote:
             return None
         values = {name: record.get(name) for name in cls.__dataclass_fields__}
         values["time"] = float(values["time"] or 0.0)
+        values["blind"] = values["blind"] is True
         for name in ("query", "query_id", "answer_a", "answer_b"):
             values[name] = str(values[name] or "")
         return cls(**values)

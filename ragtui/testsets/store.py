@@ -190,6 +190,7 @@ class GeneratedQuestion:
     unit: str  # what its judgment names: "passage" or "document"
     judged_id: str  # the source passage (or its document)
     review: str  # "", "accepted" or "rejected"
+    answer: str = ""  # its reference answer
 
 
 def generated_questions(
@@ -216,5 +217,6 @@ def generated_questions(
                 unit,
                 str(record[key]),
                 testset.review.get(query_id, ""),
+                str(record.get("answer") or ""),
             )
     return found

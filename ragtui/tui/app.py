@@ -38,6 +38,7 @@ from ragtui.compare.events import (
 )
 from ragtui.compare.session import PANES, CompareSession, SessionOptions
 from ragtui.config.choices import generator_choices, ollama_models, retriever_choices
+from ragtui.display.judge_text import judge_lines
 from ragtui.errors import RagtuiError
 from ragtui.tui.commands import compare_commands
 from ragtui.tui.hangup import end_with_terminal
@@ -83,6 +84,8 @@ class CompareApp(PlainNotices, App[None]):
         Binding("t", "vote('tie')", "Tie", show=False),
         Binding("n", "vote('both_bad')", "Vote a/b/t/n"),
         Binding("v", "results", "Votes", show=False),
+        Binding("ctrl+b", "toggle_blind", "Blind", show=False),
+        Binding("J", "ask_judge", "Judge", show=False),
         Binding("ctrl+t", "cycle_theme", "Theme", show=False),
         Binding("question_mark,f1", "help", "Help"),
         Binding("q", "quit", "Quit"),
@@ -209,6 +212,7 @@ class CompareApp(PlainNotices, App[None]):
         elif isinstance(event, PaneSpecChanged):
             await self.pane(event.pane).reset(event.spec)
             self.show_pane(self.shown_pane)
+            self._retitle()
         elif isinstance(event, LoadStage):
             self._show_stage(event)
         elif isinstance(event, CorpusOpened):
@@ -249,6 +253,7 @@ class CompareApp(PlainNotices, App[None]):
             self.notify(str(refusal), severity="warning")
             return
         self.query_one(QueryInput).remember(query.strip())
+        self._retitle()
         if not started:
             self.set_banner("reading the corpus: the query runs as soon as it is loaded")
         if isinstance(self.focused, QueryInput):
@@ -271,11 +276,48 @@ class CompareApp(PlainNotices, App[None]):
 
     async def _vote(self, choice: str) -> None:
         try:
-            await self.session.vote(choice)
+            vote = await self.session.vote(choice)
         except RagtuiError as refusal:
             self.notify(str(refusal), severity="warning", timeout=8)
             return
-        self.notify(f"Vote saved: {VOTE_NAMES[choice]}")
+        if not vote.blind:
+            self.notify(f"Vote saved: {VOTE_NAMES[choice]}")
+            return
+        self._retitle()
+        named = {"a": "1 better", "b": "2 better"}.get(choice, VOTE_NAMES[choice])
+        self.notify(
+            f"Vote saved (blind): {named}. 1 was {vote.pipeline_a}; 2 was {vote.pipeline_b}",
+            markup=False,
+            timeout=10,
+        )
+
+    def _retitle(self) -> None:
+        """Blind voting: hide both specs from a blind query's start until its vote."""
+        hidden = bool(self.session.draw) and not self.session.revealed
+        for key in PANES:
+            self.pane(key).set_hidden(hidden)
+
+    def action_toggle_blind(self) -> None:
+        on = self.session.toggle_blind()
+        self.notify(
+            "Blind voting on: from the next query, panes are 1 and 2 in a random order"
+            if on
+            else "Blind voting off: from the next query, panes show their pipelines"
+        )
+
+    def action_ask_judge(self) -> None:
+        self.run_worker(self._ask_judge(), group="judge-ask", exclusive=True)
+
+    async def _ask_judge(self) -> None:
+        for key in PANES:
+            self.pane(key).set_status("asking the judge…")
+        try:
+            judgment = await self.session.ask_judge()
+        except RagtuiError as refusal:
+            self.notify(str(refusal), severity="warning", timeout=8)
+            return
+        for key, line in judge_lines(judgment).items():
+            self.pane(key).set_status(line)
 
     def focused_pane_key(self) -> str:
         focused = self.focused
@@ -356,7 +398,7 @@ class CompareApp(PlainNotices, App[None]):
         )
 
     def action_results(self) -> None:
-        self.push_screen(VoteResults(self.session.win_table()))
+        self.push_screen(VoteResults(self.session.votes))
 
     def action_cycle_theme(self) -> None:
         names = sorted(self.themes)

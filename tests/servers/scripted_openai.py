@@ -8,6 +8,9 @@ an answer), ``http429-always``, ``cut``, ``endless``, ``silent-endless`` (keep-a
 chunks with no text, forever), ``slow-first-byte``, ``delay-S`` (a correct answer after S
 seconds; ``/health`` reports the most requests each model had in flight at once).
 
+``judge-first``, ``judge-planted``, ``judge-garbage`` and ``judge-chatty`` are LLM
+judges with a known behaviour (see ``_judge_reply``).
+
 ``qgen`` (and ``qgen-delay-S``) writes test-set questions: each passage carries a token
 ``qgen:BASE64`` of a JSON object whose ``reply`` is what to answer a question prompt and
 ``check`` what to answer a round-trip prompt ("Short answer" in the prompt). The token is
@@ -73,6 +76,28 @@ def _answer(pieces: list[str]):
     return StreamingResponse(events(), media_type="text/event-stream")
 
 
+def _judge_reply(model: str, prompt: str) -> str:
+    """Scripted judges: ``judge-first`` always prefers the answer shown first;
+    ``judge-planted`` prefers the answer holding the word PREFERRED (a tie when neither
+    or both do); ``judge-garbage`` never names a verdict; ``judge-chatty`` puts its
+    verdict after a sentence of talk."""
+    pairwise = "Answer 1:" in prompt
+    if model == "judge-garbage":
+        return "Hmm, let me think about this carefully."
+    if model == "judge-first":
+        return "1" if pairwise else "3"
+    if not pairwise:
+        return "5" if "PREFERRED" in prompt else "2"
+    first = prompt.split("Answer 1:", 1)[1].split("Answer 2:", 1)[0]
+    second = prompt.split("Answer 2:", 1)[1]
+    verdict = "tie"
+    if ("PREFERRED" in first) != ("PREFERRED" in second):
+        verdict = "1" if "PREFERRED" in first else "2"
+    if model == "judge-chatty":
+        return f"Looking at both, the better one is answer {verdict}. It is clearer."
+    return verdict
+
+
 async def chat(request: Request) -> Response:
     body = await request.json()
     model = str(body.get("model"))
@@ -124,6 +149,9 @@ async def chat(request: Request) -> Response:
         script = json.loads(base64.b64decode(token.group(1))) if token else {}
         key = "check" if "Short answer" in prompt else "reply"
         return _answer([str(script.get(key, "I cannot help with that."))])
+    if model.startswith("judge-"):
+        prompt = "\n".join(str(message.get("content", "")) for message in body["messages"])
+        return _answer([_judge_reply(model, prompt)])
     if model.startswith("delay-"):
         in_flight[model] += 1
         peak_in_flight[model] = max(peak_in_flight[model], in_flight[model])

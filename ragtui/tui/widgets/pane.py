@@ -87,6 +87,7 @@ class PipelinePane(Vertical):
         self._flush_timer: Timer | None = None
         self._terms: list[str] = []
         self._judgments = Judgments()
+        self.hidden = False  # blind voting: the spec stays off screen until the vote
 
     def compose(self) -> ComposeResult:
         yield Static(self._title(), id="title", classes="pane-title", markup=False)
@@ -99,8 +100,12 @@ class PipelinePane(Vertical):
         yield Static("", id="stats", classes="pane-stats", markup=False)
 
     def _title(self) -> Text:
-        retriever, _, generator = self.spec.partition("+")
         title = Text()
+        if self.hidden:
+            title.append(f" {'1' if self.key == 'a' else '2'} ", style="reverse bold")
+            title.append(" pipeline hidden until you vote (blind)", style="italic")
+            return title
+        retriever, _, generator = self.spec.partition("+")
         title.append(f" {self.key.upper()} ", style="reverse bold")
         title.append(f" {retriever}", style="bold")
         title.append(" + ")
@@ -117,6 +122,10 @@ class PipelinePane(Vertical):
 
     def set_spec(self, spec: str) -> None:
         self.spec = spec
+        self.query_one("#title", Static).update(self._title())
+
+    def set_hidden(self, hidden: bool) -> None:
+        self.hidden = hidden
         self.query_one("#title", Static).update(self._title())
 
     def set_status(self, text: str, error: bool = False) -> None:

@@ -1,0 +1,206 @@
+"""``ragtui judge calibrate`` and the judge options ``ragtui eval`` shares with it."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+from ragtui.errors import RagtuiError
+
+
+def add_judge_options(parser: argparse.ArgumentParser, required: bool = False) -> None:
+    parser.add_argument(
+        "--judge",
+        metavar="SPEC",
+        required=required,
+        help="an LLM that judges answers: llamacpp:gemma3, ollama:MODEL, openai:MODEL",
+    )
+    parser.add_argument(
+        "--judge-method",
+        choices=["auto", "text", "logprob"],
+        default="auto",
+        help="text: read the verdict it writes; logprob: read the probabilities of '1'/'2' "
+        "(llamacpp only); auto: logprob where possible (default)",
+    )
+    parser.add_argument(
+        "--judge-no-reference",
+        action="store_true",
+        help="never show the judge a reference answer (reference-free judging)",
+    )
+    parser.add_argument("--yes", action="store_true", help="skip the cost question of a paid judge")
+
+
+def make_judge(args: argparse.Namespace, settings, cache_root: Path | None):
+    from ragtui.config import paths
+    from ragtui.generation.prices import PriceTable
+    from ragtui.judging.judge import Judge, JudgeOptions
+    from ragtui.judging.verdict_cache import VerdictCache
+
+    cache = VerdictCache((cache_root or paths.cache_dir()) / "judge" / "verdicts.sqlite")
+    return Judge(
+        args.judge,
+        settings.backends,
+        templates=settings.judge,
+        options=JudgeOptions(method=args.judge_method, use_reference=not args.judge_no_reference),
+        cache=cache,
+        prices=PriceTable(settings.prices),
+    )
+
+
+def confirm_cost(judge, calls: int, prompt_chars_each: int, yes: bool) -> None:
+    """Print what a paid judge will cost before it runs, and ask unless --yes."""
+    from ragtui.judging.judge import estimate_calls_cost
+
+    if not judge.priced or calls == 0:
+        return
+    prompt_tokens, completion_tokens, cost = estimate_calls_cost(judge, calls, prompt_chars_each)
+    price = (
+        "cost unknown (no price for it in ragtui.toml [prices])"
+        if cost is None
+        else (f"about ${cost:.4f}")
+    )
+    sys.stderr.write(
+        f"ragtui: judge {judge.spec}: up to {calls} calls, about {prompt_tokens:,} tokens in "
+        f"and {completion_tokens:,} out (estimated; answers already judged are free): "
+        f"{price}\n"
+    )
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise RagtuiError(f"judge {judge.spec} is paid: pass --yes to accept the estimate above")
+    reply = input("Go on? [y/N] ").strip().lower()
+    if reply not in {"y", "yes"}:
+        raise RagtuiError("stopped before judging: nothing was sent")
+
+
+def add_parser(commands) -> None:
+    judge = commands.add_parser(
+        "judge", help="an LLM judge: calibrate it against your votes in the app"
+    )
+    judge.add_argument("action", choices=["calibrate"], help="calibrate: replay your votes")
+    judge.add_argument("corpus", help="the corpus folder or BEIR dataset you voted on")
+    add_judge_options(judge, required=True)
+    judge.add_argument("--json", action="store_true", help="print one JSON object")
+    judge.add_argument("--chunk-tokens", type=int, default=180, metavar="N")
+    judge.add_argument("--chunk-overlap", type=int, default=30, metavar="N")
+    judge.add_argument("--cache-dir", type=Path, help="index and judge cache (default: user's)")
+    judge.add_argument("--config", help="ragtui.toml to use")
+
+
+def _references(corpus) -> dict[str, str]:
+    """Reference answers by query id: the corpus's answers.jsonl and its generated sets."""
+    from ragtui.testsets.store import generated_questions
+
+    references = {qid: answers[0] for qid, answers in corpus.answers.items() if answers}
+    for query_id, question in generated_questions(corpus.root, corpus.source_key).items():
+        if question.answer:
+            references.setdefault(query_id, question.answer)
+    return references
+
+
+def run(args: argparse.Namespace) -> int:
+    from ragtui.config.settings_file import load_settings
+    from ragtui.corpus import ChunkingSettings, load_corpus
+    from ragtui.display.progress import ProgressPrinter
+    from ragtui.encoders import EncodeProgress
+    from ragtui.judging.calibration import (
+        calibration_record,
+        calibrations_log,
+        figures_of,
+        replay_votes,
+    )
+    from ragtui.judging.store import JudgmentStore
+
+    settings = load_settings(args.config)
+    corpus = load_corpus(
+        args.corpus,
+        ChunkingSettings(args.chunk_tokens, args.chunk_overlap),
+        cache_root=args.cache_dir,
+    )
+    store = JudgmentStore.for_corpus(corpus.root, corpus.source_key)
+    votes = store.votes()
+    if not votes:
+        raise RagtuiError(
+            f"no votes for {corpus.root} yet: vote on answers in the app (1, 2, t, x), "
+            "then calibrate"
+        )
+    judge = make_judge(args, settings, args.cache_dir)
+    references = _references(corpus)
+    chars = sum(len(v.query) + len(v.answer_a) + len(v.answer_b) for v in votes) // len(votes)
+    confirm_cost(judge, 2 * len(votes), chars + 400, args.yes)
+    printer = ProgressPrinter()
+
+    def progress(done: int, total: int) -> None:
+        printer(EncodeProgress(done, total, 0.0, "judging your votes", "votes"))
+
+    async def replay():
+        try:
+            description = await judge.describe()
+            judged = await replay_votes(judge, votes, references, progress)
+            return description, judged
+        finally:
+            await judge.aclose()
+
+    description, judged = asyncio.run(replay())
+    figures = figures_of(votes, judged)
+    record = calibration_record(
+        {**description, "calls": judge.tally.calls, "from_cache": judge.tally.from_cache},
+        figures,
+        settings.judge,
+    )
+    calibrations_log(store).append(record)
+    if args.json:
+        print(json.dumps(record, indent=2, ensure_ascii=False))
+        return 0
+    print(format_calibration(record))
+    return 0
+
+
+def _ci(interval) -> str:
+    return "" if not interval else f" [{interval[0]:.2f}, {interval[1]:.2f}]"
+
+
+def format_calibration(record: dict) -> str:
+    judge, figures = record["judge"], record["figures"]
+    guided = "reference-guided where a reference exists" if judge["reference_guided"] else ""
+    lines = [
+        f"judge {judge['spec']} ({judge['method']}, {guided or 'reference-free'})",
+        f"  votes replayed: {figures['n']}  (abstentions {figures['abstentions']})",
+    ]
+    agreement = figures["agreement"]
+    lines.append(
+        "  agreement on your non-tie votes: "
+        + ("n/a" if agreement is None else f"{agreement:.0%}{_ci(figures['agreement_ci'])}")
+        + f"  (n = {figures['non_tie']}; a judge's tie counts as a miss)"
+    )
+    if figures["agreement_decided"] is not None:
+        lines.append(
+            f"  agreement where both named a winner: {figures['agreement_decided']:.0%} "
+            f"(n = {figures['decided']})"
+        )
+    kappa = figures["kappa"]
+    lines.append(
+        "  Cohen's kappa (A / B / tie): "
+        + ("n/a" if kappa is None else f"{kappa:.2f}{_ci(figures['kappa_ci'])}")
+    )
+    inconsistency = figures["position_inconsistency"]
+    lines.append(
+        "  position inconsistency: "
+        + (
+            "n/a"
+            if inconsistency is None
+            else f"{inconsistency:.0%}{_ci(figures['position_inconsistency_ci'])}"
+        )
+        + f"  (pairs judged in both orders: {figures['both_orders']})"
+    )
+    lines.append("  confusion (rows: you, columns: judge)")
+    header = "           " + "".join(f"{label:>9}" for label in ("A", "B", "tie", "abstain"))
+    lines.append(header)
+    for label, row in figures["confusion"].items():
+        name = {"a": "A", "b": "B", "tie": "tie"}[label]
+        lines.append(f"  {name:>9}" + "".join(f"{row[col]:>9}" for col in row))
+    lines.append(f"  {record['sentence']}")
+    return "\n".join(lines)

@@ -1,0 +1,93 @@
+"""The judge's part of report.md: who judged, how far it agrees with the user, its scores
+and the Bradley–Terry strengths from its pairwise verdicts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ragtui.experiment.formatting import markdown_table
+from ragtui.experiment.judged_grid import JUDGE_LABELS, JUDGE_METRICS
+
+
+def _percent(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.0%}"
+
+
+def _interval(interval) -> str:
+    return "" if not interval else f" [{interval[0]:.0%}, {interval[1]:.0%}]"
+
+
+def judge_line(judge: dict[str, Any]) -> str:
+    """One line for the terminal: the judge, its consistency and its calibration."""
+    return (
+        f"judge {judge['spec']} ({judge['method']}): {judge['pairs_judged']} pairs, "
+        f"position inconsistency {_percent(judge['position_inconsistency'])}, "
+        f"{judge['abstentions']} abstentions; {judge['calibration_sentence']}"
+    )
+
+
+def judged_label(label: str, results: dict[str, Any]) -> str:
+    """A judged metric's label with the judge's calibration beside it."""
+    judge = results.get("judge")
+    if not judge:
+        return label
+    return f"{label} ({judge['calibration_sentence']})"
+
+
+def judge_markdown(results: dict[str, Any]) -> list[str]:
+    judge = results.get("judge")
+    if not judge:
+        return []
+    reference = (
+        "reference-guided where the query has a reference answer"
+        if judge["reference_guided"]
+        else "reference-free"
+    )
+    out = [
+        "## The judge",
+        "",
+        f"Answers judged by `{judge['spec']}` (model `{judge['model_identity']}`), verdicts "
+        f"read by {judge['method']}, {reference}. **{judge['calibration_sentence']}.**",
+        "",
+        f"- {judge['calls']} judge calls ({judge['from_cache']} verdicts from the judge cache), "
+        f"{judge['abstentions']} abstentions (no readable verdict after a retry).",
+        f"- Pairs judged in both orders: {judge['pairs_judged']}; position inconsistency "
+        f"(the verdict changed side when the answers swapped places): "
+        f"{_percent(judge['position_inconsistency'])}"
+        f"{_interval(judge['position_inconsistency_ci'])}. A side wins only when it wins "
+        "in both orders"
+        + (
+            f"; with log-probabilities, when the two orders' averaged probability is more "
+            f"than {judge['tie_band']:g} from one half."
+            if judge["method"] == "logprob"
+            else "."
+        ),
+        "",
+    ]
+    metrics = [m for m in JUDGE_METRICS if m.split("_", 1)[1] in judge["kinds"]]
+    if metrics:
+        rows = [
+            [f"`{name}`", *[_score(data["mean"].get(metric)) for metric in metrics]]
+            for name, data in results["pipelines"].items()
+        ]
+        out += ["Judged scores (1–5 scale mapped to 0–1):", ""]
+        out += markdown_table(["pipeline", *[JUDGE_LABELS[m] for m in metrics]], rows)
+    if judge["bradley_terry"]:
+        out += ["Bradley–Terry strengths from the pairwise verdicts (ties count half):", ""]
+        rows = [
+            [
+                f"`{row['name']}`",
+                f"{row['log_strength']:+.2f} [{row['ci_low']:+.2f}, {row['ci_high']:+.2f}]",
+                f"{row['p_beats_average']:.0%}",
+                str(row["comparisons"]),
+            ]
+            for row in judge["bradley_terry"]
+        ]
+        out += markdown_table(
+            ["pipeline", "log-strength [95% CI]", "beats an average pipeline", "pairs"], rows
+        )
+    return out
+
+
+def _score(value: float | None) -> str:
+    return "–" if value is None else f"{value:.3f}"
