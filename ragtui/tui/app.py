@@ -310,14 +310,16 @@ class CompareApp(PlainNotices, App[None]):
 
     async def _ask_judge(self) -> None:
         for key in PANES:
-            self.pane(key).set_status("asking the judge…")
+            self.pane(key).set_judge("asking the judge (both orders)…")
         try:
             judgment = await self.session.ask_judge()
         except RagtuiError as refusal:
-            self.notify(str(refusal), severity="warning", timeout=8)
+            for key in PANES:
+                self.pane(key).set_judge("")
+            self.notify(str(refusal), severity="warning", timeout=8, markup=False)
             return
         for key, line in judge_lines(judgment).items():
-            self.pane(key).set_status(line)
+            self.pane(key).set_judge(line)
 
     def focused_pane_key(self) -> str:
         focused = self.focused

@@ -98,6 +98,7 @@ class PipelinePane(Vertical):
         with VerticalScroll(id="answer-box", can_focus=False):
             yield Markdown("", id="answer", parser_factory=answer_markdown_parser, open_links=False)
         yield Static("", id="stats", classes="pane-stats", markup=False)
+        yield Static("", id="judge", classes="pane-judge", markup=False)
 
     def _title(self) -> Text:
         title = Text()
@@ -124,6 +125,12 @@ class PipelinePane(Vertical):
         self.spec = spec
         self.query_one("#title", Static).update(self._title())
 
+    def set_judge(self, text: str) -> None:
+        """The LLM judge's verdict on this answer (J), under the answer; "" hides it."""
+        line = self.query_one("#judge", Static)
+        line.update(Text(printable(text)))
+        line.display = bool(text)
+
     def set_hidden(self, hidden: bool) -> None:
         self.hidden = hidden
         self.query_one("#title", Static).update(self._title())
@@ -145,6 +152,7 @@ class PipelinePane(Vertical):
         self.passages.clear_options()
         self.query_one("#figures", Static).update("")
         self.query_one("#stats", Static).update("")
+        self.set_judge("")
         await self.answer.update("")
         self.set_status("retrieving…")
 
