@@ -114,4 +114,6 @@ def test_a_near_tie_is_good_enough_and_a_clearly_worse_retriever_is_not(
         assert entry["diff"] == pytest.approx(sum(expected) / len(expected), abs=1e-9)
     report = (out / "report.md").read_text()
     assert near_tie["sentence"] in report and static["sentence"] in report
-    assert "is not good enough: nDCG@10 −0.1" in static["sentence"]
+    # The sentence carries the measured difference (about −0.1; the static model is
+    # distilled on this machine, so its last digits vary between machines).
+    assert f"is not good enough: nDCG@10 −{-static['diff']:.3f}" in static["sentence"]

@@ -98,7 +98,9 @@ class PipelinePane(Vertical):
         with VerticalScroll(id="answer-box", can_focus=False):
             yield Markdown("", id="answer", parser_factory=answer_markdown_parser, open_links=False)
         yield Static("", id="stats", classes="pane-stats", markup=False)
-        yield Static("", id="judge", classes="pane-judge", markup=False)
+        judge_line = Static("", id="judge", classes="pane-judge", markup=False)
+        judge_line.display = False  # until J is pressed
+        yield judge_line
 
     def _title(self) -> Text:
         title = Text()
