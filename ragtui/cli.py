@@ -577,7 +577,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     results = summarize(
         run, store.votes(), margin=margin, primary=primary, judged=judged, judge=judge_object
     )
-    written = write_outputs(run, results, out)
+    written = write_outputs(run, results, out, judged)
     findings = render_markdown(results).split("## Findings", 1)[1].split("## ", 1)[0].strip()
     print(findings)
     for line in verdict_lines(results):

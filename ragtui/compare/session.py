@@ -474,8 +474,9 @@ class CompareSession:
             self._emit(PaneSpecChanged(key, self.panes[key].spec))
         return "swapped"
 
-    async def ask_judge(self) -> Any:
-        """The LLM judge's verdict on the two answers shown, in both orders.
+    async def ask_judge(self) -> tuple[Any, str]:
+        """The LLM judge's verdict on the two answers shown, in both orders, and how far
+        that judge agrees with this user's votes (its latest calibration).
 
         Never recorded as a vote. Raises SessionError when there is no judge or no pair.
         """
@@ -483,22 +484,29 @@ class CompareSession:
             raise SessionError("No judge: start ragtui with --judge SPEC (e.g. llamacpp:gemma3).")
         first, second = self._answered_runs()
         if self._judge is None:
-            from ragtui.config import paths
             from ragtui.generation.prices import PriceTable
             from ragtui.judging.judge import Judge
-            from ragtui.judging.verdict_cache import VerdictCache
 
-            cache_root = self.options.cache_root or paths.cache_dir()
+            # No verdict cache here: its SQLite file would be written on the event loop,
+            # and J is asked about one pair at a time anyway.
             self._judge = Judge(
                 self.options.judge,
                 self.options.settings.backends,
                 templates=self.options.settings.judge,
-                cache=VerdictCache(cache_root / "judge" / "verdicts.sqlite"),
                 prices=PriceTable(self.options.settings.prices),
             )
         generated = self.generated.get(self.query_id)
         reference = generated.answer if generated is not None and generated.answer else None
-        return await self._judge.pairwise(self.query, first.answer, second.answer, reference)
+        if reference is None and self.corpus is not None and self.corpus.answers.get(self.query_id):
+            reference = self.corpus.answers[self.query_id][0]
+        judgment = await self._judge.pairwise(self.query, first.answer, second.answer, reference)
+        from ragtui.judging.calibration import calibration_sentence, latest_calibration
+
+        judge = self._judge
+        calibration = await self._on_disk(
+            latest_calibration, self.store, judge.spec, await judge.identity(), judge.method
+        )
+        return judgment, calibration_sentence(calibration)
 
     def rerun(self) -> None:
         if not self.corpus_ready or not self.query:
@@ -823,6 +831,12 @@ class CompareSession:
 
     # closing ----------------------------------------------------------------------------
 
+    async def _close_judge(self) -> None:
+        if self._judge is not None:
+            judge, self._judge = self._judge, None
+            with contextlib.suppress(Exception):  # closing on the way out: nothing to tell
+                await judge.aclose()
+
     async def close(self) -> None:
         """Cancel what runs and wait until every judgment handed to the store is on disk."""
         if self._closed:
@@ -839,6 +853,7 @@ class CompareSession:
         for task in list(self._tasks):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        await self._close_judge()
         await asyncio.to_thread(self._io.shutdown, True)
 
 

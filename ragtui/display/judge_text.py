@@ -15,8 +15,9 @@ def _said(verdict: Any) -> str:
     return printable(verdict.verdict or f"no verdict ({verdict.raw[:40]})")
 
 
-def judge_lines(judgment: Any) -> dict[str, str]:
-    """Pane key → line, for a ``PairJudgment`` (pane a's answer is its side "a")."""
+def judge_lines(judgment: Any, calibration: str = "") -> dict[str, str]:
+    """Pane key → line, for a ``PairJudgment`` (pane a's answer is its side "a"), ending
+    with how far the judge agrees with the user's votes."""
     orders = (
         f"left shown first: {_said(judgment.forward)}; right shown first: "
         f"{_said(judgment.backward)}"
@@ -37,5 +38,5 @@ def judge_lines(judgment: Any) -> dict[str, str]:
             p_left = (judgment.forward.p_first + 1 - judgment.backward.p_first) / 2
             share = p_left if key == "a" else 1 - p_left
             verdict += f", p(this better) {share:.2f}"
-        lines[key] = f"{verdict} · {orders}"
+        lines[key] = f"{verdict} · {orders}" + (f" · {calibration}" if calibration else "")
     return lines

@@ -376,8 +376,13 @@ def _method(plan: dict[str, Any]) -> list[str]:
     ]
 
 
-def _per_query_rows(run: GridRun, results: dict[str, Any]) -> list[dict[str, Any]]:
+def _per_query_rows(
+    run: GridRun, results: dict[str, Any], judged: Any = None
+) -> list[dict[str, Any]]:
     figures = cell_figures(run)
+    if judged is not None:
+        for key, scores in figures.items():
+            scores.update(judged.scores.get(key, {}))
     retrieval = results["retrieval_per_query"]
     rows = []
     for cell in run.cells:
@@ -432,7 +437,7 @@ def check_destination(out: Path) -> None:
         )
 
 
-def write_outputs(run: GridRun, results: dict[str, Any], out: Path) -> Path:
+def write_outputs(run: GridRun, results: dict[str, Any], out: Path, judged: Any = None) -> Path:
     """Write every output into ``out`` (replacing an earlier eval there) and return it."""
     out = out.expanduser().resolve()
     check_destination(out)
@@ -455,13 +460,19 @@ def write_outputs(run: GridRun, results: dict[str, Any], out: Path) -> Path:
                 for judged_id, grade in grades.items():
                     # Encoded as in the runs, so the two files name documents alike.
                     handle.write(f"{trec_id(query_id)}\t{trec_id(judged_id)}\t{grade}\n")
-        rows = _per_query_rows(run, results)
+        rows = _per_query_rows(run, results, judged)
         with (staging / "per_query.csv").open("w", encoding="utf-8", newline="") as handle:
             if rows:
                 columns = list(dict.fromkeys(name for row in rows for name in row))
                 writer = csv.DictWriter(handle, fieldnames=columns, restval="")
                 writer.writeheader()
                 writer.writerows(rows)
+        if judged is not None:
+            # Every judged pair with both raw verdicts: position bias stays auditable.
+            with (staging / "judge_pairs.jsonl").open("w", encoding="utf-8") as handle:
+                for query_id, first, second, pair in judged.pairs:
+                    record = {"query_id": query_id, "a": first, "b": second, **pair.to_json()}
+                    handle.write(json.dumps(record, ensure_ascii=False) + "\n")
         markdown = render_markdown(results)
         (staging / "report.md").write_text(markdown, encoding="utf-8")
         page = render_html(results, markdown, rows, ANSWER_LABELS)

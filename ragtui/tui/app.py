@@ -312,13 +312,13 @@ class CompareApp(PlainNotices, App[None]):
         for key in PANES:
             self.pane(key).set_judge("asking the judge (both orders)…")
         try:
-            judgment = await self.session.ask_judge()
+            judgment, calibration = await self.session.ask_judge()
         except RagtuiError as refusal:
             for key in PANES:
                 self.pane(key).set_judge("")
             self.notify(str(refusal), severity="warning", timeout=8, markup=False)
             return
-        for key, line in judge_lines(judgment).items():
+        for key, line in judge_lines(judgment, calibration).items():
             self.pane(key).set_judge(line)
 
     def focused_pane_key(self) -> str:

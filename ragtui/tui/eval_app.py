@@ -25,6 +25,8 @@ METRIC_LABELS = {
     "answer_recall": "answer recall",
     "groundedness": "groundedness",
     "citation_validity": "citation validity",
+    "judge_correctness": "judged correctness",
+    "judge_faithfulness": "judged faithfulness",
 }
 
 
@@ -115,6 +117,10 @@ class EvalResultsApp(PlainNotices, App[None]):
                 if entry["metric"] == self.metric and entry.get("faster_or_cheaper")
             ][:4]
         )
+        judge = results.get("judge")
+        if judge and self.metric.startswith("judge_"):
+            # A judged figure never shows without how far the judge agrees with the user.
+            findings = [f"Judge {judge['spec']}: {judge['calibration_sentence']}.", *findings]
         self.query_one("#findings", Static).update(printable("\n".join(findings)))
         self._fill_table(label)
 

@@ -7,6 +7,7 @@ vote file, one that never names a verdict.
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 import time
@@ -163,6 +164,12 @@ def test_eval_with_a_judge_scores_answers_and_ranks_pipelines(judge_env: Path, c
     assert "judge_correctness" in results["attribution"]
     report = (out / "report.md").read_text()
     assert "## The judge" in report and "not calibrated" in report
+    pairs = [json.loads(line) for line in (out / "judge_pairs.jsonl").open()]
+    assert len(pairs) == 4 and {p["forward"]["verdict"] for p in pairs} == {"1"}
+    assert all(p["backward"]["raw"] == "1" and p["outcome"] == "tie" for p in pairs)
+    with (out / "per_query.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert {row["judge_correctness"] for row in rows} == {"0.5"}
     assert "Judged correctness (judge not calibrated" in report
 
 

@@ -108,6 +108,7 @@ async def test_the_judge_key_shows_both_orders_and_records_no_vote(
             shown = str(line.render())
             assert "tie (its verdict followed the position)" in shown
             assert "left shown first: 1; right shown first: 1" in shown
+            assert "judge not calibrated against your votes" in shown
         assert "judge: tie" in screen_text(app)  # under the answers, on screen
         assert _names_on_screen(app) == []  # nothing revealed
         assert app.session.votes == []
