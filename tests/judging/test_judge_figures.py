@@ -146,3 +146,25 @@ def test_the_swap_rule_and_the_averaged_probabilities() -> None:
     forward, backward = OrderVerdict("1", "", 0.9), OrderVerdict("1", "", 0.6)
     assert pair_outcome(forward, backward, "logprob", 0.1) == "a"
     assert pair_outcome(forward, OrderVerdict("1", "", 0.85), "logprob", 0.1) == "tie"
+
+
+def test_judge_prompts_come_from_ragtui_toml_and_a_bad_one_is_one_line(tmp_path, capsys) -> None:
+    from ragtui.cli import main
+    from ragtui.config.settings_file import load_settings
+    from ragtui.generation.base import Prompt
+    from ragtui.judging.judge_prompts import pairwise_prompt
+
+    config = tmp_path / "ragtui.toml"
+    config.write_text('[judge]\npairwise_user = "Q: {question} 1: {first} 2: {second}. Pick."\n')
+    templates = load_settings(str(config)).judge
+    prompt: Prompt = pairwise_prompt(templates, "chat", "why?", "yes", "no")
+    assert prompt.messages[1]["content"] == "Q: why? 1: yes 2: no. Pick."
+    config.write_text('[judge]\npairwise_user = "{question} {answer_c}"\n')
+    args = ["judge", "calibrate", str(tmp_path), "--judge", "openai:m", "--config", str(config)]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert "judge.pairwise_user uses {answer_c}" in err and len(err.splitlines()) == 1
+    config.write_text('[judge]\nverdict = "x"\n')
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert "verdict" in err and len(err.splitlines()) == 1
