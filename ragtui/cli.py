@@ -194,6 +194,9 @@ def build_parser() -> argparse.ArgumentParser:
     testset.add_argument("--name", help="the set's name (default: generator and seed)")
     testset.add_argument("--checker", help="answers the round-trip check (default: --generator)")
     testset.add_argument("--out", type=Path, help="also export the set to this folder")
+    testset.add_argument(
+        "--yes", action="store_true", help="skip the cost question of a paid model"
+    )
     for name, what in (
         ("generic", "self-referential or topic-less questions"),
         ("copied", "questions copying a long run of the passage"),
@@ -609,17 +612,20 @@ def _judge_run(args, run, settings, cache_root, kinds, store):
     when interrupted (verdicts so far stay in the judge cache)."""
     import asyncio
 
-    from ragtui.cli_judge import confirm_cost, make_judge
+    from ragtui.cli_costs import confirm_cost
+    from ragtui.cli_judge import make_judge
     from ragtui.display.progress import ProgressPrinter
     from ragtui.experiment.judged_grid import judge_grid, judge_summary, planned_calls
     from ragtui.judging.calibration import latest_calibration
+    from ragtui.judging.judge import MAX_TOKENS
 
     judge = make_judge(args, settings, cache_root)
     answered = [cell for cell in run.cells if cell.error is None]
     chars = sum(len(cell.answer) + sum(len(t) for t in cell.context) for cell in answered) // max(
         len(answered), 1
     )
-    confirm_cost(judge, planned_calls(run, kinds), chars + 600, args.yes)
+    calls = planned_calls(run, kinds)
+    confirm_cost("judge", args.judge, calls, chars + 600, MAX_TOKENS, settings, args.yes)
 
     async def go():
         try:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import sys
 from pathlib import Path
 
 from ragtui.errors import RagtuiError
@@ -50,32 +49,6 @@ def make_judge(args: argparse.Namespace, settings, cache_root: Path | None):
     )
 
 
-def confirm_cost(judge, calls: int, prompt_chars_each: int, yes: bool) -> None:
-    """Print what a paid judge will cost before it runs, and ask unless --yes."""
-    from ragtui.judging.judge import estimate_calls_cost
-
-    if not judge.priced or calls == 0:
-        return
-    prompt_tokens, completion_tokens, cost = estimate_calls_cost(judge, calls, prompt_chars_each)
-    price = (
-        "cost unknown (no price for it in ragtui.toml [prices])"
-        if cost is None
-        else (f"about ${cost:.4f}")
-    )
-    sys.stderr.write(
-        f"ragtui: judge {judge.spec}: up to {calls} calls, about {prompt_tokens:,} tokens in "
-        f"and {completion_tokens:,} out (estimated; answers already judged are free): "
-        f"{price}\n"
-    )
-    if yes:
-        return
-    if not sys.stdin.isatty():
-        raise RagtuiError(f"judge {judge.spec} is paid: pass --yes to accept the estimate above")
-    reply = input("Go on? [y/N] ").strip().lower()
-    if reply not in {"y", "yes"}:
-        raise RagtuiError("stopped before judging: nothing was sent")
-
-
 def add_parser(commands) -> None:
     judge = commands.add_parser(
         "judge", help="an LLM judge: calibrate it against your votes in the app"
@@ -102,6 +75,7 @@ def _references(corpus) -> dict[str, str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ragtui.cli_costs import confirm_cost
     from ragtui.config.settings_file import load_settings
     from ragtui.corpus import ChunkingSettings, load_corpus
     from ragtui.display.progress import ProgressPrinter
@@ -112,6 +86,7 @@ def run(args: argparse.Namespace) -> int:
         figures_of,
         replay_votes,
     )
+    from ragtui.judging.judge import MAX_TOKENS
     from ragtui.judging.store import JudgmentStore
 
     settings = load_settings(args.config)
@@ -130,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
     judge = make_judge(args, settings, args.cache_dir)
     references = _references(corpus)
     chars = sum(len(v.query) + len(v.answer_a) + len(v.answer_b) for v in votes) // len(votes)
-    confirm_cost(judge, 2 * len(votes), chars + 400, args.yes)
+    confirm_cost("judge", args.judge, 2 * len(votes), chars + 400, MAX_TOKENS, settings, args.yes)
     printer = ProgressPrinter()
 
     def progress(done: int, total: int) -> None:

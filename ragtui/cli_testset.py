@@ -34,6 +34,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _make(args: argparse.Namespace, path: str) -> int:
+    from ragtui.cli_costs import confirm_cost
     from ragtui.config.settings_file import load_settings
     from ragtui.display.progress import ProgressPrinter
     from ragtui.testsets.generate import FILTERS, TestsetPlan, run_testset
@@ -55,6 +56,18 @@ def _make(args: argparse.Namespace, path: str) -> int:
         checker=args.checker,
         enabled=enabled,
     )
+    # One question and one round-trip answer per passage, each reading the passage.
+    chars = 1200 + 400
+    checker = plan.checker or plan.generator
+    checks = args.n if "roundtrip" in enabled else 0
+    if checker == plan.generator:
+        calls = args.n + checks
+        confirm_cost("generator", plan.generator, calls, chars, plan.max_tokens, settings, args.yes)
+    else:
+        confirm_cost(
+            "generator", plan.generator, args.n, chars, plan.max_tokens, settings, args.yes
+        )
+        confirm_cost("checker", checker, checks, chars, 48, settings, args.yes)
     try:
         outcome = run_testset(corpus, plan, settings.backends, progress=ProgressPrinter())
     except KeyboardInterrupt:

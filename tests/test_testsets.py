@@ -348,3 +348,25 @@ def test_the_filters_on_their_own() -> None:
     )
     assert is_other_language("Combien de moteurs diesel se trouvent dans la salle?", passage)
     assert not is_other_language("How many diesel engines are in the generator room?", passage)
+
+
+def test_a_paid_generator_shows_its_cost_first(qgen_env: Path, capsys) -> None:
+    corpus = make_corpus(qgen_env / "corpus")
+    config = qgen_env / "ragtui.toml"
+    config.write_text('[prices."openai:qgen"]\ninput_per_million = 1.0\noutput_per_million = 4.0\n')
+    args = [
+        "testset",
+        str(corpus),
+        "--generator",
+        "openai:qgen",
+        "-n",
+        "4",
+        "--config",
+        str(config),
+    ]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    # One question and one round-trip answer per passage, both from openai:qgen.
+    assert "generator openai:qgen: up to 8 calls" in err and "about $" in err
+    assert "pass --yes" in err
+    assert main([*args, "--yes"]) == 0

@@ -41,8 +41,6 @@ from ragtui.judging.verdict_cache import VerdictCache, verdict_key
 METHODS = ("auto", "text", "logprob")
 ATTEMPTS = 2  # a second, sampled try when the first reply names no verdict
 MAX_TOKENS = 8  # a verdict is one word; more only feeds explanations nobody reads
-# Judge replies the estimate assumes before anything ran (tokens per call).
-ESTIMATED_COMPLETION_TOKENS = MAX_TOKENS
 
 
 class JudgeError(RagtuiError):
@@ -189,12 +187,6 @@ class Judge:
     def style(self):
         return self.generator.prompt_style
 
-    @property
-    def priced(self) -> bool:
-        """Whether calls cost money (a remote judge with a non-zero price, or no price)."""
-        price = self.prices.price(self.generator_spec, self.generator.runs_locally)
-        return price is None or price.input_per_million > 0 or price.output_per_million > 0
-
     async def identity(self) -> str:
         if self._identity is None:
             self._identity = await self.generator.identity()
@@ -330,19 +322,3 @@ class Judge:
     async def faithfulness(self, passages: Sequence[str], answer: str) -> ScoreJudgment:
         prompt = faithfulness_prompt(self.templates, self.style, list(passages), answer)
         return await self._score("faithfulness", prompt)
-
-
-def estimate_calls_cost(
-    judge: Judge, calls: int, prompt_chars_each: int
-) -> tuple[int, int, float | None]:
-    """Tokens in, tokens out and the cost (None when unpriced) of ``calls`` judge calls."""
-    from ragtui.generation.base import Usage, estimate_tokens
-
-    prompt_tokens = calls * estimate_tokens("x" * prompt_chars_each)
-    completion_tokens = calls * ESTIMATED_COMPLETION_TOKENS
-    cost = judge.prices.cost_usd(
-        judge.generator_spec,
-        judge.generator.runs_locally,
-        Usage(prompt_tokens, completion_tokens, estimated=True),
-    )
-    return prompt_tokens, completion_tokens, cost
