@@ -9,7 +9,9 @@ the higher token F1 against the reference answer and calls a tie when they are e
 
 Each packaged judge is run reference-guided and reference-free, with its verdict read as
 text and from the log-probabilities of "1"/"2", plus the naive prompt of the issue
-("Which answer answers the question better? Reply with 1, 2, or tie."). For each the
+("Which answer answers the question better? Reply with 1, 2, or tie."). With ragtui's
+prompts a second row compares the two answers' correctness grades (1–5, each answer
+judged alone, so there is no position to be biased by). For each the
 script prints agreement with the oracle on the oracle's non-ties (a judge's tie is a
 miss), agreement where both named a winner, Cohen's kappa (A / B / tie) and position
 inconsistency, with the number of pairs and the seconds taken. Verdicts are cached under
@@ -75,18 +77,50 @@ def grid_pairs(generators: tuple[str, ...], limit: int | None, cache: Path):
     return pairs
 
 
-async def judge_pairs(spec, method, use_reference, templates, pairs, cache: Path):
+async def judge_pairs(spec, method, use_reference, templates, pairs, cache: Path, grades: bool):
+    """Pairwise verdicts in both orders, and (``grades``) each answer's correctness grade."""
     judge = Judge(
         spec,
         templates=templates,
         options=JudgeOptions(method=method, use_reference=use_reference),
         cache=VerdictCache(cache / f"{spec.replace(':', '-')}-{method}.sqlite"),
     )
+    judged, graded = [], []
     try:
-        judged = [await judge.pairwise(q, a, b, reference) for q, reference, a, b, _ in pairs]
+        for question, reference, a, b, _ in pairs:
+            judged.append(await judge.pairwise(question, a, b, reference))
+            if grades:
+                grade_a = await judge.correctness(question, a, reference)
+                grade_b = await judge.correctness(question, b, reference)
+                graded.append((grade_a.score, grade_b.score))
     finally:
         await judge.aclose()
-    return judged
+    return judged, graded
+
+
+def from_grades(graded) -> list[str]:
+    """A pair's verdict from the two answers' grades, each judged alone (no position)."""
+    outcomes = []
+    for grade_a, grade_b in graded:
+        if grade_a is None or grade_b is None:
+            outcomes.append("abstain")
+        else:
+            outcomes.append("a" if grade_a > grade_b else "b" if grade_b > grade_a else "tie")
+    return outcomes
+
+
+def row(spec, name, use_reference, method, figures, seconds) -> str:
+    def pct(value):
+        return "n/a" if value is None else f"{value:.0%}"
+
+    kappa = "n/a" if figures.kappa is None else f"{figures.kappa:.2f}"
+    return (
+        f"| {spec} | {name} | {'guided' if use_reference else 'free'} | {method} "
+        f"| {pct(figures.agreement)} (n={figures.non_tie}) "
+        f"| {pct(figures.agreement_decided)} (n={figures.decided}) | {kappa} "
+        f"| {pct(figures.position_inconsistency)} (n={figures.both_orders}) "
+        f"| {figures.abstentions} | {seconds:.0f} |"
+    )
 
 
 def main() -> None:
@@ -120,25 +154,22 @@ def main() -> None:
         for spec in args.judges.split(","):
             for name, templates, use_reference, method in settings:
                 started = time.monotonic()
-                judged = asyncio.run(
-                    judge_pairs(spec, method, use_reference, templates, pairs, cache)
+                judged, graded = asyncio.run(
+                    judge_pairs(
+                        spec, method, use_reference, templates, pairs, cache, name != "naive"
+                    )
                 )
+                seconds = time.monotonic() - started
                 figures = agreement_figures(
                     oracle, [j.outcome for j in judged], [j.consistent for j in judged]
                 )
-
-                def pct(value):
-                    return "n/a" if value is None else f"{value:.0%}"
-
-                kappa = "n/a" if figures.kappa is None else f"{figures.kappa:.2f}"
-                print(
-                    f"| {spec} | {name} | {'guided' if use_reference else 'free'} | {method} "
-                    f"| {pct(figures.agreement)} (n={figures.non_tie}) "
-                    f"| {pct(figures.agreement_decided)} (n={figures.decided}) | {kappa} "
-                    f"| {pct(figures.position_inconsistency)} (n={figures.both_orders}) "
-                    f"| {figures.abstentions} | {time.monotonic() - started:.0f} |",
-                    flush=True,
-                )
+                print(row(spec, name, use_reference, method, figures, seconds), flush=True)
+                if graded:
+                    figures = agreement_figures(oracle, from_grades(graded), [None] * len(graded))
+                    print(
+                        row(spec, "grades compared", use_reference, method, figures, seconds),
+                        flush=True,
+                    )
 
 
 if __name__ == "__main__":
