@@ -54,13 +54,13 @@ def judge_markdown(results: dict[str, Any]) -> list[str]:
         f"- Pairs judged in both orders: {judge['pairs_judged']}; position inconsistency "
         f"(the verdict changed side when the answers swapped places): "
         f"{_percent(judge['position_inconsistency'])}"
-        f"{_interval(judge['position_inconsistency_ci'])}. A side wins only when it wins "
-        "in both orders"
+        f"{_interval(judge['position_inconsistency_ci'])}. "
         + (
-            f"; with log-probabilities, when the two orders' averaged probability is more "
-            f"than {judge['tie_band']:g} from one half."
+            "A side wins when the two orders' averaged probability of it being better is "
+            f"more than {judge['tie_band']:g} from one half (so a taste for one position "
+            "cancels out)."
             if judge["method"] == "logprob"
-            else "."
+            else "A side wins only when it wins in both orders; otherwise it is a tie."
         ),
         "",
     ]
