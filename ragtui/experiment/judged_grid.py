@@ -130,6 +130,8 @@ def judge_summary(
         "calls": tally.calls,
         "from_cache": tally.from_cache,
         "abstentions": tally.abstentions,
+        "failed_calls": len(tally.errors),
+        "errors": sorted(set(tally.errors))[:3],
         "prompt_tokens": tally.prompt_tokens,
         "completion_tokens": tally.completion_tokens,
         "cost_usd": tally.cost_usd,

@@ -25,7 +25,7 @@ from typing import Any
 from ragtui.config.specs import parse_generator_spec
 from ragtui.errors import RagtuiError
 from ragtui.generation import GenerationOptions, make_generator
-from ragtui.generation.base import GenerationDone, Prompt, TextDelta
+from ragtui.generation.base import GenerationDone, GenerationError, Prompt, TextDelta
 from ragtui.generation.prices import PriceTable
 from ragtui.judging.judge_prompts import (
     SCALE,
@@ -227,27 +227,37 @@ class Judge:
                 self.tally.from_cache += 1
                 return known
         self.tally.calls += 1
-        if self.method == "logprob":
-            probabilities = await self.generator.choice_probabilities(prompt, tuple(choices))
-            value: dict[str, Any] = {"probabilities": probabilities}
-        else:
-            replies = []
-            for attempt in range(ATTEMPTS):
-                options = GenerationOptions(
-                    max_tokens=MAX_TOKENS,
-                    temperature=0.0 if attempt == 0 else 0.7,
-                    seed=attempt,
-                    fair=False,
-                )
-                reply = await self._complete(prompt, options)
-                replies.append(reply)
-                parse = parse_pairwise if kind == "pairwise" else parse_scale
-                if parse(reply) is not None:
-                    break
-            value = {"replies": replies}
+        try:
+            value = await self._call(kind, prompt, choices)
+        except GenerationError as error:
+            # The first call failing means the judge cannot be used (server down, wrong
+            # model): say so. Later, one failed call is one abstention, not a lost run.
+            if self.tally.calls == 1:
+                raise JudgeError(f"judge {self.spec}: {error}") from None
+            self.tally.errors.append(str(error))
+            return {"replies": [], "error": str(error)}
         if self.cache is not None:
             self.cache.put(key, value)
         return value
+
+    async def _call(self, kind: str, prompt: Prompt, choices: Sequence[str]) -> dict[str, Any]:
+        if self.method == "logprob":
+            probabilities = await self.generator.choice_probabilities(prompt, tuple(choices))
+            return {"probabilities": probabilities}
+        replies = []
+        for attempt in range(ATTEMPTS):
+            options = GenerationOptions(
+                max_tokens=MAX_TOKENS,
+                temperature=0.0 if attempt == 0 else 0.7,
+                seed=attempt,
+                fair=False,
+            )
+            reply = await self._complete(prompt, options)
+            replies.append(reply)
+            parse = parse_pairwise if kind == "pairwise" else parse_scale
+            if parse(reply) is not None:
+                break
+        return {"replies": replies}
 
     async def _complete(self, prompt: Prompt, options: GenerationOptions) -> str:
         pieces = []
@@ -276,7 +286,7 @@ class Judge:
             verdict = "1" if p_first >= 0.5 else "2"
             return OrderVerdict(verdict, f"p(1)={p_first:.3f}", p_first)
         replies = value["replies"]
-        verdict = parse_pairwise(replies[-1])
+        verdict = parse_pairwise(replies[-1]) if replies else None
         if verdict is None:
             self.tally.abstentions += 1
         return OrderVerdict(verdict, " | ".join(" ".join(reply.split()) for reply in replies))
@@ -304,7 +314,7 @@ class Judge:
             expected = sum(point * float(probabilities[str(point)]) for point in SCALE)
             return ScoreJudgment(expected, f"expected {expected:.2f}")
         replies = value["replies"]
-        score = parse_scale(replies[-1])
+        score = parse_scale(replies[-1]) if replies else None
         if score is None:
             self.tally.abstentions += 1
         return ScoreJudgment(

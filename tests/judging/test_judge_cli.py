@@ -140,6 +140,12 @@ def test_calibrating_without_votes_or_with_a_bad_judge_is_one_line(judge_env: Pa
     code = main([*args, "--judge-method", "logprob", "--yes"])
     err = capsys.readouterr().err
     assert code == 1 and "no token probabilities" in err
+    args = ["judge", "calibrate", str(judge_env), "--judge", "openai:http500", "--yes"]
+    code = main(args)
+    err = capsys.readouterr().err
+    errors = [line for line in err.splitlines() if line.startswith("ragtui: error:")]
+    assert code == 1 and len(errors) == 1 and "Traceback" not in err
+    assert "judge openai:http500:" in errors[0] and "out of memory" in errors[0]
 
 
 def test_eval_with_a_judge_scores_answers_and_ranks_pipelines(judge_env: Path, capsys) -> None:
