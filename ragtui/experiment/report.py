@@ -309,6 +309,14 @@ def _vary_tables(data: dict[str, Any], label: str) -> list[str]:
 
 def _votes_section(votes: dict[str, Any]) -> list[str]:
     out = ["## Votes from the app", "", f"{votes['votes']} votes.", ""]
+    if "position_bias" in votes:  # results.json from before blind voting has none
+        out += [
+            f"- Blind votes: {votes['blind_votes']}; your position bias there: "
+            f"{votes['position_bias']['blind']['sentence']}.",
+            f"- Sighted votes: {votes['votes'] - votes['blind_votes']}; position bias: "
+            f"{votes['position_bias']['sighted']['sentence']}.",
+            "",
+        ]
     rows = [
         [
             f"`{pair['first']}` vs `{pair['second']}`",

@@ -364,8 +364,16 @@ def _votes(votes: Sequence[Any]) -> dict[str, Any]:
             outcomes.append((vote.pipeline_a, vote.pipeline_b, 0.0))
         else:  # a tie, and "both bad" (a tie of losers, as in the app's win table)
             outcomes.append((vote.pipeline_a, vote.pipeline_b, 0.5))
+    from ragtui.judging.agreement import position_bias
+
+    position = {}
+    for name, blind in (("blind", True), ("sighted", False)):
+        bias = position_bias([vote.choice for vote in votes if vote.blind is blind])
+        position[name] = {**asdict(bias), "share": bias.share, "sentence": bias.sentence()}
     return {
         "votes": len(votes),
+        "blind_votes": sum(vote.blind for vote in votes),
+        "position_bias": position,
         "pairs": [
             {**asdict(record), "first_win_rate": record.first_win_rate}
             for record in win_table(list(votes))

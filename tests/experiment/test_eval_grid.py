@@ -107,6 +107,11 @@ def test_votes_from_the_app_appear_as_win_rates_and_strengths(tmp_path: Path) ->
     assert (pair["first"], pair["first_wins"], pair["second_wins"]) == ("bm25+x", 1, 3)
     strengths = results["votes"]["bradley_terry"]
     assert strengths[0]["name"] == "dense+x" and strengths[0]["log_strength"] > 0
+    # None of these was blind: 4 decided sighted votes, the left answer won 1.
+    assert results["votes"]["blind_votes"] == 0
+    sighted = results["votes"]["position_bias"]["sighted"]
+    assert (sighted["left_wins"], sighted["decided"], sighted["share"]) == (1, 4, 0.25)
+    assert results["votes"]["position_bias"]["blind"]["decided"] == 0
 
 
 def test_every_family_of_comparisons_is_corrected_for_multiplicity(tmp_path: Path) -> None:
