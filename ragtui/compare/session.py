@@ -624,6 +624,8 @@ class CompareSession:
             text = str(parse_pipeline_spec(f"{spec.retriever}+{value}"))
         pane = self.panes[key]
         pane.spec = text
+        # Whoever picks a component knows where it went: the query is no longer blind.
+        self.draw = ""
         run_task = pane.task
         self._cancel_run(pane)
         pane.run = None
@@ -764,8 +766,9 @@ class CompareSession:
             run_id_b=second.run_id,
             timing_a=first.timing_mode,
             timing_b=second.timing_mode,
-            blind=bool(self.draw),
-            draw=self.draw or None,
+            # A second vote on answers already revealed is a sighted one.
+            blind=bool(self.draw) and not self.revealed,
+            draw=(self.draw or None) if not self.revealed else None,
         )
         await self._on_disk(self.store.add_vote, vote)
         self.votes.append(vote)
