@@ -7,6 +7,12 @@ BIN := $(VENV)/bin
 # Override where pip has no local CPU build: make test TORCH_PIN="torch --index-url https://download.pytorch.org/whl/cpu"
 TORCH_PIN := torch==2.13.0
 export HF_HUB_OFFLINE := 1
+# llama-cpp-python compiles llama.cpp on install. Its default build targets this CPU
+# exactly, and on CPUs with AMX that build crashed (SIGSEGV in ggml_backend_amx_mul_mat)
+# on the first generation here; a portable AVX2 build runs everywhere these tests do.
+# pip caches the built wheel without looking at these flags: after changing them, run
+# `pip cache remove llama_cpp_python` once.
+export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 export TRANSFORMERS_OFFLINE := 1
 
 .PHONY: demo test test-slow lint format bench clean

@@ -16,10 +16,10 @@ def confirm_cost(
     settings,
     yes: bool,
 ) -> None:
-    """Ask before paying: a remote model with a price, or with no known price.
+    """Ask before paying: a model with a price in [prices], or a remote one with no price.
 
-    Local models (llama.cpp, Ollama on this machine) cost nothing and are not asked about.
-    On a pipe, only ``--yes`` lets a paid run start.
+    Local models (llama.cpp, servers on this machine) with no price set cost nothing and are
+    not asked about. On a pipe, only ``--yes`` lets a paid run start.
     """
     from ragtui.config.specs import parse_generator_spec
     from ragtui.generation import make_generator
@@ -33,6 +33,8 @@ def confirm_cost(
     prices = PriceTable(settings.prices)
     price = prices.price(generator_spec, runs_locally)
     if price is not None and price.input_per_million == 0 and price.output_per_million == 0:
+        return
+    if price is None and runs_locally:
         return
     prompt_tokens = calls * estimate_tokens("x" * prompt_chars_each)
     completion_tokens = calls * completion_tokens_each

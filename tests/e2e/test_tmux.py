@@ -20,34 +20,56 @@ pytestmark = pytest.mark.skipif(
 )
 
 
+def tmux(name: str) -> list[str]:
+    """tmux on a server of the test's own: when one test's last session ends, its server
+    exits, and a shared server shutting down makes the next test's new-session fail
+    ("server exited unexpectedly")."""
+    return ["tmux", "-L", name]
+
+
 class Terminal:
     def __init__(self, command: list[str], env: dict[str, str], size: tuple[int, int]) -> None:
         self.name = f"ragtui-{uuid.uuid4().hex[:8]}"
         width, height = size
         environment = " ".join(f"{key}={value}" for key, value in env.items())
         subprocess.run(
-            ["tmux", "new-session", "-d", "-s", self.name, "-x", str(width), "-y", str(height),
+            [*tmux(self.name), "new-session", "-d", "-s", self.name,
+             "-x", str(width), "-y", str(height),
              # COLUMNS/LINES inherited from the test runner would override the real size.
              f"env -u COLUMNS -u LINES {environment} {' '.join(command)}; sleep 30"],
             check=True,
         )  # fmt: skip
         # Detached sessions may keep tmux's default 80x24; fix the size explicitly.
         for option in (["window-size", "manual"],):
-            subprocess.run(["tmux", "set-option", "-t", self.name, *option], capture_output=True)
+            subprocess.run(
+                [*tmux(self.name), "set-option", "-t", self.name, *option], capture_output=True
+            )
         subprocess.run(
-            ["tmux", "resize-window", "-t", self.name, "-x", str(width), "-y", str(height)],
+            [
+                *tmux(self.name),
+                "resize-window",
+                "-t",
+                self.name,
+                "-x",
+                str(width),
+                "-y",
+                str(height),
+            ],
             capture_output=True,
         )
 
     def screen(self) -> str:
         result = subprocess.run(
-            ["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True, text=True
+            [*tmux(self.name), "capture-pane", "-p", "-t", self.name],
+            capture_output=True,
+            text=True,
         )
         return result.stdout
 
     def keys(self, *keys: str, literal: bool = False) -> None:
         subprocess.run(
-            ["tmux", "send-keys", "-t", self.name, *(["-l"] if literal else []), *keys], check=True
+            [*tmux(self.name), "send-keys", "-t", self.name, *(["-l"] if literal else []), *keys],
+            check=True,
         )
 
     def wait_for(self, predicate, timeout_s: float = 90.0) -> str:
@@ -61,7 +83,7 @@ class Terminal:
             time.sleep(0.2)
 
     def close(self) -> None:
-        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+        subprocess.run([*tmux(self.name), "kill-server"], capture_output=True)
 
 
 def test_query_answers_label_and_quit_in_tmux(tmp_path: Path) -> None:
@@ -127,7 +149,7 @@ def test_closing_the_terminal_ends_the_app_under_make(tmp_path: Path) -> None:
     name = f"ragtui-{uuid.uuid4().hex[:8]}"
     # make itself is the command tmux runs: no shell stands between it and the terminal.
     subprocess.run(
-        ["tmux", "new-session", "-d", "-s", name, "-x", "120", "-y", "40",
+        [*tmux(name), "new-session", "-d", "-s", name, "-x", "120", "-y", "40",
          f"make -f {makefile} demo"],
         check=True,
     )  # fmt: skip

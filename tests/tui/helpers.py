@@ -51,6 +51,10 @@ def app_state(app) -> str:
         run = pane.run
         state = "no run" if run is None else f"run done={run.done} error={run.error!r}"
         parts.append(f"pane {key}: {pane.spec}, built={pane.built.is_set()}, {state}")
+        judge = app.pane(key).query("#judge")
+        if judge:
+            parts.append(f"judge line {key}: {str(judge.first().render())!r}")
+    parts += [f"notice: {notice.message!r}" for notice in list(app._notifications)[-3:]]
     return "; ".join(parts)
 
 
