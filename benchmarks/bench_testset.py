@@ -7,8 +7,12 @@ on a test set generated from the same corpus by each packaged generator (``ragtu
 with its default filters, seed 0, no hand-picking). The script prints, per generator, the
 funnel, questions kept per minute, Kendall's tau between the two rankings with a bootstrap
 95% interval (human and generated queries resampled independently, 1,000 rounds), and tau
-for looser settings read from the same run's provenance: without the round-trip check
-(kept + "not answerable") and with every parseable question.
+with each filter turned off alone, with no filter, and with a word-overlap cap.
+
+For that ablation the set is generated with only the round-trip check on, so every
+parseable question has its round-trip verdict; the other filters (pure functions of the
+question, its passage and the questions kept before it) are then applied here in the
+order ``ragtui testset`` applies them, which gives the default set exactly.
 """
 
 from __future__ import annotations
@@ -33,7 +37,8 @@ from ragtui.corpus import load_corpus  # noqa: E402
 from ragtui.index.cache import Indexes  # noqa: E402
 from ragtui.metrics import score_retrieval, scores_by_unit  # noqa: E402
 from ragtui.retrieval import make_retriever  # noqa: E402
-from ragtui.testsets.generate import TestsetPlan, generate_testset  # noqa: E402
+from ragtui.testsets import filters  # noqa: E402
+from ragtui.testsets.generate import TestsetPlan, generate_testset, word_overlap  # noqa: E402
 from ragtui.testsets.store import read_testset  # noqa: E402
 
 SPECS = ("bm25", "bm25:okapi", "static", "dense:minilm-int8", "dense", "hybrid", "hybrid:static")
@@ -52,6 +57,64 @@ def per_query_ndcg(retrievers, queries: dict[str, str], qrels) -> dict[str, dict
             qid: figures["nDCG@10"] for qid, figures in score_retrieval(qrels, run, 10).items()
         }
     return table
+
+
+CHEAP_FILTERS = ("generic", "copied", "duplicate", "language")
+
+
+REASONS = {"generic": "generic", "copied": "copied", "duplicate": "duplicate"}
+REASONS["language"] = "other language"
+
+
+def first_failed(question: str, passage: str, kept: list[str], enabled) -> str | None:
+    """The first of the enabled cheap filters the question fails, in ``ragtui testset``'s
+    order, or None."""
+    for name in CHEAP_FILTERS:
+        if name not in enabled:
+            continue
+        if name == "generic" and filters.is_generic(question, passage):
+            return name
+        if name == "copied" and filters.is_copied(question, passage):
+            return name
+        if name == "duplicate" and filters.is_duplicate(question, kept):
+            return name
+        if name == "language" and filters.is_other_language(question, passage):
+            return name
+    return None
+
+
+def verdicts(records, passages: dict[str, str], enabled, roundtrip: bool) -> list[str]:
+    """Each record's verdict as ``ragtui testset`` gives it with these filters on."""
+    kept: list[str] = []
+    out = []
+    for record in records:
+        if not record.get("question"):
+            out.append(record["verdict"])
+            continue
+        question = record["question"]
+        failed = first_failed(question, passages[record["passage_id"]], kept, enabled)
+        if failed is not None:
+            out.append(REASONS[failed])
+        elif roundtrip and record["checks"].get("roundtrip") != "pass":
+            out.append("not answerable")
+        else:
+            out.append("kept")
+            kept.append(question)
+    return out
+
+
+def keep(records, passages: dict[str, str], enabled, roundtrip: bool) -> list[dict]:
+    """The questions kept with these filters on."""
+    found = verdicts(records, passages, enabled, roundtrip)
+    return [record for record, verdict in zip(records, found, strict=True) if verdict == "kept"]
+
+
+def default_funnel(records, passages: dict[str, str]) -> str:
+    """The funnel ``ragtui testset`` would print with its default filters."""
+    counts = {"generated": len(records)}
+    for verdict in verdicts(records, passages, CHEAP_FILTERS, True):
+        counts[verdict] = counts.get(verdict, 0) + 1
+    return " · ".join(f"{name} {count}" for name, count in counts.items())
 
 
 def tau_with_interval(human, generated, seed: int = 0) -> tuple[float, float, float]:
@@ -78,6 +141,9 @@ def main() -> None:
     )
     parser.add_argument("-n", type=int, default=400, help="passages per generator")
     parser.add_argument("--generators", default="llamacpp:smollm2,llamacpp:gemma3")
+    parser.add_argument(
+        "--data-root", type=Path, help="where the sets go; the same folder resumes a stopped run"
+    )
     args = parser.parse_args()
     corpus = load_corpus(args.cranfield)
     indexes = Indexes(corpus)
@@ -87,27 +153,41 @@ def main() -> None:
         "human nDCG@10:",
         ", ".join(f"{s} {np.mean(list(v.values())):.4f}" for s, v in human.items()),
     )
-    data_root = Path(tempfile.mkdtemp(prefix="bench-testset-"))
+    data_root = args.data_root or Path(tempfile.mkdtemp(prefix="bench-testset-"))
     os.environ["RAGTUI_DATA_DIR"] = str(data_root)
     for generator in args.generators.split(","):
-        plan = TestsetPlan(name=generator.replace(":", "-"), generator=generator, count=args.n)
+        plan = TestsetPlan(
+            name=generator.replace(":", "-"),
+            generator=generator,
+            count=args.n,
+            enabled=("roundtrip",),  # the rest are applied below, each can be left out
+        )
         started = time.monotonic()
         outcome = asyncio.run(
             generate_testset(corpus, plan, BackendSettings.from_env(), data_root=data_root)
         )
         minutes = (time.monotonic() - started) / 60
         testset = read_testset(outcome.folder)
+        passages = {passage.passage_id: passage.text for passage in corpus.passages}
+        parseable = [r for r in testset.records if r.get("question")]
+        settings = {"all filters (default)": keep(parseable, passages, CHEAP_FILTERS, True)}
+        kept = len(settings["all filters (default)"])
         print(
-            f"\n{generator}: {outcome.funnel_line()}; {outcome.kept / minutes:.1f} kept per minute "
-            f"({minutes:.1f} min); mean word overlap {outcome.mean_overlap or 0:.0%}"
+            f"\n{generator}: {default_funnel(testset.records, passages)}; "
+            f"{kept / minutes:.1f} kept per minute ({minutes:.1f} min, the round-trip check "
+            f"run on every parseable question)"
         )
-        settings = {
-            "all filters": [r for r in testset.records if r["verdict"] == "kept"],
-            "no round-trip check": [
-                r for r in testset.records if r["verdict"] in {"kept", "not answerable"}
-            ],
-            "every parseable question": [r for r in testset.records if r.get("question")],
-        }
+        for name in CHEAP_FILTERS:
+            rest = tuple(other for other in CHEAP_FILTERS if other != name)
+            settings[f"without {name}"] = keep(parseable, passages, rest, True)
+        settings["without roundtrip"] = keep(parseable, passages, CHEAP_FILTERS, False)
+        settings["no filter"] = parseable
+        for cap in (0.6, 0.4):
+            settings[f"all filters + overlap <= {cap:.0%}"] = [
+                r
+                for r in settings["all filters (default)"]
+                if word_overlap(r["question"], passages[r["passage_id"]]) <= cap
+            ]
         for label, records in settings.items():
             if len(records) < 10:
                 print(f"  {label}: {len(records)} questions, too few for tau")
@@ -117,9 +197,13 @@ def main() -> None:
             generated = per_query_ndcg(retrievers, queries, qrels)
             tau, low, high = tau_with_interval(human, generated)
             ranking = sorted(SPECS, key=lambda s: -np.mean(list(generated[s].values())))
+            overlap = np.mean(
+                [word_overlap(r["question"], passages[r["passage_id"]]) for r in records]
+            )
             print(
-                f"  {label}: {len(records)} questions, tau {tau:.2f} [{low:.2f}, {high:.2f}]; "
-                f"ranking {' > '.join(ranking)}"
+                f"  {label}: {len(records)} questions, tau {tau:.2f} [{low:.2f}, {high:.2f}], "
+                f"overlap {overlap:.0%}; ranking {' > '.join(ranking)}",
+                flush=True,
             )
 
 

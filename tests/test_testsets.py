@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -303,6 +304,9 @@ def test_sigint_then_the_same_command_resumes(qgen_env: Path, scripted_openai: s
     assert rerun.returncode == 0, rerun.stderr
     assert f"resumed: {done_before} passages were done by an earlier run" in rerun.stdout
     assert "generated 8 ·" in rerun.stdout
+    # The progress line (plain on a pipe) counts what is kept and dropped, resumed work included.
+    kept = int(re.search(r"kept (\d+)$", rerun.stdout.splitlines()[0]).group(1))
+    assert f"kept {kept} · dropped {8 - kept}" in rerun.stderr.splitlines()[-1]
     indexes = [json.loads(line)["index"] for line in provenance.read_text().splitlines()]
     assert sorted(indexes) == list(range(8))  # every passage once: none redone, none lost
 

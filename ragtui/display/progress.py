@@ -41,8 +41,9 @@ def _rate_text(progress: EncodeProgress) -> str:
 
 
 def describe(progress: EncodeProgress) -> str:
+    note = f", {progress.note}" if progress.note else ""
     return (
-        f"{progress.action} {progress.done:,}/{progress.total:,} {progress.unit} "
+        f"{progress.action} {progress.done:,}/{progress.total:,} {progress.unit}{note} "
         f"({_rate_text(progress)}/s, elapsed {format_duration(progress.elapsed_s)}, "
         f"ETA {_eta(progress)})"
     )
@@ -60,6 +61,7 @@ class _Bars:
             BarColumn(),
             MofNCompleteColumn(),
             TextColumn("{task.fields[unit]}"),
+            TextColumn("{task.fields[note]}", markup=False),
             TextColumn("{task.fields[rate]}/s"),
             TextColumn("elapsed {task.fields[elapsed]}"),
             TextColumn("ETA {task.fields[eta]}"),
@@ -77,6 +79,7 @@ class _Bars:
         self.ended.pop(progress.action, None)
         fields = {
             "unit": progress.unit,
+            "note": progress.note,
             "rate": _rate_text(progress),
             "elapsed": format_duration(progress.elapsed_s),
             "eta": _eta(progress),

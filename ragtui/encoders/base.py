@@ -21,6 +21,7 @@ class EncodeProgress:
     elapsed_s: float
     action: str = "embedding"  # what is done to the passages: "embedding", "writing to milvus"
     unit: str = "passages"  # what is counted: passages, answers
+    note: str = ""  # running counts beside the bar, e.g. "kept 12 · dropped 30"
 
     @property
     def eta_s(self) -> float | None:

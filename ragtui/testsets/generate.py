@@ -285,9 +285,13 @@ async def generate_testset(
             if record["verdict"] == "kept":
                 kept_questions.append(record["question"])
             if progress is not None:
+                kept = len(kept_questions)
+                note = f"kept {kept} · dropped {len(done) - kept}"
                 elapsed = time.monotonic() - started
                 progress(
-                    EncodeProgress(number, len(todo), elapsed, "writing questions", "passages")
+                    EncodeProgress(
+                        number, len(todo), elapsed, "writing questions", "passages", note
+                    )
                 )
     finally:
         await generator.aclose()
