@@ -77,12 +77,14 @@ def grid_pairs(generators: tuple[str, ...], limit: int | None, cache: Path):
     return pairs
 
 
-async def judge_pairs(spec, method, use_reference, templates, pairs, cache: Path, grades: bool):
+async def judge_pairs(
+    spec, method, use_reference, templates, pairs, cache: Path, grades: bool, tie_band: float
+):
     """Pairwise verdicts in both orders, and (``grades``) each answer's correctness grade."""
     judge = Judge(
         spec,
         templates=templates,
-        options=JudgeOptions(method=method, use_reference=use_reference),
+        options=JudgeOptions(method=method, use_reference=use_reference, tie_band=tie_band),
         cache=VerdictCache(cache / f"{spec.replace(':', '-')}-{method}.sqlite"),
     )
     judged, graded = [], []
@@ -129,6 +131,12 @@ def main() -> None:
     parser.add_argument("--generators", default="extractive,llamacpp:smollm2,llamacpp:gemma3")
     parser.add_argument("--limit", type=int, help="use only the first N queries")
     parser.add_argument("--methods", default="text,logprob")
+    parser.add_argument(
+        "--tie-band",
+        type=float,
+        default=JudgeOptions().tie_band,
+        help="logprob: how far from one half the averaged probability must be to name a winner",
+    )
     args = parser.parse_args()
     generators = tuple(args.generators.split(","))
     with tempfile.TemporaryDirectory() as folder:
@@ -156,7 +164,14 @@ def main() -> None:
                 started = time.monotonic()
                 judged, graded = asyncio.run(
                     judge_pairs(
-                        spec, method, use_reference, templates, pairs, cache, name != "naive"
+                        spec,
+                        method,
+                        use_reference,
+                        templates,
+                        pairs,
+                        cache,
+                        name != "naive",
+                        args.tie_band,
                     )
                 )
                 seconds = time.monotonic() - started
