@@ -60,8 +60,7 @@ class _Bars:
             TextColumn("{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
-            TextColumn("{task.fields[unit]}"),
-            TextColumn("{task.fields[note]}", markup=False),
+            TextColumn("{task.fields[unit]}", markup=False),
             TextColumn("{task.fields[rate]}/s"),
             TextColumn("elapsed {task.fields[elapsed]}"),
             TextColumn("ETA {task.fields[eta]}"),
@@ -78,8 +77,7 @@ class _Bars:
             return  # the same end reported twice
         self.ended.pop(progress.action, None)
         fields = {
-            "unit": progress.unit,
-            "note": progress.note,
+            "unit": f"{progress.unit}, {progress.note}" if progress.note else progress.unit,
             "rate": _rate_text(progress),
             "elapsed": format_duration(progress.elapsed_s),
             "eta": _eta(progress),
