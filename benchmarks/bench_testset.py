@@ -111,9 +111,9 @@ def keep(records, passages: dict[str, str], enabled, roundtrip: bool) -> list[di
 
 def default_funnel(records, passages: dict[str, str]) -> str:
     """The funnel ``ragtui testset`` would print with its default filters."""
-    counts = {"generated": len(records)}
-    for verdict in verdicts(records, passages, CHEAP_FILTERS, True):
-        counts[verdict] = counts.get(verdict, 0) + 1
+    found = verdicts(records, passages, CHEAP_FILTERS, True)
+    order = ["failed", "unparseable", *REASONS.values(), "not answerable", "kept"]
+    counts = {"generated": len(records)} | {name: found.count(name) for name in order}
     return " · ".join(f"{name} {count}" for name, count in counts.items())
 
 
