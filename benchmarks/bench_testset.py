@@ -39,7 +39,7 @@ from ragtui.metrics import score_retrieval, scores_by_unit  # noqa: E402
 from ragtui.retrieval import make_retriever  # noqa: E402
 from ragtui.testsets import filters  # noqa: E402
 from ragtui.testsets.generate import TestsetPlan, generate_testset, word_overlap  # noqa: E402
-from ragtui.testsets.store import read_testset  # noqa: E402
+from ragtui.testsets.store import read_testset, testsets_root  # noqa: E402
 
 SPECS = ("bm25", "bm25:okapi", "static", "dense:minilm-int8", "dense", "hybrid", "hybrid:static")
 ROUNDS = 1000
@@ -142,6 +142,11 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=400, help="passages per generator")
     parser.add_argument("--generators", default="llamacpp:smollm2,llamacpp:gemma3")
     parser.add_argument(
+        "--analyze-only",
+        action="store_true",
+        help="generate nothing: rank on the questions already in --data-root (a stopped run)",
+    )
+    parser.add_argument(
         "--data-root", type=Path, help="where the sets go; the same folder resumes a stopped run"
     )
     args = parser.parse_args()
@@ -162,21 +167,28 @@ def main() -> None:
             count=args.n,
             enabled=("roundtrip",),  # the rest are applied below, each can be left out
         )
-        started = time.monotonic()
-        outcome = asyncio.run(
-            generate_testset(corpus, plan, BackendSettings.from_env(), data_root=data_root)
-        )
-        minutes = (time.monotonic() - started) / 60
-        testset = read_testset(outcome.folder)
+        if args.analyze_only:
+            folder = testsets_root(corpus.root, corpus.source_key, data_root) / plan.name
+            minutes = None
+        else:
+            started = time.monotonic()
+            outcome = asyncio.run(
+                generate_testset(corpus, plan, BackendSettings.from_env(), data_root=data_root)
+            )
+            folder = outcome.folder
+            minutes = (time.monotonic() - started) / 60
+        testset = read_testset(folder)
         passages = {passage.passage_id: passage.text for passage in corpus.passages}
         parseable = [r for r in testset.records if r.get("question")]
         settings = {"all filters (default)": keep(parseable, passages, CHEAP_FILTERS, True)}
         kept = len(settings["all filters (default)"])
-        print(
-            f"\n{generator}: {default_funnel(testset.records, passages)}; "
-            f"{kept / minutes:.1f} kept per minute ({minutes:.1f} min, the round-trip check "
-            f"run on every parseable question)"
+        rate = (
+            "rate not measured (--analyze-only)"
+            if minutes is None
+            else f"{kept / minutes:.1f} kept per minute ({minutes:.1f} min, the round-trip "
+            "check run on every parseable question)"
         )
+        print(f"\n{generator}: {default_funnel(testset.records, passages)}; {rate}")
         for name in CHEAP_FILTERS:
             rest = tuple(other for other in CHEAP_FILTERS if other != name)
             settings[f"without {name}"] = keep(parseable, passages, rest, True)
