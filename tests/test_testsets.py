@@ -27,6 +27,7 @@ from ragtui.testsets.filters import is_copied, is_duplicate, is_generic, is_othe
 from ragtui.testsets.question_format import parse_question
 from ragtui.testsets.sampling import sample_passages
 from ragtui.testsets.store import TestsetFolder, find_testset
+from tests.cli_runner import interruptible
 from tests.conftest import REPO
 
 FILLER = (
@@ -283,7 +284,12 @@ def test_sigint_then_the_same_command_resumes(qgen_env: Path, scripted_openai: s
     command = [sys.executable, "-m", "ragtui", "testset", str(corpus), "-n", "8", "--name", "r"]
     command += ["--generator", "openai:qgen-delay-0.3"]
     child = subprocess.Popen(
-        command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        interruptible(command),
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     provenance = None
     deadline = time.monotonic() + 120

@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+from tests.cli_runner import interruptible
 from tests.conftest import REPO, SAMPLE_CORPUS
 
 QUERIES = 4
@@ -71,7 +72,7 @@ def test_sigint_then_the_same_command_resumes_and_reports_the_same(tmp_path: Pat
     cache = tmp_path / "cache-resumed"
     env = environment(cache, tmp_path / "data")
     interrupted = subprocess.Popen(
-        eval_command(resumed_out),
+        interruptible(eval_command(resumed_out)),
         cwd=REPO,
         env=env,
         stdout=subprocess.PIPE,
