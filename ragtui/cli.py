@@ -205,6 +205,13 @@ def build_parser() -> argparse.ArgumentParser:
         ("roundtrip", "questions the passage cannot answer (round-trip check)"),
     ):
         testset.add_argument(f"--no-{name}-filter", action="store_true", help=f"keep {what}")
+    testset.add_argument(
+        "--max-overlap",
+        type=float,
+        metavar="SHARE",
+        help="drop questions with more than this share (0-1) of their content words in "
+        "their passage; off by default (see README: the lexical bias)",
+    )
     testset.add_argument("--chunk-tokens", type=int, default=180, metavar="N")
     testset.add_argument("--chunk-overlap", type=int, default=30, metavar="N")
     testset.add_argument("--cache-dir", type=Path, help="index cache (default: user cache dir)")

@@ -44,6 +44,8 @@ def _make(args: argparse.Namespace, path: str) -> int:
         raise RagtuiError("name who writes the questions: --generator SPEC (e.g. llamacpp:smollm2)")
     if args.n < 1:
         raise RagtuiError(f"-n {args.n}: use at least 1")
+    if args.max_overlap is not None and not 0 < args.max_overlap < 1:
+        raise RagtuiError(f"--max-overlap {args.max_overlap:g}: use a share between 0 and 1")
     settings = load_settings(args.config)
     corpus = _load_corpus(args, path)
     name = args.name or f"{args.generator.replace(':', '-').replace('/', '-')}-seed{args.seed}"
@@ -55,6 +57,7 @@ def _make(args: argparse.Namespace, path: str) -> int:
         seed=args.seed,
         checker=args.checker,
         enabled=enabled,
+        max_overlap=args.max_overlap,
     )
     # One question and one round-trip answer per passage, each reading the passage.
     chars = 1200 + 400

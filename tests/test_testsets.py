@@ -194,6 +194,28 @@ def test_a_filter_can_be_turned_off(qgen_env: Path, capsys) -> None:
     assert {r["checks"]["generic"] for r in testset.records if "checks" in r} == {"off"}
 
 
+def test_the_overlap_cap_drops_questions_that_reuse_their_passage(qgen_env: Path, capsys) -> None:
+    """Opt-in: the valve question has 3 of its 4 content words in its passage, the pump
+    question 3 of 5; a cap of 70% drops the first only, before its round-trip check."""
+    corpus = make_corpus(qgen_env / "corpus", ["valve", "pump"])
+    assert make_set(corpus, "capped", 2, "--max-overlap", "0.7") == 0
+    assert "high overlap 1 · not answerable 0 · kept 1" in capsys.readouterr().out
+    testset = _testset(corpus, "capped")
+    assert testset.meta["settings"]["max_overlap"] == 0.7
+    dropped = [r for r in testset.records if r["verdict"] == "high overlap"]
+    assert [r["question"] for r in dropped] == ["At what pressure does the zorblax valve open?"]
+    assert dropped[0]["checks"]["overlap"] == "fail" and "roundtrip" not in dropped[0]["checks"]
+    assert [r["question"] for r in testset.kept] == [
+        "How powerful is the motor that drives the brine pump?"
+    ]
+    # Without the cap, nothing says "high overlap": the funnel of older sets is unchanged.
+    assert make_set(corpus, "uncapped", 2) == 0
+    funnel = capsys.readouterr().out.splitlines()[0]
+    assert funnel.startswith("generated 2") and "high overlap" not in funnel
+    assert make_set(corpus, "bad", 2, "--max-overlap", "1.5") == 1
+    assert "--max-overlap 1.5: use a share between 0 and 1" in capsys.readouterr().err
+
+
 def test_the_same_seed_gives_the_same_set(qgen_env: Path) -> None:
     corpus = make_corpus(qgen_env / "corpus")
     for name in ("a", "b"):

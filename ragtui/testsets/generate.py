@@ -41,6 +41,7 @@ OUTCOMES = (
     "copied",
     "duplicate",
     "other language",
+    "high overlap",
     "not answerable",
     "kept",
 )
@@ -68,6 +69,9 @@ class TestsetPlan:
     checker: str | None = None
     enabled: tuple[str, ...] = FILTERS
     max_tokens: int = 96
+    # Opt-in: drop a question when more than this share of its content words are in its
+    # passage (the lexical bias that favours BM25); None keeps them all.
+    max_overlap: float | None = None
 
     def settings(self) -> dict[str, Any]:
         """What must match for a stopped run to be resumed into the same set."""
@@ -83,7 +87,7 @@ class TestsetPlan:
                 "max_tokens": self.max_tokens,
             },
             "attempts": ATTEMPTS,
-        }
+        } | ({} if self.max_overlap is None else {"max_overlap": self.max_overlap})
 
 
 @dataclass
@@ -105,7 +109,12 @@ class TestsetOutcome:
 def funnel_line(funnel: dict[str, int]) -> str:
     done = sum(funnel.get(outcome, 0) for outcome in OUTCOMES)
     parts = [f"generated {done}"]
-    parts += [f"{outcome} {funnel.get(outcome, 0)}" for outcome in OUTCOMES if outcome != "kept"]
+    parts += [
+        f"{outcome} {funnel.get(outcome, 0)}"
+        for outcome in OUTCOMES
+        # The overlap cap is opt-in: its count is shown only for sets made with it.
+        if outcome != "kept" and (outcome != "high overlap" or outcome in funnel)
+    ]
     parts.append(f"kept {funnel.get('kept', 0)}")
     return " · ".join(parts)
 
@@ -190,6 +199,13 @@ async def _judge_passage(
         checks[name] = "fail" if failed() else "pass"
         if checks[name] == "fail":
             record["verdict"] = REASON_OF_FILTER[name]
+            return record
+    if plan.max_overlap is not None:
+        # Before the round-trip check, so a dropped question costs no second call.
+        too_close = word_overlap(question, passage.text) > plan.max_overlap
+        checks["overlap"] = "fail" if too_close else "pass"
+        if too_close:
+            record["verdict"] = "high overlap"
             return record
     if "roundtrip" in plan.enabled:
         prompt = check_prompt(checker.prompt_style, passage.text, question)
@@ -300,6 +316,8 @@ async def generate_testset(
     records = [done[index] for index in sorted(done)]
     kept = [record for record in records if record["verdict"] == "kept"]
     funnel = dict(Counter(record["verdict"] for record in records))
+    if plan.max_overlap is not None:
+        funnel.setdefault("high overlap", 0)
     overlaps = [record["overlap"] for record in kept if "overlap" in record]
     mean_overlap = sum(overlaps) / len(overlaps) if overlaps else None
     writer.write_beir(kept, unit)
@@ -308,7 +326,11 @@ async def generate_testset(
             **writer.meta(),
             "complete": len(records) >= len(passages),
             "sampled": len(passages),
-            "funnel": {outcome: funnel.get(outcome, 0) for outcome in OUTCOMES},
+            "funnel": {
+                outcome: funnel.get(outcome, 0)
+                for outcome in OUTCOMES
+                if outcome != "high overlap" or outcome in funnel
+            },
             "funnel_line": funnel_line(funnel),
             "mean_word_overlap": mean_overlap,
         }
