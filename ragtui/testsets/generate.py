@@ -301,8 +301,8 @@ async def generate_testset(
             if record["verdict"] == "kept":
                 kept_questions.append(record["question"])
             if progress is not None:
-                kept = len(kept_questions)
-                note = f"kept {kept} · dropped {len(done) - kept}"
+                kept_count = len(kept_questions)
+                note = f"kept {kept_count} · dropped {len(done) - kept_count}"
                 elapsed = time.monotonic() - started
                 progress(
                     EncodeProgress(
