@@ -38,7 +38,14 @@ from ragtui.index.cache import Indexes  # noqa: E402
 from ragtui.metrics import score_retrieval, scores_by_unit  # noqa: E402
 from ragtui.retrieval import make_retriever  # noqa: E402
 from ragtui.testsets import filters  # noqa: E402
-from ragtui.testsets.generate import TestsetPlan, generate_testset, word_overlap  # noqa: E402
+from ragtui.testsets.filters import CHEAP_FILTERS  # noqa: E402
+from ragtui.testsets.generate import (  # noqa: E402
+    REASON_OF_FILTER,
+    TestsetPlan,
+    generate_testset,
+    word_overlap,
+)
+from ragtui.testsets.question_format import parse_question  # noqa: E402
 from ragtui.testsets.store import read_testset, testsets_root  # noqa: E402
 
 SPECS = ("bm25", "bm25:okapi", "static", "dense:minilm-int8", "dense", "hybrid", "hybrid:static")
@@ -59,28 +66,13 @@ def per_query_ndcg(retrievers, queries: dict[str, str], qrels) -> dict[str, dict
     return table
 
 
-CHEAP_FILTERS = ("generic", "copied", "duplicate", "language")
-
-
-REASONS = {"generic": "generic", "copied": "copied", "duplicate": "duplicate"}
-REASONS["language"] = "other language"
-
-
-def first_failed(question: str, passage: str, kept: list[str], enabled) -> str | None:
-    """The first of the enabled cheap filters the question fails, in ``ragtui testset``'s
-    order, or None."""
-    for name in CHEAP_FILTERS:
-        if name not in enabled:
-            continue
-        if name == "generic" and filters.is_generic(question, passage):
-            return name
-        if name == "copied" and filters.is_copied(question, passage):
-            return name
-        if name == "duplicate" and filters.is_duplicate(question, kept):
-            return name
-        if name == "language" and filters.is_other_language(question, passage):
-            return name
-    return None
+def reread(record: dict) -> dict:
+    """The record with its question read again by today's parser (a run resumed across a
+    parser change holds questions read by the older one, e.g. "Q1. What …")."""
+    parsed = parse_question(record["replies"][-1]) if record.get("replies") else None
+    if not record.get("question") or parsed is None or parsed[0] == record["question"]:
+        return record
+    return {**record, "question": parsed[0]}
 
 
 def verdicts(records, passages: dict[str, str], enabled, roundtrip: bool) -> list[str]:
@@ -92,9 +84,10 @@ def verdicts(records, passages: dict[str, str], enabled, roundtrip: bool) -> lis
             out.append(record["verdict"])
             continue
         question = record["question"]
-        failed = first_failed(question, passages[record["passage_id"]], kept, enabled)
-        if failed is not None:
-            out.append(REASONS[failed])
+        checks = filters.cheap_checks(question, passages[record["passage_id"]], kept, enabled)
+        failed = [name for name, verdict in checks.items() if verdict == "fail"]
+        if failed:
+            out.append(REASON_OF_FILTER[failed[0]])
         elif roundtrip and record["checks"].get("roundtrip") != "pass":
             out.append("not answerable")
         else:
@@ -112,7 +105,13 @@ def keep(records, passages: dict[str, str], enabled, roundtrip: bool) -> list[di
 def default_funnel(records, passages: dict[str, str]) -> str:
     """The funnel ``ragtui testset`` would print with its default filters."""
     found = verdicts(records, passages, CHEAP_FILTERS, True)
-    order = ["failed", "unparseable", *REASONS.values(), "not answerable", "kept"]
+    order = [
+        "failed",
+        "unparseable",
+        *(REASON_OF_FILTER[name] for name in CHEAP_FILTERS),
+        "not answerable",
+        "kept",
+    ]
     counts = {"generated": len(records)} | {name: found.count(name) for name in order}
     return " · ".join(f"{name} {count}" for name, count in counts.items())
 
@@ -179,7 +178,8 @@ def main() -> None:
             minutes = (time.monotonic() - started) / 60
         testset = read_testset(folder)
         passages = {passage.passage_id: passage.text for passage in corpus.passages}
-        parseable = [r for r in testset.records if r.get("question")]
+        all_records = [reread(r) for r in testset.records]
+        parseable = [r for r in all_records if r.get("question")]
         settings = {"all filters (default)": keep(parseable, passages, CHEAP_FILTERS, True)}
         kept = len(settings["all filters (default)"])
         rate = (
@@ -188,7 +188,7 @@ def main() -> None:
             else f"{kept / minutes:.1f} kept per minute ({minutes:.1f} min, the round-trip "
             "check run on every parseable question)"
         )
-        print(f"\n{generator}: {default_funnel(testset.records, passages)}; {rate}")
+        print(f"\n{generator}: {default_funnel(all_records, passages)}; {rate}")
         for name in CHEAP_FILTERS:
             rest = tuple(other for other in CHEAP_FILTERS if other != name)
             settings[f"without {name}"] = keep(parseable, passages, rest, True)

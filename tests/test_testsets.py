@@ -359,6 +359,7 @@ def test_the_parser_reads_what_small_models_write() -> None:
         "",
     )
     assert parse_question("The passage is about fans.\nWhy?") is None  # a summary, no question
+    assert parse_question("Q1. What drives the fan?") == ("What drives the fan?", "")
 
 
 def test_the_filters_on_their_own() -> None:
@@ -366,6 +367,8 @@ def test_the_filters_on_their_own() -> None:
     assert is_generic("What is the main idea of the passage?", passage)
     assert is_generic("What does the author argue here?", passage)
     assert is_generic("What is this about?", passage)  # nothing of the passage in it
+    assert is_generic("What is the purpose of this note?", passage)
+    assert is_generic("What do these results show about the valve?", passage)
     assert not is_generic("At what pressure does the zorblax valve open?", passage)
     assert is_copied(
         "Engineers at the coastal laboratory keep careful notes on every machine?", passage

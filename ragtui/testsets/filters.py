@@ -24,7 +24,11 @@ _SELF_REFERENCE = re.compile(
     r"\b(?:(?:the|this|that|above|given|following)\s+(?:passage|text|document|article|"
     r"paper|study|excerpt|report|author|authors|researcher|researchers|writer|abstract)|"
     r"(?:passage|text|document|article)\s+(?:above|below)|mentioned above|"
-    r"according to (?:the|this))\b",
+    r"according to (?:the|this)|"
+    # "the method" can be a real question; "this method" only points back at the passage.
+    r"(?:this|these|present|above|following)\s+(?:note|notes|investigation|work|"
+    r"experiments?|analysis|method|methods|results?|section|chapter|table|figure|"
+    r"equation|theory|problem|model))\b",
     re.I,
 )
 _STOP_WORDS = frozenset(
@@ -182,3 +186,30 @@ def is_other_language(question: str, passage: str) -> bool:
     asked, sure = language_of(question)
     written, _ = language_of(passage)
     return asked != written and sure >= LANGUAGE_CONFIDENCE
+
+
+# The filters that need no generator, in the order ``ragtui testset`` applies them.
+CHEAP_FILTERS = ("generic", "copied", "duplicate", "language")
+
+
+def cheap_checks(
+    question: str, passage: str, kept: list[str], enabled: Iterable[str]
+) -> dict[str, str]:
+    """Each cheap filter's verdict ("pass", "fail" or "off"), in order, up to the first
+    failure: a question is dropped for the first filter it fails."""
+    on = set(enabled)
+    tests = {
+        "generic": lambda: is_generic(question, passage),
+        "copied": lambda: is_copied(question, passage),
+        "duplicate": lambda: is_duplicate(question, kept),
+        "language": lambda: is_other_language(question, passage),
+    }
+    checks: dict[str, str] = {}
+    for name in CHEAP_FILTERS:
+        if name not in on:
+            checks[name] = "off"
+            continue
+        checks[name] = "fail" if tests[name]() else "pass"
+        if checks[name] == "fail":
+            break
+    return checks

@@ -186,20 +186,11 @@ async def _judge_passage(
     question, answer = parsed
     record["question"], record["answer"] = question, answer
     checks = record["checks"]
-    tests = [
-        ("generic", lambda: filters.is_generic(question, passage.text)),
-        ("copied", lambda: filters.is_copied(question, passage.text)),
-        ("duplicate", lambda: filters.is_duplicate(question, kept_questions)),
-        ("language", lambda: filters.is_other_language(question, passage.text)),
-    ]
-    for name, failed in tests:
-        if name not in plan.enabled:
-            checks[name] = "off"
-            continue
-        checks[name] = "fail" if failed() else "pass"
-        if checks[name] == "fail":
-            record["verdict"] = REASON_OF_FILTER[name]
-            return record
+    checks.update(filters.cheap_checks(question, passage.text, kept_questions, plan.enabled))
+    failed = [name for name, verdict in checks.items() if verdict == "fail"]
+    if failed:
+        record["verdict"] = REASON_OF_FILTER[failed[0]]
+        return record
     if plan.max_overlap is not None:
         # Before the round-trip check, so a dropped question costs no second call.
         too_close = word_overlap(question, passage.text) > plan.max_overlap

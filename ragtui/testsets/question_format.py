@@ -70,6 +70,8 @@ TEMPLATE_TEXT = "\n---\n".join(
 )
 
 _QUESTION_LABEL = re.compile(r"^[\s*_#>\-\d.)]*(?:question|q)\s*[:：]\s*", re.I | re.M)
+# "Q1. What …", "1) What …": a numbered question keeps only the question.
+_NUMBERING = re.compile(r"^(?:q(?:uestion)?\s*)?\d+\s*[.:)](?=\s)\s*", re.I)
 _ANSWER_LABEL = re.compile(r"(?:^|\s)[*_]*(?:answer|a)[*_]*\s*[:：]\s*", re.I)
 
 
@@ -99,7 +101,7 @@ def parse_question(output: str) -> tuple[str, str] | None:
         answer = _clean(rest[answer_label.end() :].split("\n", 1)[0])
     else:
         asked, answer = rest, ""
-    question = _clean(asked.strip().split("\n", 1)[0])
+    question = _NUMBERING.sub("", _clean(asked.strip().split("\n", 1)[0]))
     cut = question.find("?")
     question = question[: cut + 1] if cut > 0 else question.rstrip(".") + "?"
     if len(question.split()) < 3 or len(answer.split()) > 40:
