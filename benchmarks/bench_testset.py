@@ -7,7 +7,9 @@ on a test set generated from the same corpus by each packaged generator (``ragtu
 with its default filters, seed 0, no hand-picking). The script prints, per generator, the
 funnel, questions kept per minute, Kendall's tau between the two rankings with a bootstrap
 95% interval (human and generated queries resampled independently, 1,000 rounds), and tau
-with each filter turned off alone, with no filter, and with a word-overlap cap.
+with each filter turned off alone, with no filter, and with a word-overlap cap. For scale it
+also prints tau between two random halves of the human queries: how well ~110 queries
+written by people agree with each other, the most a generated set of that size can show.
 
 For that ablation the set is generated with only the round-trip check on, so every
 parseable question has its round-trip verdict; the other filters (pure functions of the
@@ -133,6 +135,25 @@ def tau_with_interval(human, generated, seed: int = 0) -> tuple[float, float, fl
     return float(observed), float(low), float(high)
 
 
+def human_split_half_tau(human, seed: int = 0) -> tuple[float, float, float]:
+    """Tau between the rankings on two random halves of the human queries (median and 95%
+    range over 1,000 splits): how far rankings from ~110 queries agree when every query
+    was written by a person — the ceiling to read a generated set's tau against."""
+    specs = list(SPECS)
+    queries = sorted(next(iter(human.values())))
+    table = np.array([[human[s][q] for q in queries] for s in specs])
+    rng = np.random.default_rng(seed)
+    taus = []
+    for _ in range(ROUNDS):
+        order = rng.permutation(len(queries))
+        first, second = order[: len(order) // 2], order[len(order) // 2 :]
+        taus.append(
+            kendalltau(table[:, first].mean(axis=1), table[:, second].mean(axis=1)).statistic
+        )
+    low, median, high = np.nanpercentile(taus, [2.5, 50, 97.5])
+    return float(median), float(low), float(high)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument(
@@ -156,6 +177,11 @@ def main() -> None:
     print(
         "human nDCG@10:",
         ", ".join(f"{s} {np.mean(list(v.values())):.4f}" for s, v in human.items()),
+    )
+    median, low, high = human_split_half_tau(human)
+    print(
+        f"human vs human (two random halves of the {len(corpus.queries)} queries): "
+        f"tau median {median:.2f} [{low:.2f}, {high:.2f}]"
     )
     data_root = args.data_root or Path(tempfile.mkdtemp(prefix="bench-testset-"))
     os.environ["RAGTUI_DATA_DIR"] = str(data_root)
