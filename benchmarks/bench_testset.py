@@ -12,9 +12,10 @@ also prints tau between two random halves of the human queries: how well ~110 qu
 written by people agree with each other, the most a generated set of that size can show.
 
 For that ablation the set is generated with only the round-trip check on, so every
-parseable question has its round-trip verdict; the other filters (pure functions of the
-question, its passage and the questions kept before it) are then applied here in the
-order ``ragtui testset`` applies them, which gives the default set exactly.
+parseable question has its checker's answer. Each filter's verdict is a pure function of
+the stored question, answers, passage and the questions kept before it, so all of them,
+the round trip included, are applied here with today's rules in the order ``ragtui
+testset`` applies them, which gives the default set exactly.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from ragtui.testsets.generate import (  # noqa: E402
     REASON_OF_FILTER,
     TestsetPlan,
     generate_testset,
+    roundtrip_reference,
     word_overlap,
 )
 from ragtui.testsets.question_format import parse_question  # noqa: E402
@@ -77,6 +79,16 @@ def reread(record: dict) -> dict:
     return {**record, "question": parsed[0]}
 
 
+def roundtrip_passes(record: dict, passage: str) -> bool:
+    """The round-trip verdict by today's rule, from the stored replies (a stored verdict
+    may come from an older rule)."""
+    if "check_answer" not in record:
+        return False
+    generated = "" if record.get("answer_from") == "checker" else record.get("answer", "")
+    checked = record["check_answer"]
+    return roundtrip_reference(record["question"], generated, checked, passage) is not None
+
+
 def verdicts(records, passages: dict[str, str], enabled, roundtrip: bool) -> list[str]:
     """Each record's verdict as ``ragtui testset`` gives it with these filters on."""
     kept: list[str] = []
@@ -90,7 +102,7 @@ def verdicts(records, passages: dict[str, str], enabled, roundtrip: bool) -> lis
         failed = [name for name, verdict in checks.items() if verdict == "fail"]
         if failed:
             out.append(REASON_OF_FILTER[failed[0]])
-        elif roundtrip and record["checks"].get("roundtrip") != "pass":
+        elif roundtrip and not roundtrip_passes(record, passages[record["passage_id"]]):
             out.append("not answerable")
         else:
             out.append("kept")

@@ -94,7 +94,36 @@ SCRIPTS = {
             "check": "The passage does not say who designed it.",
         },
     ),
+    # No answer from the generator: the checker's answer becomes the reference only when
+    # it says something the question did not.
+    "echo": (
+        "The flux chamber is cooled by liquid helium pumped from the basement store.",
+        {
+            "reply": "Question: What cools the flux chamber?",
+            "check": "2. What cools the flux chamber?",
+        },
+    ),
+    "restated": (
+        "The ballast tank fills from the harbour through a bronze sluice gate.",
+        {
+            "reply": "Question: How does the ballast tank fill?",
+            "check": "The ballast tank fills.",
+        },
+    ),
+    "answerless": (
+        "The signal mast is painted orange so that pilots see it through the sea fog.",
+        {
+            "reply": "Question: Why is the signal mast painted orange?",
+            "check": "Answer: so that pilots see it through the sea fog",
+        },
+    ),
 }
+
+
+# One passage for each funnel outcome; the corpus most tests use.
+FILTER_CASES = [
+    "valve", "pump", "garbage", "generic", "copied", "duplicate", "french", "unanswerable"
+]  # fmt: skip
 
 
 def _token(script: dict[str, str]) -> str:
@@ -103,7 +132,7 @@ def _token(script: dict[str, str]) -> str:
 
 def make_corpus(folder: Path, names: list[str] | None = None) -> Path:
     folder.mkdir(parents=True)
-    for name in names or list(SCRIPTS):
+    for name in names or FILTER_CASES:
         sentence, script = SCRIPTS[name]
         (folder / f"{name}.txt").write_text(f"{sentence} {FILLER} {_token(script)}\n")
     return folder
@@ -177,6 +206,21 @@ def test_each_bad_question_is_dropped_with_its_reason(qgen_env: Path, capsys) ->
     assert "How powerful is the motor that drives the brine pump?" in shown
     assert "from " in shown and "The brine pump is driven by a 7 kW motor" in shown
     assert not (corpus / "queries.jsonl").exists() and not (corpus / "qrels").exists()
+
+
+def test_a_check_answer_that_restates_the_question_is_no_answer(qgen_env: Path) -> None:
+    corpus = make_corpus(qgen_env / "corpus", ["echo", "restated", "answerless"])
+    assert make_set(corpus, "echoes", 3) == 0
+    testset = _testset(corpus, "echoes")
+    verdicts = {Path(r["source"]).stem: r["verdict"] for r in testset.records}
+    assert verdicts == {
+        "echo": "not answerable",
+        "restated": "not answerable",
+        "answerless": "kept",
+    }
+    (kept,) = testset.kept
+    assert kept["answer"] == "so that pilots see it through the sea fog"
+    assert kept["answer_from"] == "checker"
 
 
 def test_a_filter_can_be_turned_off(qgen_env: Path, capsys) -> None:
@@ -359,7 +403,16 @@ def test_the_parser_reads_what_small_models_write() -> None:
         "",
     )
     assert parse_question("The passage is about fans.\nWhy?") is None  # a summary, no question
-    assert parse_question("Q1. What drives the fan?") == ("What drives the fan?", "")
+    for numbered in (
+        "Q1. What drives the fan?",
+        "a) What drives the fan?",
+        ". . . What drives the fan?",
+    ):
+        assert parse_question(numbered) == ("What drives the fan?", "")
+    assert parse_question("1.4 times what drives the fan?") == (
+        "1.4 times what drives the fan?",
+        "",
+    )
 
 
 def test_the_filters_on_their_own() -> None:
@@ -369,6 +422,7 @@ def test_the_filters_on_their_own() -> None:
     assert is_generic("What is this about?", passage)  # nothing of the passage in it
     assert is_generic("What is the purpose of this note?", passage)
     assert is_generic("What do these results show about the valve?", passage)
+    assert is_generic("Which of the following is not a part of the zorblax valve?", passage)
     assert not is_generic("At what pressure does the zorblax valve open?", passage)
     assert is_copied(
         "Engineers at the coastal laboratory keep careful notes on every machine?", passage

@@ -24,14 +24,14 @@ _SELF_REFERENCE = re.compile(
     r"\b(?:(?:the|this|that|above|given|following)\s+(?:passage|text|document|article|"
     r"paper|study|excerpt|report|author|authors|researcher|researchers|writer|abstract)|"
     r"(?:passage|text|document|article)\s+(?:above|below)|mentioned above|"
-    r"according to (?:the|this)|"
+    r"according to (?:the|this)|which of the following|which of these|your opinion|"
     # "the method" can be a real question; "this method" only points back at the passage.
     r"(?:this|these|present|above|following)\s+(?:note|notes|investigation|work|"
     r"experiments?|analysis|method|methods|results?|section|chapter|table|figure|"
     r"equation|theory|problem|model))\b",
     re.I,
 )
-_STOP_WORDS = frozenset(
+STOP_WORDS = frozenset(
     [
         "a",
         "an",
@@ -135,7 +135,7 @@ def words(text: str) -> list[str]:
 
 
 def content_words(text: str) -> set[str]:
-    return {word for word in words(text) if word not in _STOP_WORDS and len(word) > 2}
+    return {word for word in words(text) if word not in STOP_WORDS and len(word) > 2}
 
 
 def is_generic(question: str, passage: str) -> bool:

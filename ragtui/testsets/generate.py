@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -143,6 +144,41 @@ def answers_agree(checked: str, reference: str) -> bool:
     return token_f1(checked, [reference]) >= AGREEMENT_F1
 
 
+# "Answer: …", "a. …", "(b) …" before the answer itself.
+_ANSWER_LEAD = re.compile(r"^[\s*_]*(?:(?:short\s+)?answer\s*[:：]|\(?[a-e1-9][.)](?=\s))\s*", re.I)
+
+
+def _stem(word: str) -> str:
+    return word[:-1] if len(word) > 3 and word.endswith("s") else word
+
+
+def restates(checked: str, question: str) -> bool:
+    """The check answer is a question, or says nothing the question did not (small models
+    echo "2. What is the p-function?" or "The wing lift affects drag." when asked "How
+    does the wing lift affect drag?"). Such an answer proves nothing about the passage."""
+    if "?" in checked:
+        return True
+    asked = {_stem(word) for word in filters.words(question)}
+    said = {_stem(word) for word in filters.words(checked)} - filters.STOP_WORDS
+    return not said - asked
+
+
+def roundtrip_reference(question: str, answer: str, checked: str, passage: str) -> str | None:
+    """The question's reference answer when the round trip agrees, else None.
+
+    With an answer from the generator, the checker's answer must agree with it. Without
+    one, the checker's answer becomes the reference when the passage supports it (most of
+    its content words are in the passage). An answer that restates the question never
+    agrees: otherwise the questions that reuse their passage's words pass most easily.
+    """
+    checked = _ANSWER_LEAD.sub("", " ".join(checked.split()))
+    if not checked or restates(checked, question):
+        return None
+    if answer:
+        return answer if answers_agree(checked, answer) else None
+    return checked if word_overlap(checked, passage) >= SUPPORTED_SHARE else None
+
+
 def _record_base(passage: Passage, index: int, name: str) -> dict[str, Any]:
     return {
         "index": index,
@@ -210,16 +246,11 @@ async def _judge_passage(
         options = GenerationOptions(max_tokens=48, temperature=0.0, seed=plan.seed, fair=False)
         checked = " ".join((await _complete(checker, prompt, options)).split())
         record["check_answer"] = checked
-        if answer:
-            agreed = answers_agree(checked, answer)
-        else:
-            # No answer came with the question: the checker's answer becomes the reference
-            # if the passage supports it.
-            agreed = bool(checked) and word_overlap(checked, passage.text) >= SUPPORTED_SHARE
-            if agreed:
-                record["answer"] = answer = checked
-                record["answer_from"] = "checker"
-        checks["roundtrip"] = "pass" if agreed else "fail"
+        reference = roundtrip_reference(question, answer, checked, passage.text)
+        if reference is not None and not answer:
+            record["answer"] = answer = reference
+            record["answer_from"] = "checker"
+        checks["roundtrip"] = "fail" if reference is None else "pass"
         if checks["roundtrip"] == "fail":
             record["verdict"] = "not answerable"
             return record

@@ -70,8 +70,12 @@ TEMPLATE_TEXT = "\n---\n".join(
 )
 
 _QUESTION_LABEL = re.compile(r"^[\s*_#>\-\d.)]*(?:question|q)\s*[:：]\s*", re.I | re.M)
-# "Q1. What …", "1) What …": a numbered question keeps only the question.
-_NUMBERING = re.compile(r"^(?:q(?:uestion)?\s*)?\d+\s*[.:)](?=\s)\s*", re.I)
+# "Q1. What …", "1) What …", "a) What …", "(A) What …", ". . . what …": a numbered or
+# lettered question keeps only the question.
+_NUMBERING = re.compile(
+    r"^(?:[.…\s]+|(?:q(?:uestion)?\s*)?(?:\d+|[a-e])\s*[.:)](?=\s)\s*|\((?:\d+|[a-e])\)\s*)+",
+    re.I,
+)
 _ANSWER_LABEL = re.compile(r"(?:^|\s)[*_]*(?:answer|a)[*_]*\s*[:：]\s*", re.I)
 
 
