@@ -18,14 +18,63 @@ QUESTION_USER = (
     "Write a question this passage answers, one that makes sense without the passage. "
     "Then write its short answer.\nQuestion:"
 )
+# A base model continues a pattern better than it follows a description: on Cranfield,
+# Gemma-3-270M gave no question for 43% of 300 passages when the pattern was only
+# described, and for 0 of 40 with these worked examples. They are our own, from other
+# fields than any test corpus, and ask in other words than their passage (a question that
+# reuses its passage's words favours BM25). Only the question: a base model's answer
+# written before it is asked to read the passage is a guess, so the checker's answer from
+# the passage becomes the reference (see generate.roundtrip_reference).
+QUESTION_EXAMPLES = (
+    (
+        "Concrete test cylinders cured at 5 C for 28 days reached about 70 percent of the "
+        "compressive strength of cylinders cured at 20 C. Adding a calcium chloride "
+        "accelerator narrowed the gap to under 10 percent but increased corrosion of the "
+        "embedded steel bars.",
+        "does curing concrete in cold weather make it weaker?",
+    ),
+    (
+        "In a trial of 412 adults with mild hypertension, a diet low in sodium lowered "
+        "systolic pressure by an average of 6 mm Hg after eight weeks; the fall was larger "
+        "in participants over sixty.",
+        "how much can eating less salt reduce blood pressure?",
+    ),
+    (
+        "The replacement policy proposed here scores each cache block by how often and how "
+        "recently it was used and evicts the block with the lowest score. On database "
+        "workloads it raised the hit rate from 61 to 74 percent compared with LRU.",
+        "which cache eviction methods work better than least recently used for databases?",
+    ),
+)
 QUESTION_COMPLETION = (
-    "Each passage below is followed by a search question it answers and the short answer.\n\n"
-    "Passage: {passage}\nQuestion:"
+    "Questions people typed into a search engine, each under a passage that answers it. "
+    "The questions use their own words, not the passage's.\n\n"
+    + "".join(
+        f"Passage: {passage}\nQuestion: {question}\n\n" for passage, question in QUESTION_EXAMPLES
+    )
+    .replace("{", "{{")
+    .replace("}", "}}")
+    + "Passage: {passage}\nQuestion:"
 )
 
 CHECK_SYSTEM = "Answer the question from the passage alone, in a few words."
 CHECK_USER = "Passage:\n{passage}\n\nQuestion: {question}\nShort answer:"
-CHECK_COMPLETION = "Passage: {passage}\n\nQuestion: {question}\nShort answer from the passage:"
+# The worked examples again, answered in the passage's own words: without them Gemma-3
+# often repeated the question instead of answering it.
+CHECK_EXAMPLE_ANSWERS = (
+    "about 70 percent of the compressive strength",
+    "an average of 6 mm Hg",
+    "a policy that scores each block by how often and how recently it was used",
+)
+CHECK_COMPLETION = (
+    "".join(
+        f"Passage: {passage}\nQuestion: {question}\nShort answer from the passage: {answer}\n\n"
+        for (passage, question), answer in zip(
+            QUESTION_EXAMPLES, CHECK_EXAMPLE_ANSWERS, strict=True
+        )
+    )
+    + "Passage: {passage}\nQuestion: {question}\nShort answer from the passage:"
+)
 
 
 def _flat(text: str) -> str:
@@ -36,9 +85,7 @@ def _flat(text: str) -> str:
 def question_prompt(style: PromptStyle, passage: str) -> Prompt:
     passage = _flat(passage)
     if style == "completion":
-        return Prompt(
-            "completion", text=QUESTION_COMPLETION.format(passage=passage), stop=("\n\n",)
-        )
+        return Prompt("completion", text=QUESTION_COMPLETION.format(passage=passage), stop=("\n",))
     messages = (
         {"role": "system", "content": QUESTION_SYSTEM},
         {"role": "user", "content": QUESTION_USER.format(passage=passage)},
