@@ -260,6 +260,26 @@ def test_the_overlap_cap_drops_questions_that_reuse_their_passage(qgen_env: Path
     assert "--max-overlap 1.5: use a share between 0 and 1" in capsys.readouterr().err
 
 
+def test_a_larger_n_grows_a_set_without_asking_again(qgen_env: Path, capsys) -> None:
+    corpus = make_corpus(qgen_env / "corpus")
+    assert make_set(corpus, "grow", 4) == 0
+    first = [r["passage_id"] for r in _testset(corpus, "grow").records]
+    capsys.readouterr()
+    assert make_set(corpus, "grow", 8) == 0
+    out = capsys.readouterr().out
+    assert "generated 8 ·" in out and "resumed: 4 passages were done by an earlier run" in out
+    grown = _testset(corpus, "grow")
+    assert [r["passage_id"] for r in grown.records][:4] == first
+    assert grown.meta["count"] == 8 and grown.meta["complete"]
+    # A smaller -n asks nothing and loses nothing.
+    assert make_set(corpus, "grow", 2) == 0
+    assert "generated 8 ·" in capsys.readouterr().out
+    assert len(_testset(corpus, "grow").records) == 8
+    # Other settings under the same name are still refused.
+    assert make_set(corpus, "grow", 8, "--seed", "5") == 1
+    assert "was made with other settings" in capsys.readouterr().err
+
+
 def test_the_same_seed_gives_the_same_set(qgen_env: Path) -> None:
     corpus = make_corpus(qgen_env / "corpus")
     for name in ("a", "b"):
@@ -267,7 +287,9 @@ def test_the_same_seed_gives_the_same_set(qgen_env: Path) -> None:
     first, second = _testset(corpus, "a"), _testset(corpus, "b")
     assert [r["passage_id"] for r in first.records] == [r["passage_id"] for r in second.records]
     assert [r.get("question") for r in first.records] == [r.get("question") for r in second.records]
-    other = sample_passages(load_corpus(corpus), 5, seed=4)
+    loaded = load_corpus(corpus)
+    assert sample_passages(loaded, 3, seed=3) == sample_passages(loaded, 8, seed=3)[:3]
+    other = sample_passages(loaded, 5, seed=4)
     assert [p.passage_id for p in other] != [r["passage_id"] for r in first.records]
 
 

@@ -75,11 +75,12 @@ class TestsetPlan:
     max_overlap: float | None = None
 
     def settings(self) -> dict[str, Any]:
-        """What must match for a stopped run to be resumed into the same set."""
+        """What must match for a stopped run to be resumed into the same set. The count is
+        not among them: the sample for a larger -n begins with the sample for a smaller
+        one, so a larger -n grows the set without asking about any passage again."""
         return {
             "generator": self.generator,
             "checker": self.checker or self.generator,
-            "count": self.count,
             "seed": self.seed,
             "filters": {name: name in self.enabled for name in FILTERS},
             "sampling": {
@@ -261,6 +262,11 @@ async def _judge_passage(
     return record
 
 
+def _without_count(settings: dict[str, Any] | None) -> dict[str, Any] | None:
+    # Sets made before -n could grow a set kept the count among their settings.
+    return None if settings is None else {k: v for k, v in settings.items() if k != "count"}
+
+
 async def generate_testset(
     corpus: Corpus,
     plan: TestsetPlan,
@@ -279,7 +285,7 @@ async def generate_testset(
     writer = TestsetFolder(folder)
     unit = "document" if corpus.kind == "beir" else "passage"
     earlier = writer.meta()
-    if earlier is not None and earlier.get("settings") != plan.settings():
+    if earlier is not None and _without_count(earlier.get("settings")) != plan.settings():
         raise TestsetError(
             f"test set {plan.name!r} for {corpus.root} was made with other settings "
             f"({folder / 'testset.json'}): choose another --name, or remove that folder"
@@ -300,6 +306,7 @@ async def generate_testset(
             "checker_identity": checker_identity,
             "prompt_templates": TEMPLATE_TEXT,
             "prompt_sha256": hashlib.sha256(TEMPLATE_TEXT.encode()).hexdigest(),
+            "count": max(plan.count, (earlier or {}).get("count", 0)),
             "created": (earlier or {}).get("created")
             or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "complete": False,
@@ -347,7 +354,7 @@ async def generate_testset(
         {
             **writer.meta(),
             "complete": len(records) >= len(passages),
-            "sampled": len(passages),
+            "sampled": max(len(passages), len(records)),
             "funnel": {
                 outcome: funnel.get(outcome, 0)
                 for outcome in OUTCOMES
