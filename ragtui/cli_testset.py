@@ -38,7 +38,7 @@ def _make(args: argparse.Namespace, path: str) -> int:
     from ragtui.config.settings_file import load_settings
     from ragtui.display.progress import ProgressPrinter
     from ragtui.testsets.generate import FILTERS, TestsetPlan, run_testset
-    from ragtui.testsets.store import export, read_testset
+    from ragtui.testsets.store import TestsetFolder, export, read_testset, testsets_root
 
     if not args.generator:
         raise RagtuiError("name who writes the questions: --generator SPEC (e.g. llamacpp:smollm2)")
@@ -59,17 +59,19 @@ def _make(args: argparse.Namespace, path: str) -> int:
         enabled=enabled,
         max_overlap=args.max_overlap,
     )
-    # One question and one round-trip answer per passage, each reading the passage.
+    # One question and one round-trip answer per passage, each reading the passage; the
+    # passages an earlier run of this set already judged cost nothing again.
+    folder = testsets_root(corpus.root, corpus.source_key) / name
+    done = sum(1 for record in TestsetFolder(folder).records() if record["index"] < args.n)
+    todo = args.n - done
     chars = 1200 + 400
     checker = plan.checker or plan.generator
-    checks = args.n if "roundtrip" in enabled else 0
+    checks = todo if "roundtrip" in enabled else 0
     if checker == plan.generator:
-        calls = args.n + checks
+        calls = todo + checks
         confirm_cost("generator", plan.generator, calls, chars, plan.max_tokens, settings, args.yes)
     else:
-        confirm_cost(
-            "generator", plan.generator, args.n, chars, plan.max_tokens, settings, args.yes
-        )
+        confirm_cost("generator", plan.generator, todo, chars, plan.max_tokens, settings, args.yes)
         confirm_cost("checker", checker, checks, chars, 48, settings, args.yes)
     try:
         outcome = run_testset(corpus, plan, settings.backends, progress=ProgressPrinter())

@@ -481,6 +481,13 @@ def test_a_paid_generator_shows_its_cost_first(qgen_env: Path, capsys) -> None:
     assert "generator openai:qgen: up to 8 calls" in err and "about $" in err
     assert "pass --yes" in err
     assert main([*args, "--yes"]) == 0
+    capsys.readouterr()
+    # Growing the set to 6 pays for the 2 new passages only; nothing new asks nothing.
+    args[args.index("4")] = "6"
+    assert main(args) == 1
+    assert "generator openai:qgen: up to 4 calls" in capsys.readouterr().err
+    assert main([*args, "--yes"]) == 0
+    assert main(args) == 0
 
 
 def test_the_packaged_base_model_writes_questions_from_its_examples(
