@@ -1,6 +1,7 @@
 """Do generated questions rank retrievers as human judgments do? Kendall's tau on Cranfield.
 
     python benchmarks/bench_testset.py [--cranfield PATH] [-n 400] [--generators SPECS]
+        [--data-root DIR] [--analyze-only] [--max-overlap SHARE]
 
 Seven retriever configurations are ranked by nDCG@10 on Cranfield's 225 human queries and
 on a test set generated from the same corpus by each packaged generator (``ragtui testset``
@@ -16,6 +17,10 @@ parseable question has its checker's answer. Each filter's verdict is a pure fun
 the stored question, answers, passage and the questions kept before it, so all of them,
 the round trip included, are applied here with today's rules in the order ``ragtui
 testset`` applies them, which gives the default set exactly.
+
+With ``--max-overlap SHARE`` the set is instead made as ``ragtui testset --max-overlap``
+makes it — a question over the cap is asked for again, up to four tries — and tau is
+given for that set alone.
 """
 
 from __future__ import annotations
@@ -181,6 +186,12 @@ def main() -> None:
     parser.add_argument(
         "--data-root", type=Path, help="where the sets go; the same folder resumes a stopped run"
     )
+    parser.add_argument(
+        "--max-overlap",
+        type=float,
+        help="make the set as 'ragtui testset --max-overlap' does (retries for a question "
+        "under the cap) and rank on it, instead of the filter ablation",
+    )
     args = parser.parse_args()
     corpus = load_corpus(args.cranfield)
     indexes = Indexes(corpus)
@@ -197,64 +208,83 @@ def main() -> None:
     )
     data_root = args.data_root or Path(tempfile.mkdtemp(prefix="bench-testset-"))
     os.environ["RAGTUI_DATA_DIR"] = str(data_root)
-    for generator in args.generators.split(","):
-        plan = TestsetPlan(
-            name=generator.replace(":", "-"),
-            generator=generator,
-            count=args.n,
-            enabled=("roundtrip",),  # the rest are applied below, each can be left out
+    passages = {passage.passage_id: passage.text for passage in corpus.passages}
+
+    def report(label: str, records: list[dict]) -> None:
+        if len(records) < 10:
+            print(f"  {label}: {len(records)} questions, too few for tau")
+            return
+        queries = {r["query_id"]: r["question"] for r in records}
+        qrels = {r["query_id"]: {r["doc_id"]: 1} for r in records}
+        generated = per_query_ndcg(retrievers, queries, qrels)
+        tau, low, high = tau_with_interval(human, generated)
+        ranking = sorted(SPECS, key=lambda s: -np.mean(list(generated[s].values())))
+        overlap = np.mean([word_overlap(r["question"], passages[r["passage_id"]]) for r in records])
+        print(
+            f"  {label}: {len(records)} questions, tau {tau:.2f} [{low:.2f}, {high:.2f}], "
+            f"overlap {overlap:.0%}; ranking {' > '.join(ranking)}",
+            flush=True,
         )
-        if args.analyze_only:
-            folder = testsets_root(corpus.root, corpus.source_key, data_root) / plan.name
-            minutes = None
-        else:
-            started = time.monotonic()
-            outcome = asyncio.run(
-                generate_testset(corpus, plan, BackendSettings.from_env(), data_root=data_root)
+
+    for generator in args.generators.split(","):
+        name = generator.replace(":", "-")
+        if args.max_overlap is not None:
+            # The cap changes generation (retries for a question under it), so this set is
+            # made as ``ragtui testset --max-overlap`` makes it, every filter on.
+            plan = TestsetPlan(
+                name=f"{name}-cap{round(args.max_overlap * 100)}",
+                generator=generator,
+                count=args.n,
+                max_overlap=args.max_overlap,
             )
-            folder = outcome.folder
-            minutes = (time.monotonic() - started) / 60
+        else:
+            # The cheap filters are applied below, so each can be left out.
+            plan = TestsetPlan(name=name, generator=generator, count=args.n, enabled=("roundtrip",))
+        folder, minutes = make_or_read(corpus, plan, data_root, args.analyze_only)
         testset = read_testset(folder)
-        passages = {passage.passage_id: passage.text for passage in corpus.passages}
+        if args.max_overlap is not None:
+            kept = testset.kept
+            print(f"\n{generator}: {testset.meta['funnel_line']}; {rate(len(kept), minutes)}")
+            report(f"all filters + --max-overlap {args.max_overlap:g}", kept)
+            continue
         all_records = [reread(r) for r in testset.records]
         parseable = [r for r in all_records if r.get("question")]
         settings = {"all filters (default)": keep(parseable, passages, CHEAP_FILTERS, True)}
-        kept = len(settings["all filters (default)"])
-        rate = (
-            "rate not measured (--analyze-only)"
-            if minutes is None
-            else f"{kept / minutes:.1f} kept per minute ({minutes:.1f} min, the round-trip "
-            "check run on every parseable question)"
+        kept_count = len(settings["all filters (default)"])
+        print(
+            f"\n{generator}: {default_funnel(all_records, passages)}; "
+            f"{rate(kept_count, minutes)}, the round-trip check run on every parseable question"
         )
-        print(f"\n{generator}: {default_funnel(all_records, passages)}; {rate}")
-        for name in CHEAP_FILTERS:
-            rest = tuple(other for other in CHEAP_FILTERS if other != name)
-            settings[f"without {name}"] = keep(parseable, passages, rest, True)
+        for filter_name in CHEAP_FILTERS:
+            rest = tuple(other for other in CHEAP_FILTERS if other != filter_name)
+            settings[f"without {filter_name}"] = keep(parseable, passages, rest, True)
         settings["without roundtrip"] = keep(parseable, passages, CHEAP_FILTERS, False)
         settings["no filter"] = parseable
         for cap in (0.6, 0.4):
-            settings[f"all filters + overlap <= {cap:.0%}"] = [
+            settings[f"all filters + overlap <= {cap:.0%} (no retries)"] = [
                 r
                 for r in settings["all filters (default)"]
                 if word_overlap(r["question"], passages[r["passage_id"]]) <= cap
             ]
         for label, records in settings.items():
-            if len(records) < 10:
-                print(f"  {label}: {len(records)} questions, too few for tau")
-                continue
-            queries = {r["query_id"]: r["question"] for r in records}
-            qrels = {r["query_id"]: {r["doc_id"]: 1} for r in records}
-            generated = per_query_ndcg(retrievers, queries, qrels)
-            tau, low, high = tau_with_interval(human, generated)
-            ranking = sorted(SPECS, key=lambda s: -np.mean(list(generated[s].values())))
-            overlap = np.mean(
-                [word_overlap(r["question"], passages[r["passage_id"]]) for r in records]
-            )
-            print(
-                f"  {label}: {len(records)} questions, tau {tau:.2f} [{low:.2f}, {high:.2f}], "
-                f"overlap {overlap:.0%}; ranking {' > '.join(ranking)}",
-                flush=True,
-            )
+            report(label, records)
+
+
+def make_or_read(corpus, plan: TestsetPlan, data_root: Path, analyze_only: bool):
+    """The set's folder and the minutes its generation took (None when only read)."""
+    if analyze_only:
+        return testsets_root(corpus.root, corpus.source_key, data_root) / plan.name, None
+    started = time.monotonic()
+    outcome = asyncio.run(
+        generate_testset(corpus, plan, BackendSettings.from_env(), data_root=data_root)
+    )
+    return outcome.folder, (time.monotonic() - started) / 60
+
+
+def rate(kept: int, minutes: float | None) -> str:
+    if minutes is None:
+        return "rate not measured (--analyze-only)"
+    return f"{kept / minutes:.1f} kept per minute ({minutes:.1f} min)"
 
 
 if __name__ == "__main__":

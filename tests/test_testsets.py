@@ -117,6 +117,17 @@ SCRIPTS = {
             "check": "Answer: so that pilots see it through the sea fog",
         },
     ),
+    # Greedy, it reuses its passage's words; a sampled retry asks in other words.
+    "reworded": (
+        "The harbour crane lifts containers of forty tonnes with its twin hoists.",
+        {
+            "reply": "Question: What does the harbour crane lift with its twin hoists?\n"
+            "Answer: containers of forty tonnes",
+            "retry": "Question: How heavy a load can the lifting machine of the harbour take?\n"
+            "Answer: forty tonnes",
+            "check": "containers of forty tonnes",
+        },
+    ),
 }
 
 
@@ -247,6 +258,7 @@ def test_the_overlap_cap_drops_questions_that_reuse_their_passage(qgen_env: Path
     testset = _testset(corpus, "capped")
     assert testset.meta["settings"]["max_overlap"] == 0.7
     dropped = [r for r in testset.records if r["verdict"] == "high overlap"]
+    assert len(dropped[0]["replies"]) == 4  # the greedy try and three sampled ones
     assert [r["question"] for r in dropped] == ["At what pressure does the zorblax valve open?"]
     assert dropped[0]["checks"]["overlap"] == "fail" and "roundtrip" not in dropped[0]["checks"]
     assert [r["question"] for r in testset.kept] == [
@@ -256,6 +268,12 @@ def test_the_overlap_cap_drops_questions_that_reuse_their_passage(qgen_env: Path
     assert make_set(corpus, "uncapped", 2) == 0
     funnel = capsys.readouterr().out.splitlines()[0]
     assert funnel.startswith("generated 2") and "high overlap" not in funnel
+    # A question over the cap is asked for again (sampled) before it is dropped.
+    reworded = make_corpus(qgen_env / "reworded", ["reworded"])
+    assert make_set(reworded, "retried", 1, "--max-overlap", "0.5") == 0
+    (record,) = _testset(reworded, "retried").records
+    assert record["verdict"] == "kept" and len(record["replies"]) == 2
+    assert record["question"] == "How heavy a load can the lifting machine of the harbour take?"
     assert make_set(corpus, "bad", 2, "--max-overlap", "1.5") == 1
     assert "--max-overlap 1.5: use a share between 0 and 1" in capsys.readouterr().err
 

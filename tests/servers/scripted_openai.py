@@ -13,7 +13,8 @@ judges with a known behaviour (see ``_judge_reply``).
 
 ``qgen`` (and ``qgen-delay-S``) writes test-set questions: each passage carries a token
 ``qgen:BASE64`` of a JSON object whose ``reply`` is what to answer a question prompt and
-``check`` what to answer a round-trip prompt ("Short answer" in the prompt). The token is
+``check`` what to answer a round-trip prompt ("Short answer" in the prompt); ``retry``, if
+given, answers a question prompt sampled with a temperature above 0. The token is
 one opaque word, so it never makes a question look copied from its passage.
 """
 
@@ -148,6 +149,8 @@ async def chat(request: Request) -> Response:
         token = re.search(r"qgen:([A-Za-z0-9+/=]+)", prompt)
         script = json.loads(base64.b64decode(token.group(1))) if token else {}
         key = "check" if "Short answer" in prompt else "reply"
+        if key == "reply" and body.get("temperature", 0) > 0 and "retry" in script:
+            key = "retry"  # a sampled try gets another question, as a real model might
         return _answer([str(script.get(key, "I cannot help with that."))])
     if model.startswith("judge-"):
         prompt = "\n".join(str(message.get("content", "")) for message in body["messages"])
