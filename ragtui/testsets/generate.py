@@ -55,8 +55,8 @@ REASON_OF_FILTER = {
 }
 ATTEMPTS = 2  # a second try (sampled, not greedy) when the first reply has no question
 # With --max-overlap: up to this many tries (the first greedy, then sampled) for a question
-# that passes the cheap filters and the cap; on Cranfield only about one greedy question in
-# ten stays under a 60% cap.
+# that passes the cheap filters and the cap; on Cranfield only about one kept greedy
+# question in ten had at most 60% of its content words in its passage.
 OVERLAP_ATTEMPTS = 4
 # Share of an answer's content words found in the passage for the passage to support it.
 SUPPORTED_SHARE = 0.6

@@ -52,8 +52,6 @@ QUESTION_COMPLETION = (
     + "".join(
         f"Passage: {passage}\nQuestion: {question}\n\n" for passage, question in QUESTION_EXAMPLES
     )
-    .replace("{", "{{")
-    .replace("}", "}}")
     + "Passage: {passage}\nQuestion:"
 )
 
