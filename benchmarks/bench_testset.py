@@ -240,20 +240,30 @@ def main() -> None:
         else:
             # The cheap filters are applied below, so each can be left out.
             plan = TestsetPlan(name=name, generator=generator, count=args.n, enabled=("roundtrip",))
-        folder, minutes = make_or_read(corpus, plan, data_root, args.analyze_only)
+        folder = testsets_root(corpus.root, corpus.source_key, data_root) / plan.name
+        earlier = (
+            set() if not folder.exists() else {r["index"] for r in read_testset(folder).records}
+        )
+        minutes = None if args.analyze_only else make(corpus, plan, data_root)
         testset = read_testset(folder)
+        fresh = {r["index"] for r in testset.records} - earlier  # judged by this run
         if args.max_overlap is not None:
             kept = testset.kept
-            print(f"\n{generator}: {testset.meta['funnel_line']}; {rate(len(kept), minutes)}")
+            new_kept = sum(r["index"] in fresh for r in kept)
+            print(
+                f"\n{generator}: {testset.meta['funnel_line']}; "
+                f"{rate(len(fresh), new_kept, minutes)}"
+            )
             report(f"all filters + --max-overlap {args.max_overlap:g}", kept)
             continue
         all_records = [reread(r) for r in testset.records]
         parseable = [r for r in all_records if r.get("question")]
         settings = {"all filters (default)": keep(parseable, passages, CHEAP_FILTERS, True)}
-        kept_count = len(settings["all filters (default)"])
+        new_kept = sum(r["index"] in fresh for r in settings["all filters (default)"])
         print(
             f"\n{generator}: {default_funnel(all_records, passages)}; "
-            f"{rate(kept_count, minutes)}, the round-trip check run on every parseable question"
+            f"{rate(len(fresh), new_kept, minutes)}, the round-trip check run on every "
+            "parseable question"
         )
         for filter_name in CHEAP_FILTERS:
             rest = tuple(other for other in CHEAP_FILTERS if other != filter_name)
@@ -270,21 +280,21 @@ def main() -> None:
             report(label, records)
 
 
-def make_or_read(corpus, plan: TestsetPlan, data_root: Path, analyze_only: bool):
-    """The set's folder and the minutes its generation took (None when only read)."""
-    if analyze_only:
-        return testsets_root(corpus.root, corpus.source_key, data_root) / plan.name, None
+def make(corpus, plan: TestsetPlan, data_root: Path) -> float:
+    """Make (or resume, or grow) the set; the minutes it took."""
     started = time.monotonic()
-    outcome = asyncio.run(
-        generate_testset(corpus, plan, BackendSettings.from_env(), data_root=data_root)
-    )
-    return outcome.folder, (time.monotonic() - started) / 60
+    asyncio.run(generate_testset(corpus, plan, BackendSettings.from_env(), data_root=data_root))
+    return (time.monotonic() - started) / 60
 
 
-def rate(kept: int, minutes: float | None) -> str:
+def rate(passages: int, kept: int, minutes: float | None) -> str:
+    """Speed of this run alone: passages a resumed run found done are not counted."""
     if minutes is None:
         return "rate not measured (--analyze-only)"
-    return f"{kept / minutes:.1f} kept per minute ({minutes:.1f} min)"
+    return (
+        f"this run: {passages} passages, {kept} kept in {minutes:.1f} min "
+        f"({passages / minutes:.1f} passages, {kept / minutes:.1f} kept per minute)"
+    )
 
 
 if __name__ == "__main__":
