@@ -10,6 +10,7 @@ import pytest
 from ragtui.config.specs import parse_retriever_spec
 from ragtui.errors import SpecError
 from ragtui.experiment.attribution import attribute, describe
+from ragtui.experiment.report import _headline
 from ragtui.generation.ollama_backend import server_message
 from tests.cli_runner import ragtui
 from tests.conftest import SAMPLE_CORPUS
@@ -64,6 +65,27 @@ def test_a_grid_whose_levels_tie_names_no_best_and_worst() -> None:
         "Changing the retriever left nDCG unchanged: each of the 2 retrievers averages "
         "50.0 points (no test possible)."
     ]
+
+
+def test_retrievers_tied_at_the_top_are_not_ranked() -> None:
+    """On a generated set of 2 questions from sample_corpus, bm25, dense and hybrid each
+    found both source passages first, and the report said "nDCG@10 is highest for bm25"."""
+
+    def headline(scores: dict[str, float]) -> str:
+        retrieval = {name: {"mean": {"nDCG@10": value}} for name, value in scores.items()}
+        results = {"plan": {"k": 10}, "retrieval": retrieval, "pipelines": {}, "attribution": {}}
+        return _headline(results)[0]
+
+    assert headline({"bm25": 1.0, "dense": 1.0, "hybrid": 1.0}) == (
+        "- Retrieval: nDCG@10 1.000 for every retriever."
+    )
+    assert headline({"bm25": 0.5, "dense": 0.8, "hybrid": 0.8}) == (
+        "- Retrieval: nDCG@10 is highest for dense and hybrid (dense 0.800, hybrid 0.800, "
+        "bm25 0.500)."
+    )
+    assert headline({"bm25": 0.5, "dense": 0.8}) == (
+        "- Retrieval: nDCG@10 is highest for dense (dense 0.800, bm25 0.500)."
+    )
 
 
 def test_a_one_query_report_says_one_query(tmp_path) -> None:

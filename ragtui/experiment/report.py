@@ -70,8 +70,14 @@ def _headline(results: dict[str, Any]) -> list[str]:
     if retrieval:
         metric = f"nDCG@{k}"
         ranked = sorted(retrieval, key=lambda name: -retrieval[name][metric])
+        top = retrieval[ranked[0]][metric]
+        # A tie at the top names every leader (or none), not whichever sorted first.
+        leaders = [name for name in ranked if top - retrieval[name][metric] < 5e-4]
         spread = ", ".join(f"{name} {retrieval[name][metric]:.3f}" for name in ranked)
-        lines.append(f"Retrieval: {metric} is highest for {ranked[0]} ({spread}).")
+        if len(leaders) == len(ranked) > 1:
+            lines.append(f"Retrieval: {metric} {top:.3f} for every retriever.")
+        else:
+            lines.append(f"Retrieval: {metric} is highest for {' and '.join(leaders)} ({spread}).")
     pipelines = results["pipelines"]
     for metric in ("f1", "answer_recall", "groundedness"):
         scored = {name: data["mean"][metric] for name, data in pipelines.items()}
