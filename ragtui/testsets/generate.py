@@ -116,16 +116,15 @@ class TestsetOutcome:
         return funnel_line(self.funnel)
 
 
+def shown_outcomes(funnel: dict[str, int]) -> list[str]:
+    # The overlap cap is opt-in: its count is shown only for sets made with it.
+    return [o for o in OUTCOMES if o != "high overlap" or o in funnel]
+
+
 def funnel_line(funnel: dict[str, int]) -> str:
     done = sum(funnel.get(outcome, 0) for outcome in OUTCOMES)
     parts = [f"generated {done}"]
-    parts += [
-        f"{outcome} {funnel.get(outcome, 0)}"
-        for outcome in OUTCOMES
-        # The overlap cap is opt-in: its count is shown only for sets made with it.
-        if outcome != "kept" and (outcome != "high overlap" or outcome in funnel)
-    ]
-    parts.append(f"kept {funnel.get('kept', 0)}")
+    parts += [f"{outcome} {funnel.get(outcome, 0)}" for outcome in shown_outcomes(funnel)]
     return " · ".join(parts)
 
 
@@ -381,11 +380,7 @@ async def generate_testset(
             **writer.meta(),
             "complete": len(records) >= len(passages),
             "sampled": max(len(passages), len(records)),
-            "funnel": {
-                outcome: funnel.get(outcome, 0)
-                for outcome in OUTCOMES
-                if outcome != "high overlap" or outcome in funnel
-            },
+            "funnel": {outcome: funnel.get(outcome, 0) for outcome in shown_outcomes(funnel)},
             "funnel_line": funnel_line(funnel),
             "mean_word_overlap": mean_overlap,
         }
