@@ -37,7 +37,7 @@ def _make(args: argparse.Namespace, path: str) -> int:
     from ragtui.cli_costs import confirm_cost
     from ragtui.config.settings_file import load_settings
     from ragtui.display.progress import ProgressPrinter
-    from ragtui.testsets.generate import FILTERS, TestsetPlan, run_testset
+    from ragtui.testsets.generate import FILTERS, OVERLAP_ATTEMPTS, TestsetPlan, run_testset
     from ragtui.testsets.store import TestsetFolder, export, read_testset, testsets_root
 
     if not args.generator:
@@ -67,11 +67,13 @@ def _make(args: argparse.Namespace, path: str) -> int:
     chars = 1200 + 400
     checker = plan.checker or plan.generator
     checks = todo if "roundtrip" in enabled else 0
+    # With a cap, a question over it is asked for again: up to OVERLAP_ATTEMPTS calls each.
+    asks = todo * (1 if plan.max_overlap is None else OVERLAP_ATTEMPTS)
     if checker == plan.generator:
-        calls = todo + checks
+        calls = asks + checks
         confirm_cost("generator", plan.generator, calls, chars, plan.max_tokens, settings, args.yes)
     else:
-        confirm_cost("generator", plan.generator, todo, chars, plan.max_tokens, settings, args.yes)
+        confirm_cost("generator", plan.generator, asks, chars, plan.max_tokens, settings, args.yes)
         confirm_cost("checker", checker, checks, chars, 48, settings, args.yes)
     try:
         outcome = run_testset(corpus, plan, settings.backends, progress=ProgressPrinter())

@@ -506,6 +506,9 @@ def test_a_paid_generator_shows_its_cost_first(qgen_env: Path, capsys) -> None:
     assert "generator openai:qgen: up to 4 calls" in capsys.readouterr().err
     assert main([*args, "--yes"]) == 0
     assert main(args) == 0
+    # With a cap, each passage may be asked for a question four times.
+    assert main([*args[:-2], "--name", "capped", "--max-overlap", "0.5", *args[-2:]]) == 1
+    assert "generator openai:qgen: up to 30 calls" in capsys.readouterr().err
 
 
 def test_the_packaged_base_model_writes_questions_from_its_examples(
