@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -163,6 +165,25 @@ async def test_toggling_timing_mid_run_keeps_the_runs_mode(tmp_path: Path) -> No
         assert session.panes["a"].run.stats.timing_mode == "concurrent"
         vote = await session.vote("tie")
         assert vote.timing_a == "concurrent"
+
+
+async def test_a_write_queued_when_the_session_closes_still_happens(tmp_path: Path) -> None:
+    """close() cancels every task; a run whose record waited behind the other pane's write
+    lost it (seen once in CI as a pane not restored). The store's writes are real, on the
+    session's own store thread; only their length is stretched."""
+    written: list[str] = []
+
+    def slow_write(tag: str) -> None:
+        time.sleep(0.3)
+        written.append(tag)
+
+    async with open_session(tmp_path) as (session, _seen):
+        first = asyncio.create_task(session._on_disk(slow_write, "first"))
+        queued = asyncio.create_task(session._on_disk(slow_write, "queued"))
+        await asyncio.sleep(0.05)
+        queued.cancel()  # as close() cancels the run waiting for its record to be written
+    assert written == ["first", "queued"]
+    assert first.done()
 
 
 async def test_the_last_session_comes_back(tmp_path: Path) -> None:

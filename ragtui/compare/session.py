@@ -234,8 +234,14 @@ class CompareSession:
         return task
 
     async def _on_disk(self, write: Callable[..., T], *args: Any) -> T:
-        """Run a blocking store call on the store's thread and wait for it."""
-        return await asyncio.get_running_loop().run_in_executor(self._io, write, *args)
+        """Run a blocking store call on the store's thread and wait for it.
+
+        Shielded: a caller cancelled while its write waits behind another (close() cancels
+        every task) must not cancel the write itself, or the last run or vote before a quit
+        is lost; close() then waits for the store's thread to finish every write queued.
+        """
+        job = asyncio.get_running_loop().run_in_executor(self._io, write, *args)
+        return await asyncio.shield(job)
 
     # opening ----------------------------------------------------------------------------
 
