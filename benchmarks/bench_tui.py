@@ -69,6 +69,35 @@ def _tmux_time_to(command: str, markers: list[str], timeout_s: float = 120.0) ->
     return [found[marker] for marker in markers]
 
 
+def _import_seconds(module: str, runs: int = 5) -> float:
+    """Median wall time of ``import module`` in a fresh interpreter (python -X importtime)."""
+    totals = []
+    for _ in range(runs):
+        trace = subprocess.run(
+            [sys.executable, "-X", "importtime", "-c", f"import {module}"],
+            capture_output=True, text=True, check=True, cwd=REPO,
+        ).stderr  # fmt: skip
+        # the last line is the module itself; its cumulative column holds every import
+        totals.append(int(trace.strip().splitlines()[-1].split("|")[1]) / 1e6)
+    return statistics.median(totals)
+
+
+def bench_imports() -> None:
+    from ragtui.startup import NOT_AT_STARTUP, loaded_at_startup
+
+    base = _import_seconds("textual.app")
+    app = _import_seconds("ragtui.tui.app")
+    print("imports (median of 5 fresh interpreters):")
+    print(f"  textual.app                {base:6.3f} s  (baseline)")
+    print(f"  ragtui.tui.app             {app:6.3f} s  ({app / base:.2f}x baseline)")
+    loaded = loaded_at_startup("ragtui.tui.app")
+    kept_off = len(NOT_AT_STARTUP) - len(loaded)
+    print(
+        f"  kept off the first frame   {kept_off} of {len(NOT_AT_STARTUP)} listed in "
+        f"ragtui/startup.py" + (f"; LOADED: {', '.join(loaded)}" if loaded else "")
+    )
+
+
 def bench_launch(launches: int) -> None:
     if shutil.which("tmux") is None:
         print("launch: skipped (tmux not installed)")
@@ -225,10 +254,13 @@ def main() -> None:
     parser.add_argument("--presses", type=int, default=60)
     parser.add_argument("--rounds", type=int, default=3, help="streaming runs to measure keys in")
     parser.add_argument("--skip-launch", action="store_true")
+    parser.add_argument("--skip-keys", action="store_true", help="launch and imports only")
     args = parser.parse_args()
+    bench_imports()
     if not args.skip_launch:
         bench_launch(args.launches)
-    asyncio.run(bench_keys_and_memory(args.presses, args.rounds))
+    if not args.skip_keys:
+        asyncio.run(bench_keys_and_memory(args.presses, args.rounds))
 
 
 if __name__ == "__main__":

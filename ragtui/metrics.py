@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-import pytrec_eval
-
 from ragtui.retrieval.types import Hit
 
 Qrels = Mapping[str, Mapping[str, int]]
@@ -49,6 +47,9 @@ def evaluate(
     """Per-query figures (keys like ``ndcg_cut_10``) for the queries that have judgments."""
     judged = {query_id: dict(judgments) for query_id, judgments in qrels.items() if query_id in run}
     scored = {query_id: dict(run[query_id]) for query_id in judged}
+    # pytrec_eval brings numpy; the compare screen imports this module before it draws.
+    import pytrec_eval
+
     evaluator = pytrec_eval.RelevanceEvaluator(judged, measures or measure_names())
     return evaluator.evaluate(scored)
 

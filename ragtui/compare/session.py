@@ -21,13 +21,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ragtui.compare.events import (
     AnswerDelta,
@@ -53,10 +54,7 @@ from ragtui.config.specs import PipelineSpec, parse_pipeline_spec
 from ragtui.corpus import ChunkingSettings, load_corpus
 from ragtui.corpus.model import Corpus
 from ragtui.display.progress import describe
-from ragtui.encoders import EncodeProgress
-from ragtui.encoders.building import stop_exports
 from ragtui.errors import Cancelled, RagtuiError
-from ragtui.index.cache import Indexes
 from ragtui.judging.anchors import LabelResolver, ResolvedLabels, resolve_labels
 from ragtui.judging.store import (
     VOTE_CHOICES,
@@ -83,7 +81,16 @@ from ragtui.pipeline import (
     make_pipeline,
 )
 from ragtui.retrieval.types import Hit, SearchResult
-from ragtui.testsets.store import GeneratedQuestion, TestsetFolder, generated_questions
+
+if TYPE_CHECKING:
+    from ragtui.encoders import EncodeProgress
+    from ragtui.index.cache import Indexes
+    from ragtui.testsets.store import GeneratedQuestion
+
+# The compare screen builds a session before its first frame, so this module imports only
+# what that needs. Indexes (numpy, the encoders), test sets and the judge are imported
+# where the session first uses them, in workers after the screen is drawn
+# (ragtui/startup.py lists what must stay off that path).
 
 PANES = ("a", "b")
 T = TypeVar("T")
@@ -249,6 +256,9 @@ class CompareSession:
         """Read the corpus and the judgments, restore the last query, build both panes."""
         self._loop = asyncio.get_running_loop()
         self._emit(LoadStage(f"reading the corpus {self.options.corpus}"))
+        # The embedding model takes longer to load than the corpus takes to read, and
+        # needs nothing from it: both go at once.
+        self._spawn(asyncio.to_thread(self._load_encoders))
         try:
             opened = await asyncio.to_thread(self._read_corpus)
         except RagtuiError as error:
@@ -269,15 +279,31 @@ class CompareSession:
             self.ask(query)
         elif self.history:
             self._restore(runs, self.history[-1])
-        # One pane at a time: a bm25 pane is ready long before a dense one loads its model.
-        for key in PANES:
-            await self._build(key)
+        # Both panes at once: each index has its own lock, so a BM25 pane is ready as soon as
+        # its index is open while the other pane still opens its dense index.
+        await asyncio.gather(*(self._build(key) for key in PANES))
         self.ready = True
         self._emit(SessionReady(self.summary()))
         if self.options.preload_models:
             await asyncio.to_thread(self._preload)
 
+    def _load_encoders(self) -> None:
+        """Load the embedding models the panes' retrievers will encode queries with."""
+        from ragtui.encoders import get_encoder
+        from ragtui.retrieval.local import embedding_model
+
+        for pane in self.panes.values():
+            try:
+                model = embedding_model(resolve_spec(pane.spec, self.options.settings).retriever)
+                if model is not None:
+                    get_encoder(model, self.options.cache_root, self._stage)
+            except RagtuiError:
+                pass  # the pane's own build meets the same error and shows it in the pane
+
     def _read_corpus(self) -> tuple[Corpus, list[RunRecord]]:
+        from ragtui.index.cache import Indexes
+        from ragtui.testsets.store import generated_questions
+
         options = self.options
         corpus = load_corpus(options.corpus, options.chunking, options.cache_root)
         self._emit_from_thread(LoadStage(f"{self._describe(corpus)} read; opening the indexes"))
@@ -715,6 +741,8 @@ class CompareSession:
         question = self.generated.get(query_id)
         if question is None:
             raise SessionError(f"{query_id!r} is not a generated question of this corpus")
+        from ragtui.testsets.store import TestsetFolder
+
         await self._on_disk(TestsetFolder(question.folder).review, query_id, verdict)
         self.generated[query_id] = replace(question, review=verdict)
 
@@ -851,7 +879,11 @@ class CompareSession:
         if self._closed:
             return
         self._closed = True
-        stop_exports()
+        # A model export can only be running if the encoders were loaded; importing them
+        # here just to find nothing running would slow every quit.
+        building = sys.modules.get("ragtui.encoders.building")
+        if building is not None:
+            building.stop_exports()
         for task in list(self._tasks):
             task.cancel()
         for task in list(self._tasks):

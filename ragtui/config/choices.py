@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import httpx
-
 from ragtui.config.specs import parse_pipeline_spec
 from ragtui.generation.catalog import CATALOG
 
@@ -58,6 +56,8 @@ def generator_choices(pipelines: dict[str, str], ollama_models: list[str]) -> li
 
 async def ollama_models(host: str, timeout_s: float = 1.0) -> list[str]:
     """Model names the Ollama server at host offers (``/api/tags``); [] when unreachable."""
+    import httpx  # asked only when a generator is picked: not on the compare screen's path
+
     try:
         async with httpx.AsyncClient(base_url=host, timeout=timeout_s) as client:
             response = await client.get("/api/tags")

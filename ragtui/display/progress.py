@@ -11,9 +11,10 @@ from __future__ import annotations
 import atexit
 import sys
 import time
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from ragtui.encoders import EncodeProgress
+if TYPE_CHECKING:
+    from ragtui.encoders import EncodeProgress
 
 
 def format_duration(seconds: float) -> str:

@@ -92,7 +92,14 @@ class Indexes:
         )
         self._bm25: Bm25Index | None = None
         self._dense: dict[str, DenseIndex] = {}
-        self._lock = threading.Lock()
+        # One lock per index, so the compare screen opens its BM25 and dense panes at once
+        # (one index is opened or built once however many retrievers ask for it).
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_lock = threading.Lock()
+
+    def _lock(self, key: str) -> threading.Lock:
+        with self._locks_lock:
+            return self._locks.setdefault(key, threading.Lock())
 
     def _meta(self, kind: str) -> dict[str, object]:
         return {
@@ -115,7 +122,7 @@ class Indexes:
             return None
 
     def bm25(self) -> Bm25Index:
-        with self._lock:
+        with self._lock("bm25"):
             if self._bm25 is None:
                 self._bm25 = self._open_bm25()
             return self._bm25
@@ -125,7 +132,11 @@ class Indexes:
         meta = {**self._meta("bm25"), "bm25": f"lucene k1={K1} b={B}"}
         if self._open_cached(folder, meta) is not None:
             self._tell("opening the BM25 index")
-            return Bm25Index.load(folder)
+            try:
+                return Bm25Index.load(folder)
+            except ValueError as problem:  # e.g. saved by a bm25s whose files differ
+                log.warning("index cache unreadable (%s); rebuilding it", problem)
+                discard(folder)
         self._tell(f"building the BM25 index over {len(self.corpus.passages):,} passages")
         index = Bm25Index.build([passage.text for passage in self.corpus.passages])
         with _uncached_on_write_error("BM25 index"), building_folder(folder, meta) as scratch:
@@ -133,7 +144,7 @@ class Indexes:
         return index
 
     def dense(self, model: str) -> DenseIndex:
-        with self._lock:
+        with self._lock(f"dense {model}"):
             index = self._dense.get(model)
             if index is None:
                 index = self._open_dense(model)

@@ -3,7 +3,10 @@
 A folder is written under a temporary name, its manifest (file sizes and SHA-256) last,
 then renamed to its final name in one step, so a crash never leaves a half-written index
 that looks whole. On load every file is checked against the manifest; a mismatch means
-the folder is dropped and rebuilt.
+the folder is dropped and rebuilt. A file's SHA-256 is computed on its first load and then
+remembered against its size, modification time and inode (``.verified.json`` in the
+folder): a launch that opens an unchanged index of 100k passages does not read every byte
+of it again, and any write to a file changes what it is remembered against.
 """
 
 from __future__ import annotations
@@ -20,9 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from ragtui import __version__
+from ragtui.content_hash import file_sha256
 from ragtui.errors import IndexBuildError
 
 MANIFEST = "manifest.json"
+VERIFIED = ".verified.json"  # digests remembered against file stats; not in the manifest
 FORMAT_VERSION = 1
 
 
@@ -129,7 +134,7 @@ def read_manifest(folder: Path, expected_meta: dict[str, Any]) -> dict[str, Any]
         path = folder / name
         if not path.is_file() or path.stat().st_size != facts.get("bytes"):
             raise CacheCorrupt(f"{path} is missing or truncated")
-        if _file_digest(path) != facts.get("sha256"):
+        if file_sha256(path, folder / VERIFIED) != facts.get("sha256"):
             raise CacheCorrupt(f"{path} does not match its checksum")
     return manifest
 

@@ -97,12 +97,19 @@ class OkapiRetriever:
         return SearchResult(query, str(self.spec), hits, (time.perf_counter() - started) * 1000)
 
 
+def embedding_model(spec: RetrieverSpec) -> str | None:
+    """The embedding model a local retriever encodes queries with; None for BM25 alone."""
+    if spec.kind == "static":
+        return spec.model or STATIC_MODEL
+    if spec.kind in {"dense", "hybrid"}:
+        return spec.model or DEFAULT_EMBEDDING_MODEL
+    return None
+
+
 class DenseRetriever:
     def __init__(self, spec: RetrieverSpec, indexes: Indexes) -> None:
         self.spec = spec
-        self.model = spec.model or (
-            STATIC_MODEL if spec.kind == "static" else DEFAULT_EMBEDDING_MODEL
-        )
+        self.model = embedding_model(spec) or DEFAULT_EMBEDDING_MODEL
         self._indexes = indexes
         self._index = indexes.dense(self.model)
         self._encoder = indexes.encoder(self.model)

@@ -45,7 +45,6 @@ from ragtui.tui.hangup import end_with_terminal
 from ragtui.tui.log_notices import NotifyHandler, PlainNotices
 from ragtui.tui.screens.picker import ComponentPicker
 from ragtui.tui.screens.query_picker import QueryPicker
-from ragtui.tui.screens.results import VoteResults
 from ragtui.tui.themes import ThemeFile, discover_themes, pick_theme
 from ragtui.tui.widgets.pane import PassageList, PipelinePane
 from ragtui.tui.widgets.query_input import QueryInput
@@ -400,6 +399,9 @@ class CompareApp(PlainNotices, App[None]):
         )
 
     def action_results(self) -> None:
+        # The win-rate screen brings the statistics of agreement (scipy): loaded on `v`.
+        from ragtui.tui.screens.results import VoteResults
+
         self.push_screen(VoteResults(self.session.votes))
 
     def action_cycle_theme(self) -> None:
