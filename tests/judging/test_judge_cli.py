@@ -427,3 +427,38 @@ def test_the_default_llamacpp_judge_reads_log_probabilities_end_to_end(
     # The user named a side in both votes, so chance agreement is below 1 and κ is defined.
     expected_kappa = cohen_kappa_score(users, outcomes, labels=["a", "b", "tie"])
     assert figures["kappa"] == pytest.approx(expected_kappa)
+
+
+def test_a_logprob_judge_that_cannot_decide_is_not_called_position_inconsistent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each order's log-probability verdict is read with the band the outcome uses.
+
+    SmolLM2's own probabilities on short pairs fall outside the band, so the probabilities
+    of an undecided judge are put in the verdict cache under the keys the real SmolLM2
+    judge computes (a stand-in for the model's reply only; the reading is the real one).
+    """
+    from ragtui.judging.judge import Judge
+    from ragtui.judging.judge_prompts import pairwise_prompt
+    from ragtui.judging.verdict_cache import VerdictCache
+
+    monkeypatch.setenv("RAGTUI_CACHE_DIR", str(tmp_path / "cache"))
+
+    async def go():
+        judge = Judge("llamacpp:smollm2", cache=VerdictCache(tmp_path / "verdicts.sqlite"))
+        try:
+            assert judge.method == "logprob"
+            for (first, second), p_first in [(("x", "y"), 0.55), (("y", "x"), 0.53)]:
+                prompt = pairwise_prompt(judge.templates, judge.style, "q?", first, second)
+                key = await judge.verdict_key("pairwise", prompt, ("1", "2"))
+                judge.cache.put(key, {"probabilities": {"1": p_first, "2": 1 - p_first}})
+            return await judge.pairwise("q?", "x", "y"), judge.tally
+        finally:
+            await judge.aclose()
+
+    judgment, tally = asyncio.run(go())
+    assert tally.calls == 0 and tally.from_cache == 2
+    # p(1) 0.55 then 0.53: within 0.1 of one half both times, a tie in each order and
+    # overall. The verdict did not change with the order: consistent, as MT-Bench counts.
+    assert (judgment.forward.verdict, judgment.backward.verdict) == ("tie", "tie")
+    assert judgment.outcome == "tie" and judgment.consistent is True
