@@ -77,9 +77,7 @@ class AttemptPolicy:
 
 
 TEXT_ATTEMPTS = AttemptPolicy()
-# Kept for callers that size prompts by it (the cost estimate's tokens out per call).
-ATTEMPTS = TEXT_ATTEMPTS.attempts
-MAX_TOKENS = TEXT_ATTEMPTS.max_tokens
+MAX_TOKENS = TEXT_ATTEMPTS.max_tokens  # the cost estimate's tokens out per call
 
 
 def requests_per_verdict(method: str, policy: AttemptPolicy = TEXT_ATTEMPTS) -> int:
@@ -179,7 +177,7 @@ class ScoreJudgment:
 
 @dataclass
 class JudgeTally:
-    calls: int = 0  # verdicts asked of the model (a text verdict may take several requests)
+    calls: int = 0  # requests sent to the model: retries included, the unit of the estimate
     from_cache: int = 0  # verdicts read from the cache
     abstentions: int = 0  # pairwise orders or single grades with no verdict
     prompt_tokens: int = 0
@@ -285,6 +283,7 @@ class Judge:
         self.attempts = TEXT_ATTEMPTS
         self.tally = JudgeTally()
         self._identity: str | None = None
+        self._asked_model = False  # whether a verdict was asked of the model (not the cache)
 
     @property
     def style(self):
@@ -348,13 +347,14 @@ class Judge:
             if known is not None:
                 self.tally.from_cache += 1
                 return known
-        self.tally.calls += 1
+        first_verdict = not self._asked_model
+        self._asked_model = True
         try:
             value = await self._call(kind, prompt, choices)
         except GenerationError as error:
-            # The first call failing means the judge cannot be used (server down, wrong
+            # The first verdict failing means the judge cannot be used (server down, wrong
             # model): say so. Later, one failed call is one abstention, not a lost run.
-            if self.tally.calls == 1:
+            if first_verdict:
                 raise JudgeError(f"judge {self.spec}: {error}") from None
             self.tally.errors.append(str(error))
             return {"replies": [], "error": str(error)}
@@ -364,10 +364,12 @@ class Judge:
 
     async def _call(self, kind: str, prompt: Prompt, choices: Sequence[str]) -> dict[str, Any]:
         if self.method == "logprob":
+            self.tally.calls += 1
             probabilities = await self.generator.choice_probabilities(prompt, tuple(choices))
             return {"probabilities": probabilities}
         replies = []
         for attempt in range(self.attempts.attempts):
+            self.tally.calls += 1
             reply = await self._complete(prompt, self.attempts.options(attempt))
             replies.append(reply)
             parse = parse_pairwise if kind == "pairwise" else parse_scale

@@ -279,9 +279,10 @@ def test_the_cost_estimate_counts_every_retry_the_judge_makes(
     )
     before = requests_seen(scripted_openai, "judge-garbage")
     # A judge that never names a verdict is retried in every order: the worst case.
-    calibrate(judge_env, "openai:judge-garbage", capsys, "--config", str(config))
+    record = calibrate(judge_env, "openai:judge-garbage", capsys, "--config", str(config))
     sent = requests_seen(scripted_openai, "judge-garbage") - before
     assert sent == 4 * len(PLANTED)
+    assert record["judge"]["calls"] == sent  # the same unit as the estimate: requests
     # The estimate is printed before any work (capsys was read by calibrate: ask again,
     # without --yes, which stops before sending anything).
     args = ["judge", "calibrate", str(judge_env), "--judge", "openai:judge-garbage"]
