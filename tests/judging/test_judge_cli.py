@@ -463,3 +463,20 @@ def test_a_logprob_judge_that_cannot_decide_is_not_called_position_inconsistent(
     # overall. The verdict did not change with the order: consistent, as MT-Bench counts.
     assert (judgment.forward.verdict, judgment.backward.verdict) == ("tie", "tie")
     assert judgment.outcome == "tie" and judgment.consistent is True
+
+
+def test_a_grade_on_a_ten_point_scale_is_an_abstention_not_the_worst_grade(
+    judge_env: Path, scripted_openai: str, capsys
+) -> None:
+    out = judge_env.parent / "eval"
+    args = ["eval", str(SAMPLE), "--retrievers", "bm25", "--generators", "extractive"]
+    args += ["--limit", "1", "--judge", "openai:judge-tenpoint", "--judge-kinds", "correctness"]
+    before = requests_seen(scripted_openai, "judge-tenpoint")
+    assert main([*args, "--yes", "--out", str(out)]) == 0
+    capsys.readouterr()
+    judge = json.loads((out / "results.json").read_text())["judge"]
+    # "10/10" was read as 1 (0.0 on the 0–1 scale): now it is retried once, then abstains.
+    assert requests_seen(scripted_openai, "judge-tenpoint") - before == 2
+    assert judge["abstentions"] == 1 and judge["calls"] == 2
+    with (out / "per_query.csv").open() as handle:
+        assert [row["judge_correctness"] for row in csv.DictReader(handle)] == [""]
