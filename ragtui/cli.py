@@ -631,16 +631,14 @@ def _judge_run(args, run, settings, cache_root, kinds, store):
     chars = sum(len(cell.answer) + sum(len(t) for t in cell.context) for cell in answered) // max(
         len(answered), 1
     )
-    calls = planned_calls(run, kinds)
+    calls = planned_calls(run, kinds, judge)
     confirm_cost("judge", args.judge, calls, chars + 600, MAX_TOKENS, settings, args.yes)
 
     async def go():
         try:
             judged = await judge_grid(run, judge, kinds, ProgressPrinter())
             description = judged.description
-            calibration = latest_calibration(
-                store, description["spec"], description["model_identity"], description["method"]
-            )
+            calibration = latest_calibration(store, description)
             return judged, judge_summary(judged, judge, calibration)
         finally:
             await judge.aclose()

@@ -79,14 +79,13 @@ def run(args: argparse.Namespace) -> int:
     from ragtui.config.settings_file import load_settings
     from ragtui.corpus import ChunkingSettings, load_corpus
     from ragtui.display.progress import ProgressPrinter
-    from ragtui.encoders import EncodeProgress
     from ragtui.judging.calibration import (
         calibration_record,
         calibrations_log,
         figures_of,
         replay_votes,
     )
-    from ragtui.judging.judge import MAX_TOKENS
+    from ragtui.judging.judge import MAX_TOKENS, ORDERS_PER_PAIR
     from ragtui.judging.store import JudgmentStore
 
     settings = load_settings(args.config)
@@ -105,16 +104,13 @@ def run(args: argparse.Namespace) -> int:
     judge = make_judge(args, settings, args.cache_dir)
     references = _references(corpus)
     chars = sum(len(v.query) + len(v.answer_a) + len(v.answer_b) for v in votes) // len(votes)
-    confirm_cost("judge", args.judge, 2 * len(votes), chars + 400, MAX_TOKENS, settings, args.yes)
-    printer = ProgressPrinter()
-
-    def progress(done: int, total: int) -> None:
-        printer(EncodeProgress(done, total, 0.0, "judging your votes", "votes"))
+    calls = judge.most_requests(ORDERS_PER_PAIR * len(votes))
+    confirm_cost("judge", args.judge, calls, chars + 400, MAX_TOKENS, settings, args.yes)
 
     async def replay():
         try:
             description = await judge.describe()
-            judged = await replay_votes(judge, votes, references, progress)
+            judged = await replay_votes(judge, votes, references, ProgressPrinter())
             return description, judged
         finally:
             await judge.aclose()
@@ -124,7 +120,6 @@ def run(args: argparse.Namespace) -> int:
     record = calibration_record(
         {**description, "calls": judge.tally.calls, "from_cache": judge.tally.from_cache},
         figures,
-        settings.judge,
     )
     calibrations_log(store).append(record)
     if args.json:
@@ -139,6 +134,8 @@ def _ci(interval) -> str:
 
 
 def format_calibration(record: dict) -> str:
+    from ragtui.judging.agreement import SCORED_PAIRS
+
     judge, figures = record["judge"], record["figures"]
     guided = "reference-guided where a reference exists" if judge["reference_guided"] else ""
     lines = [
@@ -149,7 +146,7 @@ def format_calibration(record: dict) -> str:
     lines.append(
         "  agreement on your non-tie votes: "
         + ("n/a" if agreement is None else f"{agreement:.0%}{_ci(figures['agreement_ci'])}")
-        + f"  (n = {figures['non_tie']}; a judge's tie counts as a miss)"
+        + f"  (n = {figures['non_tie']}: {SCORED_PAIRS}; a judge's tie counts as a miss)"
     )
     if figures["agreement_decided"] is not None:
         lines.append(
@@ -158,8 +155,9 @@ def format_calibration(record: dict) -> str:
         )
     kappa = figures["kappa"]
     lines.append(
-        "  Cohen's kappa (A / B / tie): "
+        "  Cohen's kappa (A / B / tie, on the same votes): "
         + ("n/a" if kappa is None else f"{kappa:.2f}{_ci(figures['kappa_ci'])}")
+        + f"  (n = {figures['non_tie']})"
     )
     inconsistency = figures["position_inconsistency"]
     lines.append(
@@ -169,7 +167,8 @@ def format_calibration(record: dict) -> str:
             if inconsistency is None
             else f"{inconsistency:.0%}{_ci(figures['position_inconsistency_ci'])}"
         )
-        + f"  (pairs judged in both orders: {figures['both_orders']})"
+        + f"  (the verdict changed when the order was swapped; pairs with a verdict in both "
+        f"orders: {figures['both_orders']})"
     )
     lines.append("  confusion (rows: you, columns: judge)")
     header = "           " + "".join(f"{label:>9}" for label in ("A", "B", "tie", "abstain"))

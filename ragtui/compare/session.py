@@ -534,10 +534,8 @@ class CompareSession:
         judgment = await self._judge.pairwise(self.query, first.answer, second.answer, reference)
         from ragtui.judging.calibration import calibration_sentence, latest_calibration
 
-        judge = self._judge
-        calibration = await self._on_disk(
-            latest_calibration, self.store, judge.spec, await judge.identity(), judge.method
-        )
+        description = await self._judge.describe()
+        calibration = await self._on_disk(latest_calibration, self.store, description)
         return judgment, calibration_sentence(calibration)
 
     def rerun(self) -> None:

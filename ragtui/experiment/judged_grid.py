@@ -13,13 +13,15 @@ import itertools
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
+from ragtui.display.safe_text import json_line
 from ragtui.encoders import EncodeProgress
 from ragtui.experiment.grid import Cell, GridRun
 from ragtui.experiment.statistics import bradley_terry_with_intervals
-from ragtui.judging.agreement import wilson
-from ragtui.judging.judge import Judge, PairJudgment
+from ragtui.judging.agreement import position_inconsistency
+from ragtui.judging.judge import ORDERS_PER_PAIR, Judge, PairJudgment, VerdictProgress
 
 JUDGE_KINDS = ("correctness", "faithfulness", "pairwise")
 JUDGE_METRICS = ("judge_correctness", "judge_faithfulness")
@@ -41,16 +43,23 @@ class JudgedGrid:
     elapsed_s: float = 0.0
 
 
-def planned_calls(run: GridRun, kinds: Sequence[str]) -> int:
-    """Judge calls the grid needs (before the cache is asked)."""
+def planned_verdicts(run: GridRun, kinds: Sequence[str]) -> int:
+    """Verdicts the grid needs (before the cache is asked): one per grade, one per order
+    of each pair. ``Judge.most_requests`` turns them into model calls, retries included."""
     answered = [cell for cell in run.cells if cell.error is None]
-    calls = len(answered) * sum(kind in kinds for kind in ("correctness", "faithfulness"))
+    verdicts = len(answered) * sum(kind in kinds for kind in ("correctness", "faithfulness"))
     if "pairwise" in kinds:
         by_query: dict[str, int] = {}
         for cell in answered:
             by_query[cell.query_id] = by_query.get(cell.query_id, 0) + 1
-        calls += sum(2 * count * (count - 1) // 2 for count in by_query.values())
-    return calls
+        pairs = sum(count * (count - 1) // 2 for count in by_query.values())
+        verdicts += ORDERS_PER_PAIR * pairs
+    return verdicts
+
+
+def planned_calls(run: GridRun, kinds: Sequence[str], judge: Judge) -> int:
+    """The most model calls judging the grid can take, the judge's retries included."""
+    return judge.most_requests(planned_verdicts(run, kinds))
 
 
 async def judge_grid(
@@ -62,14 +71,8 @@ async def judge_grid(
     started = time.monotonic()
     judged = JudgedGrid(await judge.describe(), tuple(kinds))
     answered = [cell for cell in run.cells if cell.error is None]
-    total = planned_calls(run, kinds)
-    done = 0
-
-    def step(count: int) -> None:
-        nonlocal done
-        done += count
-        if progress is not None:
-            progress(EncodeProgress(done, total, time.monotonic() - started, "judging", "verdicts"))
+    # Verdicts from the cache come off the total: the rate and ETA are the model's work.
+    step = VerdictProgress(judge, planned_verdicts(run, kinds), progress, "judging").step
 
     for cell in answered:
         question = run.dataset.queries[cell.query_id]
@@ -101,15 +104,29 @@ async def judge_grid(
                     references[0] if references else None,
                 )
                 judged.pairs.append((query_id, first.pipeline, second.pipeline, pair))
-                step(2)
+                step(ORDERS_PER_PAIR)
     judged.elapsed_s = time.monotonic() - started
     return judged
+
+
+def write_judge_pairs(path: Path, judged: JudgedGrid) -> None:
+    """Every judged pair with both raw verdicts, one JSON line each: position bias stays
+    auditable. Pipeline names, query ids and replies are untrusted text: ``json_line``
+    escapes what a line-based reader or a terminal would trip on (U+2028, C1, bidi)."""
+    with path.open("w", encoding="utf-8") as handle:
+        for query_id, first, second, pair in judged.pairs:
+            record = {"query_id": query_id, "a": first, "b": second, **pair.to_json()}
+            handle.write(json_line(record) + "\n")
 
 
 def judge_summary(
     judged: JudgedGrid, judge: Judge, calibration: dict[str, Any] | None
 ) -> dict[str, Any]:
-    """The ``judge`` object of results.json."""
+    """The ``judge`` object of results.json.
+
+    ``calibration`` is ``latest_calibration`` for this judge's configuration; it speaks
+    for the pairwise verdicts only, and the sentence says so beside 1–5 grades.
+    """
     outcomes = []
     wins: dict[tuple[str, str], dict[str, int]] = {}
     for _, first, second, pair in judged.pairs:
@@ -119,10 +136,9 @@ def judge_summary(
         outcomes.append((first, second, score))
         row = wins.setdefault((first, second), {"first_wins": 0, "second_wins": 0, "ties": 0})
         row[{"a": "first_wins", "b": "second_wins", "tie": "ties"}[pair.outcome]] += 1
-    orders = [pair.consistent for _, _, _, pair in judged.pairs if pair.consistent is not None]
-    inconsistent = sum(not flag for flag in orders)
+    inconsistency = position_inconsistency([pair.consistent for _, _, _, pair in judged.pairs])
     tally = judge.tally
-    from ragtui.judging.calibration import calibration_sentence
+    from ragtui.judging.calibration import grid_calibration_sentence
 
     return {
         **judged.description,
@@ -138,8 +154,8 @@ def judge_summary(
         "elapsed_s": judged.elapsed_s,
         "pairs_judged": len(judged.pairs),
         "pairs_abstained": sum(pair.outcome == "abstain" for _, _, _, pair in judged.pairs),
-        "position_inconsistency": inconsistent / len(orders) if orders else None,
-        "position_inconsistency_ci": wilson(inconsistent, len(orders)),
+        "position_inconsistency": inconsistency.rate,
+        "position_inconsistency_ci": inconsistency.interval,
         "pairwise": [
             {"first": first, "second": second, **counts} for (first, second), counts in wins.items()
         ],
@@ -147,6 +163,7 @@ def judge_summary(
             {**asdict(strength), "p_beats_average": strength.p_beats_average}
             for strength in bradley_terry_with_intervals(outcomes, samples=BT_ROUNDS)
         ],
-        "calibration": calibration,
-        "calibration_sentence": calibration_sentence(calibration),
+        # A pairwise calibration is kept only where pairwise verdicts were made.
+        "calibration": calibration if "pairwise" in judged.kinds else None,
+        "calibration_sentence": grid_calibration_sentence(calibration, judged.kinds),
     }

@@ -21,7 +21,7 @@ from ragtui.errors import RagtuiError
 from ragtui.experiment.answer_metrics import SUPPORT_SHARE
 from ragtui.experiment.formatting import markdown_table
 from ragtui.experiment.grid import GridRun
-from ragtui.experiment.judged_grid import JUDGE_LABELS
+from ragtui.experiment.judged_grid import JUDGE_LABELS, write_judge_pairs
 from ragtui.experiment.report_decision import decision_markdown
 from ragtui.experiment.report_html import render_html
 from ragtui.experiment.report_judge import judge_markdown, judged_label
@@ -482,11 +482,7 @@ def write_outputs(run: GridRun, results: dict[str, Any], out: Path, judged: Any 
                 writer.writeheader()
                 writer.writerows(rows)
         if judged is not None:
-            # Every judged pair with both raw verdicts: position bias stays auditable.
-            with (staging / "judge_pairs.jsonl").open("w", encoding="utf-8") as handle:
-                for query_id, first, second, pair in judged.pairs:
-                    record = {"query_id": query_id, "a": first, "b": second, **pair.to_json()}
-                    handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+            write_judge_pairs(staging / "judge_pairs.jsonl", judged)
         markdown = render_markdown(results)
         (staging / "report.md").write_text(markdown, encoding="utf-8")
         page = render_html(results, markdown, rows, ANSWER_LABELS)

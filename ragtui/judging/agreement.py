@@ -1,9 +1,14 @@
 """How far a judge agrees with a person: agreement, Cohen's kappa, position inconsistency.
 
 Labels are the side preferred, "a" or "b", or "tie"; a user's "both bad" is a tie (as in
-the app's win table). Agreement is over the user's non-tie votes, where a judge's tie
-counts as a disagreement (it did not find the difference the user saw); the share over
-votes where both sides named a winner is given too, the figure MT-Bench reports.
+the app's win table). Agreement and κ rest on the same pairs, and n counts exactly those:
+the user's non-tie votes the judge gave a verdict on (did not abstain). A judge's tie there
+counts as a disagreement (it did not find the difference the user saw), and κ takes the
+judge's three labels against the user's two, so it discounts what a judge that always
+names one side would match by chance. The share over votes where both sides named a
+winner is given too, the figure MT-Bench reports. The user's ties stay in the confusion
+table; they are not scored, since a user's tie (or "both bad") says the answers were not
+worth telling apart, not that they were equal.
 """
 
 from __future__ import annotations
@@ -49,15 +54,41 @@ def wilson(successes: int, trials: int) -> tuple[float, float] | None:
 
 
 @dataclass(frozen=True)
+class PositionInconsistency:
+    """MT-Bench's position inconsistency: the share of pairs, judged in both orders with a
+    verdict in each, whose verdict changed when the order was swapped."""
+
+    inconsistent: int
+    pairs: int  # pairs with a verdict in both orders
+
+    @property
+    def rate(self) -> float | None:
+        return self.inconsistent / self.pairs if self.pairs else None
+
+    @property
+    def interval(self) -> tuple[float, float] | None:
+        return wilson(self.inconsistent, self.pairs)
+
+
+def position_inconsistency(consistent: Sequence[bool | None]) -> PositionInconsistency:
+    """From each pair's ``PairJudgment.consistent`` (None: an order had no verdict)."""
+    orders = [flag for flag in consistent if flag is not None]
+    return PositionInconsistency(sum(not flag for flag in orders), len(orders))
+
+
+SCORED_PAIRS = "your votes for a side that it gave a verdict on"
+
+
+@dataclass(frozen=True)
 class AgreementFigures:
     n: int  # pairs replayed
     abstentions: int  # pairs with no verdict in at least one order
-    non_tie: int  # user's non-tie votes the judge gave a verdict on
-    agreement: float | None
+    non_tie: int  # the scored pairs: user's non-tie votes the judge gave a verdict on
+    agreement: float | None  # over the scored pairs
     agreement_ci: tuple[float, float] | None
     decided: int  # of those, where the judge named a winner too
     agreement_decided: float | None
-    kappa: float | None
+    kappa: float | None  # over the scored pairs, as agreement
     kappa_ci: tuple[float, float] | None
     position_inconsistency: float | None
     position_inconsistency_ci: tuple[float, float] | None
@@ -68,7 +99,10 @@ class AgreementFigures:
         if self.agreement is None:
             return f"no non-tie votes to compare (n = {self.n})"
         kappa = "κ n/a" if self.kappa is None else f"κ {self.kappa:.2f}"
-        return f"agrees with your votes {self.agreement:.0%}, {kappa}, n = {self.non_tie}"
+        return (
+            f"agrees with your votes {self.agreement:.0%}, {kappa}, n = {self.non_tie} "
+            f"({SCORED_PAIRS})"
+        )
 
 
 def agreement_figures(
@@ -86,38 +120,37 @@ def agreement_figures(
     confusion = {label: {other: 0 for other in JUDGE_LABELS} for label in LABELS}
     for user, judge in zip(users, judges, strict=True):
         confusion[user][judge] += 1
-    answered = [(u, j) for u, j in zip(users, judges, strict=True) if j != "abstain"]
-    non_tie = [(u, j) for u, j in answered if u != "tie"]
-    agreed = sum(u == j for u, j in non_tie)
-    decided = [(u, j) for u, j in non_tie if j != "tie"]
-    kappa = cohen_kappa([u for u, _ in answered], [j for _, j in answered])
+    # One set of scored pairs for agreement, κ, their intervals and n (see the docstring).
+    scored = [(u, j) for u, j in zip(users, judges, strict=True) if j != "abstain" and u != "tie"]
+    agreed = sum(u == j for u, j in scored)
+    decided = [(u, j) for u, j in scored if j != "tie"]
+    kappa = cohen_kappa([u for u, _ in scored], [j for _, j in scored])
     kappa_ci = None
-    if kappa is not None and len(answered) >= 2:
+    if kappa is not None and len(scored) >= 2:
         rng = np.random.default_rng(seed)
         draws = []
         for _ in range(BOOTSTRAP_SAMPLES):
-            picks = rng.integers(0, len(answered), size=len(answered))
-            value = cohen_kappa([answered[p][0] for p in picks], [answered[p][1] for p in picks])
+            picks = rng.integers(0, len(scored), size=len(scored))
+            value = cohen_kappa([scored[p][0] for p in picks], [scored[p][1] for p in picks])
             if value is not None:
                 draws.append(value)
         if draws:
             low, high = np.percentile(draws, [2.5, 97.5])
             kappa_ci = (float(low), float(high))
-    orders = [flag for flag in consistent if flag is not None]
-    inconsistent = sum(not flag for flag in orders)
+    inconsistency = position_inconsistency(consistent)
     return AgreementFigures(
         n=len(users),
         abstentions=sum(judge == "abstain" for judge in judges),
-        non_tie=len(non_tie),
-        agreement=agreed / len(non_tie) if non_tie else None,
-        agreement_ci=wilson(agreed, len(non_tie)),
+        non_tie=len(scored),
+        agreement=agreed / len(scored) if scored else None,
+        agreement_ci=wilson(agreed, len(scored)),
         decided=len(decided),
         agreement_decided=sum(u == j for u, j in decided) / len(decided) if decided else None,
         kappa=kappa,
         kappa_ci=kappa_ci,
-        position_inconsistency=inconsistent / len(orders) if orders else None,
-        position_inconsistency_ci=wilson(inconsistent, len(orders)),
-        both_orders=len(orders),
+        position_inconsistency=inconsistency.rate,
+        position_inconsistency_ci=inconsistency.interval,
+        both_orders=inconsistency.pairs,
         confusion=confusion,
     )
 

@@ -1,8 +1,12 @@
 """Calibrate a judge against the user: replay every stored vote through it, both orders.
 
 A vote holds both answers, so the judge sees exactly what the user saw. The figures are
-appended to ``judge_calibrations.jsonl`` beside the votes, under the judge's spec, model
-identity and method; eval's report and the app look them up there.
+appended to ``judge_calibrations.jsonl`` beside the votes, under the judge's whole
+configuration (``Judge.describe()``: spec, model identity, method, reference-guided or
+not, tie band, prompt hash) and the kind of judgment calibrated (pairwise: votes are
+pairwise). eval's report and the app look them up there, and use one only for a judge
+configured exactly the same and for the same kind of judgment; otherwise the judge is
+"not calibrated".
 """
 
 from __future__ import annotations
@@ -12,12 +16,24 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
 from typing import Any
 
+from ragtui.encoders import EncodeProgress
 from ragtui.judging.agreement import AgreementFigures, agreement_figures, user_label
-from ragtui.judging.judge import Judge, PairJudgment
-from ragtui.judging.judge_prompts import JudgeTemplates
+from ragtui.judging.judge import ORDERS_PER_PAIR, Judge, PairJudgment, VerdictProgress
 from ragtui.judging.store import JsonlLog, JudgmentStore, Vote
 
 CALIBRATIONS_FILE = "judge_calibrations.jsonl"
+# Votes compare two answers, so a calibration is of pairwise verdicts; 1–5 grades are never
+# calibrated by it.
+CALIBRATED_KIND = "pairwise"
+# What must be equal between a stored calibration and the judge asking for one.
+CONFIGURATION_KEYS = (
+    "spec",
+    "model_identity",
+    "method",
+    "reference_guided",
+    "tie_band",
+    "prompt_sha256",
+)
 
 
 def calibrations_log(store: JudgmentStore) -> JsonlLog:
@@ -28,15 +44,21 @@ async def replay_votes(
     judge: Judge,
     votes: Sequence[Vote],
     references: Mapping[str, str] | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[EncodeProgress], None] | None = None,
 ) -> list[PairJudgment]:
-    """The judge's verdict on each vote's pair, in the vote's order."""
+    """The judge's verdict on each vote's pair, in the vote's order.
+
+    Progress counts verdicts (two per vote); those from the cache come off the total, so
+    the rate and ETA are the model's.
+    """
     judged = []
-    for number, vote in enumerate(votes, start=1):
+    counter = VerdictProgress(
+        judge, ORDERS_PER_PAIR * len(votes), progress, "judging your votes", "verdicts"
+    )
+    for vote in votes:
         reference = (references or {}).get(vote.query_id)
         judged.append(await judge.pairwise(vote.query, vote.answer_a, vote.answer_b, reference))
-        if progress is not None:
-            progress(number, len(votes))
+        counter.step(ORDERS_PER_PAIR)
     return judged
 
 
@@ -49,39 +71,77 @@ def figures_of(votes: Sequence[Vote], judged: Sequence[PairJudgment]) -> Agreeme
 
 
 def calibration_record(
-    judge_description: Mapping[str, Any], figures: AgreementFigures, templates: JudgeTemplates
+    judge_description: Mapping[str, Any], figures: AgreementFigures
 ) -> dict[str, Any]:
-    import hashlib
-
+    """``judge_description`` is ``Judge.describe()`` (plus counts), which holds the prompt
+    hash the record is matched on."""
     return {
         "judge": dict(judge_description),
-        "prompt_sha256": hashlib.sha256(templates.text().encode("utf-8")).hexdigest(),
+        "kind": CALIBRATED_KIND,
+        "prompt_sha256": judge_description.get("prompt_sha256"),
         "figures": asdict(figures),
         "sentence": figures.sentence(),
         "time": time.time(),
     }
 
 
+def _configuration(record: Mapping[str, Any]) -> dict[str, Any] | None:
+    judge = record.get("judge")
+    if not isinstance(judge, dict):
+        return None
+    # Records written before the hash joined the judge's description kept it beside it.
+    return {**judge, "prompt_sha256": judge.get("prompt_sha256", record.get("prompt_sha256"))}
+
+
 def latest_calibration(
-    store: JudgmentStore, spec: str, model_identity: str | None = None, method: str | None = None
+    store: JudgmentStore, judge_description: Mapping[str, Any], kind: str = CALIBRATED_KIND
 ) -> dict[str, Any] | None:
-    """The newest calibration of this judge (same spec, and model and method when given)."""
+    """The newest calibration of a judge configured exactly like ``judge_description``
+    (``Judge.describe()``), for ``kind`` of judgment; None when there is none.
+
+    A figure from another prompt, another way of reading verdicts, with or without the
+    reference, or from another model says nothing about this judge. Records written before
+    the kind was stored were pairwise (votes were the only source).
+    """
+    if kind != CALIBRATED_KIND:
+        return None
+    wanted = {key: judge_description.get(key) for key in CONFIGURATION_KEYS}
     found = None
     for record in calibrations_log(store).records():
-        judge = record.get("judge")
-        if not isinstance(judge, dict) or judge.get("spec") != spec:
+        configuration = _configuration(record)
+        if configuration is None or record.get("kind", CALIBRATED_KIND) != kind:
             continue
-        if model_identity is not None and judge.get("model_identity") != model_identity:
-            continue
-        if method is not None and judge.get("method") != method:
+        if any(configuration.get(key) != value for key, value in wanted.items()):
             continue
         if isinstance(record.get("figures"), dict):
             found = record
     return found
 
 
+NOT_CALIBRATED = "judge not calibrated against your votes (ragtui judge calibrate)"
+
+
 def calibration_sentence(record: Mapping[str, Any] | None) -> str:
     """What to print next to a judged figure: this judge's agreement, or that it has none."""
     if record is None:
-        return "judge not calibrated against your votes (ragtui judge calibrate)"
+        return NOT_CALIBRATED
     return str(record.get("sentence") or "judge calibrated, figures unreadable")
+
+
+def grid_calibration_sentence(record: Mapping[str, Any] | None, kinds: Sequence[str]) -> str:
+    """The calibration sentence for a judged grid, naming which of its judgments it covers.
+
+    A calibration comes from pairwise votes: beside 1–5 grades it says nothing, so a grid
+    of grades alone is "not calibrated", and a grid with both says which part is.
+    """
+    graded = [kind for kind in kinds if kind != CALIBRATED_KIND]
+    if CALIBRATED_KIND not in kinds:
+        return "judge not calibrated for 1–5 grades (calibration covers pairwise verdicts only)"
+    if not graded:
+        return calibration_sentence(record)
+    if record is None:
+        return NOT_CALIBRATED
+    return (
+        f"pairwise verdicts: {calibration_sentence(record)}; "
+        "1–5 grades: not calibrated (your votes are pairwise)"
+    )

@@ -8,21 +8,29 @@ Two ways to read a verdict:
 
 * ``text``: the judge writes its verdict ("1", "2", "tie", or a number on 1–5), read
   leniently; a reply that names none is retried once (sampled), then counted as an
-  abstention.
+  abstention. ``TEXT_ATTEMPTS`` is that policy, the one place the retry, the cache key and
+  the cost estimate read it from.
 * ``logprob``: where the backend exposes the next token's probabilities (llama.cpp), the
   verdict is read from the probabilities of "1" and "2" (or of 1–5) with nothing
-  generated or parsed. A pair's outcome then averages the two orders, so a judge's taste
-  for the first position cancels out; a side wins when its averaged probability is more
-  than ``tie_band`` from one half.
+  generated or parsed, one call per order. A pair's outcome then averages the two orders,
+  so a judge's taste for the first position cancels out; a side wins when its averaged
+  probability is more than ``tie_band`` from one half.
+
+Position inconsistency means one thing for both methods, MT-Bench's: the verdict changes
+when the order is swapped. Each order's verdict is "1", "2" or "tie" (for logprob: "tie"
+when the order's probability is within ``tie_band`` of one half, the band the outcome
+uses), and a pair is consistent when both orders name the same side.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ragtui.config.specs import parse_generator_spec
+from ragtui.encoders import EncodeProgress
 from ragtui.errors import RagtuiError
 from ragtui.generation import GenerationOptions, make_generator
 from ragtui.generation.base import GenerationDone, GenerationError, Prompt, TextDelta
@@ -39,8 +47,45 @@ from ragtui.judging.judge_prompts import (
 from ragtui.judging.verdict_cache import VerdictCache, verdict_key
 
 METHODS = ("auto", "text", "logprob")
-ATTEMPTS = 2  # a second, sampled try when the first reply names no verdict
-MAX_TOKENS = 8  # a verdict is one word; more only feeds explanations nobody reads
+ORDERS_PER_PAIR = 2  # MT-Bench's swap rule: every pair is asked with each answer first
+
+
+@dataclass(frozen=True)
+class AttemptPolicy:
+    """How a text judge asks for one verdict: a greedy try, then sampled retries."""
+
+    attempts: int = 2  # a second, sampled try when the first reply names no verdict
+    max_tokens: int = 8  # a verdict is one word; more only feeds explanations nobody reads
+    retry_temperature: float = 0.7
+
+    def options(self, attempt: int) -> GenerationOptions:
+        return GenerationOptions(
+            max_tokens=self.max_tokens,
+            temperature=0.0 if attempt == 0 else self.retry_temperature,
+            seed=attempt,
+            fair=False,
+        )
+
+    def key_material(self) -> dict[str, Any]:
+        """Everything of the policy that can change a reply: part of the verdict's key."""
+        return {
+            "attempts": self.attempts,
+            "max_tokens": self.max_tokens,
+            "temperatures": [self.options(a).temperature for a in range(self.attempts)],
+            "seeds": [self.options(a).seed for a in range(self.attempts)],
+        }
+
+
+TEXT_ATTEMPTS = AttemptPolicy()
+MAX_TOKENS = TEXT_ATTEMPTS.max_tokens  # the cost estimate's tokens out per call
+
+
+def requests_per_verdict(method: str, policy: AttemptPolicy = TEXT_ATTEMPTS) -> int:
+    """The most model calls one verdict (one order, or one grade) can take.
+
+    A text verdict is retried while its reply names none; log-probabilities are read once.
+    """
+    return 1 if method == "logprob" else policy.attempts
 
 
 class JudgeError(RagtuiError):
@@ -69,6 +114,19 @@ class OrderVerdict:
     p_first: float | None = None  # logprob: probability that position 1 is better
 
 
+def order_verdict_from_probability(p_first: float, tie_band: float) -> str:
+    """One order's verdict read from log-probabilities, with the band the outcome uses.
+
+    Without the band, a judge that cannot tell two answers apart (p near one half) would
+    name a side in each order by a hair, and its position inconsistency would count noise.
+    """
+    if p_first > 0.5 + tie_band:
+        return "1"
+    if p_first < 0.5 - tie_band:
+        return "2"
+    return "tie"
+
+
 @dataclass(frozen=True)
 class PairJudgment:
     """One pair judged in both orders; ``outcome`` names the better answer or a tie."""
@@ -87,7 +145,8 @@ class PairJudgment:
 
     @property
     def consistent(self) -> bool | None:
-        """Whether both orders named the same side; None when either abstained."""
+        """Whether both orders named the same side (MT-Bench's position consistency: the
+        verdict did not change with the order); None when either abstained."""
         forward, backward = self.sides
         if forward is None or backward is None:
             return None
@@ -118,13 +177,54 @@ class ScoreJudgment:
 
 @dataclass
 class JudgeTally:
-    calls: int = 0
-    from_cache: int = 0
+    calls: int = 0  # requests sent to the model: retries included, the unit of the estimate
+    from_cache: int = 0  # verdicts read from the cache
     abstentions: int = 0  # pairwise orders or single grades with no verdict
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost_usd: float | None = 0.0
     errors: list[str] = field(default_factory=list)
+
+
+class VerdictProgress:
+    """Progress of a run of verdicts for a progress line, in verdicts.
+
+    A verdict read from the cache costs nothing, so it comes off the total instead of
+    counting as done: the rate and ETA are those of the model's own work (the progress
+    printer's rule for cached work). ``note`` counts what the cache gave.
+    """
+
+    def __init__(
+        self,
+        judge: Judge,
+        total: int,
+        report: Callable[[EncodeProgress], None] | None,
+        action: str,
+        unit: str = "verdicts",
+    ) -> None:
+        self.judge = judge
+        self.total = total
+        self.report = report
+        self.action = action
+        self.unit = unit
+        self.done = 0
+        self.cached = 0
+        self._cache_seen = judge.tally.from_cache
+        self._started = time.monotonic()
+
+    def step(self, verdicts: int) -> None:
+        """``verdicts`` more were given, from the model or the cache."""
+        cached = self.judge.tally.from_cache - self._cache_seen
+        self._cache_seen = self.judge.tally.from_cache
+        self.cached += cached
+        self.total -= cached
+        self.done += verdicts - cached
+        if self.report is not None:
+            note = f"{self.cached:,} from the cache" if self.cached else ""
+            elapsed_s = time.monotonic() - self._started
+            self.report(
+                EncodeProgress(self.done, self.total, elapsed_s, self.action, self.unit, note)
+            )
 
 
 def pair_outcome(
@@ -180,8 +280,10 @@ class Judge:
         )
         self.cache = cache
         self.prices = prices or PriceTable()
+        self.attempts = TEXT_ATTEMPTS
         self.tally = JudgeTally()
         self._identity: str | None = None
+        self._asked_model = False  # whether a verdict was asked of the model (not the cache)
 
     @property
     def style(self):
@@ -192,13 +294,19 @@ class Judge:
             self._identity = await self.generator.identity()
         return self._identity
 
+    def most_requests(self, verdicts: int) -> int:
+        """The most model calls ``verdicts`` verdicts can take, retries included."""
+        return verdicts * requests_per_verdict(self.method, self.attempts)
+
     async def describe(self) -> dict[str, Any]:
+        """The judge's whole configuration: what a calibration is matched on."""
         return {
             "spec": self.spec,
             "model_identity": await self.identity(),
             "method": self.method,
             "reference_guided": self.options.use_reference,
             "tie_band": self.options.tie_band if self.method == "logprob" else None,
+            "prompt_sha256": self.templates.sha256(),
         }
 
     async def aclose(self) -> None:
@@ -208,31 +316,45 @@ class Judge:
 
     # asking -----------------------------------------------------------------------------
 
+    async def verdict_key(self, kind: str, prompt: Prompt, choices: Sequence[str]) -> str:
+        """The cache key of one verdict: everything that can change what the model says.
+
+        Text verdicts depend on the attempt policy (max tokens, attempts, each attempt's
+        temperature and seed); log-probability verdicts on the choices read (and on no
+        sampling setting).
+        """
+        material: dict[str, Any] = {
+            "judge": self.spec,
+            "model": await self.identity(),
+            "method": self.method,
+            "kind": kind,
+            "style": prompt.style,
+            "messages": list(prompt.messages),
+            "text": prompt.text,
+            "stop": list(prompt.stop),
+        }
+        if self.method == "logprob":
+            material["choices"] = list(choices)
+        else:
+            material["attempts"] = self.attempts.key_material()
+        return verdict_key(material)
+
     async def _ask(self, kind: str, prompt: Prompt, choices: Sequence[str]) -> dict[str, Any]:
         """The reply (text) or choice probabilities (logprob), from the cache if known."""
-        key = verdict_key(
-            {
-                "judge": self.spec,
-                "model": await self.identity(),
-                "method": self.method,
-                "kind": kind,
-                "style": prompt.style,
-                "messages": list(prompt.messages),
-                "text": prompt.text,
-            }
-        )
+        key = await self.verdict_key(kind, prompt, choices)
         if self.cache is not None:
             known = self.cache.get(key)
             if known is not None:
                 self.tally.from_cache += 1
                 return known
-        self.tally.calls += 1
+        first_verdict = not self._asked_model
+        self._asked_model = True
         try:
             value = await self._call(kind, prompt, choices)
         except GenerationError as error:
-            # The first call failing means the judge cannot be used (server down, wrong
+            # The first verdict failing means the judge cannot be used (server down, wrong
             # model): say so. Later, one failed call is one abstention, not a lost run.
-            if self.tally.calls == 1:
+            if first_verdict:
                 raise JudgeError(f"judge {self.spec}: {error}") from None
             self.tally.errors.append(str(error))
             return {"replies": [], "error": str(error)}
@@ -242,17 +364,13 @@ class Judge:
 
     async def _call(self, kind: str, prompt: Prompt, choices: Sequence[str]) -> dict[str, Any]:
         if self.method == "logprob":
+            self.tally.calls += 1
             probabilities = await self.generator.choice_probabilities(prompt, tuple(choices))
             return {"probabilities": probabilities}
         replies = []
-        for attempt in range(ATTEMPTS):
-            options = GenerationOptions(
-                max_tokens=MAX_TOKENS,
-                temperature=0.0 if attempt == 0 else 0.7,
-                seed=attempt,
-                fair=False,
-            )
-            reply = await self._complete(prompt, options)
+        for attempt in range(self.attempts.attempts):
+            self.tally.calls += 1
+            reply = await self._complete(prompt, self.attempts.options(attempt))
             replies.append(reply)
             parse = parse_pairwise if kind == "pairwise" else parse_scale
             if parse(reply) is not None:
@@ -283,7 +401,7 @@ class Judge:
         if "probabilities" in value:
             probabilities = value["probabilities"]
             p_first = float(probabilities["1"])
-            verdict = "1" if p_first >= 0.5 else "2"
+            verdict = order_verdict_from_probability(p_first, self.options.tie_band)
             return OrderVerdict(verdict, f"p(1)={p_first:.3f}", p_first)
         replies = value["replies"]
         verdict = parse_pairwise(replies[-1]) if replies else None

@@ -7,6 +7,7 @@ that names no verdict, or names two, is an abstention.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import string
 from dataclasses import dataclass
@@ -89,6 +90,10 @@ class JudgeTemplates:
     def text(self) -> str:
         """Every template in one string: part of each verdict's cache key."""
         return "\n\x1e".join(getattr(self, name) for name in ("system", *_FIELDS))
+
+    def sha256(self) -> str:
+        """The templates' hash: a calibration holds only for the prompts it was made with."""
+        return hashlib.sha256(self.text().encode("utf-8")).hexdigest()
 
 
 def _flat(text: str, limit: int = ANSWER_CHARS) -> str:
@@ -203,7 +208,32 @@ def parse_pairwise(reply: str) -> str | None:
     return None
 
 
+# A number in a reply, with what may follow it: "4", "4/5", "8 out of 10", "3 of five".
+_SCALE_NUMBER = re.compile(
+    r"(?<![\d.])(\d+(?:\.\d+)?)(?:\s*(?:/|out\s+of|of)\s*"
+    r"(\d+|one|two|three|four|five|six|seven|eight|nine|ten|hundred)\b)?",
+    re.IGNORECASE,
+)
+# The scale itself echoed back ("on a scale of 1-5: 4"): not a grade.
+_SCALE_ECHO = re.compile(r"(?<![\d.])1\s*(?:-|–|to)\s*5(?![\d.])", re.IGNORECASE)
+
+
 def parse_scale(reply: str) -> int | None:
-    """The first number on the 1–5 scale in a reply, or None."""
-    match = re.search(r"(?<![\d.])([1-5])(?![\d.]\d)", reply)
-    return int(match.group(1)) if match else None
+    """The grade on the 1–5 scale a reply names, or None.
+
+    The first number decides, once an echo of the scale itself ("1-5") is set aside. A
+    reply on another scale ("8/10", "10", "7 out of 10", "80%") is refused, not mapped:
+    the prompt asked for 1–5, and a model that answers on its own scale may mean 0–10 or
+    1–10 and grade by other anchors, so no mapping is faithful to what it meant. Refused,
+    the reply gets the sampled retry and then counts as an abstention, which the figures
+    report; "10" is never read as the digit 1 it starts with.
+    """
+    match = _SCALE_NUMBER.search(_SCALE_ECHO.sub(" ", reply))
+    if match is None:
+        return None
+    number, denominator = match.group(1), match.group(2)
+    if denominator is not None and denominator.lower() not in ("5", "five"):
+        return None
+    if not number.isdigit() or int(number) not in SCALE:
+        return None
+    return int(number)

@@ -35,6 +35,8 @@ def test_kappa_equals_sklearn_and_statsmodels_on_random_ratings() -> None:
 
 
 def test_agreement_counts_a_judges_tie_as_a_miss_and_reports_the_confusion() -> None:
+    from sklearn.metrics import cohen_kappa_score
+
     users = ["a", "a", "b", "b", "tie", "a"]
     judges = ["a", "tie", "b", "a", "tie", "abstain"]
     consistent = [True, False, True, True, True, None]
@@ -47,7 +49,76 @@ def test_agreement_counts_a_judges_tie_as_a_miss_and_reports_the_confusion() -> 
     assert figures.confusion["b"]["a"] == 1
     low, high = figures.agreement_ci
     assert low < 0.5 < high
-    assert figures.sentence() == f"agrees with your votes 50%, κ {figures.kappa:.2f}, n = 4"
+    # κ on the same four pairs as the agreement and n: the user's votes for a side that the
+    # judge gave a verdict on, computed by scikit-learn.
+    scored_users, scored_judges = ["a", "a", "b", "b"], ["a", "tie", "b", "a"]
+    expected = cohen_kappa_score(scored_users, scored_judges, labels=["a", "b", "tie"])
+    assert expected == pytest.approx(1 / 5)  # p_o 1/2, p_e 3/8: (1/2 - 3/8) / (5/8)
+    assert figures.kappa == pytest.approx(expected)
+    assert figures.sentence() == (
+        f"agrees with your votes 50%, κ {expected:.2f}, n = 4 "
+        "(your votes for a side that it gave a verdict on)"
+    )
+
+
+def test_kappa_agreement_and_n_rest_on_the_same_pairs() -> None:
+    from sklearn.metrics import cohen_kappa_score
+
+    # The case: the user's two ties against a judge that named sides. κ over all
+    # four pairs is 0.33; agreement and n are over the two non-tie votes.
+    figures = agreement_figures(["a", "b", "tie", "tie"], ["a", "b", "a", "b"], [True] * 4)
+    expected = cohen_kappa_score(["a", "b"], ["a", "b"], labels=["a", "b", "tie"])
+    assert figures.non_tie == 2 and figures.agreement == 1.0
+    assert figures.kappa == pytest.approx(expected) == pytest.approx(1.0)
+    assert "agrees with your votes 100%, κ 1.00, n = 2 " in figures.sentence()
+    # The bootstrap interval resamples those same pairs: on a random set it is centred
+    # on scikit-learn's κ of the scored pairs, not of every answered pair.
+    rng = np.random.default_rng(3)
+    users = list(rng.choice(["a", "b", "tie"], size=80, p=[0.35, 0.35, 0.3]))
+    judges = [u if rng.random() < 0.6 else str(rng.choice(["a", "b", "tie"])) for u in users]
+    figures = agreement_figures(users, judges, [None] * len(users))
+    scored = [(u, j) for u, j in zip(users, judges, strict=True) if u != "tie"]
+    expected = cohen_kappa_score(
+        [u for u, _ in scored], [j for _, j in scored], labels=["a", "b", "tie"]
+    )
+    assert figures.non_tie == len(scored)
+    assert figures.agreement == pytest.approx(np.mean([u == j for u, j in scored]))
+    assert figures.kappa == pytest.approx(expected)
+    low, high = figures.kappa_ci
+    assert low < expected < high
+
+
+def test_position_inconsistency_is_the_verdict_changing_with_the_order_for_both_methods() -> None:
+    from ragtui.judging.judge import PairJudgment, order_verdict_from_probability
+
+    def judged(forward: OrderVerdict, backward: OrderVerdict, method: str) -> PairJudgment:
+        return PairJudgment(forward, backward, pair_outcome(forward, backward, method, 0.1), method)
+
+    # Text: A first then B first, the judge names A both times: consistent.
+    assert judged(OrderVerdict("1", "1"), OrderVerdict("2", "2"), "text").consistent is True
+    assert judged(OrderVerdict("1", "1"), OrderVerdict("1", "1"), "text").consistent is False
+    assert judged(OrderVerdict("tie", ""), OrderVerdict("tie", ""), "text").consistent is True
+
+    # Log-probabilities, read with the same band as the outcome: a judge that cannot tell
+    # the answers apart (p(1) = 0.52, then 0.47) says "tie" in both orders, which is no
+    # change of verdict; one that names position 1 firmly in both orders changed its verdict.
+    def logprob(p_first: float) -> OrderVerdict:
+        return OrderVerdict(order_verdict_from_probability(p_first, 0.1), "", p_first)
+
+    undecided = judged(logprob(0.52), logprob(0.47), "logprob")
+    assert undecided.outcome == "tie" and undecided.consistent is True
+    follows_position = judged(logprob(0.9), logprob(0.8), "logprob")
+    assert follows_position.consistent is False
+    prefers_a = judged(logprob(0.9), logprob(0.2), "logprob")
+    assert prefers_a.outcome == "a" and prefers_a.consistent is True
+    # The same flags give the same rate in the calibration and in the judged grid: one
+    # function (agreement.position_inconsistency) serves both.
+    from ragtui.judging.agreement import position_inconsistency
+
+    flags = [undecided.consistent, follows_position.consistent, prefers_a.consistent, None]
+    rate = position_inconsistency(flags)
+    assert (rate.inconsistent, rate.pairs, rate.rate) == (1, 3, pytest.approx(1 / 3))
+    assert agreement_figures(["a"] * 4, ["a"] * 4, flags).position_inconsistency == rate.rate
 
 
 def _scipy_bradley_terry(outcomes, prior: float = 0.5) -> dict[str, float]:
@@ -129,10 +200,19 @@ def test_verdicts_are_read_leniently(reply: str, verdict: str | None) -> None:
 
 def test_scale_replies() -> None:
     assert parse_scale("4") == 4
+    assert parse_scale("5") == 5
     assert parse_scale("Score: 5/5") == 5
+    assert parse_scale("4 out of 5") == 4
     assert parse_scale("I give it a 3.") == 3
+    assert parse_scale("On a scale of 1-5: 4") == 4  # the scale echoed is not a grade
     assert parse_scale("1.5 out of ten") is None
     assert parse_scale("excellent") is None
+
+
+@pytest.mark.parametrize("reply", ["10", "10/10", "8/10", "7 out of 10", "4 out of ten", "80%"])
+def test_a_reply_on_another_scale_is_refused_not_read_as_a_grade(reply: str) -> None:
+    # Refused, not mapped: the judge retries, then abstains (see parse_scale).
+    assert parse_scale(reply) is None
 
 
 def test_the_swap_rule_and_the_averaged_probabilities() -> None:

@@ -8,8 +8,8 @@ an answer), ``http429-always``, ``cut``, ``endless``, ``silent-endless`` (keep-a
 chunks with no text, forever), ``slow-first-byte``, ``delay-S`` (a correct answer after S
 seconds; ``/health`` reports the most requests each model had in flight at once).
 
-``judge-first``, ``judge-planted``, ``judge-garbage`` and ``judge-chatty`` are LLM
-judges with a known behaviour (see ``_judge_reply``).
+``judge-first``, ``judge-planted``, ``judge-garbage``, ``judge-chatty``, ``judge-hostile``
+and ``judge-tenpoint`` are LLM judges with a known behaviour (see ``_judge_reply``).
 
 ``qgen`` (and ``qgen-delay-S``) writes test-set questions: each passage carries a token
 ``qgen:BASE64`` of a JSON object whose ``reply`` is what to answer a question prompt and
@@ -81,10 +81,16 @@ def _judge_reply(model: str, prompt: str) -> str:
     """Scripted judges: ``judge-first`` always prefers the answer shown first;
     ``judge-planted`` prefers the answer holding the word PREFERRED (a tie when neither
     or both do); ``judge-garbage`` never names a verdict; ``judge-chatty`` puts its
-    verdict after a sentence of talk."""
+    verdict after a sentence of talk; ``judge-hostile`` prefers the first answer and grades
+    3, with a bidi override and an 8-bit CSI around its verdict; ``judge-tenpoint`` grades
+    on a 10-point scale ("10/10") and picks answer 2."""
     pairwise = "Answer 1:" in prompt
     if model == "judge-garbage":
         return "Hmm, let me think about this carefully."
+    if model == "judge-hostile":
+        return ("1" if pairwise else "3") + " \u202eevil\u202c \x9b31mcsi"
+    if model == "judge-tenpoint":
+        return "2" if pairwise else "10/10"
     if model == "judge-first":
         return "1" if pairwise else "3"
     if not pairwise:
