@@ -25,8 +25,10 @@ from typing import Any
 from ragtui.config.specs import parse_generator_spec
 from ragtui.errors import RagtuiError
 from ragtui.generation import GenerationOptions, make_generator
-from ragtui.generation.base import GenerationDone, GenerationError, Prompt, TextDelta
+from ragtui.generation.base import GenerationDone, GenerationError, Prompt
+from ragtui.generation.complete import complete
 from ragtui.generation.prices import PriceTable
+from ragtui.generation.retry import RetryPolicy
 from ragtui.judging.judge_prompts import (
     SCALE,
     JudgeTemplates,
@@ -40,6 +42,7 @@ from ragtui.judging.verdict_cache import VerdictCache, verdict_key
 
 METHODS = ("auto", "text", "logprob")
 ATTEMPTS = 2  # a second, sampled try when the first reply names no verdict
+RETRY = RetryPolicy(ATTEMPTS)
 MAX_TOKENS = 8  # a verdict is one word; more only feeds explanations nobody reads
 
 
@@ -245,13 +248,8 @@ class Judge:
             probabilities = await self.generator.choice_probabilities(prompt, tuple(choices))
             return {"probabilities": probabilities}
         replies = []
-        for attempt in range(ATTEMPTS):
-            options = GenerationOptions(
-                max_tokens=MAX_TOKENS,
-                temperature=0.0 if attempt == 0 else 0.7,
-                seed=attempt,
-                fair=False,
-            )
+        for attempt in range(RETRY.attempts):
+            options = RETRY.options(attempt, max_tokens=MAX_TOKENS)
             reply = await self._complete(prompt, options)
             replies.append(reply)
             parse = parse_pairwise if kind == "pairwise" else parse_scale
@@ -260,13 +258,10 @@ class Judge:
         return {"replies": replies}
 
     async def _complete(self, prompt: Prompt, options: GenerationOptions) -> str:
-        pieces = []
-        async for event in self.generator.stream(prompt, options):
-            if isinstance(event, TextDelta):
-                pieces.append(event.text)
-            elif isinstance(event, GenerationDone):
-                self._count(event)
-        return "".join(pieces)
+        reply, done = await complete(self.generator, prompt, options)
+        if done is not None:
+            self._count(done)
+        return reply
 
     def _count(self, done: GenerationDone) -> None:
         usage = done.usage

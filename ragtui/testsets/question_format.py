@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from ragtui.generation.base import Prompt, PromptStyle
+from ragtui.generation.prompt_text import flatten
 
 PASSAGE_CHARS = 1500
 
@@ -76,8 +77,7 @@ CHECK_COMPLETION = (
 
 
 def _flat(text: str) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= PASSAGE_CHARS else flat[: PASSAGE_CHARS - 1] + "…"
+    return flatten(text, PASSAGE_CHARS)
 
 
 def question_prompt(style: PromptStyle, passage: str) -> Prompt:

@@ -23,10 +23,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ragtui.corpus.model import Corpus
 from ragtui.display.safe_text import json_line
 from ragtui.errors import RagtuiError
 from ragtui.index.store import write_file_atomic
 from ragtui.judging.store import JsonlLog, JudgmentStore
+from ragtui.judging.trec_ids import trec_id
 
 META = "testset.json"
 PROVENANCE = "provenance.jsonl"
@@ -41,11 +43,35 @@ class TestsetError(RagtuiError):
 
 
 def check_name(name: str) -> str:
+    if not name:
+        raise TestsetError("test set name '' is empty: give a name, or leave --name out")
     if not _NAME.match(name):
         raise TestsetError(
             f"test set name {name!r}: use letters, digits, '.', '_' or '-' (up to 64)"
         )
     return name
+
+
+def judged_unit_of(corpus: Corpus) -> str:
+    """What a generated question is judged by: its source document in a BEIR corpus (as
+    the corpus's own qrels judge), its source passage in a folder."""
+    return "document" if corpus.kind == "beir" else "passage"
+
+
+def judged_id(record: dict[str, Any], unit: str) -> str:
+    """The id a record's judgment names in that unit."""
+    if unit not in ("document", "passage"):
+        raise TestsetError(f"judged unit {unit!r}: a test set judges a document or a passage")
+    return str(record["doc_id"] if unit == "document" else record["passage_id"])
+
+
+def latest_records(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each passage's latest record, in sample order: a passage whose call failed is asked
+    about again by a later run, which appends its new record."""
+    latest: dict[int, dict[str, Any]] = {}
+    for record in records:
+        latest[int(record["index"])] = record
+    return [latest[index] for index in sorted(latest)]
 
 
 def testsets_root(corpus_root: Path, source_key: str, data_root: Path | None = None) -> Path:
@@ -117,9 +143,10 @@ class TestsetFolder:
             for r in kept
             if r.get("answer")
         )
-        key = "doc_id" if unit == "document" else "passage_id"
+        # Ids are TREC columns (whitespace and control characters percent-encoded, as
+        # eval's own qrels and runs are), so a shared set's file keeps its columns.
         qrels = "query-id\tcorpus-id\tscore\n" + "".join(
-            f"{r['query_id']}\t{r[key]}\t1\n" for r in kept
+            f"{trec_id(str(r['query_id']))}\t{trec_id(judged_id(r, unit))}\t1\n" for r in kept
         )
         (self.folder / "qrels").mkdir(parents=True, exist_ok=True)
         _write_atomic(self.folder / "queries.jsonl", queries)
@@ -142,7 +169,7 @@ def read_testset(folder: Path) -> StoredTestset:
     if writer.review_log.path.exists():
         for record in writer.review_log.records():
             review[str(record.get("query_id"))] = str(record.get("verdict"))
-    return StoredTestset(folder, meta, tuple(writer.records()), review)
+    return StoredTestset(folder, meta, tuple(latest_records(writer.records())), review)
 
 
 def find_testset(name_or_dir: str, corpus_root: Path, source_key: str) -> StoredTestset:
@@ -206,7 +233,6 @@ def generated_questions(
         except RagtuiError:
             continue
         unit = str(testset.meta.get("judged_unit") or "passage")
-        key = "doc_id" if unit == "document" else "passage_id"
         for record in testset.kept:
             query_id = str(record["query_id"])
             found[query_id] = GeneratedQuestion(
@@ -215,7 +241,7 @@ def generated_questions(
                 query_id,
                 str(record["question"]),
                 unit,
-                str(record[key]),
+                judged_id(record, unit),
                 testset.review.get(query_id, ""),
                 str(record.get("answer") or ""),
             )
