@@ -49,15 +49,11 @@ from ragtui.index.cache import Indexes  # noqa: E402
 from ragtui.metrics import score_retrieval, scores_by_unit  # noqa: E402
 from ragtui.retrieval import make_retriever  # noqa: E402
 from ragtui.testsets import filters  # noqa: E402
-from ragtui.testsets.filters import CHEAP_FILTERS  # noqa: E402
-from ragtui.testsets.generate import (  # noqa: E402
-    REASON_OF_FILTER,
-    TestsetPlan,
-    generate_testset,
-    roundtrip_reference,
-    word_overlap,
-)
+from ragtui.testsets.filters import CHEAP_FILTERS, word_overlap  # noqa: E402
+from ragtui.testsets.funnel import REASON_OF_FILTER  # noqa: E402
+from ragtui.testsets.generate import TestsetPlan, generate_testset  # noqa: E402
 from ragtui.testsets.question_format import parse_question  # noqa: E402
+from ragtui.testsets.roundtrip import roundtrip_reference  # noqa: E402
 from ragtui.testsets.store import read_testset, testsets_root  # noqa: E402
 
 SPECS = ("bm25", "bm25:okapi", "static", "dense:minilm-int8", "dense", "hybrid", "hybrid:static")

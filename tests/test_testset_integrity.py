@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import base64
 import json
+import re
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -272,3 +274,40 @@ def test_the_sets_qrels_keep_their_columns_whatever_the_ids(qgen_env: Path) -> N
 def test_the_token_helper_is_opaque() -> None:
     # The scripts ride in one base64 word: the filters never see their JSON.
     assert " " not in _token({"reply": "a b"}) and base64.b64decode(_token({})[5:]) == b"{}"
+
+
+# --- the cost estimate counts what the run can ask ----------------------------------------
+
+
+def test_the_estimate_is_the_calls_a_passage_can_take(
+    qgen_env: Path, scripted_openai: str, capsys
+) -> None:
+    """Passages whose greedy reply holds no question but whose sampled retry does, and
+    whose question passes the round trip, take every call the attempt policy allows: the
+    estimate printed before the run is the number of requests the server then sees."""
+    corpus = qgen_env / "late"
+    corpus.mkdir()
+    topics = {"lamp": ("lighthouse lamp", "green"), "gate": ("lock gate", "oak")}
+    for name, (thing, answer) in topics.items():
+        script = {
+            "reply": "lorem ipsum",
+            "retry": f"Question: Which colour or wood is the harbour {thing}?\nAnswer: {answer}",
+            "check": answer,
+        }
+        sentence = f"The harbour {thing} is {answer}, as the port records show."
+        (corpus / f"{name}.txt").write_text(f"{sentence} {FILLER} {_token(script)}\n")
+    config = qgen_env / "ragtui.toml"
+    config.write_text('[prices."openai:qgen"]\ninput_per_million = 1.0\noutput_per_million = 4.0\n')
+    args = ["testset", str(corpus), "--generator", "openai:qgen", "-n", "2"]
+    args += ["--config", str(config)]
+    assert main(args) == 1
+    estimate = int(re.search(r"up to (\d+) calls", capsys.readouterr().err).group(1))
+    before = _requests(scripted_openai)
+    assert main([*args, "--yes"]) == 0
+    assert "kept 2" in capsys.readouterr().out
+    assert _requests(scripted_openai) - before == estimate == 6
+
+
+def _requests(server: str) -> int:
+    state = json.loads(urllib.request.urlopen(f"{server}/health", timeout=10).read())
+    return int(state["requests"].get("qgen", 0))
