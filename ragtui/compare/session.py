@@ -57,6 +57,7 @@ from ragtui.encoders import EncodeProgress
 from ragtui.encoders.building import stop_exports
 from ragtui.errors import Cancelled, RagtuiError
 from ragtui.index.cache import Indexes
+from ragtui.judged_unit import id_in_unit
 from ragtui.judging.anchors import LabelResolver, ResolvedLabels, resolve_labels
 from ragtui.judging.store import (
     VOTE_CHOICES,
@@ -678,7 +679,7 @@ class CompareSession:
         dataset, unit, described = self._dataset_judgments()
         marks: dict[str, Mark] = {}
         for hit in hits:
-            judged = hit.doc_id if unit == "document" else hit.passage_id
+            judged = id_in_unit(hit.doc_id, hit.passage_id, unit)
             if hit.passage_id in yours:
                 marks[hit.passage_id] = Mark(yours[hit.passage_id], "yours")
             elif judged in dataset:

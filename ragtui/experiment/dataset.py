@@ -20,6 +20,7 @@ from pathlib import Path
 from ragtui.corpus import ChunkingSettings, load_corpus
 from ragtui.corpus.model import Corpus
 from ragtui.errors import RagtuiError
+from ragtui.judged_unit import id_in_unit
 
 log = logging.getLogger("ragtui")
 
@@ -102,11 +103,7 @@ def _from_testset(corpus: Corpus, name_or_dir: str):
     scored = [record for record in scored if record["query_id"] in anchored.qrels]
     queries = {record["query_id"]: record["question"] for record in scored}
     answers = {r["query_id"]: [r["answer"]] for r in scored if r.get("answer")}
-    known = (
-        {document.doc_id for document in corpus.documents}
-        if unit == "document"
-        else set(corpus.passage_index)
-    )
+    known = {id_in_unit(p.doc_id, p.passage_id, unit) for p in corpus.passages}
     qrels, more = _clean_qrels(anchored.qrels, queries, known, str(found.folder), unit)
     settings = meta.get("settings", {})
     overlap = meta.get("mean_word_overlap")

@@ -27,6 +27,7 @@ from ragtui.corpus.model import Corpus
 from ragtui.display.safe_text import json_line
 from ragtui.errors import RagtuiError
 from ragtui.index.store import write_file_atomic
+from ragtui.judged_unit import id_in_unit
 from ragtui.judging.store import JsonlLog, JudgmentStore
 from ragtui.judging.trec_ids import trec_id
 
@@ -58,11 +59,9 @@ def judged_unit_of(corpus: Corpus) -> str:
     return "document" if corpus.kind == "beir" else "passage"
 
 
-def judged_id(record: dict[str, Any], unit: str) -> str:
+def record_judged_id(record: dict[str, Any], unit: str) -> str:
     """The id a record's judgment names in that unit."""
-    if unit not in ("document", "passage"):
-        raise TestsetError(f"judged unit {unit!r}: a test set judges a document or a passage")
-    return str(record["doc_id"] if unit == "document" else record["passage_id"])
+    return id_in_unit(str(record["doc_id"]), str(record["passage_id"]), unit)
 
 
 def latest_records(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -146,7 +145,8 @@ class TestsetFolder:
         # Ids are TREC columns (whitespace and control characters percent-encoded, as
         # eval's own qrels and runs are), so a shared set's file keeps its columns.
         qrels = "query-id\tcorpus-id\tscore\n" + "".join(
-            f"{trec_id(str(r['query_id']))}\t{trec_id(judged_id(r, unit))}\t1\n" for r in kept
+            f"{trec_id(str(r['query_id']))}\t{trec_id(record_judged_id(r, unit))}\t1\n"
+            for r in kept
         )
         (self.folder / "qrels").mkdir(parents=True, exist_ok=True)
         _write_atomic(self.folder / "queries.jsonl", queries)
@@ -241,7 +241,7 @@ def generated_questions(
                 query_id,
                 str(record["question"]),
                 unit,
-                judged_id(record, unit),
+                record_judged_id(record, unit),
                 testset.review.get(query_id, ""),
                 str(record.get("answer") or ""),
             )
