@@ -178,6 +178,21 @@ def test_a_backend_down_on_resume_burns_no_passage(qgen_env: Path, capsys) -> No
     assert len(testset.records) == 2 and testset.meta["complete"]
 
 
+def test_a_backend_that_goes_away_mid_run_stops_it(qgen_env: Path, capsys) -> None:
+    corpus = make_corpus(qgen_env / "corpus")
+    order = [Path(p.source) for p in sample_passages(load_corpus(corpus), 8, seed=0)]
+    for source in order[1:]:
+        sentence, script = SCRIPTS[source.stem]
+        down = {**script, "fail_first": 99, "nonce": str(qgen_env)}
+        (corpus / source).write_text(f"{sentence} {FILLER} {_token(down)}\n")
+    assert make_set(corpus, "away", 8) == 0
+    captured = capsys.readouterr()
+    assert "failed 3" in captured.out
+    assert "stopped after 3 failed passages in a row" in captured.err
+    testset = _testset(corpus, "away")
+    assert len(testset.records) == 4 and not testset.meta["complete"]
+
+
 def test_a_failed_first_run_leaves_no_set_and_says_so_once(
     qgen_env: Path, monkeypatch, capsys
 ) -> None:

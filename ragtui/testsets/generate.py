@@ -26,7 +26,12 @@ from ragtui.testsets.filters import word_overlap
 from ragtui.testsets.funnel import OUTCOMES, REASON_OF_FILTER, funnel_line, shown_outcomes
 from ragtui.testsets.plan import FILTERS, TestsetPlan
 from ragtui.testsets.provenance import Makers, header, passage_record, refuse_other_makers
-from ragtui.testsets.resume import FAILED, refuse_other_settings, resume_point
+from ragtui.testsets.resume import (
+    FAILED,
+    STOP_AFTER_FAILURES,
+    refuse_other_settings,
+    resume_point,
+)
 from ragtui.testsets.roundtrip import answers_agree, roundtrip_reference
 from ragtui.testsets.sampling import sample_passages
 from ragtui.testsets.store import (
@@ -126,7 +131,8 @@ async def generate_testset(
     started = time.monotonic()
     done = dict(point.done)
     kept_questions = point.kept_questions
-    answered_this_run = 0
+    answered_this_run = failed_in_a_row = 0
+    stopped = False
     try:
         identity = await generator.identity()
         makers = Makers(identity, identity if checker is generator else await checker.identity())
@@ -148,6 +154,7 @@ async def generate_testset(
             writer.add(record)
             if record["verdict"] != FAILED:
                 done[index] = record
+            failed_in_a_row = failed_in_a_row + 1 if record["verdict"] == FAILED else 0
             if record["verdict"] == "kept":
                 kept_questions.append(record["question"])
             if progress is not None:
@@ -159,6 +166,9 @@ async def generate_testset(
                         number, len(todo), elapsed, "writing questions", "passages", note
                     )
                 )
+            if failed_in_a_row >= STOP_AFTER_FAILURES:
+                stopped = True
+                break
     finally:
         await generator.aclose()
         if checker is not generator:
@@ -184,7 +194,12 @@ async def generate_testset(
             f"{corpus.root} has passages for only {len(passages)} questions "
             f"(asked for {plan.count})"
         )
-    if funnel.get(FAILED):
+    if stopped:
+        warnings.append(
+            f"stopped after {STOP_AFTER_FAILURES} failed passages in a row; the questions "
+            "written are kept: run the same command again when the backend answers"
+        )
+    elif funnel.get(FAILED):
         warnings.append(
             f"{funnel[FAILED]} passages failed (their backend did not answer); "
             "run the same command again to ask about them"

@@ -19,6 +19,9 @@ from ragtui.testsets.provenance import chunking_of
 from ragtui.testsets.store import TestsetError, latest_records
 
 FAILED = "failed"
+# A run stops after this many failed passages in a row: the backend has gone away, and
+# asking on would only wait out a timeout per passage. The next run asks about them again.
+STOP_AFTER_FAILURES = 3
 
 
 @dataclass
