@@ -23,7 +23,7 @@ from ragtui.judging.trec_ids import from_trec_id
 from ragtui.testsets.provenance import Makers, refuse_other_makers
 from ragtui.testsets.roundtrip import answers_agree
 from ragtui.testsets.sampling import sample_passages
-from ragtui.testsets.store import TestsetError
+from ragtui.testsets.store import TestsetError, generated_questions
 from tests.test_testsets import FILLER, SCRIPTS, _testset, _token, make_corpus, make_set, qgen_env
 
 __all__ = ["qgen_env"]  # the fixture, used by name
@@ -92,6 +92,29 @@ def test_a_question_whose_source_text_was_edited_is_not_scored(qgen_env: Path, c
     assert main(["eval", str(corpus), "--testset", "ed", "--generators", "extractive"]) == 1
     err = capsys.readouterr().err
     assert "text changed in its document" in err and "Traceback" not in err
+
+
+def test_the_app_judges_a_generated_question_by_its_source_text_too(qgen_env: Path) -> None:
+    """The compare screen's hollow marks come from generated_questions(corpus=…): with
+    other chunking they fall on the passages that hold the source text, and a question
+    whose text was edited away has none (it is not offered)."""
+    corpus = make_corpus(qgen_env / "corpus", ["valve", "pump"])
+    assert make_set(corpus, "app", 2) == 0
+    small = load_corpus(corpus, ChunkingSettings(16, 0))
+    found = generated_questions(small.root, small.source_key, corpus=small)
+    for question in found.values():
+        source = next(r for r in _testset(corpus, "app").kept if r["query_id"] == question.query_id)
+        expected = {
+            p.passage_id
+            for p in small.passages
+            if p.doc_id == source["doc_id"] and source["start"] <= p.start < source["end"]
+        }
+        assert len(expected) > 1 and set(question.judged_ids) == expected
+    pump = corpus / "pump.txt"
+    pump.write_text(pump.read_text().replace("7 kW", "9 kW"))
+    edited = load_corpus(corpus)
+    found = generated_questions(edited.root, edited.source_key, corpus=edited)
+    assert [q.text for q in found.values()] == ["At what pressure does the zorblax valve open?"]
 
 
 def test_a_set_is_resumed_only_on_the_passages_it_was_written_from(qgen_env: Path, capsys) -> None:

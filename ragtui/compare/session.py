@@ -290,7 +290,9 @@ class CompareSession:
         self.votes = store.votes()
         self._resolver = LabelResolver(corpus)
         self.resolved = resolve_labels(store.labels(), corpus)
-        self.generated = generated_questions(corpus.root, corpus.source_key, options.data_root)
+        self.generated = generated_questions(
+            corpus.root, corpus.source_key, options.data_root, corpus=corpus
+        )
         self.corpus, self.store = corpus, store
         return corpus, runs
 
@@ -698,9 +700,9 @@ class CompareSession:
             return {}, "document", ""
         question = self.generated.get(self.query_id)
         if question is not None and self.query_id not in self.corpus.queries:
-            # A generated question is judged by the passage it was written from.
+            # A generated question is judged by the passages that hold its source text now.
             source = f"source {question.unit} (test set {question.testset})"
-            return {question.judged_id: 1}, question.unit, source
+            return dict.fromkeys(question.judged_ids, 1), question.unit, source
         if self.query_id not in self.corpus.queries:
             return {}, "document", ""
         return dict(self.corpus.qrels.get(self.query_id, {})), "document", "dataset judgments"

@@ -30,6 +30,7 @@ from ragtui.index.store import write_file_atomic
 from ragtui.judged_unit import id_in_unit
 from ragtui.judging.store import JsonlLog, JudgmentStore
 from ragtui.judging.trec_ids import trec_id
+from ragtui.testsets.anchoring import anchor_questions
 
 META = "testset.json"
 PROVENANCE = "provenance.jsonl"
@@ -218,13 +219,18 @@ class GeneratedQuestion:
     judged_id: str  # the source passage (or its document)
     review: str  # "", "accepted" or "rejected"
     answer: str = ""  # its reference answer
+    # What it is judged by in the corpus as it is now: the passages (or document) that
+    # hold its source text; empty when read without the corpus.
+    judged_ids: tuple[str, ...] = ()
 
 
 def generated_questions(
-    corpus_root: Path, source_key: str, data_root: Path | None = None
+    corpus_root: Path, source_key: str, data_root: Path | None = None, corpus: Corpus | None = None
 ) -> dict[str, GeneratedQuestion]:
     """Every kept question of every set of the corpus, by query id. A set that cannot be
-    read is left out (the app must open whatever a folder holds)."""
+    read is left out (the app must open whatever a folder holds). Given the corpus, each
+    question is judged by its source text as the corpus holds it now, and a question
+    whose source text is gone is left out (see ``anchoring``)."""
     root = testsets_root(corpus_root, source_key, data_root)
     found: dict[str, GeneratedQuestion] = {}
     for name in list_names(root):
@@ -233,8 +239,11 @@ def generated_questions(
         except RagtuiError:
             continue
         unit = str(testset.meta.get("judged_unit") or "passage")
+        anchored = None if corpus is None else anchor_questions(testset.kept, unit, corpus)
         for record in testset.kept:
             query_id = str(record["query_id"])
+            if anchored is not None and query_id not in anchored.qrels:
+                continue
             found[query_id] = GeneratedQuestion(
                 testset.name,
                 testset.folder,
@@ -244,5 +253,6 @@ def generated_questions(
                 record_judged_id(record, unit),
                 testset.review.get(query_id, ""),
                 str(record.get("answer") or ""),
+                () if anchored is None else tuple(anchored.qrels[query_id]),
             )
     return found
