@@ -4,8 +4,10 @@
 - ``testset.json``: how the set was made (generator and model identity, checker, prompt
   templates, sampling settings, seed, filters) and its funnel;
 - ``provenance.jsonl``: one record per sampled passage (appended as each one is done, so
-  an interrupted run resumes): passage id, document, span, text hash, the raw reply, the
-  question and answer, and every filter's verdict;
+  an interrupted run resumes): passage id, document, span, text and its hash, the makers'
+  identities, the raw replies, the question and answer, and every filter's verdict. A
+  passage whose call failed is asked again by a later run, which appends its new record:
+  the latest record of a passage is the one that counts;
 - ``queries.jsonl``, ``qrels/test.tsv``, ``answers.jsonl``: the kept questions in BEIR
   layout (qrels name documents for BEIR corpora and passages for folders, as eval scores
   them), rewritten whole at the end of each run;
