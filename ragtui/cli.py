@@ -209,8 +209,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-overlap",
         type=float,
         metavar="SHARE",
-        help="drop questions with more than this share (0-1) of their content words in "
-        "their passage; off by default (see README: the lexical bias)",
+        help="drop questions with more than this share (above 0, below 1) of their content "
+        "words in their passage; off by default (see README: the lexical bias)",
     )
     testset.add_argument("--chunk-tokens", type=int, default=180, metavar="N")
     testset.add_argument("--chunk-overlap", type=int, default=30, metavar="N")

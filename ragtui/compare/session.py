@@ -55,6 +55,7 @@ from ragtui.corpus import ChunkingSettings, load_corpus
 from ragtui.corpus.model import Corpus
 from ragtui.display.progress import describe
 from ragtui.errors import Cancelled, RagtuiError
+from ragtui.judged_unit import id_in_unit
 from ragtui.judging.anchors import LabelResolver, ResolvedLabels, resolve_labels
 from ragtui.judging.store import (
     VOTE_CHOICES,
@@ -315,7 +316,9 @@ class CompareSession:
         self.votes = store.votes()
         self._resolver = LabelResolver(corpus)
         self.resolved = resolve_labels(store.labels(), corpus)
-        self.generated = generated_questions(corpus.root, corpus.source_key, options.data_root)
+        self.generated = generated_questions(
+            corpus.root, corpus.source_key, options.data_root, corpus=corpus
+        )
         self.corpus, self.store = corpus, store
         return corpus, runs
 
@@ -702,7 +705,7 @@ class CompareSession:
         dataset, unit, described = self._dataset_judgments()
         marks: dict[str, Mark] = {}
         for hit in hits:
-            judged = hit.doc_id if unit == "document" else hit.passage_id
+            judged = id_in_unit(hit.doc_id, hit.passage_id, unit)
             if hit.passage_id in yours:
                 marks[hit.passage_id] = Mark(yours[hit.passage_id], "yours")
             elif judged in dataset:
@@ -721,9 +724,9 @@ class CompareSession:
             return {}, "document", ""
         question = self.generated.get(self.query_id)
         if question is not None and self.query_id not in self.corpus.queries:
-            # A generated question is judged by the passage it was written from.
+            # A generated question is judged by the passages that hold its source text now.
             source = f"source {question.unit} (test set {question.testset})"
-            return {question.judged_id: 1}, question.unit, source
+            return dict.fromkeys(question.judged_ids, 1), question.unit, source
         if self.query_id not in self.corpus.queries:
             return {}, "document", ""
         return dict(self.corpus.qrels.get(self.query_id, {})), "document", "dataset judgments"
