@@ -52,3 +52,28 @@ def test_results_of_a_folder_without_an_eval_is_one_line(tmp_path: Path) -> None
         f"ragtui: error: {tmp_path / 'results.json'} does not exist: give a folder written "
         "by 'ragtui eval'"
     ]
+
+
+def test_eval_show_into_a_file_opens_no_screen_and_says_so(tmp_path: Path) -> None:
+    out = tmp_path / "eval"
+    done = ragtui(
+        "eval",
+        str(SAMPLE_CORPUS),
+        "--retrievers",
+        "bm25",
+        "--generators",
+        "extractive",
+        "--limit",
+        "2",
+        "--out",
+        str(out),
+        "--show",
+        cache=tmp_path / "cache",
+        timeout_s=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "\x1b" not in done.stdout
+    assert (
+        f"output is not a terminal, so the results screen is not opened; run 'ragtui results "
+        f"{out}' in a terminal" in done.stderr
+    )

@@ -56,3 +56,13 @@ def test_the_same_corpus_elsewhere_has_the_same_content_hash(tmp_path: Path) -> 
         shutil.copytree(SAMPLE_CORPUS, copy)
     keys = {load_corpus(copy, cache_root=tmp_path / "cache").content_key for copy in copies}
     assert len(keys) == 1
+
+
+def test_other_paths_in_the_home_folder_are_written_with_a_tilde(monkeypatch) -> None:
+    from ragtui.experiment.formatting import shareable
+
+    monkeypatch.setenv("HOME", "/home/someone")
+    dataset = {"path": "/home/someone/work/corpus", "name": "corpus"}
+    text = "labels made in the app (/home/someone/.local/share/ragtui/labels.jsonl)"
+    assert shareable(text, dataset) == "labels made in the app (~/.local/share/ragtui/labels.jsonl)"
+    assert shareable("/home/someone/work/corpus/qrels", dataset) == "corpus/qrels"
