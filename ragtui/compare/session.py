@@ -13,6 +13,8 @@ Rules kept here:
 * a run's timing mode is fixed when it starts;
 * a vote names both pipelines, both answers and both run ids, and is refused unless
   both answers come from the pipelines shown now, for the query shown now;
+* a vote is blind only when the query's random draw of sides was applied to the panes
+  the user saw (not when a pane was still being built and kept its place);
 * judgments are written off the event loop, and reported only once on disk.
 """
 
