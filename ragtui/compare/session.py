@@ -13,6 +13,8 @@ Rules kept here:
 * a run's timing mode is fixed when it starts;
 * a vote names both pipelines, both answers and both run ids, and is refused unless
   both answers come from the pipelines shown now, for the query shown now;
+* a vote is blind only when the query's random draw of sides was applied to the panes
+  the user saw (not when a pane was still being built and kept its place);
 * judgments are written off the event loop, and reported only once on disk.
 """
 
@@ -172,7 +174,8 @@ def resolve_spec(text: str, settings: Settings) -> PipelineSpec:
 class CompareSession:
     """Two pipelines answering the same queries; see the module's docstring."""
 
-    def __init__(self, options: SessionOptions) -> None:
+    def __init__(self, options: SessionOptions, side_random: random.Random | None = None) -> None:
+        """``side_random`` draws the sides of blind queries; tests pass a seeded one."""
         for text in (options.spec_a, options.spec_b):
             resolve_spec(text, options.settings)  # a bad spec fails before anything starts
         self.options = options
@@ -204,11 +207,13 @@ class CompareSession:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closed = False
         # Blind voting: pane titles hide the specs and, per query, a draw decides which
-        # pipeline shows on the left. SystemRandom: a seeded draw could be learned.
+        # pipeline shows on the left. SystemRandom by default: a seeded draw could be learned.
         self.blind = options.blind
-        self.draw = ""  # "kept" or "swapped": the current query's draw, when blind
+        # "kept" or "swapped": the draw applied to the current query's panes; "" when the
+        # query is sighted (blind voting off, or the draw could not be made).
+        self.draw = ""
         self.revealed = False  # a blind vote was cast on the current answers
-        self._random = random.SystemRandom()
+        self._random = side_random if side_random is not None else random.SystemRandom()
         self._judge: Any = None
 
     # events -----------------------------------------------------------------------------
@@ -490,14 +495,26 @@ class CompareSession:
         return self.blind
 
     def _draw_sides(self) -> str:
-        """Put the two pipelines left and right at random; "kept" or "swapped".
+        """Put the two pipelines left and right at random; "kept" or "swapped", or "" when
+        no draw was made.
 
         The panes trade places only when both are built: a pipeline being built belongs to
-        the pane that asked for it.
+        the pane that asked for it. Then the user sees the order they set up themselves,
+        so the query is sighted, not blind "kept" (its vote would claim a draw that never
+        happened).
         """
         first, second = self.panes["a"], self.panes["b"]
-        if not (first.built.is_set() and second.built.is_set()):
-            return "kept"
+        building = [pane.key.upper() for pane in (first, second) if not pane.built.is_set()]
+        if building:
+            panes = "panes A and B are" if len(building) == 2 else f"pane {building[0]} is"
+            self._emit(
+                Notice(
+                    f"Blind voting: {panes} still being built, so this query is not blind "
+                    "(its pipelines are shown); run it again (ctrl+r) once both are built.",
+                    "warning",
+                )
+            )
+            return ""
         if self._random.random() < 0.5:
             return "kept"
         for pane in (first, second):
