@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import random
 import sys
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine
@@ -94,6 +96,8 @@ if TYPE_CHECKING:
 # what that needs. Indexes (numpy, the encoders), test sets and the judge are imported
 # where the session first uses them, in workers after the screen is drawn
 # (ragtui/startup.py lists what must stay off that path).
+
+log = logging.getLogger("ragtui")
 
 PANES = ("a", "b")
 T = TypeVar("T")
@@ -202,6 +206,10 @@ class CompareSession:
         self.pending_query: str | None = None
         self._queue: asyncio.Queue[SessionEvent] = asyncio.Queue()
         self._loop: asyncio.AbstractEventLoop | None = None
+        # Events a thread sent before open() set the loop (the encoders' early start).
+        self._early_events: list[SessionEvent] = []
+        self._early_lock = threading.Lock()
+        self._encoders_started = False
         # One thread for the judgment files keeps appends in the order they were made.
         self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ragtui-store")
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -236,7 +244,10 @@ class CompareSession:
         self._queue.put_nowait(event)
 
     def _emit_from_thread(self, event: SessionEvent) -> None:
-        assert self._loop is not None
+        with self._early_lock:
+            if self._loop is None:
+                self._early_events.append(event)
+                return
         with contextlib.suppress(RuntimeError):  # the loop has closed: nobody is listening
             self._loop.call_soon_threadsafe(self._emit, event)
 
@@ -260,11 +271,13 @@ class CompareSession:
 
     async def open(self) -> None:
         """Read the corpus and the judgments, restore the last query, build both panes."""
-        self._loop = asyncio.get_running_loop()
+        with self._early_lock:
+            self._loop = asyncio.get_running_loop()
+            early, self._early_events = self._early_events, []
         self._emit(LoadStage(f"reading the corpus {self.options.corpus}"))
-        # The embedding model takes longer to load than the corpus takes to read, and
-        # needs nothing from it: both go at once.
-        self._spawn(asyncio.to_thread(self._load_encoders))
+        for event in early:
+            self._emit(event)
+        self.start_loading_encoders()
         try:
             opened = await asyncio.to_thread(self._read_corpus)
         except RagtuiError as error:
@@ -293,8 +306,20 @@ class CompareSession:
         if self.options.preload_models:
             await asyncio.to_thread(self._preload)
 
+    def start_loading_encoders(self) -> None:
+        """Start loading the embedding models the panes' retrievers encode queries with.
+
+        In a thread of its own, at once: the model takes longer to load than the corpus
+        takes to read and needs nothing from it, and the compare screen calls this before
+        its first frame (measured: both panes ready sooner, the first frame no later).
+        open() calls it too; the second call does nothing.
+        """
+        if self._encoders_started:
+            return
+        self._encoders_started = True
+        threading.Thread(target=self._load_encoders, name="ragtui-encoders", daemon=True).start()
+
     def _load_encoders(self) -> None:
-        """Load the embedding models the panes' retrievers will encode queries with."""
         from ragtui.encoders import get_encoder
         from ragtui.retrieval.local import embedding_model
 
@@ -303,8 +328,10 @@ class CompareSession:
                 model = embedding_model(resolve_spec(pane.spec, self.options.settings).retriever)
                 if model is not None:
                     get_encoder(model, self.options.cache_root, self._stage)
-            except RagtuiError:
-                pass  # the pane's own build meets the same error and shows it in the pane
+            except Exception:
+                # A head start only: the pane's build makes the same call and shows the
+                # error in its pane; a traceback printed from here would tear the screen.
+                log.debug("loading an embedding model early failed", exc_info=True)
 
     def _read_corpus(self) -> tuple[Corpus, list[RunRecord]]:
         from ragtui.index.cache import Indexes

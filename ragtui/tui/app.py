@@ -117,6 +117,9 @@ class CompareApp(PlainNotices, App[None]):
 
     def on_mount(self) -> None:
         log.addHandler(self._log_handler)
+        # Before the first paint, in a thread: the embedding model is the slowest part of
+        # opening, and its warnings now reach the screen through the handler above.
+        self.session.start_loading_encoders()
         end_with_terminal(self)
         self.apply_theme(self.theme_file)
         self._apply_width(self.size.width)
