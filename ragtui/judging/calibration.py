@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
 from typing import Any
 
+from ragtui.evidence_rules import CALIBRATION_FLOOR, too_few
 from ragtui.judging.agreement import AgreementFigures, agreement_figures, user_label
 from ragtui.judging.judge import Judge, PairJudgment
 from ragtui.judging.judge_prompts import JudgeTemplates
@@ -57,7 +58,7 @@ def calibration_record(
         "judge": dict(judge_description),
         "prompt_sha256": hashlib.sha256(templates.text().encode("utf-8")).hexdigest(),
         "figures": asdict(figures),
-        "sentence": figures.sentence(),
+        "sentence": agreement_sentence(figures.non_tie, figures.sentence()),
         "time": time.time(),
     }
 
@@ -81,7 +82,25 @@ def latest_calibration(
 
 
 def calibration_sentence(record: Mapping[str, Any] | None) -> str:
-    """What to print next to a judged figure: this judge's agreement, or that it has none."""
+    """What to print next to a judged figure: this judge's agreement, or that it has none.
+
+    Below ``CALIBRATION_FLOOR`` votes compared (a record written before the floor too) the
+    agreement is not stated: "agrees 100%" from two votes is no evidence.
+    """
     if record is None:
         return "judge not calibrated against your votes (ragtui judge calibrate)"
-    return str(record.get("sentence") or "judge calibrated, figures unreadable")
+    figures = record.get("figures")
+    compared = figures.get("non_tie") if isinstance(figures, Mapping) else None
+    sentence = str(record.get("sentence") or "judge calibrated, figures unreadable")
+    return agreement_sentence(compared, sentence) if isinstance(compared, int) else sentence
+
+
+def agreement_sentence(compared: int, sentence: str) -> str:
+    """``sentence`` (the agreement figures) from ``CALIBRATION_FLOOR`` votes compared up;
+    below it, that there are too few."""
+    if CALIBRATION_FLOOR.met(compared):
+        return sentence
+    return (
+        f"judge calibration: {too_few(compared, 'votes')}; its agreement with you is stated "
+        f"from {CALIBRATION_FLOOR.minimum} of your votes with a winner"
+    )
