@@ -156,6 +156,10 @@ def threshold_effect(
     return result
 
 
+def _count(number: int, one: str, many: str) -> str:
+    return f"{number} {one if number == 1 else many}"
+
+
 def _bin_words(name: str, unit: str = "passage") -> str:
     if unit == "document":
         if name == "rank 1" or name == "missing":
@@ -180,7 +184,8 @@ def describe_threshold(result: Mapping[str, Any], label: str) -> list[str]:
                 parts.append(f"{words}, {too_few(gap['n'])}")
                 continue
             parts.append(
-                f"{words} ({gap['n']} queries, {gap['units']} answers), {signed(gap['diff'])} "
+                f"{words} ({_count(gap['n'], 'query', 'queries')}, "
+                f"{_count(gap['units'], 'answer', 'answers')}), {signed(gap['diff'])} "
                 f"[{signed(gap['ci_low'])}, {signed(gap['ci_high'])}]"
             )
         if parts:
@@ -193,6 +198,7 @@ def describe_threshold(result: Mapping[str, Any], label: str) -> list[str]:
                 words = _bin_words(row["bin"], result.get("unit", "passage"))
                 lines.append(
                     f"{label[:1].upper() + label[1:]} {words}: {mean:.3f} "
-                    f"({row['n']} queries, {row.get('units', row['n'])} answers)."
+                    f"({_count(row['n'], 'query', 'queries')}, "
+                    f"{_count(row.get('units', row['n']), 'answer', 'answers')})."
                 )
     return lines

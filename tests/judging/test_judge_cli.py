@@ -182,14 +182,15 @@ def test_eval_with_a_judge_scores_answers_and_ranks_pipelines(judge_env: Path, c
 def test_eval_prints_the_judges_calibration_once_there_is_one(judge_env: Path, capsys) -> None:
     sample = judge_env.parent / "sample"
     shutil.copytree(SAMPLE, sample)
-    plant_votes(sample)
+    # Twice over: 10 votes with a winner, the floor of a calibration sentence (evidence_rules).
+    plant_votes(sample, PLANTED * 2)
     calibrate(sample, "openai:judge-planted", capsys)
     out = judge_env.parent / "eval"
     args = ["eval", str(sample), "--retrievers", "bm25", "--generators", "extractive"]
     args += ["--limit", "3", "--judge", "openai:judge-planted", "--yes", "--out", str(out)]
     args += ["--judge-kinds", "correctness"]
     assert main(args) == 0
-    sentence = "agrees with your votes 100%, κ 1.00, n = 5"
+    sentence = "agrees with your votes 100%, κ 1.00, n = 10"
     assert sentence in capsys.readouterr().out
     results = json.loads((out / "results.json").read_text())
     assert results["judge"]["calibration"]["figures"]["kappa"] == pytest.approx(1.0)
