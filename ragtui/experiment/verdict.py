@@ -300,6 +300,8 @@ def _basis(entry: Mapping) -> str:
         parts.append(f"{level:.4g}% interval, {correction} over {claims} verdicts")
     if entry.get("failed"):
         parts.append(f"{entry['failed']} failed answers counted as wrong")
+    if entry.get("left_out"):
+        parts.append(f"{entry['left_out']} queries not scored for every contender left out")
     return "; ".join(parts)
 
 
@@ -311,10 +313,15 @@ def describe_entry(entry: Mapping, label: str | None = None) -> str:
     """
     name = f"`{entry['candidate']}`"
     if entry["verdict"] == TOO_FEW:
+        left_out = (
+            f"; {entry['left_out']} queries not scored for every contender left out"
+            if entry.get("left_out")
+            else ""
+        )
         return (
             f"{name} against `{entry['best']}`: {too_few(entry['n'])}; a verdict needs at "
             f"least {VERDICT_FLOOR.minimum} shared queries and an interval of some width "
-            f"({label or entry['metric']} {signed(entry['diff'])})."
+            f"({label or entry['metric']} {signed(entry['diff'])}{left_out})."
         )
     figures = (
         f"{label or entry['metric']} {signed(entry['diff'])} "

@@ -112,6 +112,7 @@ def test_contenders_are_compared_on_the_queries_all_of_them_scored() -> None:
     entries = judge_plan(plan, Margin(0.02), claims=1)
     assert [entry["verdict"] for entry in entries] == [TOO_FEW]  # 5 shared queries
     assert entries[0]["left_out"] == 25
+    assert "25 queries not scored for every contender left out" in describe_entry(entries[0])
 
 
 def test_slower_and_no_cheaper_candidates_are_not_tested() -> None:
