@@ -350,7 +350,7 @@ def describe_entry(entry: Mapping, label: str | None = None) -> str:
         return f"{name}{aside} is not good enough: {figures} loses more than the margin ({basis})."
     return (
         f"{name}{aside} is not shown good enough: {figures}; the interval straddles "
-        f"−{entry['margin']:.3g}, so these {entry['n']} queries cannot tell ({basis})."
+        f"−{entry['margin']:.3g}, so these queries cannot tell ({basis})."
     )
 
 
