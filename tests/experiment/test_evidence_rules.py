@@ -226,3 +226,17 @@ def test_a_calibration_from_few_votes_states_no_agreement() -> None:
     assert "too few votes to tell (n = 9)" in few and "100%" not in few
     enough = calibration_sentence(record(CALIBRATION_FLOOR.minimum))
     assert enough == "agrees with your votes 100%, κ 1.00, n = 10"
+
+
+def test_primary_refuses_a_metric_the_dataset_cannot_score(tmp_path: Path) -> None:
+    from tests.experiment.test_eval_errors import GOOD_QRELS, GOOD_QUERIES, make_dataset
+
+    dataset = make_dataset(tmp_path / "ds", GOOD_QUERIES, GOOD_QRELS)  # no answers.jsonl
+    done = ragtui(
+        "eval", str(dataset), "--retrievers", "bm25", "--primary", "f1",
+        "--out", str(tmp_path / "out"), cache=tmp_path / "cache",
+    )  # fmt: skip
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert "--primary f1: the dataset has no reference answers" in lines[-1], done.stderr
+    assert "retrieving" not in done.stderr
