@@ -157,14 +157,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument(
         "--margin",
-        type=float,
-        help="largest loss in the primary metric still called good enough (default 0.02)",
+        help="largest loss in the primary metric still called good enough: a number on the "
+        "metric's 0-1 scale (default 0.02) or a share of the best's score (5%%)",
     )
     evaluate.add_argument(
         "--primary",
-        default="",
-        help="metric(s) the verdict uses, comma-separated: a retrieval one (default nDCG@k) "
-        "and an answer one (default f1, or groundedness without reference answers)",
+        help="metric(s) the verdict uses, comma-separated: at most one retrieval metric "
+        "(default nDCG@k) and one answer metric (default f1, or groundedness without "
+        "reference answers)",
     )
     evaluate.add_argument("--out", type=Path, help="output folder (default ./ragtui-eval-NAME)")
     evaluate.add_argument("--config", help="ragtui.toml to use")
@@ -495,19 +495,33 @@ def _run_app(argv: Sequence[str]) -> int:
     return app.return_code or 0
 
 
+# `ragtui eval` wrote its report, but some pipeline answered no query at all (README).
+EXIT_ALL_ANSWERS_FAILED = 3
+
+
 def _cmd_eval(args: argparse.Namespace) -> int:
     from ragtui.config import paths
     from ragtui.config.settings_file import load_settings
     from ragtui.corpus import ChunkingSettings
     from ragtui.display.progress import ProgressPrinter
     from ragtui.experiment.dataset import load_dataset
-    from ragtui.experiment.decision import check_primary
-    from ragtui.experiment.grid import GridPlan, run_grid
-    from ragtui.experiment.report import check_destination, render_markdown, write_outputs
+    from ragtui.experiment.decision import (
+        check_primary,
+        check_primary_for_dataset,
+        parse_primary,
+    )
+    from ragtui.experiment.grid import GridPlan, make_generators, run_grid
+    from ragtui.experiment.report import (
+        check_destination,
+        every_answer_failed,
+        failed_answers,
+        render_markdown,
+        write_outputs,
+    )
     from ragtui.experiment.report_decision import verdict_lines
     from ragtui.experiment.report_judge import judge_line
     from ragtui.experiment.scoring import ANSWER_METRICS, summarize
-    from ragtui.experiment.verdict import DEFAULT_MARGIN
+    from ragtui.experiment.verdict import parse_margin
     from ragtui.judging.store import JudgmentStore
 
     for name, value in (
@@ -522,10 +536,8 @@ def _cmd_eval(args: argparse.Namespace) -> int:
             raise RagtuiError(f"{name} {value}: use at least 1")
     if args.labels and args.testset:
         raise RagtuiError("use --labels or --testset, not both")
-    margin = DEFAULT_MARGIN if args.margin is None else args.margin
-    if not 0 <= margin < 1:
-        raise RagtuiError(f"--margin {margin:g}: use a number from 0 up to (not incl.) 1")
-    primary = tuple(text.strip() for text in args.primary.split(",") if text.strip())
+    margin = parse_margin(args.margin)
+    primary = parse_primary(args.primary)
     judge_kinds = _judge_kinds(args)
     judge_metrics = tuple(f"judge_{kind}" for kind in judge_kinds if kind != "pairwise")
     check_primary(primary, args.k, (*ANSWER_METRICS, *judge_metrics))
@@ -546,6 +558,15 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         max_tokens=args.max_tokens,
         timing=args.timing,
     )
+    # Every generator and the judge are checked before any work: a missing model file
+    # costs nothing.
+    make_generators(plan, settings)
+    judge = None
+    cache_root = args.cache_dir or paths.cache_dir()
+    if args.judge:
+        from ragtui.cli_judge import make_judge
+
+        judge = make_judge(args, settings, cache_root)
     dataset = load_dataset(
         args.corpus,
         ChunkingSettings(args.chunk_tokens, args.chunk_overlap),
@@ -554,11 +575,12 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         limit=args.limit,
         cache_root=args.cache_dir,
     )
+    check_primary_for_dataset(primary, bool(dataset.qrels), bool(dataset.answers))
     for warning in dataset.warnings:
         log.warning(warning)
     out = args.out or Path(f"ragtui-eval-{dataset.corpus.root.name}")
     check_destination(out)  # before the grid runs, not after
-    cache_root = args.cache_dir or paths.cache_dir()
+    _confirm_eval_costs(args, plan, dataset, settings, judge_kinds, judge)
 
     def progress(line: str) -> None:
         log.info(line)
@@ -580,8 +602,8 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         return 130
     store = JudgmentStore.for_corpus(dataset.corpus.root, dataset.corpus.source_key)
     judged, judge_object = None, None
-    if args.judge:
-        judged, judge_object = _judge_run(args, run, settings, cache_root, judge_kinds, store)
+    if judge is not None:
+        judged, judge_object = _judge_run(judge, run, judge_kinds, store)
         if judged is None:
             return 130
     results = summarize(
@@ -595,9 +617,42 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     if judge_object is not None:
         print(judge_line(judge_object))
     print(f"wrote {written}/report.md, report.html, results.json, per_query.csv, runs/")
+    silent = every_answer_failed(results)
+    if silent:
+        failed, total = failed_answers(results)
+        sys.stderr.write(
+            f"ragtui: error: {failed} of {total} answers failed, every one of "
+            f"{', '.join(silent)}: its answer figures are failures, not measurements "
+            f"(exit status {EXIT_ALL_ANSWERS_FAILED})\n"
+        )
+        return EXIT_ALL_ANSWERS_FAILED
     if args.show:
         return _show_results(written)
     return 0
+
+
+def _confirm_eval_costs(args, plan, dataset, settings, judge_kinds, judge) -> None:
+    """Every cost question of the eval (paid generators, a paid judge), asked before any
+    retrieval or embedding work, from the plan's sizes (cached work is free)."""
+    from ragtui.cli_costs import confirm_cost
+    from ragtui.experiment.judged_grid import verdicts_for
+    from ragtui.judging.judge import MAX_TOKENS
+
+    passages = dataset.corpus.passages
+    passage_chars = sum(len(p.text) for p in passages) // max(len(passages), 1)
+    context_chars = plan.context_k * passage_chars
+    queries = len(dataset.queries)
+    answer_tokens = plan.max_tokens or settings.generation.max_tokens
+    for generator in plan.generators:
+        calls = len(plan.retrievers) * queries
+        confirm_cost(
+            "generator", generator, calls, context_chars + 300, answer_tokens, settings, args.yes
+        )
+    if judge is not None:
+        answers = len(plan.retrievers) * len(plan.generators)
+        calls = judge.most_requests(verdicts_for([answers] * queries, judge_kinds))
+        chars = context_chars + 4 * answer_tokens + 600
+        confirm_cost("judge", args.judge, calls, chars, MAX_TOKENS, settings, args.yes)
 
 
 def _judge_kinds(args: argparse.Namespace) -> tuple[str, ...]:
@@ -614,25 +669,15 @@ def _judge_kinds(args: argparse.Namespace) -> tuple[str, ...]:
     return kinds
 
 
-def _judge_run(args, run, settings, cache_root, kinds, store):
+def _judge_run(judge, run, kinds, store):
     """The judge over the grid: (JudgedGrid, results.json's judge object), or (None, None)
-    when interrupted (verdicts so far stay in the judge cache)."""
+    when interrupted (verdicts so far stay in the judge cache). Its cost was confirmed
+    before the grid ran."""
     import asyncio
 
-    from ragtui.cli_costs import confirm_cost
-    from ragtui.cli_judge import make_judge
     from ragtui.display.progress import ProgressPrinter
-    from ragtui.experiment.judged_grid import judge_grid, judge_summary, planned_calls
+    from ragtui.experiment.judged_grid import judge_grid, judge_summary
     from ragtui.judging.calibration import latest_calibration
-    from ragtui.judging.judge import MAX_TOKENS
-
-    judge = make_judge(args, settings, cache_root)
-    answered = [cell for cell in run.cells if cell.error is None]
-    chars = sum(len(cell.answer) + sum(len(t) for t in cell.context) for cell in answered) // max(
-        len(answered), 1
-    )
-    calls = planned_calls(run, kinds, judge)
-    confirm_cost("judge", args.judge, calls, chars + 600, MAX_TOKENS, settings, args.yes)
 
     async def go():
         try:

@@ -26,7 +26,7 @@ from ragtui.encoders import EncodeProgress, ProgressCallback
 from ragtui.errors import RagtuiError
 from ragtui.experiment.dataset import EvalDataset
 from ragtui.experiment.generation_cache import GenerationCache, generation_key
-from ragtui.generation import GenerationOptions, make_generator
+from ragtui.generation import GenerationOptions, Generator, make_generator
 from ragtui.generation.prices import PriceTable
 from ragtui.index.cache import Indexes
 from ragtui.pipeline import Failed, Finished, Pipeline, RunStats
@@ -146,6 +146,9 @@ def run_grid(
     """
     started = time.monotonic()
     run = GridRun(dataset=dataset, plan=plan)
+    # Every generator is made (a missing model file found) before any retrieval or
+    # embedding work; making one opens no connection and loads no weights.
+    generators = make_generators(plan, settings)
     indexes = Indexes(dataset.corpus, cache_root, encode_progress)
     retrievers = {
         spec: make_retriever(spec, indexes, settings.backends) for spec in plan.retrievers
@@ -159,14 +162,22 @@ def run_grid(
             )
     cache = GenerationCache(cache_root / "generations.sqlite")
     try:
-        asyncio.run(_answer_all(run, retrievers, settings, cache, encode_progress))
+        asyncio.run(_answer_all(run, retrievers, generators, settings, cache, encode_progress))
     finally:
         cache.close()
     run.elapsed_s = time.monotonic() - started
     return run
 
 
-async def _answer_all(run, retrievers, settings, cache: GenerationCache, report) -> None:
+def make_generators(plan: GridPlan, settings) -> dict[str, Generator]:
+    """Each generator of the plan, checked (an unknown model or a missing file is one
+    RagtuiError line) without loading weights or opening a connection."""
+    return {spec: make_generator(spec, settings.backends) for spec in plan.generators}
+
+
+async def _answer_all(
+    run, retrievers, generators, settings, cache: GenerationCache, report
+) -> None:
     plan = run.plan
     defaults = settings.generation
     options = GenerationOptions(
@@ -177,7 +188,7 @@ async def _answer_all(run, retrievers, settings, cache: GenerationCache, report)
     total = len(plan.retrievers) * len(plan.generators) * len(run.dataset.queries)
     meter = _AnswerMeter(report, total)
     for generator_spec in plan.generators:
-        generator = make_generator(generator_spec, settings.backends)
+        generator = generators[generator_spec]
         identity = await generator.identity()
         log.info("timing: %s", describe_timing(generator_spec, plan, generator.in_process))
         gate = asyncio.Semaphore(answers_in_flight(plan, generator.in_process))

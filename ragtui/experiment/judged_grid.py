@@ -18,6 +18,7 @@ from typing import Any
 
 from ragtui.display.safe_text import json_line
 from ragtui.encoders import EncodeProgress
+from ragtui.evidence_rules import failure_outcome
 from ragtui.experiment.grid import Cell, GridRun
 from ragtui.experiment.statistics import bradley_terry_with_intervals
 from ragtui.judging.agreement import position_inconsistency
@@ -40,6 +41,9 @@ class JudgedGrid:
     scores: dict[tuple[str, str, str], dict[str, float | None]] = field(default_factory=dict)
     # (query id, pipeline, pipeline, judgment)
     pairs: list[tuple[str, str, str, PairJudgment]] = field(default_factory=list)
+    # (query id, pipeline, pipeline, outcome): pairs where an answer failed, decided without
+    # the judge: the answer given wins, two failures tie (a failure counts as a failure)
+    failure_pairs: list[tuple[str, str, str, str]] = field(default_factory=list)
     elapsed_s: float = 0.0
 
 
@@ -47,13 +51,19 @@ def planned_verdicts(run: GridRun, kinds: Sequence[str]) -> int:
     """Verdicts the grid needs (before the cache is asked): one per grade, one per order
     of each pair. ``Judge.most_requests`` turns them into model calls, retries included."""
     answered = [cell for cell in run.cells if cell.error is None]
-    verdicts = len(answered) * sum(kind in kinds for kind in ("correctness", "faithfulness"))
+    by_query: dict[str, int] = {}
+    for cell in answered:
+        by_query[cell.query_id] = by_query.get(cell.query_id, 0) + 1
+    return verdicts_for(list(by_query.values()), kinds)
+
+
+def verdicts_for(answers_per_query: Sequence[int], kinds: Sequence[str]) -> int:
+    """Verdicts for queries with these numbers of answers each: one per answer per graded
+    kind, and one per order of every pair of answers to a query."""
+    graded = sum(kind in kinds for kind in ("correctness", "faithfulness"))
+    verdicts = sum(answers_per_query) * graded
     if "pairwise" in kinds:
-        by_query: dict[str, int] = {}
-        for cell in answered:
-            by_query[cell.query_id] = by_query.get(cell.query_id, 0) + 1
-        pairs = sum(count * (count - 1) // 2 for count in by_query.values())
-        verdicts += ORDERS_PER_PAIR * pairs
+        verdicts += sum(ORDERS_PER_PAIR * count * (count - 1) // 2 for count in answers_per_query)
     return verdicts
 
 
@@ -91,6 +101,7 @@ async def judge_grid(
             step(1)
         judged.scores[(cell.retriever, cell.generator, cell.query_id)] = scores
     if "pairwise" in kinds:
+        judged.failure_pairs = failure_outcomes(run)
         by_query: dict[str, list[Cell]] = {}
         for cell in answered:
             by_query.setdefault(cell.query_id, []).append(cell)
@@ -119,6 +130,21 @@ def write_judge_pairs(path: Path, judged: JudgedGrid) -> None:
             handle.write(json_line(record) + "\n")
 
 
+def failure_outcomes(run: GridRun) -> list[tuple[str, str, str, str]]:
+    """Every pair of pipelines on a query where at least one answer failed, with its outcome
+    under ``evidence_rules``: the answer given beats the failure, two failures tie."""
+    by_query: dict[str, list[Cell]] = {}
+    for cell in run.cells:
+        by_query.setdefault(cell.query_id, []).append(cell)
+    outcomes = []
+    for query_id, cells in by_query.items():
+        for first, second in itertools.combinations(cells, 2):
+            outcome = failure_outcome(first.error is not None, second.error is not None)
+            if outcome is not None:
+                outcomes.append((query_id, first.pipeline, second.pipeline, outcome))
+    return outcomes
+
+
 def judge_summary(
     judged: JudgedGrid, judge: Judge, calibration: dict[str, Any] | None
 ) -> dict[str, Any]:
@@ -129,13 +155,15 @@ def judge_summary(
     """
     outcomes = []
     wins: dict[tuple[str, str], dict[str, int]] = {}
-    for _, first, second, pair in judged.pairs:
-        if pair.outcome == "abstain":
+    decided = [(first, second, pair.outcome) for _, first, second, pair in judged.pairs]
+    decided += [(first, second, outcome) for _, first, second, outcome in judged.failure_pairs]
+    for first, second, outcome in decided:
+        if outcome == "abstain":
             continue
-        score = {"a": 1.0, "b": 0.0, "tie": 0.5}[pair.outcome]
+        score = {"a": 1.0, "b": 0.0, "tie": 0.5}[outcome]
         outcomes.append((first, second, score))
         row = wins.setdefault((first, second), {"first_wins": 0, "second_wins": 0, "ties": 0})
-        row[{"a": "first_wins", "b": "second_wins", "tie": "ties"}[pair.outcome]] += 1
+        row[{"a": "first_wins", "b": "second_wins", "tie": "ties"}[outcome]] += 1
     inconsistency = position_inconsistency([pair.consistent for _, _, _, pair in judged.pairs])
     tally = judge.tally
     from ragtui.judging.calibration import grid_calibration_sentence
@@ -156,6 +184,9 @@ def judge_summary(
         "pairs_abstained": sum(pair.outcome == "abstain" for _, _, _, pair in judged.pairs),
         "position_inconsistency": inconsistency.rate,
         "position_inconsistency_ci": inconsistency.interval,
+        # Decided without the judge because an answer failed (evidence_rules: a failure
+        # counts as a failure, it does not drop out of the strengths).
+        "pairs_with_failed_answer": len(judged.failure_pairs),
         "pairwise": [
             {"first": first, "second": second, **counts} for (first, second), counts in wins.items()
         ],

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ragtui.errors import RagtuiError
+from ragtui.evidence_rules import describe_rules
 from ragtui.experiment.answer_metrics import SUPPORT_SHARE
 from ragtui.experiment.formatting import dataset_title, markdown_table, shareable
 from ragtui.experiment.grid import GridRun
@@ -28,6 +29,7 @@ from ragtui.experiment.report_judge import judge_markdown, judged_label
 from ragtui.experiment.scoring import (
     ANSWER_LABELS,
     ANSWER_METRICS,
+    add_judged_scores,
     build_runs,
     cell_figures,
 )
@@ -63,8 +65,42 @@ def _ms(value: float | None) -> str:
     return "–" if value is None else f"{value:,.0f}" if value >= 100 else f"{value:.1f}"
 
 
+def failed_answers(results: dict[str, Any]) -> tuple[int, int]:
+    """(failed, total) answers over the grid."""
+    pipelines = results["pipelines"].values()
+    return sum(data["failed"] for data in pipelines), sum(data["answers"] for data in pipelines)
+
+
+def every_answer_failed(results: dict[str, Any]) -> list[str]:
+    """The pipelines that answered no query at all."""
+    return [
+        name
+        for name, data in results["pipelines"].items()
+        if data["answers"] and data["failed"] == data["answers"]
+    ]
+
+
+def _failures_line(results: dict[str, Any]) -> str | None:
+    failed, total = failed_answers(results)
+    if not failed:
+        return None
+    parts = [
+        f"{name} {data['failed']} of {data['answers']}"
+        + (f" (e.g. {data['errors'][0]})" if data["errors"] else "")
+        for name, data in results["pipelines"].items()
+        if data["failed"]
+    ]
+    return (
+        f"Failed answers: {failed} of {total} ({'; '.join(parts)}); each counts as a wrong "
+        "answer (0) in the answer metrics and as slower than any answer in the verdicts."
+    )
+
+
 def _headline(results: dict[str, Any]) -> list[str]:
     lines = []
+    failures = _failures_line(results)
+    if failures:
+        lines.append(failures)
     k = results["plan"]["k"]
     retrieval = {name: data["mean"] for name, data in results["retrieval"].items() if data["mean"]}
     if retrieval:
@@ -177,7 +213,13 @@ def render_markdown(results: dict[str, Any]) -> str:
         if data["failed"]
     ]
     if failures:
-        out += ["Failed answers are left out of the answer metrics:", "", *failures, ""]
+        out += [
+            "Failed answers count as wrong answers (0) in the answer metrics above (latency "
+            "and tokens are of the answers given):",
+            "",
+            *failures,
+            "",
+        ]
 
     out += ["## Latency, tokens and cost", ""]
     rows = []
@@ -303,7 +345,9 @@ def _vary_tables(data: dict[str, Any], label: str) -> list[str]:
                 f"`{row['fixed']}`",
                 f"`{row['from']}` → `{row['to']}`",
                 _number(row.get("mean_difference")),
-                f"{_number(row.get('ci_low'))} – {_number(row.get('ci_high'))}",
+                f"too few queries (n = {row.get('n')})"
+                if row.get("too_few")
+                else f"{_number(row.get('ci_low'))} – {_number(row.get('ci_high'))}",
                 "–" if row.get("p_value") is None else f"{row['p_value']:.3g}",
                 "–" if row.get("p_adjusted") is None else f"{row['p_adjusted']:.3g}",
             ]
@@ -384,11 +428,14 @@ def _method(plan: dict[str, Any]) -> list[str]:
         f"({MULTIPLICITY_CORRECTION}, `scipy.stats.false_discovery_control`) over the "
         "comparisons of one metric in one table (and over all pipeline pairs of one metric "
         "in `results.json`'s `pairwise`, as `p_adjusted`).",
-        "- Good enough: each candidate is compared with the best of its stage and is "
-        "non-inferior when the lower end of the 95% paired bootstrap interval of "
-        "candidate − best (10,000 resamples of queries) lies above −margin, a one-sided test "
-        "at 2.5%. The generator stage averages each query's score over the retrievers of "
+        "- Good enough: each candidate faster or cheaper than the best of its stage is "
+        "compared with it on the queries every contender of the stage scored, and is "
+        "non-inferior when the lower end of the paired bootstrap interval of "
+        "candidate − best (10,000 resamples of queries) lies above −margin, a one-sided test; "
+        "the intervals of all verdicts of the report are Bonferroni-corrected together. "
+        "The generator stage averages each query's score over the retrievers of "
         "the grid and times generation alone (total − retrieval); pipelines use total time.",
+        *[f"- {rule}" for rule in describe_rules()],
         "",
     ]
 
@@ -398,8 +445,7 @@ def _per_query_rows(
 ) -> list[dict[str, Any]]:
     figures = cell_figures(run)
     if judged is not None:
-        for key, scores in figures.items():
-            scores.update(judged.scores.get(key, {}))
+        add_judged_scores(run, figures, judged)
     retrieval = results["retrieval_per_query"]
     rows = []
     for cell in run.cells:

@@ -18,9 +18,10 @@ from typing import Any
 import numpy as np
 from scipy import stats as scipy_stats
 
+from ragtui.evidence_rules import FAILED_SCORE, PAIRWISE_FLOOR
 from ragtui.experiment.answer_metrics import answer_figures
 from ragtui.experiment.attribution import Attribution, attribute, describe
-from ragtui.experiment.decision import decide
+from ragtui.experiment.decision import REFERENCE_METRICS, decide
 from ragtui.experiment.grid import Cell, GridRun
 from ragtui.experiment.statistics import (
     adjust_p_values,
@@ -28,7 +29,7 @@ from ragtui.experiment.statistics import (
     compare_paired,
     percentile,
 )
-from ragtui.experiment.verdict import DEFAULT_MARGIN
+from ragtui.experiment.verdict import DEFAULT_MARGIN, Margin
 from ragtui.metrics import retrieval_names, score_retrieval, scores_by_unit
 
 ANSWER_METRICS = ("f1", "exact_match", "answer_recall", "groundedness", "citation_validity")
@@ -57,17 +58,38 @@ def _mean(values: Sequence[float | None]) -> float | None:
 
 
 def cell_figures(run: GridRun) -> dict[tuple[str, str, str], dict[str, Any]]:
-    """(retriever, generator, query id) → answer metrics of that cell."""
+    """(retriever, generator, query id) → answer metrics of that cell.
+
+    A failed answer counts as a wrong one (``FAILED_SCORE`` on every metric the query can
+    be scored on), so a pipeline never gains by failing; whether the passages held the
+    answer is about retrieval and is kept.
+    """
     figures = {}
     for cell in run.cells:
         references = run.dataset.answers.get(cell.query_id)
+        scores: dict[str, Any] = answer_figures(cell.answer, references, cell.context)
         if cell.error is not None:
-            scores: dict[str, Any] = {name: None for name in ANSWER_METRICS}
-            scores["context_has_answer"] = None
-        else:
-            scores = answer_figures(cell.answer, references, cell.context)
+            for name in ANSWER_METRICS:
+                if name == "citation_validity" or (name in REFERENCE_METRICS and not references):
+                    scores[name] = None  # not defined for this query or answer anyway
+                else:
+                    scores[name] = FAILED_SCORE
         figures[(cell.retriever, cell.generator, cell.query_id)] = scores
     return figures
+
+
+def add_judged_scores(run: GridRun, figures, judged) -> None:
+    """The judge's scores joined to the answer metrics; an answer that failed (so was never
+    judged) counts as a wrong one, an abstention stays unknown."""
+    from ragtui.experiment.judged_grid import JUDGE_METRICS
+
+    measured = [metric for metric in JUDGE_METRICS if metric.split("_", 1)[1] in judged.kinds]
+    for key, scores in figures.items():
+        scores.update(judged.scores.get(key, {}))
+    for cell in run.cells:
+        if cell.error is not None:
+            scores = figures[(cell.retriever, cell.generator, cell.query_id)]
+            scores.update(dict.fromkeys(measured, FAILED_SCORE))
 
 
 def _latency(cells: Sequence[Cell]) -> dict[str, Any]:
@@ -128,8 +150,16 @@ def _attribution_json(attribution: Attribution, label: str) -> dict[str, Any]:
 
 
 def _comparison(first: Sequence[float], second: Sequence[float], seed: int) -> dict | None:
+    """The paired test, or below ``PAIRWISE_FLOOR`` (or with no spread) the mean difference
+    alone, marked ``too_few``; None when no query has both."""
+    if not first:
+        return None
     result = compare_paired(first, second, seed=seed)
-    return None if result is None else asdict(result)
+    interval = None if result is None else (result.ci_low, result.ci_high)
+    if result is None or not PAIRWISE_FLOOR.met(len(first), interval):
+        difference = float(np.mean(np.asarray(second) - np.asarray(first)))
+        return {"mean_difference": difference, "n": len(first), "too_few": True}
+    return asdict(result)
 
 
 def _paired_values(
@@ -150,7 +180,7 @@ def _paired_values(
 def summarize(
     run: GridRun,
     votes: Sequence[Any] = (),
-    margin: float = DEFAULT_MARGIN,
+    margin: float | Margin = DEFAULT_MARGIN,
     primary: Sequence[str] = (),
     judged: Any = None,
     judge: dict[str, Any] | None = None,
@@ -203,8 +233,7 @@ def summarize(
 
     figures = cell_figures(run)
     if judged is not None:
-        for key, scores in figures.items():
-            scores.update(judged.scores.get(key, {}))
+        add_judged_scores(run, figures, judged)
     pipelines: dict[str, Any] = {}
     for retriever, generator in itertools.product(plan.retrievers, plan.generators):
         cells = [c for c in run.cells if c.retriever == retriever and c.generator == generator]

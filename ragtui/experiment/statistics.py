@@ -1,6 +1,7 @@
 """Paired comparisons over queries, percentiles, and Bradley–Terry strengths from votes.
 
-Every resampling function takes a seed, so a report is reproducible run to run.
+Every resampling function takes a seed, so a report is reproducible run to run. The rules
+(floors, the unit of resampling, the corrections) are ``ragtui.evidence_rules``'s.
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ragtui.evidence_rules import PAIRWISE_FAMILY
+
 BOOTSTRAP_SAMPLES = 10_000
 PERMUTATIONS = 10_000
 EXACT_PERMUTATION_MAX_N = 14  # 2**14 sign patterns: cheaper to enumerate than to sample
 
 
-MULTIPLICITY_CORRECTION = "Benjamini–Hochberg"
+MULTIPLICITY_CORRECTION = PAIRWISE_FAMILY.correction
 
 
 def adjust_p_values(rows: Sequence[dict]) -> None:
@@ -104,6 +107,41 @@ def compare_paired(
         ci_high=high,
         p_value=paired_permutation_p(differences, seed=seed),
         n=len(differences),
+    )
+
+
+def clustered_comparison(
+    groups: Sequence[Sequence[float]],
+    confidence: float = 0.95,
+    samples: int = BOOTSTRAP_SAMPLES,
+    seed: int = 0,
+) -> PairedComparison | None:
+    """Mean of paired differences that come in groups, one group per query, with the query
+    as the unit of resampling; None with fewer than two queries.
+
+    A query answered from several retrievers' passages gives several differences, which are
+    not independent: drawing them one by one would narrow the interval by up to the square
+    root of the group size. The bootstrap draws whole queries (the mean over the drawn
+    units), and the permutation test flips the sign of a whole query's differences.
+    """
+    present = [list(group) for group in groups if len(group)]
+    if len(present) < 2:
+        return None
+    sums = np.array([sum(group) for group in present], dtype=float)
+    sizes = np.array([len(group) for group in present], dtype=float)
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(0, len(present), size=(samples, len(present)))
+    means = sums[picks].sum(axis=1) / sizes[picks].sum(axis=1)
+    tail = (1 - confidence) / 2 * 100
+    low, high = np.percentile(means, [tail, 100 - tail])
+    return PairedComparison(
+        mean_difference=float(sums.sum() / sizes.sum()),
+        ci_low=float(low),
+        ci_high=float(high),
+        # Under sign flips of whole queries the total count is fixed, so the mean of the
+        # flipped per-query sums orders the patterns exactly as the mean difference does.
+        p_value=paired_permutation_p(sums, seed=seed),
+        n=len(present),
     )
 
 

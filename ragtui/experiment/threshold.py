@@ -4,7 +4,11 @@ Each (retriever, query) lands in one bin by what the generator was given to read
 first relevant passage at rank 1, lower in the passages read, or missing from them. Where
 nothing is judged, the bins say whether a reference answer appears in the passages read.
 Within a bin every generator read the same passages, so generators are compared paired
-over the same (retriever, query) units.
+over the same (retriever, query) units. Intervals and tests resample queries, not units (a
+query lands in a bin under several retrievers, and those units are not independent), and a
+bin's gap is stated only from ``THRESHOLD_BIN_FLOOR`` queries up. With judgments per
+document, ranks count documents: the first relevant document is at rank 1 when the first
+passage read comes from it.
 """
 
 from __future__ import annotations
@@ -14,8 +18,9 @@ from typing import Any
 
 import numpy as np
 
+from ragtui.evidence_rules import THRESHOLD_BIN_FLOOR, too_few
 from ragtui.experiment.formatting import signed
-from ragtui.experiment.statistics import adjust_p_values, compare_paired
+from ragtui.experiment.statistics import adjust_p_values, clustered_comparison
 from ragtui.metrics import scores_by_unit
 
 
@@ -27,6 +32,7 @@ def _bins_from_judgments(run, context_k: int) -> dict[tuple[str, str], str]:
         grades = qrels.get(query_id)
         if not grades:
             continue
+        # Judged documents rank by their first passage: passages of one document count once.
         ranked = list(scores_by_unit(retrieval.hits[:context_k], unit))  # in rank order
         rank = next(
             (position for position, key in enumerate(ranked, 1) if grades.get(key, 0) > 0), None
@@ -51,12 +57,11 @@ def _bins_from_answers(figures, generators: Sequence[str]) -> dict[tuple[str, st
     return bins
 
 
-# A bootstrap interval from a handful of pairs is too narrow to mean anything.
-MIN_PAIRS = 5
-
 BIN_WORDS = {
     "rank 1": "with the relevant passage at rank 1",
     "missing": "with no relevant passage among those read",
+    "document rank 1": "with a relevant document's passage first",
+    "document missing": "with no passage of a relevant document among those read",
     "answer in passages": "with a reference answer in the passages read",
     "answer missing": "with no reference answer in the passages read",
 }
@@ -94,6 +99,7 @@ def threshold_effect(
         units = [unit for unit, bin_name in bins.items() if bin_name == name]
         if not units:
             continue
+        queries = sorted({query for _, query in units})
         means = {}
         for generator in generators:
             present = [v for unit in units if (v := value(generator, unit)) is not None]
@@ -102,40 +108,63 @@ def threshold_effect(
         for generator in generators:
             if generator == reference:
                 continue
-            pairs = [
-                (a, b)
-                for unit in units
-                if (a := value(reference, unit)) is not None
-                and (b := value(generator, unit)) is not None
-            ]
-            if len(pairs) < MIN_PAIRS:
-                continue
-            comparison = compare_paired([a for a, _ in pairs], [b for _, b in pairs])
-            if comparison is not None:
+            by_query: dict[str, list[float]] = {}
+            for unit in units:
+                a, b = value(reference, unit), value(generator, unit)
+                if a is not None and b is not None:
+                    by_query.setdefault(unit[1], []).append(b - a)
+            pairs = sum(len(group) for group in by_query.values())
+            comparison = clustered_comparison(list(by_query.values()))
+            interval = None if comparison is None else (comparison.ci_low, comparison.ci_high)
+            if comparison is None or not THRESHOLD_BIN_FLOOR.met(len(by_query), interval):
+                differences = [d for group in by_query.values() for d in group]
                 gaps.append(
                     {
                         "generator": generator,
-                        "diff": comparison.mean_difference,
-                        "ci_low": comparison.ci_low,
-                        "ci_high": comparison.ci_high,
-                        "p_value": comparison.p_value,
-                        "n": comparison.n,
+                        "diff": float(np.mean(differences)) if differences else None,
+                        "n": len(by_query),
+                        "units": pairs,
+                        "too_few": True,
                     }
                 )
-        table.append({"bin": name, "n": len(units), "means": means, "gaps": gaps})
+                continue
+            gaps.append(
+                {
+                    "generator": generator,
+                    "diff": comparison.mean_difference,
+                    "ci_low": comparison.ci_low,
+                    "ci_high": comparison.ci_high,
+                    "p_value": comparison.p_value,
+                    "n": comparison.n,
+                    "units": pairs,
+                }
+            )
+        table.append(
+            {"bin": name, "n": len(queries), "units": len(units), "means": means, "gaps": gaps}
+        )
     adjust_p_values([gap for row in table for gap in row["gaps"]])
     result = {
         "metric": metric,
         "label": label,
         "basis": basis,
         "reference": reference,
+        "unit": run.dataset.judged_unit if basis == "judgments" else "passage",
+        "floor": THRESHOLD_BIN_FLOOR.minimum,
         "bins": table,
     }
     result["findings"] = describe_threshold(result, label)
     return result
 
 
-def _bin_words(name: str) -> str:
+def _count(number: int, one: str, many: str) -> str:
+    return f"{number} {one if number == 1 else many}"
+
+
+def _bin_words(name: str, unit: str = "passage") -> str:
+    if unit == "document":
+        if name == "rank 1" or name == "missing":
+            return BIN_WORDS[f"document {name}"]
+        return f"with the first relevant document's passage at {name} of those read"
     return BIN_WORDS.get(name, f"with the first relevant passage at {name}")
 
 
@@ -150,9 +179,13 @@ def describe_threshold(result: Mapping[str, Any], label: str) -> list[str]:
             gap = next((gap for gap in row["gaps"] if gap["generator"] == generator), None)
             if gap is None:
                 continue
-            words = _bin_words(row["bin"])
+            words = _bin_words(row["bin"], result.get("unit", "passage"))
+            if gap.get("too_few"):
+                parts.append(f"{words}, {too_few(gap['n'])}")
+                continue
             parts.append(
-                f"{words} ({gap['n']}), {signed(gap['diff'])} "
+                f"{words} ({_count(gap['n'], 'query', 'queries')}, "
+                f"{_count(gap['units'], 'answer', 'answers')}), {signed(gap['diff'])} "
                 f"[{signed(gap['ci_low'])}, {signed(gap['ci_high'])}]"
             )
         if parts:
@@ -162,6 +195,10 @@ def describe_threshold(result: Mapping[str, Any], label: str) -> list[str]:
         for row in result["bins"]:
             mean = row["means"].get(reference)
             if mean is not None:
-                words = _bin_words(row["bin"])
-                lines.append(f"{label[:1].upper() + label[1:]} {words}: {mean:.3f} ({row['n']}).")
+                words = _bin_words(row["bin"], result.get("unit", "passage"))
+                lines.append(
+                    f"{label[:1].upper() + label[1:]} {words}: {mean:.3f} "
+                    f"({_count(row['n'], 'query', 'queries')}, "
+                    f"{_count(row.get('units', row['n']), 'answer', 'answers')})."
+                )
     return lines

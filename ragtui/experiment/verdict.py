@@ -1,19 +1,36 @@
 """Is a faster or cheaper component good enough? Non-inferiority against the best, and the
 Pareto frontier of pipelines over quality, latency and cost.
 
-A candidate is *good enough* when the lower end of the paired bootstrap 95% interval of
-``candidate − best`` lies above ``−margin``: whatever it loses is, with 97.5% confidence,
-less than the margin. It is *worse* when the whole interval lies below ``−margin``, and
-otherwise the queries cannot tell.
+A candidate is *good enough* when the lower end of the paired bootstrap interval of
+``candidate − best`` lies above ``−margin``: whatever it loses is, with the interval's
+confidence, less than the margin. It is *worse* when the whole interval lies below
+``−margin``, and otherwise the queries cannot tell. The rules come from
+``ragtui.evidence_rules``: every contender of a stage is compared on the same queries, no
+verdict below ``VERDICT_FLOOR`` or from an interval of zero width, and the verdicts of one
+report are one family, Bonferroni-corrected.
+
+Only candidates faster or cheaper than the best are tested: the question is whether one
+of them will do, and a candidate slower and no cheaper is no choice to weigh.
 """
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from ragtui.errors import RagtuiError
+from ragtui.evidence_rules import (
+    CONFIDENCE,
+    GOOD_ENOUGH_FAMILY,
+    VERDICT_FLOOR,
+    align,
+    bonferroni_confidence,
+    too_few,
+)
 from ragtui.experiment.formatting import signed
 from ragtui.experiment.statistics import paired_bootstrap_ci
 
@@ -23,19 +40,61 @@ DEFAULT_MARGIN = 0.02
 GOOD_ENOUGH = "good enough"
 WORSE = "worse"
 UNDECIDED = "cannot tell"
+TOO_FEW = "too few queries"
 
 STAGES = ("retriever", "generator", "pipeline")
 
 
 @dataclass(frozen=True)
+class Margin:
+    """The largest loss still called good enough: a number on the metric's 0–1 scale, or a
+    share of the best contender's mean (``5%``)."""
+
+    value: float
+    share: bool = False
+
+    def of(self, best_mean: float) -> float:
+        """The margin in the metric's own units, for a stage whose best has this mean."""
+        return self.value * best_mean if self.share else self.value
+
+    def text(self) -> str:
+        return f"{self.value * 100:g}%" if self.share else f"{self.value:g}"
+
+
+def parse_margin(text: str | float | None) -> Margin:
+    """``0.02`` (absolute) or ``5%`` (a share of the best's mean); one line if neither."""
+    if text is None:
+        return Margin(DEFAULT_MARGIN)
+    if isinstance(text, int | float):
+        number, share = float(text), False
+    else:
+        found = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*(%?)\s*", text)
+        if found is None:
+            raise RagtuiError(
+                f"--margin {text!r}: use a number on the metric's 0–1 scale (0.02) or a share "
+                "of the best's score (5%)"
+            )
+        number, share = float(found.group(1)), bool(found.group(2))
+        if share:
+            number /= 100
+    if not 0 <= number < 1:
+        raise RagtuiError(
+            f"--margin {text}: use a number from 0 up to (not incl.) 1, or a share below 100%"
+        )
+    return Margin(number, share)
+
+
+@dataclass(frozen=True)
 class Contender:
-    """One retriever, generator or pipeline at a stage: its score per query, its median
-    latency and its total cost (None when unknown)."""
+    """One retriever, generator or pipeline at a stage: its score per query (a failed
+    answer already counted as a wrong one), its median latency (failures counted as slowest;
+    None when unknown) and its total cost (None when unknown)."""
 
     name: str
     scores: Mapping[str, float]
     latency_ms: float | None
     cost_usd: float | None
+    failed: int = 0  # answers that failed, each scored as a wrong answer
 
     @property
     def mean(self) -> float:
@@ -70,15 +129,28 @@ def pick_best(contenders: Sequence[Contender]) -> Contender:
 
 
 def non_inferiority(
-    best: Contender, candidate: Contender, margin: float, seed: int = 0
+    best: Contender,
+    candidate: Contender,
+    margin: float,
+    seed: int = 0,
+    confidence: float = CONFIDENCE,
 ) -> dict | None:
-    """diff = candidate − best over the queries both scored, its interval and the verdict."""
+    """diff = candidate − best over the queries both scored, its interval and the verdict.
+
+    None when they share no query. Below ``VERDICT_FLOOR`` or with an interval of zero
+    width the verdict is ``TOO_FEW``.
+    """
     shared = [query for query in best.scores if query in candidate.scores]
-    if len(shared) < 2:
+    if not shared:
         return None
     differences = np.array([candidate.scores[q] - best.scores[q] for q in shared], dtype=float)
-    low, high = paired_bootstrap_ci(differences, seed=seed)
-    if low > -margin:
+    if len(shared) >= 2:
+        low, high = paired_bootstrap_ci(differences, confidence=confidence, seed=seed)
+    else:
+        low = high = float(differences[0])
+    if not VERDICT_FLOOR.met(len(shared), (low, high)):
+        verdict = TOO_FEW
+    elif low > -margin:
         verdict = GOOD_ENOUGH
     elif high < -margin:
         verdict = WORSE
@@ -98,6 +170,7 @@ def non_inferiority(
         "diff": float(differences.mean()),
         "ci_low": low,
         "ci_high": high,
+        "confidence": confidence,
         "n": len(shared),
         "margin": margin,
         "verdict": verdict,
@@ -106,47 +179,150 @@ def non_inferiority(
     }
 
 
-def judge_stage(
-    stage: str, metric: str, contenders: Sequence[Contender], margin: float
-) -> list[dict]:
-    """Every other contender tested against the stage's best, faster or cheaper ones first.
+@dataclass(frozen=True)
+class StagePlan:
+    """A stage's contenders on their shared queries: the best, the candidates to test (the
+    faster or cheaper ones), and what was left out."""
 
-    The question is whether a faster or cheaper one will do; slower ones are tested too
-    (marked ``faster_or_cheaper: false``), since whichever side of a near-tie comes out on
-    top is chance, and the reader should see the other side is good enough as well.
-    """
+    stage: str
+    metric: str
+    best: Contender
+    candidates: tuple[Contender, ...]
+    not_tested: tuple[str, ...]  # slower and no cheaper than the best
+    left_out: tuple[str, ...]  # queries some contender has no score for
+    spread: tuple[float, float]  # lowest and highest mean of the stage's contenders
+    contenders: tuple[Contender, ...] = field(default=())
+
+    @property
+    def claims(self) -> int:
+        """Verdicts this stage will state (none below the floor)."""
+        n = len(self.best.scores)
+        return len(self.candidates) if n >= VERDICT_FLOOR.minimum else 0
+
+
+def plan_stage(stage: str, metric: str, contenders: Sequence[Contender]) -> StagePlan | None:
+    """Align the stage's contenders on the queries all of them scored and pick the best;
+    None when there is nothing to choose (one contender, or one value everywhere)."""
     scored = [contender for contender in contenders if contender.scores]
     if len(scored) < 2:
-        return []
-    values = {value for contender in scored for value in contender.scores.values()}
-    if len(values) == 1:
-        return []  # one value everywhere (extractive answers are always grounded): no choice
-    best = pick_best(scored)
-    entries = []
-    for position, candidate in enumerate(scored):
-        if candidate is best:
+        return None
+    aligned, left_out = align({contender.name: contender.scores for contender in scored})
+    shared = [replace(contender, scores=aligned[contender.name]) for contender in scored]
+    values = {value for contender in shared for value in contender.scores.values()}
+    if len(values) <= 1:
+        return None  # one value everywhere (extractive answers are always grounded): no choice
+    best = pick_best(shared)
+    candidates, not_tested = [], []
+    for contender in shared:
+        if contender is best:
             continue
-        result = non_inferiority(best, candidate, margin, seed=position)
-        if result is not None:
-            entries.append(
-                {
-                    "stage": stage,
-                    "best": best.name,
-                    "candidate": candidate.name,
-                    "metric": metric,
-                    **result,
-                    "faster_or_cheaper": _faster(candidate, best) or _cheaper(candidate, best),
-                }
-            )
-    return sorted(entries, key=lambda entry: not entry["faster_or_cheaper"])
+        if _faster(contender, best) or _cheaper(contender, best):
+            candidates.append(contender)
+        else:
+            not_tested.append(contender.name)
+    means = [contender.mean for contender in shared]
+    return StagePlan(
+        stage,
+        metric,
+        best,
+        tuple(candidates),
+        tuple(not_tested),
+        tuple(left_out),
+        (min(means), max(means)),
+        tuple(shared),
+    )
+
+
+def judge_plan(plan: StagePlan, margin: Margin, claims: int) -> list[dict]:
+    """Every candidate of the stage tested against its best, with intervals at the
+    Bonferroni level for ``claims`` verdicts in the report."""
+    confidence = bonferroni_confidence(claims)
+    best_mean = plan.best.mean
+    absolute = margin.of(best_mean)
+    entries = []
+    for position, candidate in enumerate(plan.candidates, start=1):
+        result = non_inferiority(plan.best, candidate, absolute, position, confidence)
+        if result is None:
+            continue
+        entries.append(
+            {
+                "stage": plan.stage,
+                "best": plan.best.name,
+                "candidate": candidate.name,
+                "metric": plan.metric,
+                **result,
+                "margin_share": margin.value if margin.share else None,
+                "best_mean": best_mean,
+                "claims": claims,
+                "correction": GOOD_ENOUGH_FAMILY.correction,
+                "left_out": len(plan.left_out),
+                "failed": candidate.failed,
+                "best_failed": plan.best.failed,
+                "faster_or_cheaper": True,
+            }
+        )
+    return entries
+
+
+def judge_stage(
+    stage: str,
+    metric: str,
+    contenders: Sequence[Contender],
+    margin: float | Margin,
+    claims: int | None = None,
+) -> list[dict]:
+    """One stage on its own: its faster or cheaper contenders against its best.
+
+    ``claims`` is the number of verdicts of the whole report (for the Bonferroni level);
+    by default this stage's own.
+    """
+    plan = plan_stage(stage, metric, contenders)
+    if plan is None:
+        return []
+    chosen = margin if isinstance(margin, Margin) else Margin(margin)
+    return judge_plan(plan, chosen, plan.claims if claims is None else claims)
+
+
+def _basis(entry: Mapping) -> str:
+    margin = f"margin {entry['margin']:.3g}"
+    best_mean = entry.get("best_mean")
+    if best_mean:
+        if entry.get("margin_share") is not None:
+            margin = f"margin {entry['margin_share'] * 100:g}% of the best's {best_mean:.3f}"
+            margin += f" = {entry['margin']:.3g}"
+        else:
+            margin += f", {entry['margin'] / best_mean:.0%} of the best's {best_mean:.3f}"
+    parts = [margin, f"{entry['n']} queries"]
+    claims = entry.get("claims") or 1
+    if claims > 1:
+        level = entry.get("confidence", CONFIDENCE) * 100
+        correction = entry.get("correction", "Bonferroni")
+        parts.append(f"{level:.4g}% interval, {correction} over {claims} verdicts")
+    if entry.get("failed"):
+        parts.append(f"{entry['failed']} failed answers counted as wrong")
+    if entry.get("left_out"):
+        parts.append(f"{entry['left_out']} queries not scored for every contender left out")
+    return "; ".join(parts)
 
 
 def describe_entry(entry: Mapping, label: str | None = None) -> str:
     """One sentence, e.g. "`dense:minilm-int8` is good enough: nDCG@10 −0.001 [−0.008,
-    +0.006] against `dense`, 2.6× faster per query (margin 0.02, 225 queries)."
+    +0.006] against `dense`, 2.6× faster per query (margin 0.02, …, 225 queries)."
 
     ``label`` names the metric in words (``answer F1`` for ``f1``).
     """
+    name = f"`{entry['candidate']}`"
+    if entry["verdict"] == TOO_FEW:
+        left_out = (
+            f"; {entry['left_out']} queries not scored for every contender left out"
+            if entry.get("left_out")
+            else ""
+        )
+        return (
+            f"{name} against `{entry['best']}`: {too_few(entry['n'])}; a verdict needs at "
+            f"least {VERDICT_FLOOR.minimum} shared queries and an interval of some width "
+            f"({label or entry['metric']} {signed(entry['diff'])}{left_out})."
+        )
     figures = (
         f"{label or entry['metric']} {signed(entry['diff'])} "
         f"[{signed(entry['ci_low'])}, {signed(entry['ci_high'])}] against `{entry['best']}`"
@@ -160,17 +336,45 @@ def describe_entry(entry: Mapping, label: str | None = None) -> str:
         gains.append(f"{shown}× {'faster' if speedup >= 1 else 'slower'} {per}")
     if entry.get("cost_ratio") is not None:
         gains.append(f"{entry['cost_ratio']:.2f}× the cost")
-    basis = f"margin {entry['margin']:g}, {entry['n']} queries"
-    name = f"`{entry['candidate']}`"
+    basis = _basis(entry)
     if entry["verdict"] == GOOD_ENOUGH:
         tail = "".join(f", {gain}" for gain in gains)
-        return f"{name} is good enough: {figures}{tail} ({basis})."
+        worse = "".join(
+            f"; but clearly worse on {other['label']}: {signed(other['diff'])} "
+            f"[{signed(other['ci_low'])}, {signed(other['ci_high'])}]"
+            for other in entry.get("clearly_worse_on", [])
+        )
+        return f"{name} is good enough: {figures}{tail} ({basis}){worse}."
     aside = f" ({', '.join(gains)})" if gains else ""
     if entry["verdict"] == WORSE:
         return f"{name}{aside} is not good enough: {figures} loses more than the margin ({basis})."
     return (
         f"{name}{aside} is not shown good enough: {figures}; the interval straddles "
-        f"−{entry['margin']:g}, so these {entry['n']} queries cannot tell."
+        f"−{entry['margin']:.3g}, so these queries cannot tell ({basis})."
+    )
+
+
+def clearly_worse(
+    best: Contender, candidate: Contender, margin: float, confidence: float, seed: int = 0
+) -> dict | None:
+    """candidate − best on another metric when its whole interval lies below −margin."""
+    result = non_inferiority(best, candidate, margin, seed, confidence)
+    if result is None or result["verdict"] != WORSE:
+        return None
+    return {key: result[key] for key in ("diff", "ci_low", "ci_high", "n")}
+
+
+def margin_note(plan: StagePlan, margin: Margin, label: str) -> str | None:
+    """A warning when the margin is wider than the whole spread of the stage's means: the
+    metric barely separates the contenders, so "good enough" on it says little."""
+    low, high = plan.spread
+    absolute = margin.of(plan.best.mean)
+    if not math.isfinite(low) or absolute <= high - low:
+        return None
+    return (
+        f"The margin ({absolute:.3g} {label}) is wider than the whole spread of {label} across "
+        f"the {plan.stage}s ({low:.3f}–{high:.3f}): this metric barely tells them apart, so "
+        f"“good enough” on it says little; a share (--margin 5%) scales with the metric."
     )
 
 

@@ -17,6 +17,7 @@ from dataclasses import asdict
 from typing import Any
 
 from ragtui.encoders import EncodeProgress
+from ragtui.evidence_rules import CALIBRATION_FLOOR, too_few
 from ragtui.judging.agreement import AgreementFigures, agreement_figures, user_label
 from ragtui.judging.judge import ORDERS_PER_PAIR, Judge, PairJudgment, VerdictProgress
 from ragtui.judging.store import JsonlLog, JudgmentStore, Vote
@@ -80,7 +81,7 @@ def calibration_record(
         "kind": CALIBRATED_KIND,
         "prompt_sha256": judge_description.get("prompt_sha256"),
         "figures": asdict(figures),
-        "sentence": figures.sentence(),
+        "sentence": agreement_sentence(figures.non_tie, figures.sentence()),
         "time": time.time(),
     }
 
@@ -122,10 +123,28 @@ NOT_CALIBRATED = "judge not calibrated against your votes (ragtui judge calibrat
 
 
 def calibration_sentence(record: Mapping[str, Any] | None) -> str:
-    """What to print next to a judged figure: this judge's agreement, or that it has none."""
+    """What to print next to a judged figure: this judge's agreement, or that it has none.
+
+    Below ``CALIBRATION_FLOOR`` votes compared (a record written before the floor too) the
+    agreement is not stated: "agrees 100%" from two votes is no evidence.
+    """
     if record is None:
         return NOT_CALIBRATED
-    return str(record.get("sentence") or "judge calibrated, figures unreadable")
+    figures = record.get("figures")
+    compared = figures.get("non_tie") if isinstance(figures, Mapping) else None
+    sentence = str(record.get("sentence") or "judge calibrated, figures unreadable")
+    return agreement_sentence(compared, sentence) if isinstance(compared, int) else sentence
+
+
+def agreement_sentence(compared: int, sentence: str) -> str:
+    """``sentence`` (the agreement figures) from ``CALIBRATION_FLOOR`` votes compared up;
+    below it, that there are too few."""
+    if CALIBRATION_FLOOR.met(compared):
+        return sentence
+    return (
+        f"judge calibration: {too_few(compared, 'votes')}; its agreement with you is stated "
+        f"from {CALIBRATION_FLOOR.minimum} of your votes with a winner"
+    )
 
 
 def grid_calibration_sentence(record: Mapping[str, Any] | None, kinds: Sequence[str]) -> str:

@@ -92,12 +92,22 @@ def test_a_near_tie_is_good_enough_and_a_clearly_worse_retriever_is_not(
     results = eval_retrievers(cranfield, "dense,dense:minilm-int8,static", out)
     stage = [entry for entry in results["good_enough"] if entry["stage"] == "retriever"]
     verdicts = {entry["candidate"]: entry for entry in stage}
-    # Which of the near-tie comes out on top is chance; the other one must be good enough.
+    # Which of the near-tie comes out on top is chance. int8 is faster: when dense is on
+    # top, int8 must be good enough; when int8 is, dense is slower and no cheaper, so it is
+    # no choice to weigh and is not listed (it used to be tested too).
     best = {entry["best"] for entry in verdicts.values()}
     assert best in ({"dense"}, {"dense:minilm-int8"})
-    near_tie = verdicts["dense:minilm-int8" if best == {"dense"} else "dense"]
-    assert near_tie["verdict"] == "good enough", near_tie
-    assert near_tie["ci_low"] > -0.02 and near_tie["n"] == 225
+    checked = [verdicts["static"]]
+    if best == {"dense"}:
+        near_tie = verdicts["dense:minilm-int8"]
+        assert near_tie["verdict"] == "good enough", near_tie
+        assert near_tie["ci_low"] > -near_tie["margin"] and near_tie["n"] == 225
+        checked.append(near_tie)
+    else:
+        assert "dense" not in verdicts
+        assert {"stage": "retriever", "candidate": "dense", "best": "dense:minilm-int8"} in (
+            results["not_tested"]
+        )
     static = verdicts["static"]
     assert static["verdict"] == "worse" and static["ci_high"] < -0.02, static
     assert static["speedup"] > 1 and static["faster_or_cheaper"]
@@ -107,13 +117,13 @@ def test_a_near_tie_is_good_enough_and_a_clearly_worse_retriever_is_not(
         for row in csv.DictReader(handle):
             if row["nDCG@10"]:
                 ndcg.setdefault(row["retriever"], {})[row["query_id"]] = float(row["nDCG@10"])
-    for entry in (near_tie, static):
+    for entry in checked:
         expected = [
             ndcg[entry["candidate"]][q] - ndcg[entry["best"]][q] for q in ndcg[entry["best"]]
         ]
         assert entry["diff"] == pytest.approx(sum(expected) / len(expected), abs=1e-9)
     report = (out / "report.md").read_text()
-    assert near_tie["sentence"] in report and static["sentence"] in report
+    assert all(entry["sentence"] in report for entry in checked)
     # The sentence carries the measured difference (about −0.1; the static model is
     # distilled on this machine, so its last digits vary between machines).
     assert f"is not good enough: nDCG@10 −{-static['diff']:.3f}" in static["sentence"]

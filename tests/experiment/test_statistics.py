@@ -7,6 +7,7 @@ from scipy import stats
 from ragtui.experiment.statistics import (
     bradley_terry,
     bradley_terry_with_intervals,
+    clustered_comparison,
     compare_paired,
     paired_bootstrap_ci,
     paired_permutation_p,
@@ -106,3 +107,21 @@ def test_adjusted_p_values_equal_statsmodels_benjamini_hochberg() -> None:
     assert got == pytest.approx(list(expected), abs=1e-12)
     assert "p_adjusted" not in rows[5]  # nothing was tested there
     assert all(row["p_adjusted"] >= row["p_value"] for row in rows if row["p_value"])
+
+
+def test_grouped_differences_resample_whole_queries() -> None:
+    """Three retrievers' answers to one query are one draw: an interval over 3 × 20 units
+    drawn one by one is about √3 narrower than the 20 queries support."""
+    rng = np.random.default_rng(21)
+    per_query = rng.normal(-0.05, 0.2, 20)
+    groups = [[value] * 3 for value in per_query]  # each query's 3 units agree
+    grouped = clustered_comparison(groups, seed=4)
+    # With equal group sizes the query-level bootstrap is the bootstrap of query means.
+    assert (grouped.ci_low, grouped.ci_high) == paired_bootstrap_ci(per_query, seed=4)
+    assert grouped.n == 20 and grouped.mean_difference == pytest.approx(per_query.mean())
+    as_units = compare_paired(np.zeros(60), np.repeat(per_query, 3))
+    ratio = (grouped.ci_high - grouped.ci_low) / (as_units.ci_high - as_units.ci_low)
+    assert 1.4 < ratio < 2.1  # about √3
+    # The permutation test flips whole queries: its p is the paired test's on query sums.
+    assert grouped.p_value == paired_permutation_p(np.array([sum(g) for g in groups]), seed=4)
+    assert clustered_comparison([[0.1, 0.2]]) is None  # one query: nothing to resample

@@ -188,12 +188,13 @@ def test_eval_with_a_judge_scores_answers_and_ranks_pipelines(judge_env: Path, c
 def test_eval_prints_the_judges_calibration_once_there_is_one(judge_env: Path, capsys) -> None:
     sample = judge_env.parent / "sample"
     shutil.copytree(SAMPLE, sample)
-    plant_votes(sample)
+    # Twice over: 10 votes with a winner, the floor of a calibration sentence (evidence_rules).
+    plant_votes(sample, PLANTED * 2)
     calibrate(sample, "openai:judge-planted", capsys)
     out = judge_env.parent / "eval"
     args = ["eval", str(sample), "--retrievers", "bm25", "--generators", "extractive"]
     args += ["--limit", "3", "--judge", "openai:judge-planted", "--yes", "--out", str(out)]
-    sentence = "agrees with your votes 100%, κ 1.00, n = 5"
+    sentence = "agrees with your votes 100%, κ 1.00, n = 10"
     # Grades alone: the calibration (from pairwise votes) is never printed beside them.
     assert main([*args, "--judge-kinds", "correctness"]) == 0
     printed = capsys.readouterr().out

@@ -1,0 +1,152 @@
+"""The rules every figure ragtui prints follows, written down once.
+
+- **No verdict from too little data.** Each kind of claim has a floor (``Floor``): below
+  it, or from an interval of zero width, ragtui says "too few queries to tell (n = …)"
+  instead of concluding.
+- **One unit of resampling: the query.** Intervals resample queries; where one query gives
+  several units (a query under each retriever), the query's units are drawn together.
+- **Every comparison uses the same queries for each contender** (``shared_queries``,
+  ``align``). A failed answer stays in as a failure: it scores ``FAILED_SCORE``, the worst
+  value of every 0–1 answer metric, so it can never improve a mean. A query a contender has
+  no score for (a judge that abstained) leaves the comparison for every contender, and the
+  report says how many left.
+- **Every family of claims states its correction** (``Family``).
+
+Pure Python, so the judging package can use it too; scipy is imported inside functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+RESAMPLING_UNIT = "query"
+CONFIDENCE = 0.95
+# A failed answer is a wrong answer: the worst value of every answer metric (all on 0–1).
+FAILED_SCORE = 0.0
+
+
+@dataclass(frozen=True)
+class Floor:
+    """The least evidence a kind of claim needs before ragtui states it."""
+
+    claim: str
+    minimum: int
+    counts: str  # what n counts
+
+    def met(self, n: int, interval: tuple[float, float] | None = None) -> bool:
+        """Enough to conclude: at least ``minimum``, and an interval with some width.
+
+        An interval of zero width comes from contenders that score alike on every query (or
+        from one query): it is not evidence of agreement, only of too little variation.
+        """
+        if n < self.minimum:
+            return False
+        return interval is None or interval[1] - interval[0] > 1e-12
+
+    def words(self) -> str:
+        return f"{self.claim}: at least {self.minimum} {self.counts}"
+
+
+# Ten queries: below that a paired bootstrap interval is mostly the handful of values
+# drawn, and the exact permutation test cannot reach p < 0.002.
+VERDICT_FLOOR = Floor("good-enough verdicts", 10, "queries scored by both contenders")
+THRESHOLD_BIN_FLOOR = Floor("threshold-effect gaps", 10, "queries in the bin")
+PAIRWISE_FLOOR = Floor("pairwise tests", 10, "queries scored by both pipelines")
+CALIBRATION_FLOOR = Floor(
+    "judge calibration sentences", 10, "of your votes with a winner that the judge judged"
+)
+FLOORS = (VERDICT_FLOOR, THRESHOLD_BIN_FLOOR, PAIRWISE_FLOOR, CALIBRATION_FLOOR)
+
+
+def too_few(n: int, unit: str = "queries") -> str:
+    """The words printed instead of a conclusion below a floor."""
+    return f"too few {unit} to tell (n = {n})"
+
+
+@dataclass(frozen=True)
+class Family:
+    """A family of claims made together, and how they are corrected for their number."""
+
+    name: str
+    correction: str
+    words: str
+
+
+GOOD_ENOUGH_FAMILY = Family(
+    "good-enough verdicts",
+    "Bonferroni",
+    "all verdicts of one report are one family: with m of them, each interval is at the "
+    "1 − 0.05/m level, so all m hold together with 95% confidence",
+)
+PAIRWISE_FAMILY = Family(
+    "pairwise comparisons",
+    "Benjamini–Hochberg",
+    "p (BH) over the comparisons of one metric in one table",
+)
+THRESHOLD_FAMILY = Family(
+    "threshold-effect gaps",
+    "Benjamini–Hochberg",
+    "p (BH) over every bin's gaps in the threshold table",
+)
+FAMILIES = (GOOD_ENOUGH_FAMILY, PAIRWISE_FAMILY, THRESHOLD_FAMILY)
+
+
+def bonferroni_confidence(claims: int, confidence: float = CONFIDENCE) -> float:
+    """Confidence of each of ``claims`` intervals so that all hold at ``confidence``."""
+    return 1 - (1 - confidence) / max(claims, 1)
+
+
+def shared_queries(scores: Iterable[Mapping[str, float | None]]) -> list[str]:
+    """The queries every contender has a score for, in the first contender's order."""
+    maps = list(scores)
+    if not maps:
+        return []
+    return [
+        query
+        for query, value in maps[0].items()
+        if value is not None and all(other.get(query) is not None for other in maps[1:])
+    ]
+
+
+def align(
+    scores: Mapping[str, Mapping[str, float | None]],
+) -> tuple[dict[str, dict[str, float]], list[str]]:
+    """Every contender's scores on the shared queries only, and the queries left out."""
+    shared = shared_queries(scores.values())
+    every = dict.fromkeys(query for one in scores.values() for query in one)
+    kept = set(shared)
+    aligned = {
+        name: {query: float(one[query]) for query in shared}  # type: ignore[arg-type]
+        for name, one in scores.items()
+    }
+    return aligned, [query for query in every if query not in kept]
+
+
+def score_or_failure(value: float | None, failed: bool) -> float | None:
+    """A cell's score under the rules: a failed answer counts ``FAILED_SCORE``."""
+    return FAILED_SCORE if failed else value
+
+
+def failure_outcome(first_failed: bool, second_failed: bool) -> str | None:
+    """A pairwise comparison where an answer failed, decided without a judge: the answer
+    given beats the failure ("a" or "b"), two failures tie; None when both answered."""
+    if first_failed and second_failed:
+        return "tie"
+    if first_failed or second_failed:
+        return "b" if first_failed else "a"
+    return None
+
+
+def describe_rules(floors: Sequence[Floor] = FLOORS) -> list[str]:
+    """The rules as sentences, for a report's method section."""
+    return [
+        f"Intervals resample the {RESAMPLING_UNIT} (a query's units under several retrievers "
+        "are drawn together); every comparison uses the same queries for each contender; a "
+        "failed answer counts as a wrong one (0), never left out.",
+        "No conclusion below a floor or from an interval of zero width (printed as "
+        "“too few queries to tell (n = …)”): " + "; ".join(floor.words() for floor in floors) + ".",
+        "Corrections for many claims: "
+        + "; ".join(f"{family.name}, {family.correction} ({family.words})" for family in FAMILIES)
+        + ".",
+    ]
