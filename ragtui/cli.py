@@ -187,13 +187,20 @@ def build_parser() -> argparse.ArgumentParser:
         "corpus's passages, each tied to its passage; 'ragtui testset list CORPUS' and "
         "'ragtui testset show CORPUS NAME' look at the sets made.",
     )
-    testset.add_argument("words", nargs="+", metavar="CORPUS | list CORPUS | show CORPUS NAME")
+    testset.add_argument(
+        "words",
+        nargs="+",
+        metavar="CORPUS | list CORPUS | show CORPUS NAME | import CORPUS FILE",
+    )
     testset.add_argument("--generator", help="who writes the questions, e.g. llamacpp:smollm2")
     testset.add_argument("-n", type=int, default=100, help="passages to write from (100)")
     testset.add_argument("--seed", type=int, default=0, help="passage sample and sampling (0)")
     testset.add_argument("--name", help="the set's name (default: generator and seed)")
     testset.add_argument("--checker", help="answers the round-trip check (default: --generator)")
     testset.add_argument("--out", type=Path, help="also export the set to this folder")
+    testset.add_argument(
+        "--answers", help="testset import: reference answers (answers.jsonl: _id, answers)"
+    )
     testset.add_argument(
         "--yes", action="store_true", help="skip the cost question of a paid model"
     )
