@@ -50,6 +50,7 @@ def _add_corpus_options(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     from ragtui.cli_judge import add_judge_options
     from ragtui.cli_judge import add_parser as add_judge_parser
+    from ragtui.cli_label import add_parser as add_label_parser
 
     parser = _Parser(
         prog="ragtui",
@@ -223,6 +224,8 @@ def build_parser() -> argparse.ArgumentParser:
     testset.add_argument("--chunk-overlap", type=int, default=30, metavar="N")
     testset.add_argument("--cache-dir", type=Path, help="index cache (default: user cache dir)")
     testset.add_argument("--config", help="ragtui.toml to use")
+
+    add_label_parser(commands)
 
     results = commands.add_parser("results", help="charts of a finished 'ragtui eval' run")
     results.add_argument("folder", type=Path, help="the eval's --out folder")
@@ -678,6 +681,12 @@ def _cmd_testset(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def _cmd_label(args: argparse.Namespace) -> int:
+    from ragtui.cli_label import run
+
+    return run(args)
+
+
 def _cmd_judge(args: argparse.Namespace) -> int:
     from ragtui.cli_judge import run
 
@@ -698,6 +707,7 @@ COMMANDS = {
     "config": _cmd_config,
     "testset": _cmd_testset,
     "judge": _cmd_judge,
+    "label": _cmd_label,
 }
 
 
