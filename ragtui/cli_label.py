@@ -11,6 +11,7 @@ or read grades made elsewhere back in.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -193,9 +194,15 @@ def _screen(args: argparse.Namespace, path: str) -> int:
     if session.done:
         print(f"every pair of {_describe(queue, session.unit)} is graded already")
         return 0
+    from ragtui.tui.hangup import must_end_at_once
     from ragtui.tui.label_app import LabelApp
 
     app = LabelApp(session, corpus.root.name, testset.name)
-    app.run()
+    try:
+        app.run()
+    finally:
+        session.close()  # every grade queued is on disk before the process ends
+    if must_end_at_once():
+        os._exit(app.return_code or 0)
     print(session.summary())
     return app.return_code or 0

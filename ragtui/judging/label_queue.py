@@ -23,7 +23,7 @@ from typing import Any
 
 from ragtui.corpus.model import Corpus
 from ragtui.judging.pools import JudgedText, Pool, UnitTexts
-from ragtui.judging.store import GRADES, JsonlLog, JudgmentStore, Label
+from ragtui.judging.store import GRADES, JsonlLog, JudgmentStore, JudgmentStoreError, Label
 from ragtui.judging.trec_ids import from_trec_id
 
 SAMPLES_FILE = "label_samples.jsonl"
@@ -220,7 +220,7 @@ def import_grades(
     try:
         lines = path.read_text(encoding="utf-8", errors="replace").split("\n")
     except OSError as error:
-        raise OSError(f"cannot read {path} ({error.strerror})") from None
+        raise JudgmentStoreError(f"cannot read {path} ({error.strerror})") from None
     texts = UnitTexts(corpus, unit)
     first = next((line.strip() for line in lines if line.strip()), "")
     jsonl = first.startswith("{")

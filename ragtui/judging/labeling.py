@@ -178,11 +178,13 @@ class LabelingSession:
         if not self.steps:
             self.status = "nothing to undo in this session"
             return
-        step = self.steps.pop()
+        step = self.steps[-1]
         pair = self.queue.pairs[step.index]
         if step.kind == "grade":
             self.status = "saving…"
             await self._on_disk(pair.label(None, self.chunking, BLIND_SOURCE))
+        self.steps.pop()  # only once the clear is on disk: a failed write can be retried
+        if step.kind == "grade":
             self.grades.pop(pair_key(pair), None)
             if self.paces_s:
                 self.paces_s.pop()

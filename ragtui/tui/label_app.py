@@ -14,10 +14,13 @@ from textual.containers import VerticalScroll
 from textual.widgets import Footer, Static
 
 from ragtui.display.safe_text import printable
+from ragtui.errors import RagtuiError
 from ragtui.judging.labeling import LabelingSession
+from ragtui.tui.hangup import end_with_terminal
 from ragtui.tui.log_notices import PlainNotices
 
-GRADE_NAMES = ("not relevant", "related", "relevant", "answers it")
+# The compare screen's grade scale (widgets/pane.py), so a grade means the same in both.
+GRADE_NAMES = ("not relevant", "somewhat relevant", "relevant", "highly relevant")
 
 
 class LabelApp(PlainNotices, App[None]):
@@ -30,7 +33,7 @@ class LabelApp(PlainNotices, App[None]):
     """
     BINDINGS = [
         *(
-            Binding(str(grade), f"grade({grade})", f"{grade} {name}", id=f"grade-{grade}")
+            Binding(str(grade), f"grade({grade})", name, id=f"grade-{grade}")
             for grade, name in enumerate(GRADE_NAMES)
         ),
         Binding("s", "skip", "Skip", id="skip"),
@@ -52,6 +55,7 @@ class LabelApp(PlainNotices, App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        end_with_terminal(self)  # a closed terminal ends the app, grades on disk first
         self.refresh_view()
 
     def refresh_view(self) -> None:
@@ -73,7 +77,11 @@ class LabelApp(PlainNotices, App[None]):
         if self.session.done:
             return
         self.query_one("#status", Static).update(Text("saving…"))
-        await self.session.grade(grade)
+        try:
+            await self.session.grade(grade)
+        except RagtuiError as error:  # the disk refused: the grade is not taken as made
+            self.session.status = "not saved"
+            self.notify(str(error), severity="error", timeout=15)
         self.refresh_view()
 
     def action_skip(self) -> None:
@@ -81,7 +89,11 @@ class LabelApp(PlainNotices, App[None]):
         self.refresh_view()
 
     async def action_undo(self) -> None:
-        await self.session.undo()
+        try:
+            await self.session.undo()
+        except RagtuiError as error:
+            self.session.status = "not undone"
+            self.notify(str(error), severity="error", timeout=15)
         self.refresh_view()
 
     async def action_quit(self) -> None:
