@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from ragtui.cli import main
-from ragtui.corpus import load_corpus
+from ragtui.corpus import ChunkingSettings, load_corpus
 from ragtui.index.cache import Indexes
 from ragtui.judging.anchors import labels_for_corpus
 from ragtui.judging.store import JudgmentStore
@@ -168,3 +168,52 @@ def test_trec_qrels_come_back_as_labels(imported: Path, tmp_path: Path, capsys) 
     (label,) = store.labels()["t2"].values()
     assert (label.grade, label.start, label.end) == (3, first.start, first.end)
     assert label.text_sha256 == first.content_hash and label.query == "How long is the warranty?"
+
+
+def test_a_beir_queue_names_documents_and_their_grades_anchor_to_the_whole_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    monkeypatch.setenv("RAGTUI_DATA_DIR", str(tmp_path / "data"))
+    beir = tmp_path / "beir"
+    beir.mkdir()
+    bodies = {
+        "d1": "The relief valve opens at 42 bar. " * 12,
+        "d2": "The pump motor is rated at 7 kW and runs at night. " * 12,
+        "d3": "Seals are replaced every spring before the season starts. " * 12,
+    }
+    (beir / "corpus.jsonl").write_text(
+        "".join(json.dumps({"_id": k, "title": "", "text": v}) + "\n" for k, v in bodies.items())
+    )
+    questions = tmp_path / "questions.txt"
+    questions.write_text("When does the relief valve open?\n", encoding="utf-8")
+    assert main(["testset", "import", str(beir), str(questions), "--name", "own"]) == 0
+    out = tmp_path / "queue.jsonl"
+    chunking = ["--chunk-tokens", "20", "--chunk-overlap", "5"]
+    argv = ["label", "queue", str(beir), "--testset", "own", "--retrievers", "bm25"]
+    assert main([*argv, "--depth", "2", "--out", str(out), *chunking]) == 0
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    corpus = load_corpus(beir, ChunkingSettings(20, 5))
+    documents = {document.doc_id: document for document in corpus.documents}
+    assert len(lines) == 2 and "d1" in {line["doc_id"] for line in lines}
+    for line in lines:
+        document = documents[line["doc_id"]]
+        assert line["passage_id"] is None and line["text"] == document.text
+        assert (line["start"], line["end"]) == (0, len(document.text))
+        assert line["text_sha256"] == document.content_hash
+        line["grade"] = 3 if line["doc_id"] == "d1" else 0
+    out.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    capsys.readouterr()
+    assert main(["label", "import", str(beir), str(out), "--testset", "own", *chunking]) == 0
+    assert "2 grades stored" in capsys.readouterr().out
+    # The grade of d1 reaches every passage of d1, as the app's labels follow their text.
+    _store, resolved = labels_for_corpus(corpus)
+    d1_passages = {p.passage_id for p in corpus.passages if p.doc_id == "d1"}
+    assert len(d1_passages) > 1
+    assert {pid for pid, grade in resolved.grades["own-q1"].items() if grade == 3} == d1_passages
+
+
+def test_the_screen_outside_a_terminal_says_to_write_a_queue(imported: Path, capsys) -> None:
+    argv = ["label", str(imported), "--testset", "own", "--retrievers", "bm25,dense"]
+    assert main(argv) == 1
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "needs a terminal; write a queue instead" in error
