@@ -167,11 +167,11 @@ def _import(args: argparse.Namespace, path: str, file: Path) -> int:
     corpus, testset, unit, queries = _open_set(args, path)
     store = JudgmentStore.for_corpus(corpus.root, corpus.source_key)
     result = import_grades(file, corpus, unit, queries, store, testset.name)
-    for problem in result.problems or []:
+    for problem in result.problems:
         sys.stderr.write(f"ragtui: warning: {printable(problem)} (line skipped)\n")
     print(
         f"{result.stored} grades stored as your labels in {store.labels_log.path} "
-        f"({len(result.problems or [])} lines skipped, {result.ungraded} not graded yet)"
+        f"({len(result.problems)} lines skipped, {result.ungraded} not graded yet)"
     )
     return 0
 

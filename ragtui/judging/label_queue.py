@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -192,7 +192,7 @@ def graded_pairs(store: JudgmentStore, queue: LabelQueue) -> dict[tuple, int]:
 class GradeImport:
     stored: int = 0
     ungraded: int = 0  # queue lines without a grade yet
-    problems: list[str] | None = None
+    problems: list[str] = field(default_factory=list)  # "FILE:LINE: what is wrong"
 
 
 def _grade(value: Any) -> int | None:
@@ -225,8 +225,8 @@ def import_grades(
     first = next((line.strip() for line in lines if line.strip()), "")
     jsonl = first.startswith("{")
     source = f"imported from {path.name}"
-    result = GradeImport(problems=[])
-    problems: list[str] = result.problems  # type: ignore[assignment]
+    result = GradeImport()
+    problems = result.problems
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
