@@ -139,6 +139,10 @@ class LabelingSession:
 
     def _show(self, index: int) -> None:
         self.position = index
+        self.mark_shown()
+
+    def mark_shown(self) -> None:
+        """The current pair is on screen from now (its grade's pace counts from here)."""
         self._shown_at = self._clock()
 
     # acting ------------------------------------------------------------------------------

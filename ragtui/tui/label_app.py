@@ -57,6 +57,7 @@ class LabelApp(PlainNotices, App[None]):
     def on_mount(self) -> None:
         end_with_terminal(self)  # a closed terminal ends the app, grades on disk first
         self.refresh_view()
+        self.session.mark_shown()  # the start-up is not the person's pace
 
     def refresh_view(self) -> None:
         session = self.session
