@@ -8,9 +8,12 @@ on a test set generated from the same corpus by each packaged generator (``ragtu
 with its default filters, seed 0, no hand-picking). The script prints, per generator, the
 funnel, questions kept per minute, Kendall's tau between the two rankings with a bootstrap
 95% interval (human and generated queries resampled independently, 1,000 rounds), and tau
-with each filter turned off alone, with no filter, and with a word-overlap cap. For scale it
-also prints tau between two random halves of the human queries: how well ~110 queries
-written by people agree with each other, the most a generated set of that size can show.
+with each filter turned off alone, with no filter, and with a word-overlap cap. For scale,
+each of those lines also gives tau between human queries at the generated set's size: the
+ranking on that many human queries drawn at random against the ranking on the other human
+queries (median and 95% range over 1,000 draws). It is what a set of that many questions
+written by people would reach here, which a generated set's tau is read against; a set of
+17 questions cannot be held to what two halves of 225 human queries reach.
 
 For that ablation the set is generated with only the round-trip check on, so every
 parseable question has its checker's answer. Each filter's verdict is a pure function of
@@ -46,15 +49,11 @@ from ragtui.index.cache import Indexes  # noqa: E402
 from ragtui.metrics import score_retrieval, scores_by_unit  # noqa: E402
 from ragtui.retrieval import make_retriever  # noqa: E402
 from ragtui.testsets import filters  # noqa: E402
-from ragtui.testsets.filters import CHEAP_FILTERS  # noqa: E402
-from ragtui.testsets.generate import (  # noqa: E402
-    REASON_OF_FILTER,
-    TestsetPlan,
-    generate_testset,
-    roundtrip_reference,
-    word_overlap,
-)
+from ragtui.testsets.filters import CHEAP_FILTERS, word_overlap  # noqa: E402
+from ragtui.testsets.funnel import REASON_OF_FILTER  # noqa: E402
+from ragtui.testsets.generate import TestsetPlan, generate_testset  # noqa: E402
 from ragtui.testsets.question_format import parse_question  # noqa: E402
+from ragtui.testsets.roundtrip import roundtrip_reference  # noqa: E402
 from ragtui.testsets.store import read_testset, testsets_root  # noqa: E402
 
 SPECS = ("bm25", "bm25:okapi", "static", "dense:minilm-int8", "dense", "hybrid", "hybrid:static")
@@ -152,23 +151,29 @@ def tau_with_interval(human, generated, seed: int = 0) -> tuple[float, float, fl
     return float(observed), float(low), float(high)
 
 
-def human_split_half_tau(human, seed: int = 0) -> tuple[float, float, float]:
-    """Tau between the rankings on two random halves of the human queries (median and 95%
-    range over 1,000 splits): how far rankings from ~110 queries agree when every query
-    was written by a person — the ceiling to read a generated set's tau against."""
+def human_tau_at_size(
+    human, size: int, seed: int = 0, rounds: int = ROUNDS
+) -> tuple[float, float, float, int, int]:
+    """Tau between the ranking on ``size`` human queries drawn at random and the ranking on
+    the other human queries (median and 95% range over ``rounds`` draws), with the two
+    sizes: how far a set of that many questions written by people agrees with the rest.
+
+    The two sides never share a query, so agreement is not inflated; when ``size`` is more
+    than half the queries the other side is the smaller one, which the sizes returned say.
+    """
     specs = list(SPECS)
     queries = sorted(next(iter(human.values())))
+    if not 1 <= size < len(queries):
+        raise ValueError(f"size {size}: use 1 to {len(queries) - 1} ({len(queries)} queries)")
     table = np.array([[human[s][q] for q in queries] for s in specs])
     rng = np.random.default_rng(seed)
     taus = []
-    for _ in range(ROUNDS):
+    for _ in range(rounds):
         order = rng.permutation(len(queries))
-        first, second = order[: len(order) // 2], order[len(order) // 2 :]
-        taus.append(
-            kendalltau(table[:, first].mean(axis=1), table[:, second].mean(axis=1)).statistic
-        )
+        drawn, rest = order[:size], order[size:]
+        taus.append(kendalltau(table[:, drawn].mean(axis=1), table[:, rest].mean(axis=1)).statistic)
     low, median, high = np.nanpercentile(taus, [2.5, 50, 97.5])
-    return float(median), float(low), float(high)
+    return float(median), float(low), float(high), size, len(queries) - size
 
 
 def main() -> None:
@@ -201,14 +206,17 @@ def main() -> None:
         "human nDCG@10:",
         ", ".join(f"{s} {np.mean(list(v.values())):.4f}" for s, v in human.items()),
     )
-    median, low, high = human_split_half_tau(human)
+    half = len(corpus.queries) // 2
+    median, low, high, drawn, rest = human_tau_at_size(human, half)
     print(
-        f"human vs human (two random halves of the {len(corpus.queries)} queries): "
+        f"human vs human ({drawn} random human queries against the other {rest}): "
         f"tau median {median:.2f} [{low:.2f}, {high:.2f}]"
     )
     data_root = args.data_root or Path(tempfile.mkdtemp(prefix="bench-testset-"))
     os.environ["RAGTUI_DATA_DIR"] = str(data_root)
     passages = {passage.passage_id: passage.text for passage in corpus.passages}
+
+    ceilings: dict[int, tuple[float, float, float, int, int]] = {}
 
     def report(label: str, records: list[dict]) -> None:
         if len(records) < 10:
@@ -220,9 +228,15 @@ def main() -> None:
         tau, low, high = tau_with_interval(human, generated)
         ranking = sorted(SPECS, key=lambda s: -np.mean(list(generated[s].values())))
         overlap = np.mean([word_overlap(r["question"], passages[r["passage_id"]]) for r in records])
+        size = min(len(records), len(corpus.queries) - 1)
+        if size not in ceilings:
+            ceilings[size] = human_tau_at_size(human, size)
+        median, ceiling_low, ceiling_high, drawn, rest = ceilings[size]
         print(
             f"  {label}: {len(records)} questions, tau {tau:.2f} [{low:.2f}, {high:.2f}], "
-            f"overlap {overlap:.0%}; ranking {' > '.join(ranking)}",
+            f"overlap {overlap:.0%}; ranking {' > '.join(ranking)}; human queries at this "
+            f"size ({drawn} against the other {rest}): tau median {median:.2f} "
+            f"[{ceiling_low:.2f}, {ceiling_high:.2f}]",
             flush=True,
         )
 

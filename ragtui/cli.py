@@ -217,8 +217,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-overlap",
         type=float,
         metavar="SHARE",
-        help="drop questions with more than this share (0-1) of their content words in "
-        "their passage; off by default (see README: the lexical bias)",
+        help="drop questions with more than this share (above 0, below 1) of their content "
+        "words in their passage; off by default (see README: the lexical bias)",
     )
     testset.add_argument("--chunk-tokens", type=int, default=180, metavar="N")
     testset.add_argument("--chunk-overlap", type=int, default=30, metavar="N")
@@ -667,6 +667,14 @@ def _show_results(folder: Path) -> int:
     from ragtui.tui.eval_app import EvalResultsApp, load_results
 
     results = load_results(folder)
+    if not sys.stdout.isatty():
+        # A full-screen app writing into a file or a pipe would fill it with escape codes
+        # and wait for keys that never come.
+        sys.stderr.write(
+            f"ragtui: output is not a terminal, so the results screen is not opened; "
+            f"run 'ragtui results {folder}' in a terminal\n"
+        )
+        return 0
     for handler in list(log.handlers):
         if isinstance(handler, _OneLineHandler):
             log.removeHandler(handler)
@@ -694,7 +702,41 @@ def _cmd_judge(args: argparse.Namespace) -> int:
 
 
 def _cmd_results(args: argparse.Namespace) -> int:
+    if not sys.stdout.isatty():
+        return _print_results(args.folder)
     return _show_results(args.folder)
+
+
+def _print_results(folder: Path) -> int:
+    """``ragtui results DIR`` into a file or a pipe: the findings as plain text."""
+    from ragtui.experiment.formatting import dataset_title
+    from ragtui.experiment.report import render_markdown
+    from ragtui.experiment.report_decision import verdict_lines
+    from ragtui.experiment.report_judge import judge_line
+    from ragtui.tui.eval_app import load_results
+
+    results = load_results(folder)
+    try:
+        dataset, plan = results["dataset"], results["plan"]
+        lines = [
+            f"ragtui eval results in {folder}: {dataset_title(dataset).replace('`', '')}, "
+            f"{dataset['queries']} queries; retrievers {', '.join(plan['retrievers'])} "
+            f"× generators {', '.join(plan['generators'])}",
+            "",
+            render_markdown(results).split("## Findings", 1)[1].split("## ", 1)[0].strip(),
+            *[f"- {line}" for line in verdict_lines(results)],
+        ]
+        if results.get("judge"):
+            lines.append(judge_line(results["judge"]))
+    except (KeyError, TypeError, IndexError, AttributeError):
+        raise RagtuiError(
+            f"{folder / 'results.json'} was written by another version of ragtui; "
+            "run 'ragtui eval' again"
+        ) from None
+    lines += ["", f"The whole report: {folder / 'report.md'} (charts: report.html)."]
+    # Spec names and query ids are user text: no control characters into a file either.
+    print("\n".join(printable(line) for line in lines))
+    return 0
 
 
 COMMANDS = {

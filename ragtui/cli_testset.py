@@ -40,18 +40,35 @@ def _make(args: argparse.Namespace, path: str) -> int:
     from ragtui.cli_costs import confirm_cost
     from ragtui.config.settings_file import load_settings
     from ragtui.display.progress import ProgressPrinter
-    from ragtui.testsets.generate import FILTERS, OVERLAP_ATTEMPTS, TestsetPlan, run_testset
-    from ragtui.testsets.store import TestsetFolder, export, read_testset, testsets_root
+    from ragtui.testsets.attempts import CHECK_MAX_TOKENS, calls_per_passage
+    from ragtui.testsets.generate import FILTERS, TestsetPlan, run_testset
+    from ragtui.testsets.store import (
+        TestsetFolder,
+        check_name,
+        export,
+        latest_records,
+        read_testset,
+        testsets_root,
+    )
 
     if not args.generator:
         raise RagtuiError("name who writes the questions: --generator SPEC (e.g. llamacpp:smollm2)")
     if args.n < 1:
         raise RagtuiError(f"-n {args.n}: use at least 1")
     if args.max_overlap is not None and not 0 < args.max_overlap < 1:
-        raise RagtuiError(f"--max-overlap {args.max_overlap:g}: use a share between 0 and 1")
+        # 1 would drop nothing (no question has more than all its words in its passage).
+        raise RagtuiError(
+            f"--max-overlap {args.max_overlap:g}: use a share above 0 and below 1 (e.g. 0.6)"
+        )
+    if args.name is not None:
+        check_name(args.name)  # an empty --name must not fall back to the default set
     settings = load_settings(args.config)
     corpus = _load_corpus(args, path)
-    name = args.name or f"{args.generator.replace(':', '-').replace('/', '-')}-seed{args.seed}"
+    name = (
+        args.name
+        if args.name is not None
+        else f"{args.generator.replace(':', '-').replace('/', '-')}-seed{args.seed}"
+    )
     enabled = tuple(f for f in FILTERS if not getattr(args, f"no_{f}_filter"))
     plan = TestsetPlan(
         name=name,
@@ -62,22 +79,26 @@ def _make(args: argparse.Namespace, path: str) -> int:
         enabled=enabled,
         max_overlap=args.max_overlap,
     )
-    # One question and one round-trip answer per passage, each reading the passage; the
-    # passages an earlier run of this set already judged cost nothing again.
+    # Each passage still to ask about may take every try the attempt policy allows; the
+    # passages an earlier run of this set already judged cost nothing again (a passage
+    # whose call failed is asked about again).
     folder = testsets_root(corpus.root, corpus.source_key) / name
-    done = sum(1 for record in TestsetFolder(folder).records() if record["index"] < args.n)
+    done = sum(
+        1
+        for record in latest_records(TestsetFolder(folder).records())
+        if record["index"] < args.n and record.get("verdict") != "failed"
+    )
     todo = args.n - done
     chars = 1200 + 400
-    checker = plan.checker or plan.generator
-    checks = todo if "roundtrip" in enabled else 0
-    # With a cap, a question over it is asked for again: up to OVERLAP_ATTEMPTS calls each.
-    asks = todo * (1 if plan.max_overlap is None else OVERLAP_ATTEMPTS)
+    checker = plan.checker_spec
+    each = calls_per_passage(plan.max_overlap, "roundtrip" in enabled)
+    asks, checks = todo * each.questions, todo * each.checks
     if checker == plan.generator:
         calls = asks + checks
         confirm_cost("generator", plan.generator, calls, chars, plan.max_tokens, settings, args.yes)
     else:
         confirm_cost("generator", plan.generator, asks, chars, plan.max_tokens, settings, args.yes)
-        confirm_cost("checker", checker, checks, chars, 48, settings, args.yes)
+        confirm_cost("checker", checker, checks, chars, CHECK_MAX_TOKENS, settings, args.yes)
     try:
         outcome = run_testset(corpus, plan, settings.backends, progress=ProgressPrinter())
     except KeyboardInterrupt:
@@ -103,6 +124,11 @@ def _make(args: argparse.Namespace, path: str) -> int:
     return 0
 
 
+def _say(text: str = "") -> None:
+    # Every field of a set may come from a shared folder: text only, never terminal codes.
+    print(printable(text))
+
+
 def _list(args: argparse.Namespace, path: str) -> int:
     from ragtui.testsets.store import list_names, read_testset, testsets_root
 
@@ -110,7 +136,7 @@ def _list(args: argparse.Namespace, path: str) -> int:
     root = testsets_root(corpus.root, corpus.source_key)
     names = list_names(root)
     if not names:
-        print(f"no test sets for {corpus.root} yet; make one with 'ragtui testset {path} -h'")
+        _say(f"no test sets for {corpus.root} yet; make one with 'ragtui testset {path} -h'")
         return 0
     for name in names:
         testset = read_testset(root / name)
@@ -118,14 +144,13 @@ def _list(args: argparse.Namespace, path: str) -> int:
         if meta.get("kind") == "imported":
             from ragtui.testsets.importing import describe
 
-            print(printable(describe(testset)))
+            _say(describe(testset))
             continue
+        settings = meta.get("settings") or {}
         state = "" if meta.get("complete") else " (incomplete: run the same command to resume)"
-        print(
-            printable(
-                f"{name}: {len(testset.scored())} questions by {meta['settings']['generator']}, "
-                f"seed {meta['settings']['seed']}{state}"
-            )
+        _say(
+            f"{name}: {len(testset.scored())} questions by {settings.get('generator')}, "
+            f"seed {settings.get('seed')}{state}"
         )
     return 0
 
@@ -139,37 +164,35 @@ def _show(args: argparse.Namespace, path: str, name: str) -> int:
     if meta.get("kind") == "imported":
         from ragtui.testsets.importing import show_lines
 
-        print("\n".join(printable(line) for line in show_lines(testset, SAMPLE_SHOWN)))
+        for line in show_lines(testset, SAMPLE_SHOWN):
+            _say(line)
         return 0
-    settings = meta["settings"]
-    print(printable(f"{testset.name} ({testset.folder})"))
-    made_by = f"generator {settings['generator']} ({meta['model_identity']})"
-    print(printable(f"{made_by}, checker {settings['checker']}"))
-    used = ", ".join(name for name, on in settings["filters"].items() if on) or "none"
-    print(f"seed {settings['seed']}, filters {used}")
-    print(meta.get("funnel_line", "no funnel yet (the run did not finish)"))
+    settings = meta.get("settings") or {}
+    _say(f"{testset.name} ({testset.folder})")
+    made_by = f"generator {settings.get('generator')} ({meta.get('model_identity')})"
+    _say(f"{made_by}, checker {settings.get('checker')}")
+    filters = settings.get("filters") or {}
+    used = ", ".join(str(name) for name, on in filters.items() if on) or "none"
+    _say(f"seed {settings.get('seed')}, filters {used}")
+    _say(str(meta.get("funnel_line", "no funnel yet (the run did not finish)")))
     overlap = meta.get("mean_word_overlap")
-    if overlap is not None:
-        print(f"mean word overlap with source passages: {overlap:.0%} (favours lexical retrievers)")
+    if isinstance(overlap, int | float):
+        _say(f"mean word overlap with source passages: {overlap:.0%} (favours lexical retrievers)")
     rejected = sum(verdict == "rejected" for verdict in testset.review.values())
     if testset.review:
-        print(f"reviewed: {len(testset.review)} ({rejected} rejected, left out of eval)")
+        _say(f"reviewed: {len(testset.review)} ({rejected} rejected, left out of eval)")
     for record in testset.kept[:SAMPLE_SHOWN]:
-        print()
-        print(printable(f"{record['query_id']}: {record['question']}"))
-        print(printable(f"  answer: {record['answer']}"))
-        position = corpus.passage_index.get(record["passage_id"])
+        _say()
+        _say(f"{record.get('query_id')}: {record.get('question')}")
+        _say(f"  answer: {record.get('answer')}")
+        position = corpus.passage_index.get(str(record.get("passage_id")))
         text = (
             corpus.passages[position].text
             if position is not None
             else "(passage no longer in the corpus)"
         )
         flat = " ".join(text.split())
-        print(
-            printable(
-                f"  from {record['passage_id']}: {flat[:300]}{'…' if len(flat) > 300 else ''}"
-            )
-        )
+        _say(f"  from {record.get('passage_id')}: {flat[:300]}{'…' if len(flat) > 300 else ''}")
     return 0
 
 

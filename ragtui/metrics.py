@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
+from ragtui.judged_unit import id_in_unit
 from ragtui.retrieval.types import Hit
 
 Qrels = Mapping[str, Mapping[str, int]]
@@ -93,7 +94,7 @@ def scores_by_unit(hits: Iterable[Hit], unit: str) -> dict[str, float]:
     """A run for one query: passage ids, or document ids scored by their best passage."""
     scores: dict[str, float] = {}
     for hit in hits:
-        key = hit.doc_id if unit == "document" else hit.passage_id
+        key = id_in_unit(hit.doc_id, hit.passage_id, unit)
         if key not in scores or hit.score > scores[key]:
             scores[key] = float(hit.score)
     return scores

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -34,6 +35,7 @@ async def open_session(
     spec_b: str = "hybrid+extractive",
     corpus: Path = SAMPLE_CORPUS,
     chunking: ChunkingSettings | None = None,
+    side_random: random.Random | None = None,
     **options: object,
 ) -> AsyncIterator[tuple[CompareSession, list[SessionEvent]]]:
     """An opened session and the list its events are collected into, as a face sees them."""
@@ -46,7 +48,8 @@ async def open_session(
             chunking=chunking or ChunkingSettings(),
             preload_models=False,
             **options,  # type: ignore[arg-type]
-        )
+        ),
+        side_random,
     )
     seen: list[SessionEvent] = []
 
@@ -63,3 +66,17 @@ async def open_session(
         collector.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await collector
+
+
+class ScriptedCoin(random.Random):
+    """A blind draw's random source that returns the values given, in order: below 0.5
+    keeps the panes' order, 0.5 and above swaps them. Runs out loudly."""
+
+    def __init__(self, *values: float) -> None:
+        super().__init__()
+        self.values = list(values)
+
+    def random(self) -> float:
+        if not self.values:
+            raise AssertionError("the test drew more sides than it scripted")
+        return self.values.pop(0)

@@ -82,3 +82,39 @@ def test_chunking_settings_are_part_of_the_key(corpus_copy: Path, tmp_path: Path
     a = Indexes(load_corpus(corpus_copy), cache_root=tmp_path)
     b = Indexes(load_corpus(corpus_copy, ChunkingSettings(60, 10)), cache_root=tmp_path)
     assert a.folder != b.folder
+
+
+def test_a_changed_byte_is_found_after_the_checksums_were_remembered(
+    corpus_copy: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Launches skip re-hashing files whose size, mtime and inode are unchanged; a file
+    # rewritten with the same size still changes its mtime, so it is hashed and caught.
+    cache = tmp_path / "cache"
+    make_retriever("bm25", Indexes(load_corpus(corpus_copy), cache_root=cache))
+    reopened = Indexes(load_corpus(corpus_copy), cache_root=cache)
+    make_retriever("bm25", reopened)  # the first open verified and remembered the digests
+    folder = reopened.folder / "bm25"
+    assert (folder / ".verified.json").is_file()
+    victim = folder / "data.csc.index.npy"
+    payload = bytearray(victim.read_bytes())
+    payload[-1] ^= 0xFF
+    victim.write_bytes(bytes(payload))
+    with caplog.at_level(logging.WARNING, logger="ragtui"):
+        make_retriever("bm25", Indexes(load_corpus(corpus_copy), cache_root=cache))
+    assert "does not match its checksum" in caplog.text and victim.name in caplog.text
+
+
+def test_a_saved_bm25_index_scores_exactly_as_bm25s_scores_it(
+    corpus_copy: Path, tmp_path: Path
+) -> None:
+    import bm25s
+
+    from ragtui.index.bm25_index import Bm25Index, tokenize
+
+    indexes = Indexes(load_corpus(corpus_copy), cache_root=tmp_path / "cache")
+    indexes.bm25()
+    folder = indexes.folder / "bm25"
+    ours, theirs = Bm25Index.load(folder), bm25s.BM25.load(str(folder))
+    for query in ("E-412 communication fault", "storm watch battery reserve", "the the fan"):
+        ids = [theirs.vocab_dict[t] for t in tokenize(query) if t in theirs.vocab_dict]
+        assert ours.scores(query).tolist() == theirs.get_scores(ids).tolist()

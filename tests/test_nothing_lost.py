@@ -58,17 +58,22 @@ def test_a_killed_session_keeps_every_acknowledged_judgment(tmp_path: Path) -> N
     assert child.stdout is not None
     # Lines come through a reader thread, so a child that stops printing cannot hold the
     # test past its deadline (a blocking readline() would).
-    lines: queue.Queue[str] = queue.Queue()
+    # The reader thread puts into this queue until the child's output ends; no other
+    # object may take its name while the thread runs.
+    printed: queue.Queue[str] = queue.Queue()
+    ended = threading.Event()
 
     def read_lines() -> None:
         for line in iter(child.stdout.readline, ""):
-            lines.put(line)
-        lines.put("")  # the child closed its output
+            printed.put(line)
+        printed.put("")  # the child closed its output
+        ended.set()
 
-    threading.Thread(target=read_lines, daemon=True).start()
+    reader = threading.Thread(target=read_lines, daemon=True)
+    reader.start()
     while len(acknowledged) < 60 and time.monotonic() < deadline:
         try:
-            line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            line = printed.get(timeout=max(0.0, deadline - time.monotonic()))
         except queue.Empty:
             break
         if not line:
@@ -80,12 +85,15 @@ def test_a_killed_session_keeps_every_acknowledged_judgment(tmp_path: Path) -> N
             votes += 1
     child.send_signal(signal.SIGKILL)  # mid-burst: no clean-up of any kind
     child.wait()
+    # The kill closed the child's output: the reader reaches its end and stops cleanly.
+    reader.join(timeout=30)
+    assert ended.is_set() and not reader.is_alive(), "the reader thread did not finish"
     assert len(acknowledged) == 60, child.stderr.read() if child.stderr else ""
 
     corpus = load_corpus(SAMPLE_CORPUS)
     folder = JudgmentStore.for_corpus(corpus.root, corpus.source_key, data).folder
-    lines = (folder / "labels.jsonl").read_text().splitlines()
-    records = [json.loads(line) for line in lines if line.strip()]  # every line parses
+    label_lines = (folder / "labels.jsonl").read_text().splitlines()
+    records = [json.loads(line) for line in label_lines if line.strip()]  # every line parses
     written = [(record["passage_id"], record["grade"]) for record in records]
     # each acknowledged grade is on disk, in order (one more may have been written
     # after the last acknowledgement was read)

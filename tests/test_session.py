@@ -15,6 +15,7 @@ import pytest
 from ragtui.compare.events import (
     AnswerDelta,
     HitsRetrieved,
+    Notice,
     PaneSpecChanged,
     PaneStatus,
     QueryRestored,
@@ -24,7 +25,7 @@ from ragtui.compare.events import (
 from ragtui.compare.session import SessionError
 from ragtui.judging.store import JudgmentStore
 from tests.conftest import REPO
-from tests.session_helpers import answered, open_session, wait_until
+from tests.session_helpers import ScriptedCoin, answered, open_session, wait_until
 
 QUERY = "How heavy is the HB-15?"
 LONG_QUERY = "Explain every error code in detail"
@@ -335,3 +336,41 @@ async def test_a_vote_needs_two_answers(tmp_path: Path) -> None:
             await session.vote("a")
         assert session.votes == []
         assert not (session.store.folder / "votes.jsonl").exists()
+
+
+async def test_a_vote_is_blind_only_when_the_draw_was_applied_to_the_panes(
+    tmp_path: Path,
+) -> None:
+    # The coin is scripted: 0.9 swaps the panes, 0.2 keeps them; a third draw would fail.
+    coin = ScriptedCoin(0.9, 0.2)
+    async with open_session(tmp_path, blind=True, side_random=coin) as (session, seen):
+        session.ask(QUERY)
+        await wait_until(lambda: answered(session))
+        assert session.panes["a"].spec == "hybrid+extractive"  # swapped to the left
+        vote = await session.vote("a")
+        assert (vote.blind, vote.draw, vote.pipeline_a) == (True, "swapped", "hybrid+extractive")
+
+        session.ask("What does error E104 mean?")
+        await wait_until(lambda: answered(session))
+        vote = await session.vote("b")
+        assert (vote.blind, vote.draw, vote.pipeline_a) == (True, "kept", "hybrid+extractive")
+
+        # Pane B is being built again (its generator was just picked) when the next query
+        # is asked: no draw is made, the user sees the order they set up, the vote is sighted.
+        session.set_component("b", "generator", "extractive")
+        session.ask("How long is the warranty?")
+        assert session.draw == "" and not session.panes["b"].built.is_set()
+        await wait_until(lambda: answered(session))
+        vote = await session.vote("tie")
+        assert (vote.blind, vote.draw) == (False, None)
+        assert any(
+            isinstance(event, Notice) and "pane B is still being built" in event.text
+            for event in seen
+        )
+        assert coin.values == []
+    stored = JudgmentStore(session.store.folder).votes()
+    assert [(vote.blind, vote.draw) for vote in stored] == [
+        (True, "swapped"),
+        (True, "kept"),
+        (False, None),
+    ]

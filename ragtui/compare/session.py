@@ -13,6 +13,8 @@ Rules kept here:
 * a run's timing mode is fixed when it starts;
 * a vote names both pipelines, both answers and both run ids, and is refused unless
   both answers come from the pipelines shown now, for the query shown now;
+* a vote is blind only when the query's random draw of sides was applied to the panes
+  the user saw (not when a pane was still being built and kept its place);
 * judgments are written off the event loop, and reported only once on disk.
 """
 
@@ -55,6 +57,7 @@ from ragtui.corpus import ChunkingSettings, load_corpus
 from ragtui.corpus.model import Corpus
 from ragtui.display.progress import describe
 from ragtui.errors import Cancelled, RagtuiError
+from ragtui.judged_unit import id_in_unit
 from ragtui.judging.anchors import LabelResolver, ResolvedLabels, resolve_labels
 from ragtui.judging.store import (
     VOTE_CHOICES,
@@ -171,7 +174,8 @@ def resolve_spec(text: str, settings: Settings) -> PipelineSpec:
 class CompareSession:
     """Two pipelines answering the same queries; see the module's docstring."""
 
-    def __init__(self, options: SessionOptions) -> None:
+    def __init__(self, options: SessionOptions, side_random: random.Random | None = None) -> None:
+        """``side_random`` draws the sides of blind queries; tests pass a seeded one."""
         for text in (options.spec_a, options.spec_b):
             resolve_spec(text, options.settings)  # a bad spec fails before anything starts
         self.options = options
@@ -203,11 +207,13 @@ class CompareSession:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closed = False
         # Blind voting: pane titles hide the specs and, per query, a draw decides which
-        # pipeline shows on the left. SystemRandom: a seeded draw could be learned.
+        # pipeline shows on the left. SystemRandom by default: a seeded draw could be learned.
         self.blind = options.blind
-        self.draw = ""  # "kept" or "swapped": the current query's draw, when blind
+        # "kept" or "swapped": the draw applied to the current query's panes; "" when the
+        # query is sighted (blind voting off, or the draw could not be made).
+        self.draw = ""
         self.revealed = False  # a blind vote was cast on the current answers
-        self._random = random.SystemRandom()
+        self._random = side_random if side_random is not None else random.SystemRandom()
         self._judge: Any = None
 
     # events -----------------------------------------------------------------------------
@@ -315,7 +321,9 @@ class CompareSession:
         self.votes = store.votes()
         self._resolver = LabelResolver(corpus)
         self.resolved = resolve_labels(store.labels(), corpus)
-        self.generated = generated_questions(corpus.root, corpus.source_key, options.data_root)
+        self.generated = generated_questions(
+            corpus.root, corpus.source_key, options.data_root, corpus=corpus
+        )
         self.corpus, self.store = corpus, store
         return corpus, runs
 
@@ -487,14 +495,26 @@ class CompareSession:
         return self.blind
 
     def _draw_sides(self) -> str:
-        """Put the two pipelines left and right at random; "kept" or "swapped".
+        """Put the two pipelines left and right at random; "kept" or "swapped", or "" when
+        no draw was made.
 
         The panes trade places only when both are built: a pipeline being built belongs to
-        the pane that asked for it.
+        the pane that asked for it. Then the user sees the order they set up themselves,
+        so the query is sighted, not blind "kept" (its vote would claim a draw that never
+        happened).
         """
         first, second = self.panes["a"], self.panes["b"]
-        if not (first.built.is_set() and second.built.is_set()):
-            return "kept"
+        building = [pane.key.upper() for pane in (first, second) if not pane.built.is_set()]
+        if building:
+            panes = "panes A and B are" if len(building) == 2 else f"pane {building[0]} is"
+            self._emit(
+                Notice(
+                    f"Blind voting: {panes} still being built, so this query is not blind "
+                    "(its pipelines are shown); run it again (ctrl+r) once both are built.",
+                    "warning",
+                )
+            )
+            return ""
         if self._random.random() < 0.5:
             return "kept"
         for pane in (first, second):
@@ -702,7 +722,7 @@ class CompareSession:
         dataset, unit, described = self._dataset_judgments()
         marks: dict[str, Mark] = {}
         for hit in hits:
-            judged = hit.doc_id if unit == "document" else hit.passage_id
+            judged = id_in_unit(hit.doc_id, hit.passage_id, unit)
             if hit.passage_id in yours:
                 marks[hit.passage_id] = Mark(yours[hit.passage_id], "yours")
             elif judged in dataset:
@@ -721,9 +741,9 @@ class CompareSession:
             return {}, "document", ""
         question = self.generated.get(self.query_id)
         if question is not None and self.query_id not in self.corpus.queries:
-            # A generated question is judged by the passage it was written from.
+            # A generated question is judged by the passages that hold its source text now.
             source = f"source {question.unit} (test set {question.testset})"
-            return {question.judged_id: 1}, question.unit, source
+            return dict.fromkeys(question.judged_ids, 1), question.unit, source
         if self.query_id not in self.corpus.queries:
             return {}, "document", ""
         return dict(self.corpus.qrels.get(self.query_id, {})), "document", "dataset judgments"

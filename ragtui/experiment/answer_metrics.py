@@ -15,15 +15,14 @@ passage n was given and supports the sentence that carries the citation.
 from __future__ import annotations
 
 import re
-import string
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+# One matcher for eval and the test sets' round-trip check (re-exported here for both).
+from ragtui.answer_match import contains_reference, normalize_answer, token_f1
+
 SUPPORT_SHARE = 0.6
 
-_ARTICLES = re.compile(r"\b(a|an|the)\b")
-_PUNCTUATION = str.maketrans("", "", string.punctuation)
 _CITATION = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 _STOP_WORD_TEXT = """a an the and or but if of to in on at by for with from as is are was were
@@ -34,45 +33,9 @@ _STOP_WORD_TEXT = """a an the and or but if of to in on at by for with from as i
 _STOP_WORDS = frozenset(_STOP_WORD_TEXT.split())
 
 
-def normalize_answer(text: str) -> str:
-    lowered = text.lower().translate(_PUNCTUATION)
-    return " ".join(_ARTICLES.sub(" ", lowered).split())
-
-
 def exact_match(answer: str, references: Sequence[str]) -> float:
     normalized = normalize_answer(answer)
     return float(any(normalized == normalize_answer(reference) for reference in references))
-
-
-def _token_f1(answer_tokens: list[str], reference_tokens: list[str]) -> float:
-    common = Counter(answer_tokens) & Counter(reference_tokens)
-    overlap = sum(common.values())
-    if not answer_tokens or not reference_tokens:
-        return float(answer_tokens == reference_tokens)
-    if overlap == 0:
-        return 0.0
-    precision = overlap / len(answer_tokens)
-    recall = overlap / len(reference_tokens)
-    return 2 * precision * recall / (precision + recall)
-
-
-def token_f1(answer: str, references: Sequence[str]) -> float:
-    tokens = normalize_answer(answer).split()
-    return max(
-        (_token_f1(tokens, normalize_answer(reference).split()) for reference in references),
-        default=0.0,
-    )
-
-
-def contains_reference(text: str, references: Sequence[str]) -> float:
-    """1.0 when some non-empty normalized reference occurs in the normalized text."""
-    haystack = f" {normalize_answer(text)} "
-    return float(
-        any(
-            normalized and f" {normalized} " in haystack
-            for normalized in (normalize_answer(reference) for reference in references)
-        )
-    )
 
 
 def _content_words(text: str) -> set[str]:

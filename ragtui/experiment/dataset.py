@@ -20,6 +20,7 @@ from pathlib import Path
 from ragtui.corpus import ChunkingSettings, load_corpus
 from ragtui.corpus.model import Corpus
 from ragtui.errors import RagtuiError
+from ragtui.judged_unit import id_in_unit
 
 log = logging.getLogger("ragtui")
 
@@ -76,8 +77,10 @@ def _clean_qrels(
 
 
 def _from_testset(corpus: Corpus, name_or_dir: str):
-    """Queries, pseudo-judgments (each question's source passage or its document) and
-    reference answers of a generated test set; rejected questions are left out."""
+    """Queries, pseudo-judgments (each question's source passage or its document, found by
+    its text in the corpus as it is now) and reference answers of a generated test set;
+    rejected questions, and questions whose source text is gone, are left out."""
+    from ragtui.testsets.anchoring import anchor_questions
     from ragtui.testsets.store import find_testset
 
     found = find_testset(name_or_dir, corpus.root, corpus.source_key)
@@ -93,16 +96,19 @@ def _from_testset(corpus: Corpus, name_or_dir: str):
             f"test set {found.name!r} ({found.folder}) has no kept questions to score; "
             "make a larger one (-n) or review fewer out"
         )
-    key = "doc_id" if unit == "document" else "passage_id"
+    anchored = anchor_questions(scored, unit, corpus)
+    if not anchored.qrels:
+        raise DatasetError(
+            f"test set {found.name!r} ({found.folder}): none of its {len(scored)} questions "
+            f"can be scored on {corpus.root} as it is now ({anchored.summary()}); "
+            "make a new set from the corpus"
+        )
+    warnings = [f"{found.folder}: {anchored.summary()}"] if anchored.summary() else []
+    scored = [record for record in scored if record["query_id"] in anchored.qrels]
     queries = {record["query_id"]: record["question"] for record in scored}
-    raw_qrels = {record["query_id"]: {str(record[key]): 1} for record in scored}
     answers = {r["query_id"]: [r["answer"]] for r in scored if r.get("answer")}
-    known = (
-        {document.doc_id for document in corpus.documents}
-        if unit == "document"
-        else set(corpus.passage_index)
-    )
-    qrels, warnings = _clean_qrels(raw_qrels, queries, known, str(found.folder), unit)
+    known = {id_in_unit(p.doc_id, p.passage_id, unit) for p in corpus.passages}
+    qrels, more = _clean_qrels(anchored.qrels, queries, known, str(found.folder), unit)
     settings = meta.get("settings", {})
     overlap = meta.get("mean_word_overlap")
     source = (
@@ -112,7 +118,7 @@ def _from_testset(corpus: Corpus, name_or_dir: str):
         + (f"; mean word overlap with the source passage {overlap:.0%}" if overlap else "")
         + f"), each judged by its source {unit}"
     )
-    return queries, qrels, answers, unit, source, warnings
+    return queries, qrels, answers, unit, source, warnings + more
 
 
 def load_dataset(

@@ -19,7 +19,7 @@ from typing import Any
 
 from ragtui.errors import RagtuiError
 from ragtui.experiment.answer_metrics import SUPPORT_SHARE
-from ragtui.experiment.formatting import markdown_table
+from ragtui.experiment.formatting import dataset_title, markdown_table, shareable
 from ragtui.experiment.grid import GridRun
 from ragtui.experiment.judged_grid import JUDGE_LABELS, write_judge_pairs
 from ragtui.experiment.report_decision import decision_markdown
@@ -119,10 +119,12 @@ def render_markdown(results: dict[str, Any]) -> str:
     out = [
         "# ragtui eval report",
         "",
-        f"Dataset `{dataset['path']}`: {count(dataset['queries'], 'query', 'queries')} "
+        f"Dataset {dataset_title(dataset)}: "
+        f"{count(dataset['queries'], 'query', 'queries')} "
         f"({dataset['judged_queries']} with relevance judgments, "
         f"{dataset['queries_with_answers']} with reference answers), "
-        f"{dataset['passages']} passages. Judgments: {dataset['judgments']} "
+        f"{dataset['passages']} passages. "
+        f"Judgments: {shareable(dataset['judgments'], dataset)} "
         f"(per {dataset['judged_unit']}).",
         "",
         f"Grid: retrievers {', '.join(plan['retrievers'])} × generators "
@@ -134,7 +136,8 @@ def render_markdown(results: dict[str, Any]) -> str:
         "",
     ]
     if dataset["warnings"]:
-        out += ["Warnings:", ""] + [f"- {warning}" for warning in dataset["warnings"]] + [""]
+        warnings = [f"- {shareable(warning, dataset)}" for warning in dataset["warnings"]]
+        out += ["Warnings:", "", *warnings, ""]
     out += ["## Findings", "", *_headline(results)]
     out += decision_markdown(results)
 

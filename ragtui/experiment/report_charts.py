@@ -114,7 +114,9 @@ def verdict_effects(results: Mapping[str, Any]) -> go.Figure | None:
                     "array": [entry["ci_high"] - entry["diff"] for entry in chosen],
                     "arrayminus": [entry["diff"] - entry["ci_low"] for entry in chosen],
                 },
-                customdata=[[entry["best"], entry["metric"]] for entry in chosen],
+                # Plotly reads tags in hover text after filling in customdata, so the
+                # best pipeline's name is escaped like every other label.
+                customdata=[[_plain(entry["best"]), _plain(entry["metric"])] for entry in chosen],
                 hovertemplate=(
                     "%{y}<br>%{customdata[1]} %{x:+.3f} against %{customdata[0]}<extra></extra>"
                 ),

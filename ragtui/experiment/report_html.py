@@ -15,11 +15,16 @@ from typing import Any
 
 from markdown_it import MarkdownIt
 
+from ragtui.experiment.formatting import dataset_title
+
 STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0 auto;
        max-width: 1100px; padding: 0 16px 48px; color: #1d2330; line-height: 1.45; }
 h1 { font-size: 1.6em; } h2 { margin-top: 1.8em; border-bottom: 1px solid #dde; }
-code { background: #f3f4f8; padding: 0 3px; border-radius: 3px; overflow-wrap: anywhere; }
+/* Long unbroken tokens (names, paths, specs, ids) wrap instead of widening the page. */
+p, li, h1, h2, h3 { overflow-wrap: anywhere; }
+code { background: #f3f4f8; padding: 0 3px; border-radius: 3px; overflow-wrap: anywhere;
+       word-break: break-word; }
 .table { overflow-x: auto; } table { border-collapse: collapse; margin: 8px 0 16px; }
 th, td { border: 1px solid #d8dbe4; padding: 4px 8px; text-align: left; font-size: 0.92em; }
 th { background: #f3f4f8; }
@@ -85,7 +90,7 @@ def render_html(
     marker = "<h2>Retrieval</h2>"
     chart_block = '<section class="charts"><h2>Charts</h2>' + "".join(charts) + "</section>"
     body = body.replace(marker, chart_block + marker, 1) if marker in body else body + chart_block
-    title = html.escape(f"ragtui eval: {results['dataset']['path']}")
+    title = html.escape(f"ragtui eval: {dataset_title(results['dataset']).replace('`', '')}")
     config = {"responsive": True, "displaylogo": False}
     return "\n".join(
         [

@@ -252,6 +252,9 @@ def summarize(
     return {
         "dataset": {
             "path": str(dataset.corpus.root),
+            # What a shared report names the corpus by, instead of a local path.
+            "name": dataset.corpus.root.name,
+            "content_sha256": dataset.corpus.content_key,
             "queries": len(queries),
             "judged_queries": len([q for q in queries if dataset.qrels.get(q)]),
             "queries_with_answers": len([q for q in queries if dataset.answers.get(q)]),

@@ -79,23 +79,10 @@ class LabelResolver:
 
     def locate(self, label: Label) -> tuple[int, int] | str:
         """The label's span in its document now, or why it cannot be found."""
-        document = self.documents.get(label.doc_id)
-        if document is None:
-            return "document no longer in the corpus"
-        assert label.start is not None and label.end is not None
-        if _sha256(document.text[label.start : label.end]) == label.text_sha256:
-            return label.start, label.end
-        if label.text:
-            found = [
-                position
-                for position in _occurrences(document.text, label.text)
-                if _sha256(document.text[position : position + len(label.text)])
-                == label.text_sha256
-            ]
-            if found:
-                position = min(found, key=lambda value: abs(value - label.start))
-                return position, position + len(label.text)
-        return "text changed in its document"
+        assert label.start is not None and label.end is not None and label.text_sha256
+        return locate_text(
+            self.documents.get(label.doc_id), label.start, label.end, label.text_sha256, label.text
+        )
 
     def covering(self, doc_id: str, start: int, end: int) -> list[Passage]:
         """Current passages that mostly overlap [start, end)."""
@@ -147,6 +134,28 @@ class LabelResolver:
             else:
                 grades[passage_id] = grade
         return grades
+
+
+def locate_text(
+    document: Document | None, start: int, end: int, text_sha256: str, text: str | None
+) -> tuple[int, int] | str:
+    """Where a judged text is in its document now: the same span when it still holds the
+    text, else the occurrence of the text nearest its old place; or why it cannot be found.
+    Labels and generated questions both follow their text by it."""
+    if document is None:
+        return "document no longer in the corpus"
+    if _sha256(document.text[start:end]) == text_sha256:
+        return start, end
+    if text:
+        found = [
+            position
+            for position in _occurrences(document.text, text)
+            if _sha256(document.text[position : position + len(text)]) == text_sha256
+        ]
+        if found:
+            position = min(found, key=lambda value: abs(value - start))
+            return position, position + len(text)
+    return "text changed in its document"
 
 
 def _occurrences(text: str, needle: str) -> Iterable[int]:

@@ -33,8 +33,10 @@ from ragtui.config.specs import parse_generator_spec
 from ragtui.encoders import EncodeProgress
 from ragtui.errors import RagtuiError
 from ragtui.generation import GenerationOptions, make_generator
-from ragtui.generation.base import GenerationDone, GenerationError, Prompt, TextDelta
+from ragtui.generation.base import GenerationDone, GenerationError, Prompt
+from ragtui.generation.complete import complete
 from ragtui.generation.prices import PriceTable
+from ragtui.generation.retry import RETRY_TEMPERATURE, RetryPolicy
 from ragtui.judging.judge_prompts import (
     SCALE,
     JudgeTemplates,
@@ -52,19 +54,16 @@ ORDERS_PER_PAIR = 2  # MT-Bench's swap rule: every pair is asked with each answe
 
 @dataclass(frozen=True)
 class AttemptPolicy:
-    """How a text judge asks for one verdict: a greedy try, then sampled retries."""
+    """How a text judge asks for one verdict: a greedy try, then sampled retries
+    (the retry rules shared with the test-set generator, ``generation.retry``)."""
 
     attempts: int = 2  # a second, sampled try when the first reply names no verdict
     max_tokens: int = 8  # a verdict is one word; more only feeds explanations nobody reads
-    retry_temperature: float = 0.7
+    retry_temperature: float = RETRY_TEMPERATURE
 
     def options(self, attempt: int) -> GenerationOptions:
-        return GenerationOptions(
-            max_tokens=self.max_tokens,
-            temperature=0.0 if attempt == 0 else self.retry_temperature,
-            seed=attempt,
-            fair=False,
-        )
+        retry = RetryPolicy(self.attempts, self.retry_temperature)
+        return retry.options(attempt, max_tokens=self.max_tokens)
 
     def key_material(self) -> dict[str, Any]:
         """Everything of the policy that can change a reply: part of the verdict's key."""
@@ -378,13 +377,10 @@ class Judge:
         return {"replies": replies}
 
     async def _complete(self, prompt: Prompt, options: GenerationOptions) -> str:
-        pieces = []
-        async for event in self.generator.stream(prompt, options):
-            if isinstance(event, TextDelta):
-                pieces.append(event.text)
-            elif isinstance(event, GenerationDone):
-                self._count(event)
-        return "".join(pieces)
+        reply, done = await complete(self.generator, prompt, options)
+        if done is not None:
+            self._count(done)
+        return reply
 
     def _count(self, done: GenerationDone) -> None:
         usage = done.usage

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from ragtui.errors import RagtuiError
 from ragtui.generation.base import Prompt, PromptStyle
+from ragtui.generation.prompt_text import flatten
 
 ANSWER_CHARS = 1200  # per answer in a judge prompt: small models have small contexts
 SCALE = (1, 2, 3, 4, 5)
@@ -97,8 +98,7 @@ class JudgeTemplates:
 
 
 def _flat(text: str, limit: int = ANSWER_CHARS) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+    return flatten(text, limit)
 
 
 def _prompt(style: PromptStyle, system: str, user: str, completion: str, values) -> Prompt:

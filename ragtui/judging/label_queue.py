@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ragtui.corpus.model import Corpus
+from ragtui.judged_unit import id_in_unit
 from ragtui.judging.pools import JudgedText, Pool, UnitTexts
 from ragtui.judging.store import GRADES, JsonlLog, JudgmentStore, JudgmentStoreError, Label
 from ragtui.judging.trec_ids import from_trec_id
@@ -244,8 +245,8 @@ def import_grades(
                 result.ungraded += 1
                 continue
             query_id = str(record.get("query_id") or "")
-            key = "doc_id" if unit == "document" else "passage_id"
-            judged_id = str(record.get(key) or "")
+            doc_id, passage_id = record.get("doc_id"), record.get("passage_id")
+            judged_id = id_in_unit(str(doc_id or ""), str(passage_id or ""), unit)
             raw_grade, expected_sha = record.get("grade"), record.get("text_sha256")
         else:
             columns = line.split()

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import re
 
+_ENCODED = re.compile(r"[%\s\x00-\x1f\x7f-\x9f]")
+
 
 def trec_id(identifier: str) -> str:
-    """An id as one whitespace-free TREC column (``%``, whitespace percent-encoded)."""
-    return re.sub(r"[%\s]", lambda match: f"%{ord(match.group()):02X}", identifier)
+    """An id as one whitespace-free TREC column (``%``, whitespace and control characters
+    percent-encoded, so an id from a shared file cannot split a line or reach a terminal
+    as an escape sequence)."""
+    return _ENCODED.sub(lambda match: f"%{ord(match.group()):02X}", identifier)
 
 
 def from_trec_id(column: str) -> str:

@@ -213,3 +213,9 @@ def cheap_checks(
         if checks[name] == "fail":
             break
     return checks
+
+
+def word_overlap(question: str, passage: str) -> float:
+    """Share of the question's content words found in its source passage (lexical bias)."""
+    own = content_words(question)
+    return len(own & content_words(passage)) / len(own) if own else 0.0

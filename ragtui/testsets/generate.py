@@ -1,16 +1,15 @@
 """Write a test set: sample passages, ask a generator for a question and answer from each,
-filter, and store every verdict as it is reached (so a stopped run resumes).
+filter, and store every outcome as it is reached (so a stopped run resumes).
 
-The round-trip check (Alberti et al., 2019): the checker — the generator itself unless
-``--checker`` names another — answers the question from the source passage alone; the
-question is kept only when that answer agrees with the reference answer.
+This module only runs the set; each policy lives in its own module: what is asked of one
+passage and how it is filtered (``asking``, ``filters``, ``roundtrip``), how many calls
+a passage may take (``attempts``), what is recorded about the makers (``provenance``),
+and what a resumed run may reuse (``resume``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import re
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -18,86 +17,48 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ragtui.corpus.model import Corpus, Passage
+from ragtui.corpus.model import Corpus
 from ragtui.encoders import EncodeProgress
-from ragtui.experiment.answer_metrics import normalize_answer, token_f1
-from ragtui.generation import GenerationOptions, make_generator
-from ragtui.generation.base import GenerationDone, GenerationError, Prompt, PromptSource, TextDelta
-from ragtui.testsets import filters
-from ragtui.testsets.question_format import (
-    TEMPLATE_TEXT,
-    check_prompt,
-    parse_question,
-    question_prompt,
+from ragtui.generation import make_generator
+from ragtui.generation.base import GenerationError
+from ragtui.testsets.asking import ask_passage
+from ragtui.testsets.filters import word_overlap
+from ragtui.testsets.funnel import OUTCOMES, REASON_OF_FILTER, funnel_line, shown_outcomes
+from ragtui.testsets.plan import FILTERS, TestsetPlan
+from ragtui.testsets.provenance import Makers, header, passage_record, refuse_other_makers
+from ragtui.testsets.resume import (
+    FAILED,
+    STOP_AFTER_FAILURES,
+    refuse_other_settings,
+    resume_point,
 )
+from ragtui.testsets.roundtrip import answers_agree, roundtrip_reference
 from ragtui.testsets.sampling import sample_passages
-from ragtui.testsets.store import TestsetError, TestsetFolder, check_name, testsets_root
-
-FILTERS = ("generic", "copied", "duplicate", "language", "roundtrip")
-# Funnel order: each sampled passage ends in exactly one of these.
-OUTCOMES = (
-    "failed",
-    "unparseable",
-    "generic",
-    "copied",
-    "duplicate",
-    "other language",
-    "high overlap",
-    "not answerable",
-    "kept",
+from ragtui.testsets.store import (
+    META,
+    TestsetError,
+    TestsetFolder,
+    check_name,
+    judged_unit_of,
+    latest_records,
+    testsets_root,
 )
-REASON_OF_FILTER = {
-    "generic": "generic",
-    "copied": "copied",
-    "duplicate": "duplicate",
-    "language": "other language",
-    "roundtrip": "not answerable",
-}
-ATTEMPTS = 2  # a second try (sampled, not greedy) when the first reply has no question
-# With --max-overlap: up to this many tries (the first greedy, then sampled) for a question
-# that passes the cheap filters and the cap; on Cranfield only about one kept greedy
-# question in ten had at most 60% of its content words in its passage.
-OVERLAP_ATTEMPTS = 4
-# Share of an answer's content words found in the passage for the passage to support it.
-SUPPORTED_SHARE = 0.6
-AGREEMENT_F1 = 0.5  # token F1 between the check answer and the reference that counts as agreeing
 
-
-@dataclass(frozen=True)
-class TestsetPlan:
-    __test__ = False  # a pytest-style name, not a test class
-
-    name: str
-    generator: str
-    count: int = 100
-    seed: int = 0
-    checker: str | None = None
-    enabled: tuple[str, ...] = FILTERS
-    max_tokens: int = 96
-    # Opt-in: drop a question when more than this share of its content words are in its
-    # passage (the lexical bias that favours BM25); None keeps them all.
-    max_overlap: float | None = None
-
-    def settings(self) -> dict[str, Any]:
-        """What must match for a stopped run to be resumed into the same set. The count is
-        not among them: the sample for a larger -n begins with the sample for a smaller
-        one, so a larger -n grows the set without asking about any passage again."""
-        return {
-            "generator": self.generator,
-            "checker": self.checker or self.generator,
-            "seed": self.seed,
-            "filters": {name: name in self.enabled for name in FILTERS},
-            "sampling": {
-                "temperature": 0.0,
-                "retry_temperature": 0.7,
-                "max_tokens": self.max_tokens,
-            },
-            "attempts": ATTEMPTS,
-        } | (
-            {}
-            if self.max_overlap is None
-            else {"max_overlap": self.max_overlap, "overlap_attempts": OVERLAP_ATTEMPTS}
-        )
+# Names other modules (the benchmark, older callers) import from here.
+__all__ = [
+    "FILTERS",
+    "OUTCOMES",
+    "REASON_OF_FILTER",
+    "TestsetOutcome",
+    "TestsetPlan",
+    "answers_agree",
+    "funnel_line",
+    "generate_testset",
+    "roundtrip_reference",
+    "run_testset",
+    "shown_outcomes",
+    "word_overlap",
+]
 
 
 @dataclass
@@ -116,180 +77,21 @@ class TestsetOutcome:
         return funnel_line(self.funnel)
 
 
-def shown_outcomes(funnel: dict[str, int]) -> list[str]:
-    # The overlap cap is opt-in: its count is shown only for sets made with it.
-    return [o for o in OUTCOMES if o != "high overlap" or o in funnel]
+def _failure_line(error: GenerationError, plan: TestsetPlan) -> str:
+    """The backend's own message names its spec and address: say it once."""
+    message = str(error)
+    named = any(spec.split(":", 1)[-1] in message for spec in (plan.generator, plan.checker_spec))
+    return f"cannot write questions: {message if named else f'{plan.generator}: {message}'}"
 
 
-def funnel_line(funnel: dict[str, int]) -> str:
-    done = sum(funnel.get(outcome, 0) for outcome in OUTCOMES)
-    parts = [f"generated {done}"]
-    parts += [f"{outcome} {funnel.get(outcome, 0)}" for outcome in shown_outcomes(funnel)]
-    return " · ".join(parts)
-
-
-def word_overlap(question: str, passage: str) -> float:
-    """Share of the question's content words found in its source passage (lexical bias)."""
-    own = filters.content_words(question)
-    return len(own & filters.content_words(passage)) / len(own) if own else 0.0
-
-
-async def _complete(generator, prompt: Prompt, options: GenerationOptions) -> str:
-    pieces = []
-    async for event in generator.stream(prompt, options):
-        if isinstance(event, TextDelta):
-            pieces.append(event.text)
-        elif isinstance(event, GenerationDone):
-            break
-    return "".join(pieces)
-
-
-def answers_agree(checked: str, reference: str) -> bool:
-    if not normalize_answer(checked) or not normalize_answer(reference):
-        return False
-    if normalize_answer(reference) in normalize_answer(checked):
-        return True
-    return token_f1(checked, [reference]) >= AGREEMENT_F1
-
-
-# "Answer: …", "a. …", "(b) …" before the answer itself.
-_ANSWER_LEAD = re.compile(r"^[\s*_]*(?:(?:short\s+)?answer\s*[:：]|\(?[a-e1-9][.)](?=\s))\s*", re.I)
-
-
-def _stem(word: str) -> str:
-    return word[:-1] if len(word) > 3 and word.endswith("s") else word
-
-
-def restates(checked: str, question: str) -> bool:
-    """The check answer is a question, or says nothing the question did not (small models
-    echo "2. What is the p-function?" or "The wing lift affects drag." when asked "How
-    does the wing lift affect drag?"). Such an answer proves nothing about the passage."""
-    if "?" in checked:
-        return True
-    asked = {_stem(word) for word in filters.words(question)}
-    said = {_stem(word) for word in filters.words(checked)} - filters.STOP_WORDS
-    return not said - asked
-
-
-def roundtrip_reference(question: str, answer: str, checked: str, passage: str) -> str | None:
-    """The question's reference answer when the round trip agrees, else None.
-
-    With an answer from the generator, the checker's answer must agree with it. Without
-    one, the checker's answer becomes the reference when the passage supports it (most of
-    its content words are in the passage). An answer that restates the question never
-    agrees: otherwise the questions that reuse their passage's words pass most easily.
-    """
-    checked = _ANSWER_LEAD.sub("", " ".join(checked.split()))
-    if not checked or restates(checked, question):
-        return None
-    if answer:
-        return answer if answers_agree(checked, answer) else None
-    return checked if word_overlap(checked, passage) >= SUPPORTED_SHARE else None
-
-
-def _record_base(passage: Passage, index: int, name: str) -> dict[str, Any]:
-    return {
-        "index": index,
-        "query_id": f"{name}-{index:04d}",
-        "passage_id": passage.passage_id,
-        "doc_id": passage.doc_id,
-        "source": passage.source,
-        "start": passage.start,
-        "end": passage.end,
-        "text_hash": passage.content_hash,
-    }
-
-
-async def _judge_passage(
-    passage: Passage,
-    plan: TestsetPlan,
-    generator,
-    checker,
-    kept_questions: list[str],
-) -> dict[str, Any]:
-    """Everything the set records about one passage, ending in its verdict."""
-    record: dict[str, Any] = {"replies": [], "checks": {}}
-
-    def acceptable(candidate: tuple[str, str]) -> bool:
-        # Without a cap, any question ends the tries; with one, only a question that the
-        # cheap filters and the cap would keep (else the first question is judged).
-        if plan.max_overlap is None:
-            return True
-        question = candidate[0]
-        if word_overlap(question, passage.text) > plan.max_overlap:
-            return False
-        verdicts = filters.cheap_checks(question, passage.text, kept_questions, plan.enabled)
-        return "fail" not in verdicts.values()
-
-    parsed = None
-    attempts = ATTEMPTS if plan.max_overlap is None else OVERLAP_ATTEMPTS
-    for attempt in range(attempts):
-        options = GenerationOptions(
-            max_tokens=plan.max_tokens,
-            temperature=0.0 if attempt == 0 else 0.7,
-            seed=plan.seed + attempt,
-            fair=False,
-        )
-        reply = await _complete(
-            generator, question_prompt(generator.prompt_style, passage.text), options
-        )
-        record["replies"].append(reply)
-        candidate = parse_question(reply)
-        if candidate is None:
-            continue
-        fits = acceptable(candidate)
-        if parsed is None or fits:
-            parsed = candidate
-        if fits:
-            break
-    if parsed is None:
-        record["verdict"] = "unparseable"
-        return record
-    question, answer = parsed
-    record["question"], record["answer"] = question, answer
-    checks = record["checks"]
-    checks.update(filters.cheap_checks(question, passage.text, kept_questions, plan.enabled))
-    failed = [name for name, verdict in checks.items() if verdict == "fail"]
-    if failed:
-        record["verdict"] = REASON_OF_FILTER[failed[0]]
-        return record
+def _summary(
+    records: list[dict[str, Any]], plan: TestsetPlan
+) -> tuple[dict[str, int], float | None]:
+    funnel = dict(Counter(record["verdict"] for record in records))
     if plan.max_overlap is not None:
-        # Before the round-trip check, so a dropped question costs no second call.
-        too_close = word_overlap(question, passage.text) > plan.max_overlap
-        checks["overlap"] = "fail" if too_close else "pass"
-        if too_close:
-            record["verdict"] = "high overlap"
-            return record
-    if "roundtrip" in plan.enabled:
-        prompt = check_prompt(checker.prompt_style, passage.text, question)
-        prompt = Prompt(
-            prompt.style,
-            messages=prompt.messages,
-            text=prompt.text,
-            stop=prompt.stop,
-            source=PromptSource(question, (passage.text,)),
-        )
-        options = GenerationOptions(max_tokens=48, temperature=0.0, seed=plan.seed, fair=False)
-        checked = " ".join((await _complete(checker, prompt, options)).split())
-        record["check_answer"] = checked
-        reference = roundtrip_reference(question, answer, checked, passage.text)
-        if reference is not None and not answer:
-            record["answer"] = answer = reference
-            record["answer_from"] = "checker"
-        checks["roundtrip"] = "fail" if reference is None else "pass"
-        if checks["roundtrip"] == "fail":
-            record["verdict"] = "not answerable"
-            return record
-    else:
-        checks["roundtrip"] = "off"
-    record["verdict"] = "kept"
-    record["overlap"] = word_overlap(question, passage.text)
-    return record
-
-
-def _without_count(settings: dict[str, Any] | None) -> dict[str, Any] | None:
-    # Sets made before -n could grow a set kept the count among their settings.
-    return None if settings is None else {k: v for k, v in settings.items() if k != "count"}
+        funnel.setdefault("high overlap", 0)
+    overlaps = [r["overlap"] for r in records if r["verdict"] == "kept" and "overlap" in r]
+    return funnel, (sum(overlaps) / len(overlaps) if overlaps else None)
 
 
 async def generate_testset(
@@ -300,7 +102,13 @@ async def generate_testset(
     data_root: Path | None = None,
     progress: Callable[[EncodeProgress], None] | None = None,
 ) -> TestsetOutcome:
-    """Make (or resume) the named set; returns where it is and its funnel."""
+    """Make (or resume) the named set; returns where it is and its funnel.
+
+    Nothing is written until the first passage has its outcome, so a run that cannot
+    reach its backend leaves no empty set behind. The first failed call of a run that has
+    had no answer yet stops it (the backend is down or misnamed); a later failed call is
+    recorded as failed and asked again by the next run.
+    """
     check_name(plan.name)
     if plan.generator.split(":", 1)[0] == "extractive":
         raise TestsetError(
@@ -308,50 +116,45 @@ async def generate_testset(
         )
     folder = testsets_root(corpus.root, corpus.source_key, data_root) / plan.name
     writer = TestsetFolder(folder)
-    unit = "document" if corpus.kind == "beir" else "passage"
     earlier = writer.meta()
-    if earlier is not None and _without_count(earlier.get("settings")) != plan.settings():
-        raise TestsetError(
-            f"test set {plan.name!r} for {corpus.root} was made with other settings "
-            f"({folder / 'testset.json'}): choose another --name, or remove that folder"
-        )
+    refuse_other_settings(plan.name, folder / META, earlier, plan.settings())
+    on_disk = writer.records()
+    sampled = sample_passages(
+        corpus, max([plan.count, *(int(r["index"]) + 1 for r in on_disk)]), plan.seed
+    )
+    point = resume_point(plan.name, folder / META, earlier, on_disk, corpus, sampled)
+    passages = sampled[: plan.count]
+    if not passages:
+        raise TestsetError(f"{corpus.root} holds no passage with text to write a question from")
     generator = make_generator(plan.generator, backends)
     checker = generator if not plan.checker else make_generator(plan.checker, backends)
     started = time.monotonic()
+    done = dict(point.done)
+    kept_questions = point.kept_questions
+    answered_this_run = failed_in_a_row = 0
+    stopped = False
     try:
         identity = await generator.identity()
-        checker_identity = identity if checker is generator else await checker.identity()
-        meta = {
-            "name": plan.name,
-            "corpus": str(corpus.root),
-            "corpus_key": corpus.source_key,
-            "judged_unit": unit,
-            "settings": plan.settings(),
-            "model_identity": identity,
-            "checker_identity": checker_identity,
-            "prompt_templates": TEMPLATE_TEXT,
-            "prompt_sha256": hashlib.sha256(TEMPLATE_TEXT.encode()).hexdigest(),
-            "count": max(plan.count, (earlier or {}).get("count", 0)),
-            "created": (earlier or {}).get("created")
-            or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "complete": False,
-        }
-        writer.write_meta({**(earlier or {}), **meta})
-        done = {record["index"]: record for record in writer.records()}
-        passages = sample_passages(corpus, plan.count, plan.seed)
-        kept_questions = [r["question"] for r in done.values() if r.get("verdict") == "kept"]
-        resumed = len(done)
+        makers = Makers(identity, identity if checker is generator else await checker.identity())
+        if earlier is not None:
+            refuse_other_makers(plan.name, str(folder / META), earlier, makers)
         todo = [(index, passage) for index, passage in enumerate(passages) if index not in done]
         for number, (index, passage) in enumerate(todo, start=1):
             try:
-                judged = await _judge_passage(passage, plan, generator, checker, kept_questions)
+                judged = await ask_passage(passage, plan, generator, checker, kept_questions)
+                answered_this_run += 1
             except GenerationError as error:
-                if not done and number == 1:
-                    raise TestsetError(f"{plan.generator}: {error}") from None
-                judged = {"verdict": "failed", "error": str(error)}
-            record = {**_record_base(passage, index, plan.name), **judged}
+                if not answered_this_run:
+                    raise TestsetError(_failure_line(error, plan)) from None
+                judged = {"verdict": FAILED, "error": str(error)}
+            if number == 1:
+                meta = header(plan.name, corpus, plan.settings(), makers, plan.count, earlier)
+                writer.write_meta(meta)
+            record = {**passage_record(passage, index, plan.name, makers), **judged}
             writer.add(record)
-            done[index] = record
+            if record["verdict"] != FAILED:
+                done[index] = record
+            failed_in_a_row = failed_in_a_row + 1 if record["verdict"] == FAILED else 0
             if record["verdict"] == "kept":
                 kept_questions.append(record["question"])
             if progress is not None:
@@ -363,39 +166,49 @@ async def generate_testset(
                         number, len(todo), elapsed, "writing questions", "passages", note
                     )
                 )
+            if failed_in_a_row >= STOP_AFTER_FAILURES:
+                stopped = True
+                break
     finally:
         await generator.aclose()
         if checker is not generator:
             await checker.aclose()
-    records = [done[index] for index in sorted(done)]
+    records = latest_records(writer.records())
+    funnel, mean_overlap = _summary(records, plan)
     kept = [record for record in records if record["verdict"] == "kept"]
-    funnel = dict(Counter(record["verdict"] for record in records))
-    if plan.max_overlap is not None:
-        funnel.setdefault("high overlap", 0)
-    overlaps = [record["overlap"] for record in kept if "overlap" in record]
-    mean_overlap = sum(overlaps) / len(overlaps) if overlaps else None
-    writer.write_beir(kept, unit)
-    writer.write_meta(
-        {
-            **writer.meta(),
-            "complete": len(records) >= len(passages),
-            "sampled": max(len(passages), len(records)),
-            "funnel": {outcome: funnel.get(outcome, 0) for outcome in shown_outcomes(funnel)},
-            "funnel_line": funnel_line(funnel),
-            "mean_word_overlap": mean_overlap,
-        }
-    )
+    if records:
+        writer.write_beir(kept, judged_unit_of(corpus))
+        writer.write_meta(
+            {
+                **(writer.meta() or {}),
+                "complete": all(index in done for index in range(len(passages))),
+                "sampled": max(len(passages), len(records)),
+                "funnel": {outcome: funnel.get(outcome, 0) for outcome in shown_outcomes(funnel)},
+                "funnel_line": funnel_line(funnel),
+                "mean_word_overlap": mean_overlap,
+            }
+        )
     warnings = []
     if len(passages) < plan.count:
         warnings.append(
             f"{corpus.root} has passages for only {len(passages)} questions "
             f"(asked for {plan.count})"
         )
+    if stopped:
+        warnings.append(
+            f"stopped after {STOP_AFTER_FAILURES} failed passages in a row; the questions "
+            "written are kept: run the same command again when the backend answers"
+        )
+    elif funnel.get(FAILED):
+        warnings.append(
+            f"{funnel[FAILED]} passages failed (their backend did not answer); "
+            "run the same command again to ask about them"
+        )
     return TestsetOutcome(
         folder=folder,
         funnel=funnel,
         kept=len(kept),
-        resumed=resumed,
+        resumed=len(point.done),
         elapsed_s=time.monotonic() - started,
         mean_overlap=mean_overlap,
         warnings=warnings,

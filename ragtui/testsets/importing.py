@@ -38,6 +38,7 @@ from ragtui.testsets.store import (
     StoredTestset,
     TestsetError,
     check_name,
+    judged_unit_of,
     list_names,
     read_testset,
     testsets_root,
@@ -252,7 +253,7 @@ def import_testset(
         "kind": IMPORTED,
         "corpus": str(corpus.root),
         "corpus_key": corpus.source_key,
-        "judged_unit": "document" if corpus.kind == "beir" else "passage",
+        "judged_unit": judged_unit_of(corpus),  # eval's unit, as generated sets
         "source_file": str(path.resolve()),
         "source_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
         "source_format": file_format,

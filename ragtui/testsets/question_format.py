@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from ragtui.generation.base import Prompt, PromptStyle
+from ragtui.generation.prompt_text import flatten
 
 PASSAGE_CHARS = 1500
 
@@ -75,13 +76,8 @@ CHECK_COMPLETION = (
 )
 
 
-def _flat(text: str) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= PASSAGE_CHARS else flat[: PASSAGE_CHARS - 1] + "…"
-
-
 def question_prompt(style: PromptStyle, passage: str) -> Prompt:
-    passage = _flat(passage)
+    passage = flatten(passage, PASSAGE_CHARS)
     if style == "completion":
         return Prompt("completion", text=QUESTION_COMPLETION.format(passage=passage), stop=("\n",))
     messages = (
@@ -92,7 +88,7 @@ def question_prompt(style: PromptStyle, passage: str) -> Prompt:
 
 
 def check_prompt(style: PromptStyle, passage: str, question: str) -> Prompt:
-    passage = _flat(passage)
+    passage = flatten(passage, PASSAGE_CHARS)
     if style == "completion":
         text = CHECK_COMPLETION.format(passage=passage, question=question)
         return Prompt("completion", text=text, stop=("\n",))

@@ -4,8 +4,10 @@
 - ``testset.json``: how the set was made (generator and model identity, checker, prompt
   templates, sampling settings, seed, filters) and its funnel;
 - ``provenance.jsonl``: one record per sampled passage (appended as each one is done, so
-  an interrupted run resumes): passage id, document, span, text hash, the raw reply, the
-  question and answer, and every filter's verdict;
+  an interrupted run resumes): passage id, document, span, text and its hash, the makers'
+  identities, the raw replies, the question and answer, and every filter's verdict. A
+  passage whose call failed is asked again by a later run, which appends its new record:
+  the latest record of a passage is the one that counts;
 - ``queries.jsonl``, ``qrels/test.tsv``, ``answers.jsonl``: the kept questions in BEIR
   layout (qrels name documents for BEIR corpora and passages for folders, as eval scores
   them), rewritten whole at the end of each run;
@@ -23,10 +25,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ragtui.corpus.model import Corpus
 from ragtui.display.safe_text import json_line
 from ragtui.errors import RagtuiError
 from ragtui.index.store import write_file_atomic
+from ragtui.judged_unit import id_in_unit
 from ragtui.judging.store import JsonlLog, JudgmentStore
+from ragtui.judging.trec_ids import trec_id
+from ragtui.testsets.anchoring import anchor_questions
 
 META = "testset.json"
 PROVENANCE = "provenance.jsonl"
@@ -41,11 +47,33 @@ class TestsetError(RagtuiError):
 
 
 def check_name(name: str) -> str:
+    if not name:
+        raise TestsetError("test set name '' is empty: give a name, or leave --name out")
     if not _NAME.match(name):
         raise TestsetError(
             f"test set name {name!r}: use letters, digits, '.', '_' or '-' (up to 64)"
         )
     return name
+
+
+def judged_unit_of(corpus: Corpus) -> str:
+    """What a generated question is judged by: its source document in a BEIR corpus (as
+    the corpus's own qrels judge), its source passage in a folder."""
+    return "document" if corpus.kind == "beir" else "passage"
+
+
+def record_judged_id(record: dict[str, Any], unit: str) -> str:
+    """The id a record's judgment names in that unit."""
+    return id_in_unit(str(record["doc_id"]), str(record["passage_id"]), unit)
+
+
+def latest_records(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each passage's latest record, in sample order: a passage whose call failed is asked
+    about again by a later run, which appends its new record."""
+    latest: dict[int, dict[str, Any]] = {}
+    for record in records:
+        latest[int(record["index"])] = record
+    return [latest[index] for index in sorted(latest)]
 
 
 def testsets_root(corpus_root: Path, source_key: str, data_root: Path | None = None) -> Path:
@@ -117,9 +145,11 @@ class TestsetFolder:
             for r in kept
             if r.get("answer")
         )
-        key = "doc_id" if unit == "document" else "passage_id"
+        # Ids are TREC columns (whitespace and control characters percent-encoded, as
+        # eval's own qrels and runs are), so a shared set's file keeps its columns.
         qrels = "query-id\tcorpus-id\tscore\n" + "".join(
-            f"{r['query_id']}\t{r[key]}\t1\n" for r in kept
+            f"{trec_id(str(r['query_id']))}\t{trec_id(record_judged_id(r, unit))}\t1\n"
+            for r in kept
         )
         (self.folder / "qrels").mkdir(parents=True, exist_ok=True)
         _write_atomic(self.folder / "queries.jsonl", queries)
@@ -142,7 +172,7 @@ def read_testset(folder: Path) -> StoredTestset:
     if writer.review_log.path.exists():
         for record in writer.review_log.records():
             review[str(record.get("query_id"))] = str(record.get("verdict"))
-    return StoredTestset(folder, meta, tuple(writer.records()), review)
+    return StoredTestset(folder, meta, tuple(latest_records(writer.records())), review)
 
 
 def find_testset(name_or_dir: str, corpus_root: Path, source_key: str) -> StoredTestset:
@@ -191,13 +221,18 @@ class GeneratedQuestion:
     judged_id: str  # the source passage (or its document)
     review: str  # "", "accepted" or "rejected"
     answer: str = ""  # its reference answer
+    # What it is judged by in the corpus as it is now: the passages (or document) that
+    # hold its source text; empty when read without the corpus.
+    judged_ids: tuple[str, ...] = ()
 
 
 def generated_questions(
-    corpus_root: Path, source_key: str, data_root: Path | None = None
+    corpus_root: Path, source_key: str, data_root: Path | None = None, corpus: Corpus | None = None
 ) -> dict[str, GeneratedQuestion]:
     """Every kept question of every set of the corpus, by query id. A set that cannot be
-    read is left out (the app must open whatever a folder holds)."""
+    read is left out (the app must open whatever a folder holds). Given the corpus, each
+    question is judged by its source text as the corpus holds it now, and a question
+    whose source text is gone is left out (see ``anchoring``)."""
     root = testsets_root(corpus_root, source_key, data_root)
     found: dict[str, GeneratedQuestion] = {}
     for name in list_names(root):
@@ -206,17 +241,20 @@ def generated_questions(
         except RagtuiError:
             continue
         unit = str(testset.meta.get("judged_unit") or "passage")
-        key = "doc_id" if unit == "document" else "passage_id"
+        anchored = None if corpus is None else anchor_questions(testset.kept, unit, corpus)
         for record in testset.kept:
             query_id = str(record["query_id"])
+            if anchored is not None and query_id not in anchored.qrels:
+                continue
             found[query_id] = GeneratedQuestion(
                 testset.name,
                 testset.folder,
                 query_id,
                 str(record["question"]),
                 unit,
-                str(record[key]),
+                record_judged_id(record, unit),
                 testset.review.get(query_id, ""),
                 str(record.get("answer") or ""),
+                () if anchored is None else tuple(anchored.qrels[query_id]),
             )
     return found

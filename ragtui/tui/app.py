@@ -7,6 +7,7 @@ builds no pipelines, writes no records and computes no figures.
 from __future__ import annotations
 
 import logging
+import random
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from typing import Any
@@ -90,9 +91,10 @@ class CompareApp(PlainNotices, App[None]):
         Binding("q", "quit", "Quit"),
     ]
 
-    def __init__(self, options: CompareOptions) -> None:
+    def __init__(self, options: CompareOptions, side_random: random.Random | None = None) -> None:
         self.options = options
-        self.session = CompareSession(options.session_options())
+        # side_random: the blind draw's source (SystemRandom unless a test chooses the draws).
+        self.session = CompareSession(options.session_options(), side_random)
         self.themes = discover_themes()
         self.theme_file: ThemeFile = pick_theme(self.themes, options.theme)
         # Every theme is loaded up front; its rules only apply while its class is on the App.
@@ -427,9 +429,10 @@ class CompareApp(PlainNotices, App[None]):
         yield from compare_commands(self)
 
 
-def make_app(options: CompareOptions) -> CompareApp:
+def make_app(options: CompareOptions, side_random: random.Random | None = None) -> CompareApp:
     """The app as users run it; tests drive the same factory.
 
-    A bad spec fails here with a one-line error, before the screen opens.
+    A bad spec fails here with a one-line error, before the screen opens. ``side_random``
+    draws the sides of blind queries (SystemRandom when None).
     """
-    return CompareApp(options)
+    return CompareApp(options, side_random)

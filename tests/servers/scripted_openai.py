@@ -14,8 +14,14 @@ and ``judge-tenpoint`` are LLM judges with a known behaviour (see ``_judge_reply
 ``qgen`` (and ``qgen-delay-S``) writes test-set questions: each passage carries a token
 ``qgen:BASE64`` of a JSON object whose ``reply`` is what to answer a question prompt and
 ``check`` what to answer a round-trip prompt ("Short answer" in the prompt); ``retry``, if
-given, answers a question prompt sampled with a temperature above 0. The token is
-one opaque word, so it never makes a question look copied from its passage.
+given, answers a question prompt sampled with a temperature above 0; ``fail_first``, if
+given, is how many requests for that passage fail with HTTP 500 before it is answered (a
+backend that went down and came back). The token is one opaque word, so it never makes a
+question look copied from its passage.
+
+``qgen-hold-N`` is ``qgen`` that answers its first N requests and then holds every later
+one unanswered until ``POST /release/qgen-hold-N`` (``/health`` lists the requests held
+now under ``held``): a run stopped while it waits, at a point the test can observe.
 """
 
 from __future__ import annotations
@@ -48,6 +54,9 @@ HOSTILE_ANSWER = [
     " **done**",
 ]
 requests_seen: Counter[str] = Counter()
+failed_for_token: Counter[str] = Counter()
+held: Counter[str] = Counter()
+released: dict[str, asyncio.Event] = {}
 in_flight: Counter[str] = Counter()
 peak_in_flight: Counter[str] = Counter()
 
@@ -148,12 +157,21 @@ async def chat(request: Request) -> Response:
                 await asyncio.sleep(0.005)
 
         return StreamingResponse(endless(), media_type="text/event-stream")
-    if model == "qgen" or model.startswith("qgen-delay-"):
+    if model == "qgen" or model.startswith(("qgen-delay-", "qgen-hold-")):
         if model.startswith("qgen-delay-"):
             await asyncio.sleep(float(model.removeprefix("qgen-delay-")))
+        if model.startswith("qgen-hold-") and requests_seen[model] > int(model.split("-")[2]):
+            held[model] += 1
+            try:
+                await released.setdefault(model, asyncio.Event()).wait()
+            finally:
+                held[model] -= 1
         prompt = "\n".join(str(message.get("content", "")) for message in body["messages"])
         token = re.search(r"qgen:([A-Za-z0-9+/=]+)", prompt)
         script = json.loads(base64.b64decode(token.group(1))) if token else {}
+        if token and failed_for_token[token.group(1)] < int(script.get("fail_first", 0)):
+            failed_for_token[token.group(1)] += 1
+            return JSONResponse({"error": {"message": "backend restarting"}}, 500)
         key = "check" if "Short answer" in prompt else "reply"
         if key == "reply" and body.get("temperature", 0) > 0 and "retry" in script:
             key = "retry"  # a sampled try gets another question, as a real model might
@@ -176,11 +194,26 @@ async def chat(request: Request) -> Response:
 
 
 async def health(request: Request) -> Response:
-    return JSONResponse({"requests": dict(requests_seen), "peak_in_flight": dict(peak_in_flight)})
+    return JSONResponse(
+        {
+            "requests": dict(requests_seen),
+            "peak_in_flight": dict(peak_in_flight),
+            "held": dict(held),
+        }
+    )
+
+
+async def release(request: Request) -> Response:
+    released.setdefault(request.path_params["model"], asyncio.Event()).set()
+    return JSONResponse({"released": request.path_params["model"]})
 
 
 app = Starlette(
-    routes=[Route("/v1/chat/completions", chat, methods=["POST"]), Route("/health", health)]
+    routes=[
+        Route("/v1/chat/completions", chat, methods=["POST"]),
+        Route("/health", health),
+        Route("/release/{model}", release, methods=["POST"]),
+    ]
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -18,6 +19,7 @@ def new_app(
     spec_a: str = "bm25+extractive",
     spec_b: str = "hybrid+extractive",
     corpus: Path = SAMPLE_CORPUS,
+    side_random: random.Random | None = None,
     **options: object,
 ) -> CompareApp:
     return make_app(
@@ -28,7 +30,8 @@ def new_app(
             data_root=data_root,
             preload_models=False,
             **options,  # type: ignore[arg-type]
-        )
+        ),
+        side_random,
     )
 
 

@@ -1,12 +1,13 @@
 """Blind voting and the J key, through Pilot: specs hidden until the vote, sides drawn at
-random per query, the stored vote naming the pipeline that was on the chosen side."""
+random per query (here by a scripted coin), the stored vote naming the pipeline that was on
+the chosen side."""
 
 from __future__ import annotations
 
-from itertools import cycle, islice
 from pathlib import Path
 
 from ragtui.judging.store import JudgmentStore
+from tests.session_helpers import ScriptedCoin
 from tests.tui.helpers import ask, new_app, wait_for
 from tests.tui.test_app import screen_text
 
@@ -37,16 +38,16 @@ def _names_on_screen(app) -> list[str]:
 async def test_blind_mode_hides_specs_until_the_vote_and_stores_the_right_side(
     tmp_path: Path,
 ) -> None:
-    app = new_app(tmp_path, *SPECS, blind=True)
-    draws = []
+    # The draw is scripted (0.5 and above swaps the panes), so each pipeline certainly
+    # comes to the left and back: swapped, kept, swapped, kept.
+    coin = ScriptedCoin(0.9, 0.1, 0.6, 0.3)
+    expected_left = [SPECS[1], SPECS[1], SPECS[0], SPECS[0]]
+    expected_draws = ["swapped", "kept", "swapped", "kept"]
+    app = new_app(tmp_path, *SPECS, blind=True, side_random=coin)
+    lefts, draws = [], []
     async with app.run_test(size=(120, 40)) as pilot:
         session = app.session
-        # Every query once, then more until each pipeline has been drawn to the left: the
-        # draw is a fair coin from SystemRandom, and 8 flips all land on one side 2 times in
-        # 256 (seen once in CI); 20 flips leave a chance of about 2 in a million.
-        for number, query in enumerate(islice(cycle(QUERIES), 20)):
-            if number >= len(QUERIES) and set(draws) == set(SPECS):
-                break
+        for number, query in enumerate(QUERIES[: len(expected_left)]):
             await ask(pilot, query)
             await pilot.pause(0.1)
             assert _names_on_screen(app) == [], f"a spec is on screen before vote {number}"
@@ -59,30 +60,31 @@ async def test_blind_mode_hides_specs_until_the_vote_and_stores_the_right_side(
             # Both names are revealed right after the vote.
             assert _names_on_screen(app) == ["bm25", "hybrid"]
             vote = session.votes[-1]
-            assert vote.blind and vote.draw in ("kept", "swapped")
+            assert vote.blind
             assert vote.choice == "a" and vote.pipeline_a == left_spec
             assert vote.pipeline_b == right_spec and vote.answer_a == left_answer
-            draws.append(vote.pipeline_a)
-        # The draw puts each pipeline on the left some of the time.
-        assert set(draws) == set(SPECS)
+            lefts.append(vote.pipeline_a)
+            draws.append(vote.draw)
+        assert lefts == expected_left and draws == expected_draws
+        assert coin.values == []  # one draw per query, no more
 
         await pilot.press("ctrl+b")  # blind off: the next query shows its specs
-        await ask(pilot, QUERIES[len(draws) % len(QUERIES)])  # the next, not the last asked
+        await ask(pilot, QUERIES[len(lefts)])  # a new query, not the last asked
         await pilot.pause(0.1)
         assert _names_on_screen(app) == ["bm25", "hybrid"]
         await pilot.press("b")
-        await wait_for(pilot, lambda: len(session.votes) == len(draws) + 1)
+        await wait_for(pilot, lambda: len(session.votes) == len(lefts) + 1)
         assert not session.votes[-1].blind and session.votes[-1].draw is None
 
         await pilot.press("v")
         await pilot.pause(0.2)
         text = screen_text(app)
-        assert f"Blind votes: {len(draws)}" in text and "Sighted votes: 1" in text
-        assert f"left answer won 100% of {len(draws)} decided votes" in text
+        assert f"Blind votes: {len(lefts)}" in text and "Sighted votes: 1" in text
+        assert f"left answer won 100% of {len(lefts)} decided votes" in text
 
     stored = JudgmentStore(app.session.store.folder).votes()
-    assert [vote.blind for vote in stored] == [True] * len(draws) + [False]
-    assert [vote.pipeline_a for vote in stored[: len(draws)]] == draws
+    assert [vote.blind for vote in stored] == [True] * len(lefts) + [False]
+    assert [vote.pipeline_a for vote in stored[: len(lefts)]] == expected_left
 
 
 async def test_the_judge_key_without_a_judge_says_how_to_get_one(tmp_path: Path) -> None:
