@@ -14,15 +14,19 @@ are ranked by their best passage, as eval scores them (``ragtui.metrics.scores_b
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ragtui.corpus.model import Corpus, Document, Passage
 from ragtui.judging.store import JsonlLog
 from ragtui.metrics import scores_by_unit
 from ragtui.retrieval.types import Retriever
+
+log = logging.getLogger("ragtui")
 
 POOL_FILE = "pool.jsonl"
 DEFAULT_DEPTH = 10
@@ -133,37 +137,67 @@ class Pool:
         return chosen
 
 
+def _placements(record: dict[str, Any]) -> list[tuple[int, dict[str, Any]]] | None:
+    """(rank, item) of one stored search, or None when the record is damaged."""
+    ranked = record.get("ranked")
+    if not isinstance(ranked, list) or not record.get("query_id") or not record.get("retriever"):
+        return None
+    placements = []
+    for position, placed in enumerate(ranked, start=1):
+        if not isinstance(placed, dict) or not all(
+            key in placed for key in ("id", "doc_id", "start", "end", "text_sha256")
+        ):
+            return None
+        if not isinstance(placed["start"], int) or not isinstance(placed["end"], int):
+            return None
+        rank = placed.get("rank", position)
+        placements.append((rank if isinstance(rank, int) else position, placed))
+    return placements
+
+
 def read_pool(folder: Path, unit: str) -> Pool:
     """The pool stored in a test set's folder (empty when none was built)."""
     pool = Pool(unit)
+    damaged = 0
     for record in JsonlLog(folder / POOL_FILE).records():
-        if record.get("unit") != unit or not isinstance(record.get("ranked"), list):
+        if record.get("unit") != unit:
+            continue
+        placements = _placements(record)
+        if placements is None:
+            damaged += 1
             continue
         query_id, retriever = str(record["query_id"]), str(record["retriever"])
         key = (query_id, retriever)
-        depth = int(record.get("depth") or 0)
+        depth = record.get("depth") if isinstance(record.get("depth"), int) else 0
         corpus_key = f"{record.get('corpus_key')}/{record.get('chunking')}"
         earlier = pool.searched.get(key)
         if earlier is None or earlier[1] != corpus_key or depth > earlier[0]:
             pool.searched[key] = (depth, corpus_key)
         judged = pool.items.setdefault(query_id, {})
-        for rank, placed in enumerate(record["ranked"], start=1):
+        for rank, placed in placements:
             judged_id = str(placed["id"])
+            passage_id = placed.get("passage_id")
             item = judged.get(judged_id)
             if item is None:
                 item = judged[judged_id] = PoolItem(
                     query_id,
                     judged_id,
                     str(placed["doc_id"]),
-                    placed.get("passage_id"),
-                    int(placed["start"]),
-                    int(placed["end"]),
+                    None if passage_id is None else str(passage_id),
+                    placed["start"],
+                    placed["end"],
                     str(placed["text_sha256"]),
                 )
             else:  # the latest search's span and text stand for the item
-                item.start, item.end = int(placed["start"]), int(placed["end"])
+                item.start, item.end = placed["start"], placed["end"]
                 item.text_sha256 = str(placed["text_sha256"])
             item.placed[retriever] = rank
+    if damaged:
+        log.warning(
+            "%s: %d damaged pool records skipped (the searches are run again)",
+            folder / POOL_FILE,
+            damaged,
+        )
     return pool
 
 
@@ -193,7 +227,7 @@ def extend_pool(
     """
     if depth < 1:
         raise ValueError("depth must be at least 1")
-    log = JsonlLog(folder / POOL_FILE)
+    searches = JsonlLog(folder / POOL_FILE)
     pool = read_pool(folder, unit)
     corpus_key = f"{corpus.content_key}/{corpus.chunking.key}"
     texts_of = UnitTexts(corpus, unit)
@@ -207,7 +241,7 @@ def extend_pool(
     for done, (query_id, name) in enumerate(todo, start=1):
         ranked = _ranked(retrievers[name], corpus, queries[query_id], unit, depth)
         texts = [texts_of.get(judged_id) for judged_id in ranked]
-        log.append(
+        searches.append(
             {
                 "query_id": query_id,
                 "retriever": name,
@@ -218,6 +252,7 @@ def extend_pool(
                 "time": time.time(),
                 "ranked": [
                     {
+                        "rank": rank,
                         "id": text.judged_id,
                         "doc_id": text.doc_id,
                         "passage_id": text.passage_id,
@@ -225,7 +260,7 @@ def extend_pool(
                         "end": text.end,
                         "text_sha256": text.text_sha256,
                     }
-                    for text in texts
+                    for rank, text in enumerate(texts, start=1)
                     if text is not None
                 ],
             }

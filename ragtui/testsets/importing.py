@@ -191,6 +191,8 @@ def _ids_in_use(corpus: Corpus, root: Path, data_root: Path | None) -> dict[str,
             continue
         records = other.records if is_imported(other) else other.kept
         for record in records:
+            if record.get("query_id") is None:
+                continue  # a damaged record names no question
             text = normalize_query(str(record.get("question") or ""))
             used.setdefault(str(record["query_id"]), (text, f"test set {name!r}"))
     store = JudgmentStore.for_corpus(corpus.root, corpus.source_key, data_root)

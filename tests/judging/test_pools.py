@@ -172,3 +172,25 @@ def test_a_beir_pool_judges_documents_each_once(tmp_path: Path) -> None:
     assert (items["d0"].start, items["d0"].end) == (0, len(document.text))
     assert items["d0"].text_sha256 == document.content_hash
     assert sorted(item.placed["bm25"] for item in items.values()) == [1, 2, 3]
+
+
+def test_a_damaged_pool_record_is_skipped_with_a_warning(
+    sample_retrievers, tmp_path, caplog
+) -> None:
+    corpus, retrievers = sample_retrievers
+    testset = _imported(corpus, tmp_path)
+    queries = set_queries(testset)
+    bm25 = {"bm25": retrievers["bm25"]}
+    pool = extend_pool(testset.folder, corpus, "passage", queries, bm25, depth=2)
+    query_id = next(iter(queries))
+    with (testset.folder / POOL_FILE).open("a", encoding="utf-8") as handle:
+        damaged = {"query_id": query_id, "retriever": "dense", "unit": "passage", "depth": 2}
+        handle.write(json.dumps({**damaged, "ranked": [{"id": "x"}]}) + "\n")
+    with caplog.at_level("WARNING", logger="ragtui"):
+        assert read_pool(testset.folder, "passage").items == pool.items
+    assert "1 damaged pool records skipped" in caplog.text
+    # The search it stood for is run again.
+    wider = extend_pool(testset.folder, corpus, "passage", queries, retrievers, depth=2)
+    assert all(
+        any("dense" in item.placed for item in items.values()) for items in wider.items.values()
+    )
