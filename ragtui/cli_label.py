@@ -138,17 +138,24 @@ def _describe(queue, unit: str) -> str:
 def _queue(args: argparse.Namespace, path: str) -> int:
     from ragtui.display.safe_text import json_line
     from ragtui.index.store import write_file_atomic
+    from ragtui.judging.label_queue import graded_pairs, pair_key
+    from ragtui.judging.store import JudgmentStore
 
     if args.out is None:
         raise RagtuiError("name the file to write: --out queue.jsonl")
-    _corpus, testset, queue = _prepare_queue(args, path)
-    text = "".join(json_line(pair.to_record()) + "\n" for pair in queue.pairs)
+    corpus, testset, queue = _prepare_queue(args, path)
+    # What the screen would ask: the pairs not graded yet (by the screen or an import).
+    store = JudgmentStore.for_corpus(corpus.root, corpus.source_key)
+    graded = graded_pairs(store, queue)
+    asked = [pair for pair in queue.pairs if pair_key(pair) not in graded]
+    text = "".join(json_line(pair.to_record()) + "\n" for pair in asked)
     try:
         write_file_atomic(args.out.expanduser(), text.encode("utf-8"))
     except OSError as error:
         raise RagtuiError(f"cannot write --out {args.out} ({error.strerror})") from None
     unit = str(testset.meta.get("judged_unit") or "passage")
-    print(printable(f"wrote {_describe(queue, unit)} to {args.out}"))
+    left_out = f"; {len(graded)} already graded are left out" if graded else ""
+    print(printable(f"wrote {len(asked)} pairs to {args.out}: {_describe(queue, unit)}{left_out}"))
     print(
         printable(
             f"add a 'grade' (0-3) to each line, then: "

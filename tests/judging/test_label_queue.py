@@ -217,3 +217,19 @@ def test_the_screen_outside_a_terminal_says_to_write_a_queue(imported: Path, cap
     assert main(argv) == 1
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and "needs a terminal; write a queue instead" in error
+
+
+def test_a_new_queue_leaves_out_what_is_graded_as_the_screen_does(
+    imported: Path, tmp_path: Path, capsys
+) -> None:
+    lines = _queue(imported, tmp_path / "queue.jsonl")
+    qrels = tmp_path / "two.qrels"
+    qrels.write_text(
+        "".join(f"{line['query_id']} 0 {line['passage_id']} 2\n" for line in lines[:2]),
+        encoding="utf-8",
+    )
+    assert main(["label", "import", str(imported), str(qrels), "--testset", "own"]) == 0
+    capsys.readouterr()
+    again = _queue(imported, tmp_path / "again.jsonl")
+    assert again == lines[2:]
+    assert "2 already graded are left out" in capsys.readouterr().out
