@@ -50,6 +50,7 @@ def _add_corpus_options(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     from ragtui.cli_judge import add_judge_options
     from ragtui.cli_judge import add_parser as add_judge_parser
+    from ragtui.cli_label import add_parser as add_label_parser
 
     parser = _Parser(
         prog="ragtui",
@@ -187,13 +188,20 @@ def build_parser() -> argparse.ArgumentParser:
         "corpus's passages, each tied to its passage; 'ragtui testset list CORPUS' and "
         "'ragtui testset show CORPUS NAME' look at the sets made.",
     )
-    testset.add_argument("words", nargs="+", metavar="CORPUS | list CORPUS | show CORPUS NAME")
+    testset.add_argument(
+        "words",
+        nargs="+",
+        metavar="CORPUS | list CORPUS | show CORPUS NAME | import CORPUS FILE",
+    )
     testset.add_argument("--generator", help="who writes the questions, e.g. llamacpp:smollm2")
     testset.add_argument("-n", type=int, default=100, help="passages to write from (100)")
     testset.add_argument("--seed", type=int, default=0, help="passage sample and sampling (0)")
     testset.add_argument("--name", help="the set's name (default: generator and seed)")
     testset.add_argument("--checker", help="answers the round-trip check (default: --generator)")
     testset.add_argument("--out", type=Path, help="also export the set to this folder")
+    testset.add_argument(
+        "--answers", help="testset import: reference answers (answers.jsonl: _id, answers)"
+    )
     testset.add_argument(
         "--yes", action="store_true", help="skip the cost question of a paid model"
     )
@@ -216,6 +224,8 @@ def build_parser() -> argparse.ArgumentParser:
     testset.add_argument("--chunk-overlap", type=int, default=30, metavar="N")
     testset.add_argument("--cache-dir", type=Path, help="index cache (default: user cache dir)")
     testset.add_argument("--config", help="ragtui.toml to use")
+
+    add_label_parser(commands)
 
     results = commands.add_parser("results", help="charts of a finished 'ragtui eval' run")
     results.add_argument("folder", type=Path, help="the eval's --out folder")
@@ -724,6 +734,12 @@ def _cmd_testset(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def _cmd_label(args: argparse.Namespace) -> int:
+    from ragtui.cli_label import run
+
+    return run(args)
+
+
 def _cmd_judge(args: argparse.Namespace) -> int:
     from ragtui.cli_judge import run
 
@@ -778,6 +794,7 @@ COMMANDS = {
     "config": _cmd_config,
     "testset": _cmd_testset,
     "judge": _cmd_judge,
+    "label": _cmd_label,
 }
 
 

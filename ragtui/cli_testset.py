@@ -25,10 +25,13 @@ def run(args: argparse.Namespace) -> int:
         return _list(args, words[1])
     if words[0] == "show" and len(words) == 3:
         return _show(args, words[1], words[2])
+    if words[0] == "import" and len(words) == 3:
+        return _import(args, words[1], words[2])
     if len(words) != 1:
         raise RagtuiError(
             "use 'ragtui testset CORPUS --generator SPEC', 'ragtui testset list CORPUS' "
-            "or 'ragtui testset show CORPUS NAME'"
+            "or 'ragtui testset show CORPUS NAME' "
+            "or 'ragtui testset import CORPUS FILE --name NAME'"
         )
     return _make(args, words[0])
 
@@ -138,6 +141,11 @@ def _list(args: argparse.Namespace, path: str) -> int:
     for name in names:
         testset = read_testset(root / name)
         meta = testset.meta
+        if meta.get("kind") == "imported":
+            from ragtui.testsets.importing import describe
+
+            _say(describe(testset))
+            continue
         settings = meta.get("settings") or {}
         state = "" if meta.get("complete") else " (incomplete: run the same command to resume)"
         _say(
@@ -153,6 +161,12 @@ def _show(args: argparse.Namespace, path: str, name: str) -> int:
     corpus = _load_corpus(args, path)
     testset = find_testset(name, corpus.root, corpus.source_key)
     meta = testset.meta
+    if meta.get("kind") == "imported":
+        from ragtui.testsets.importing import show_lines
+
+        for line in show_lines(testset, SAMPLE_SHOWN):
+            _say(line)
+        return 0
     settings = meta.get("settings") or {}
     _say(f"{testset.name} ({testset.folder})")
     made_by = f"generator {settings.get('generator')} ({meta.get('model_identity')})"
@@ -179,4 +193,26 @@ def _show(args: argparse.Namespace, path: str, name: str) -> int:
         )
         flat = " ".join(text.split())
         _say(f"  from {record.get('passage_id')}: {flat[:300]}{'…' if len(flat) > 300 else ''}")
+    return 0
+
+
+def _import(args: argparse.Namespace, path: str, file: str) -> int:
+    """``ragtui testset import CORPUS FILE --name NAME [--answers FILE]``."""
+    from pathlib import Path
+
+    from ragtui.testsets.importing import import_testset
+
+    if not args.name:
+        raise RagtuiError("name the imported set: --name NAME")
+    corpus = _load_corpus(args, path)
+    answers = Path(args.answers).expanduser() if args.answers else None
+    outcome = import_testset(corpus, Path(file).expanduser(), args.name, answers)
+    for problem in outcome.problems:
+        sys.stderr.write(f"ragtui: warning: {printable(problem)} (line skipped)\n")
+    print(
+        f"test set {args.name!r}: {outcome.questions} questions imported "
+        f"({outcome.answered} with reference answers; {len(outcome.problems)} bad lines "
+        f"skipped) in {outcome.folder}"
+    )
+    print(f"grade their pool: ragtui label {path} --testset {args.name} --retrievers bm25,dense")
     return 0

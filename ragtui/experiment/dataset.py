@@ -86,6 +86,10 @@ def _from_testset(corpus: Corpus, name_or_dir: str):
     found = find_testset(name_or_dir, corpus.root, corpus.source_key)
     meta = found.meta
     unit = str(meta.get("judged_unit") or "passage")
+    if meta.get("kind") == "imported":  # the user's own questions, judged by pool grades
+        from ragtui.testsets.importing import for_eval
+
+        return for_eval(found)
     scored = found.scored()
     if not scored:
         raise DatasetError(

@@ -130,6 +130,9 @@ class Label:
     text: str | None = None
     chunking: str | None = None
     time: float = 0.0
+    # Who graded and how, where it is not the compare screen: "label screen (blind)",
+    # "imported from FILE".
+    source: str | None = None
 
     @property
     def anchored(self) -> bool:
@@ -191,6 +194,7 @@ class Label:
             text=record.get("text") if isinstance(record.get("text"), str) else None,
             chunking=record.get("chunking") if isinstance(record.get("chunking"), str) else None,
             time=float(record.get("time") or 0.0),
+            source=record.get("source") if isinstance(record.get("source"), str) else None,
         )
 
 
