@@ -24,8 +24,8 @@ sys.path.insert(0, str(REPO))
 
 from ragtui.config.backends import BackendSettings  # noqa: E402
 from ragtui.config.settings_file import Settings  # noqa: E402
-from ragtui.experiment.dataset import load_dataset  # noqa: E402
-from ragtui.experiment.grid import GridPlan, run_grid  # noqa: E402
+from ragtui.experiment.run.dataset import load_dataset  # noqa: E402
+from ragtui.experiment.run.grid import GridPlan, run_grid  # noqa: E402
 from tests.servers.processes import free_port, running  # noqa: E402
 
 

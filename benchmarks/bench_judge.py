@@ -36,9 +36,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from ragtui.config.settings_file import Settings  # noqa: E402
 from ragtui.corpus import ChunkingSettings  # noqa: E402
-from ragtui.experiment.answer_metrics import token_f1  # noqa: E402
-from ragtui.experiment.dataset import load_dataset  # noqa: E402
-from ragtui.experiment.grid import GridPlan, run_grid  # noqa: E402
+from ragtui.experiment.run.answer_metrics import token_f1  # noqa: E402
+from ragtui.experiment.run.dataset import load_dataset  # noqa: E402
+from ragtui.experiment.run.grid import GridPlan, run_grid  # noqa: E402
 from ragtui.judging.agreement import agreement_figures  # noqa: E402
 from ragtui.judging.judge import Judge, JudgeOptions  # noqa: E402
 from ragtui.judging.judge_prompts import JudgeTemplates  # noqa: E402

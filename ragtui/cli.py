@@ -514,24 +514,24 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     from ragtui.config.settings_file import load_settings
     from ragtui.corpus import ChunkingSettings
     from ragtui.display.progress import ProgressPrinter
-    from ragtui.experiment.dataset import load_dataset
-    from ragtui.experiment.decision import (
-        check_primary,
-        check_primary_for_dataset,
-        parse_primary,
-    )
-    from ragtui.experiment.grid import GridPlan, make_generators, run_grid
-    from ragtui.experiment.report import (
+    from ragtui.experiment.report.decision import verdict_lines
+    from ragtui.experiment.report.judge import judge_line
+    from ragtui.experiment.report.outputs import (
         check_destination,
         every_answer_failed,
         failed_answers,
         render_markdown,
         write_outputs,
     )
-    from ragtui.experiment.report_decision import verdict_lines
-    from ragtui.experiment.report_judge import judge_line
-    from ragtui.experiment.scoring import ANSWER_METRICS, summarize
-    from ragtui.experiment.verdict import parse_margin
+    from ragtui.experiment.run.dataset import load_dataset
+    from ragtui.experiment.run.grid import GridPlan, make_generators, run_grid
+    from ragtui.experiment.run.scoring import ANSWER_METRICS, summarize
+    from ragtui.experiment.stats.decision import (
+        check_primary,
+        check_primary_for_dataset,
+        parse_primary,
+    )
+    from ragtui.experiment.stats.good_enough import parse_margin
     from ragtui.judging.store import JudgmentStore
 
     for name, value in (
@@ -645,7 +645,7 @@ def _confirm_eval_costs(args, plan, dataset, settings, judge_kinds, judge) -> No
     """Every cost question of the eval (paid generators, a paid judge), asked before any
     retrieval or embedding work, from the plan's sizes (cached work is free)."""
     from ragtui.cli_costs import confirm_cost
-    from ragtui.experiment.judged_grid import verdicts_for
+    from ragtui.experiment.run.judged_grid import verdicts_for
     from ragtui.judging.judge import MAX_TOKENS
 
     passages = dataset.corpus.passages
@@ -666,7 +666,7 @@ def _confirm_eval_costs(args, plan, dataset, settings, judge_kinds, judge) -> No
 
 
 def _judge_kinds(args: argparse.Namespace) -> tuple[str, ...]:
-    from ragtui.experiment.judged_grid import JUDGE_KINDS
+    from ragtui.experiment.run.judged_grid import JUDGE_KINDS
 
     if not args.judge:
         return ()
@@ -686,7 +686,7 @@ def _judge_run(judge, run, kinds, store):
     import asyncio
 
     from ragtui.display.progress import ProgressPrinter
-    from ragtui.experiment.judged_grid import judge_grid, judge_summary
+    from ragtui.experiment.run.judged_grid import judge_grid, judge_summary
     from ragtui.judging.calibration import latest_calibration
 
     async def go():
@@ -754,10 +754,10 @@ def _cmd_results(args: argparse.Namespace) -> int:
 
 def _print_results(folder: Path) -> int:
     """``ragtui results DIR`` into a file or a pipe: the findings as plain text."""
-    from ragtui.experiment.formatting import dataset_title
-    from ragtui.experiment.report import render_markdown
-    from ragtui.experiment.report_decision import verdict_lines
-    from ragtui.experiment.report_judge import judge_line
+    from ragtui.experiment.report.decision import verdict_lines
+    from ragtui.experiment.report.formatting import dataset_title
+    from ragtui.experiment.report.judge import judge_line
+    from ragtui.experiment.report.outputs import render_markdown
     from ragtui.tui.eval_app import load_results
 
     results = load_results(folder)

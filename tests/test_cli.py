@@ -76,7 +76,7 @@ def test_core_search_ask_and_eval_never_load_textual() -> None:
         f"code = main(['eval', {str(SAMPLE_CORPUS)!r}, '--retrievers', 'bm25,hybrid', "
         "'--generators', 'extractive', '--limit', '4', '--out', tempfile.mkdtemp() + '/o'])\n"
         "assert code == 0\n"
-        "import ragtui.experiment.attribution, ragtui.experiment.report\n"
+        "import ragtui.experiment.stats.attribution, ragtui.experiment.report.outputs\n"
         "import ragtui.generation.llamacpp, ragtui.generation.ollama_backend\n"
         "import ragtui.generation.openai_compat, ragtui.pipeline, ragtui.config.settings_file\n"
         "loaded = [m for m in sys.modules if m.split('.')[0] in ('textual',)]\n"

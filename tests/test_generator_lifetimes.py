@@ -12,9 +12,9 @@ import httpx
 
 from ragtui.config.backends import BackendSettings
 from ragtui.config.settings_file import Settings
-from ragtui.experiment import grid
-from ragtui.experiment.dataset import load_dataset
-from ragtui.experiment.grid import GridPlan, run_grid
+from ragtui.experiment.run import grid
+from ragtui.experiment.run.dataset import load_dataset
+from ragtui.experiment.run.grid import GridPlan, run_grid
 from tests.conftest import SAMPLE_CORPUS
 from tests.session_helpers import answered, open_session, wait_until
 

@@ -10,7 +10,7 @@ from ragtui.cli import main
 from ragtui.compare.events import Notice
 from ragtui.corpus import ChunkingSettings, load_corpus
 from ragtui.corpus.model import Passage
-from ragtui.experiment.dataset import load_dataset
+from ragtui.experiment.run.dataset import load_dataset
 from ragtui.judging.anchors import resolve_labels
 from ragtui.judging.store import JudgmentStore, Label
 from tests.session_helpers import answered, open_session, wait_until

@@ -13,7 +13,7 @@ from ragtui.cli import main
 from ragtui.config.backends import BackendSettings
 from ragtui.corpus import load_corpus
 from ragtui.corpus.loading import load_qrels
-from ragtui.experiment.report import run_file_name
+from ragtui.experiment.report.outputs import run_file_name
 from ragtui.index.cache import Indexes
 from ragtui.metrics import document_ranking, evaluate, mean_over_queries, run_from_rankings
 from ragtui.retrieval import make_retriever

@@ -9,8 +9,8 @@ import pytest
 
 from ragtui.config.specs import parse_retriever_spec
 from ragtui.errors import SpecError
-from ragtui.experiment.attribution import attribute, describe
-from ragtui.experiment.report import _headline
+from ragtui.experiment.report.outputs import _headline
+from ragtui.experiment.stats.attribution import attribute, describe
 from ragtui.generation.ollama_backend import server_message
 from tests.cli_runner import ragtui
 from tests.conftest import SAMPLE_CORPUS

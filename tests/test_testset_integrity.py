@@ -17,8 +17,8 @@ import pytest
 from ragtui.answer_match import contains_reference
 from ragtui.cli import main
 from ragtui.corpus import ChunkingSettings, load_corpus
-from ragtui.experiment import answer_metrics
-from ragtui.experiment.dataset import DatasetError, load_dataset
+from ragtui.experiment.run import answer_metrics
+from ragtui.experiment.run.dataset import DatasetError, load_dataset
 from ragtui.judging.trec_ids import from_trec_id
 from ragtui.testsets.provenance import Makers, refuse_other_makers
 from ragtui.testsets.roundtrip import answers_agree

@@ -2,7 +2,7 @@
 
 import pytest
 
-from ragtui.experiment.answer_metrics import (
+from ragtui.experiment.run.answer_metrics import (
     answer_figures,
     contains_reference,
     exact_match,

@@ -6,7 +6,7 @@ import pytest
 import statsmodels.api as sm
 import statsmodels.formula.api as smf
 
-from ragtui.experiment.attribution import attribute, describe
+from ragtui.experiment.stats.attribution import attribute, describe
 
 RETRIEVERS = ("bm25", "dense", "hybrid")
 GENERATORS = ("extractive", "small", "large")

@@ -14,8 +14,8 @@ import pytest
 from ragtui.config.backends import BackendSettings
 from ragtui.config.settings_file import Settings
 from ragtui.errors import RagtuiError
-from ragtui.experiment.dataset import load_dataset
-from ragtui.experiment.grid import GridPlan, run_grid
+from ragtui.experiment.run.dataset import load_dataset
+from ragtui.experiment.run.grid import GridPlan, run_grid
 from tests.conftest import SAMPLE_CORPUS
 from tests.test_cli import ragtui
 

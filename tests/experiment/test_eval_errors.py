@@ -7,10 +7,10 @@ import pytest
 
 from ragtui.config.settings_file import Settings
 from ragtui.errors import RagtuiError
-from ragtui.experiment import report
-from ragtui.experiment.dataset import load_dataset
-from ragtui.experiment.grid import GridPlan, run_grid
-from ragtui.experiment.scoring import summarize
+from ragtui.experiment.report import outputs as report
+from ragtui.experiment.run.dataset import load_dataset
+from ragtui.experiment.run.grid import GridPlan, run_grid
+from ragtui.experiment.run.scoring import summarize
 from tests.test_cli import ragtui
 
 
@@ -180,7 +180,7 @@ def test_a_generation_cache_that_cannot_be_written_warns_once_and_the_run_goes_o
     import logging
     import sqlite3
 
-    from ragtui.experiment import generation_cache
+    from ragtui.experiment.run import generation_cache
 
     class FullDatabase:
         """A connection whose writes fail as SQLite's do on a full disk (injected)."""

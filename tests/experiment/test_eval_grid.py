@@ -7,10 +7,10 @@ import pytest
 
 from ragtui.config.settings_file import Settings
 from ragtui.corpus.model import Passage
-from ragtui.experiment.dataset import load_dataset
-from ragtui.experiment.grid import GridPlan, run_grid
-from ragtui.experiment.report import write_outputs
-from ragtui.experiment.scoring import summarize
+from ragtui.experiment.report.outputs import write_outputs
+from ragtui.experiment.run.dataset import load_dataset
+from ragtui.experiment.run.grid import GridPlan, run_grid
+from ragtui.experiment.run.scoring import summarize
 from ragtui.judging.store import JudgmentStore, Label
 from tests.conftest import SAMPLE_CORPUS
 

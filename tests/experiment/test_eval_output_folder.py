@@ -8,10 +8,10 @@ import pytest
 
 from ragtui.config.settings_file import Settings
 from ragtui.errors import RagtuiError
-from ragtui.experiment.dataset import load_dataset
-from ragtui.experiment.grid import GridPlan, run_grid
-from ragtui.experiment.report import run_file_name, write_outputs
-from ragtui.experiment.scoring import summarize
+from ragtui.experiment.report.outputs import run_file_name, write_outputs
+from ragtui.experiment.run.dataset import load_dataset
+from ragtui.experiment.run.grid import GridPlan, run_grid
+from ragtui.experiment.run.scoring import summarize
 from ragtui.judging.trec_ids import from_trec_id, trec_id
 from tests.conftest import SAMPLE_CORPUS
 

@@ -18,10 +18,10 @@ from ragtui.evidence_rules import (
     align,
     failure_outcome,
 )
-from ragtui.experiment.dataset import load_dataset
-from ragtui.experiment.grid import GridPlan, GridRun, run_grid
-from ragtui.experiment.judged_grid import failure_outcomes
-from ragtui.experiment.scoring import summarize
+from ragtui.experiment.run.dataset import load_dataset
+from ragtui.experiment.run.grid import GridPlan, GridRun, run_grid
+from ragtui.experiment.run.judged_grid import failure_outcomes
+from ragtui.experiment.run.scoring import summarize
 from ragtui.judging.calibration import calibration_sentence
 from tests.cli_runner import ragtui
 from tests.conftest import SAMPLE_CORPUS

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from ragtui.config.settings_file import Settings
 from ragtui.config.specs import GeneratorSpec
-from ragtui.experiment.dataset import load_dataset
-from ragtui.experiment.grid import GridPlan, run_grid
+from ragtui.experiment.run.dataset import load_dataset
+from ragtui.experiment.run.grid import GridPlan, run_grid
 from ragtui.generation.catalog import CATALOG
 from ragtui.generation.llamacpp import LlamaCppGenerator
 from tests.conftest import SAMPLE_CORPUS

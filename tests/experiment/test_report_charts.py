@@ -1,7 +1,7 @@
 """Chart labels in report.html are text: a query id or spec carrying Plotly's tags (it reads
 <a href>, <b> and <br> in labels) is escaped, not rendered."""
 
-from ragtui.experiment.report_charts import per_query_heatmap
+from ragtui.experiment.report.charts import per_query_heatmap
 
 HOSTILE = "<a href='http://evil.example'>q1</a>"
 
@@ -22,7 +22,7 @@ def test_query_ids_and_pipeline_names_reach_plotly_escaped() -> None:
 
 def test_the_best_pipeline_named_in_hover_text_through_customdata_is_escaped() -> None:
     # Plotly fills %{customdata[0]} into the hover template and then reads its tags.
-    from ragtui.experiment.report_charts import verdict_effects
+    from ragtui.experiment.report.charts import verdict_effects
 
     best = "bm25+extractive:<b>x</b>"
     entry = {

@@ -59,7 +59,7 @@ def test_the_same_corpus_elsewhere_has_the_same_content_hash(tmp_path: Path) -> 
 
 
 def test_other_paths_in_the_home_folder_are_written_with_a_tilde(monkeypatch) -> None:
-    from ragtui.experiment.formatting import shareable
+    from ragtui.experiment.report.formatting import shareable
 
     monkeypatch.setenv("HOME", "/home/someone")
     dataset = {"path": "/home/someone/work/corpus", "name": "corpus"}

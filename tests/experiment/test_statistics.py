@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from ragtui.experiment.statistics import (
+from ragtui.experiment.stats.comparisons import (
     bradley_terry,
     bradley_terry_with_intervals,
     clustered_comparison,
@@ -96,7 +96,7 @@ def test_bradley_terry_intervals_order_and_stay_finite_for_a_clean_sweep() -> No
 def test_adjusted_p_values_equal_statsmodels_benjamini_hochberg() -> None:
     from statsmodels.stats.multitest import multipletests
 
-    from ragtui.experiment.statistics import adjust_p_values
+    from ragtui.experiment.stats.comparisons import adjust_p_values
 
     raw = [0.001, 0.04, 0.03, 0.5, 0.011, None, 0.2]
     rows = [{"p_value": p} for p in raw]

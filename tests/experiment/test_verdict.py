@@ -9,8 +9,8 @@ from scipy import stats
 
 from ragtui.errors import RagtuiError
 from ragtui.evidence_rules import VERDICT_FLOOR
-from ragtui.experiment.statistics import paired_bootstrap_ci
-from ragtui.experiment.verdict import (
+from ragtui.experiment.stats.comparisons import paired_bootstrap_ci
+from ragtui.experiment.stats.good_enough import (
     GOOD_ENOUGH,
     TOO_FEW,
     UNDECIDED,

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import optimize
 
-from ragtui.experiment.statistics import bradley_terry, bradley_terry_with_intervals
+from ragtui.experiment.stats.comparisons import bradley_terry, bradley_terry_with_intervals
 from ragtui.judging.agreement import agreement_figures, cohen_kappa
 from ragtui.judging.judge import OrderVerdict, pair_outcome
 from ragtui.judging.judge_prompts import parse_pairwise, parse_scale

@@ -12,7 +12,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from ragtui.experiment.verdict import GOOD_ENOUGH, WORSE
+from ragtui.experiment.stats.good_enough import GOOD_ENOUGH, WORSE
 
 VERDICT_COLOURS = {GOOD_ENOUGH: "#2a9d5c", WORSE: "#c0392b"}
 UNDECIDED_COLOUR = "#d9a21b"

@@ -31,8 +31,8 @@ from ragtui.evidence_rules import (
     bonferroni_confidence,
     too_few,
 )
-from ragtui.experiment.formatting import signed
-from ragtui.experiment.statistics import paired_bootstrap_ci
+from ragtui.experiment.report.formatting import signed
+from ragtui.experiment.stats.comparisons import paired_bootstrap_ci
 
 # On the 0–1 scale of every quality metric ragtui computes; README says why this default.
 DEFAULT_MARGIN = 0.02

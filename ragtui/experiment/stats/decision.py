@@ -22,8 +22,7 @@ from ragtui.evidence_rules import (
     bonferroni_confidence,
     too_few,
 )
-from ragtui.experiment.threshold import threshold_effect
-from ragtui.experiment.verdict import (
+from ragtui.experiment.stats.good_enough import (
     DEFAULT_MARGIN,
     GOOD_ENOUGH,
     Contender,
@@ -37,6 +36,7 @@ from ragtui.experiment.verdict import (
     pareto_frontier,
     plan_stage,
 )
+from ragtui.experiment.stats.threshold import threshold_effect
 from ragtui.metrics import retrieval_names
 
 # Answer metrics in the order a default is looked for: F1 needs reference answers, the

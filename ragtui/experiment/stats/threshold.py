@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 
 from ragtui.evidence_rules import THRESHOLD_BIN_FLOOR, too_few
-from ragtui.experiment.formatting import signed
-from ragtui.experiment.statistics import adjust_p_values, clustered_comparison
+from ragtui.experiment.report.formatting import signed
+from ragtui.experiment.stats.comparisons import adjust_p_values, clustered_comparison
 from ragtui.metrics import scores_by_unit
 
 

@@ -24,8 +24,8 @@ from pathlib import Path
 from ragtui.config.specs import PipelineSpec, parse_generator_spec, parse_retriever_spec
 from ragtui.encoders import EncodeProgress, ProgressCallback
 from ragtui.errors import RagtuiError
-from ragtui.experiment.dataset import EvalDataset
-from ragtui.experiment.generation_cache import GenerationCache, generation_key
+from ragtui.experiment.run.dataset import EvalDataset
+from ragtui.experiment.run.generation_cache import GenerationCache, generation_key
 from ragtui.generation import GenerationOptions, Generator, make_generator
 from ragtui.generation.prices import PriceTable
 from ragtui.index.cache import Indexes

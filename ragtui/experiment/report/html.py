@@ -15,7 +15,7 @@ from typing import Any
 
 from markdown_it import MarkdownIt
 
-from ragtui.experiment.formatting import dataset_title
+from ragtui.experiment.report.formatting import dataset_title
 
 STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0 auto;
@@ -51,7 +51,7 @@ def _script_json(value: Any) -> str:
 
 
 def _figures(results: Mapping[str, Any], rows: Sequence[Mapping[str, Any]], labels) -> list:
-    from ragtui.experiment import report_charts as charts
+    from ragtui.experiment.report import charts
 
     made = [
         charts.quality_latency(results),

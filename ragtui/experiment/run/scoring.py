@@ -19,17 +19,17 @@ import numpy as np
 from scipy import stats as scipy_stats
 
 from ragtui.evidence_rules import FAILED_SCORE, PAIRWISE_FLOOR
-from ragtui.experiment.answer_metrics import answer_figures
-from ragtui.experiment.attribution import Attribution, attribute, describe
-from ragtui.experiment.decision import REFERENCE_METRICS, decide
-from ragtui.experiment.grid import Cell, GridRun
-from ragtui.experiment.statistics import (
+from ragtui.experiment.run.answer_metrics import answer_figures
+from ragtui.experiment.run.grid import Cell, GridRun
+from ragtui.experiment.stats.attribution import Attribution, attribute, describe
+from ragtui.experiment.stats.comparisons import (
     adjust_p_values,
     bradley_terry_with_intervals,
     compare_paired,
     percentile,
 )
-from ragtui.experiment.verdict import DEFAULT_MARGIN, Margin
+from ragtui.experiment.stats.decision import REFERENCE_METRICS, decide
+from ragtui.experiment.stats.good_enough import DEFAULT_MARGIN, Margin
 from ragtui.metrics import retrieval_names, score_retrieval, scores_by_unit
 
 ANSWER_METRICS = ("f1", "exact_match", "answer_recall", "groundedness", "citation_validity")
@@ -81,7 +81,7 @@ def cell_figures(run: GridRun) -> dict[tuple[str, str, str], dict[str, Any]]:
 def add_judged_scores(run: GridRun, figures, judged) -> None:
     """The judge's scores joined to the answer metrics; an answer that failed (so was never
     judged) counts as a wrong one, an abstention stays unknown."""
-    from ragtui.experiment.judged_grid import JUDGE_METRICS
+    from ragtui.experiment.run.judged_grid import JUDGE_METRICS
 
     measured = [metric for metric in JUDGE_METRICS if metric.split("_", 1)[1] in judged.kinds]
     for key, scores in figures.items():
@@ -193,7 +193,7 @@ def summarize(
     dataset, plan = run.dataset, run.plan
     metrics, labels = ANSWER_METRICS, dict(ANSWER_LABELS)
     if judged is not None:
-        from ragtui.experiment.judged_grid import JUDGE_LABELS, JUDGE_METRICS
+        from ragtui.experiment.run.judged_grid import JUDGE_LABELS, JUDGE_METRICS
 
         metrics = (
             *ANSWER_METRICS,

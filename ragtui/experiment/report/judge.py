@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ragtui.experiment.formatting import markdown_table
-from ragtui.experiment.judged_grid import JUDGE_LABELS, JUDGE_METRICS
+from ragtui.experiment.report.formatting import markdown_table
+from ragtui.experiment.run.judged_grid import JUDGE_LABELS, JUDGE_METRICS
 
 
 def _percent(value: float | None) -> str:

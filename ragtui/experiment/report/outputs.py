@@ -19,21 +19,21 @@ from typing import Any
 
 from ragtui.errors import RagtuiError
 from ragtui.evidence_rules import describe_rules
-from ragtui.experiment.answer_metrics import SUPPORT_SHARE
-from ragtui.experiment.formatting import dataset_title, markdown_table, shareable
-from ragtui.experiment.grid import GridRun
-from ragtui.experiment.judged_grid import JUDGE_LABELS, write_judge_pairs
-from ragtui.experiment.report_decision import decision_markdown
-from ragtui.experiment.report_html import render_html
-from ragtui.experiment.report_judge import judge_markdown, judged_label
-from ragtui.experiment.scoring import (
+from ragtui.experiment.report.decision import decision_markdown
+from ragtui.experiment.report.formatting import dataset_title, markdown_table, shareable
+from ragtui.experiment.report.html import render_html
+from ragtui.experiment.report.judge import judge_markdown, judged_label
+from ragtui.experiment.run.answer_metrics import SUPPORT_SHARE
+from ragtui.experiment.run.grid import GridRun
+from ragtui.experiment.run.judged_grid import JUDGE_LABELS, write_judge_pairs
+from ragtui.experiment.run.scoring import (
     ANSWER_LABELS,
     ANSWER_METRICS,
     add_judged_scores,
     build_runs,
     cell_figures,
 )
-from ragtui.experiment.statistics import MULTIPLICITY_CORRECTION
+from ragtui.experiment.stats.comparisons import MULTIPLICITY_CORRECTION
 from ragtui.judging.trec_ids import trec_id
 from ragtui.metrics import retrieval_names, trec_order
 

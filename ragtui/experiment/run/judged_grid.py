@@ -19,8 +19,8 @@ from typing import Any
 from ragtui.display.safe_text import json_line
 from ragtui.encoders import EncodeProgress
 from ragtui.evidence_rules import failure_outcome
-from ragtui.experiment.grid import Cell, GridRun
-from ragtui.experiment.statistics import bradley_terry_with_intervals
+from ragtui.experiment.run.grid import Cell, GridRun
+from ragtui.experiment.stats.comparisons import bradley_terry_with_intervals
 from ragtui.judging.agreement import position_inconsistency
 from ragtui.judging.judge import ORDERS_PER_PAIR, Judge, PairJudgment, VerdictProgress
 

@@ -11,8 +11,8 @@ from ragtui.evidence_rules import (
     THRESHOLD_FAMILY,
     VERDICT_FLOOR,
 )
-from ragtui.experiment.formatting import markdown_table, signed
-from ragtui.experiment.verdict import STAGES
+from ragtui.experiment.report.formatting import markdown_table, signed
+from ragtui.experiment.stats.good_enough import STAGES
 
 STAGE_TITLES = {"retriever": "Retrievers", "generator": "Generators", "pipeline": "Pipelines"}
 

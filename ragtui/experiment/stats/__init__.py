@@ -1,0 +1,2 @@
+"""The statistics of a grid: paired comparisons and their corrections, attribution to
+the component, rank-threshold effects, and the good-enough decisions."""
