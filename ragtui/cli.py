@@ -621,11 +621,12 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     )
     written = write_outputs(run, results, out, judged)
     findings = render_markdown(results).split("## Findings", 1)[1].split("## ", 1)[0].strip()
-    print(findings)
+    # Findings carry names and a backend's error text: shown as text, control codes removed.
+    print(printable(findings))
     for line in verdict_lines(results):
-        print(f"- {line}")
+        print(printable(f"- {line}"))
     if judge_object is not None:
-        print(judge_line(judge_object))
+        print(printable(judge_line(judge_object)))
     print(f"wrote {written}/report.md, report.html, results.json, per_query.csv, runs/")
     silent = every_answer_failed(results)
     if silent:
@@ -709,7 +710,8 @@ def _judge_run(judge, run, kinds, store):
 
 
 def _show_results(folder: Path) -> int:
-    from ragtui.tui.eval_app import EvalResultsApp, load_results
+    from ragtui.experiment.report.outputs import load_results
+    from ragtui.tui.eval_app import EvalResultsApp
 
     results = load_results(folder)
     if not sys.stdout.isatty():
@@ -757,8 +759,7 @@ def _print_results(folder: Path) -> int:
     from ragtui.experiment.report.decision import verdict_lines
     from ragtui.experiment.report.formatting import dataset_title
     from ragtui.experiment.report.judge import judge_line
-    from ragtui.experiment.report.outputs import render_markdown
-    from ragtui.tui.eval_app import load_results
+    from ragtui.experiment.report.outputs import load_results, render_markdown
 
     results = load_results(folder)
     try:

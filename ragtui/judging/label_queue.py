@@ -219,7 +219,8 @@ def import_grades(
     """Grades from a queue file with a ``grade`` per line, or from TREC qrels, stored as
     the person's labels anchored to their text. Each unusable line is reported."""
     try:
-        lines = path.read_text(encoding="utf-8", errors="replace").split("\n")
+        # utf-8-sig: a file saved by a spreadsheet or an editor on Windows starts with a BOM
+        lines = path.read_text(encoding="utf-8-sig", errors="replace").split("\n")
     except OSError as error:
         raise JudgmentStoreError(f"cannot read {path} ({error.strerror})") from None
     texts = UnitTexts(corpus, unit)

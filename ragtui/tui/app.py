@@ -7,10 +7,9 @@ builds no pipelines, writes no records and computes no figures.
 from __future__ import annotations
 
 import logging
-import random
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.app import App, ComposeResult, SystemCommand
@@ -49,6 +48,9 @@ from ragtui.tui.screens.query_picker import QueryPicker
 from ragtui.tui.themes import ThemeFile, discover_themes, pick_theme
 from ragtui.tui.widgets.pane import PassageList, PipelinePane
 from ragtui.tui.widgets.query_input import QueryInput
+
+if TYPE_CHECKING:
+    import random
 
 log = logging.getLogger("ragtui")
 

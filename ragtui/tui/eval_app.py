@@ -3,9 +3,7 @@ how much each component moves the metric. Reads only the written ``results.json`
 
 from __future__ import annotations
 
-import json
 import math
-from pathlib import Path
 from typing import Any
 
 from rich.text import Text
@@ -16,7 +14,6 @@ from textual.widgets import DataTable, Footer, Static
 from textual_plotext import PlotextPlot
 
 from ragtui.display.safe_text import printable
-from ragtui.errors import RagtuiError
 from ragtui.tui.log_notices import PlainNotices
 
 METRIC_LABELS = {
@@ -28,21 +25,6 @@ METRIC_LABELS = {
     "judge_correctness": "judged correctness",
     "judge_faithfulness": "judged faithfulness",
 }
-
-
-def load_results(folder: Path) -> dict[str, Any]:
-    path = folder / "results.json"
-    try:
-        results = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise RagtuiError(
-            f"{path} does not exist: give a folder written by 'ragtui eval'"
-        ) from None
-    except (OSError, ValueError) as error:
-        raise RagtuiError(f"{path} cannot be read ({error}); run 'ragtui eval' again") from None
-    if not isinstance(results, dict) or "pipelines" not in results:
-        raise RagtuiError(f"{path} is not a ragtui eval result; run 'ragtui eval' again")
-    return results
 
 
 def available_metrics(results: dict[str, Any]) -> list[str]:

@@ -120,6 +120,20 @@ def test_an_eval_whose_answers_all_failed_says_so_and_exits_3(tmp_path: Path) ->
     assert "Failed answers: 2 of 2" in (out / "report.md").read_text()
 
 
+def test_a_backends_error_text_reaches_the_terminal_without_its_control_codes(
+    scripted_openai: str, tmp_path: Path
+) -> None:
+    done = ragtui(
+        "eval", str(SAMPLE_CORPUS), "--retrievers", "bm25",
+        "--generators", "openai:http500-hostile", "--limit", "2", "--yes",
+        "--out", str(tmp_path / "out"), cache=tmp_path / "cache",
+        env={"OPENAI_BASE_URL": f"{scripted_openai}/v1", "OPENAI_API_KEY": "k"},
+    )  # fmt: skip
+    assert done.returncode == 3, done.stderr
+    assert "crashed" in done.stdout  # the failure is named in the findings…
+    assert "\x1b" not in done.stdout and "\x9b" not in done.stdout  # …as text only
+
+
 @pytest.mark.parametrize(
     "models",
     [

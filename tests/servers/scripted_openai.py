@@ -3,10 +3,11 @@
 Real servers fail in ways that cannot be provoked on demand (a gateway's 503, a proxy
 that cuts a stream, a buggy server that never stops), so the fault tests run this one on
 127.0.0.1 and name the fault as the model: ``ok``, ``hostile``, ``malformed``,
-``http500``, ``http500-empty``, ``http503-twice`` (503 for the first two requests, then
-an answer), ``http429-always``, ``cut``, ``endless``, ``silent-endless`` (keep-alive
-chunks with no text, forever), ``slow-first-byte``, ``delay-S`` (a correct answer after S
-seconds; ``/health`` reports the most requests each model had in flight at once).
+``http500``, ``http500-hostile`` (terminal codes in its message), ``http500-empty``,
+``http503-twice`` (503 for the first two requests, then an answer), ``http429-always``,
+``cut``, ``endless``, ``silent-endless`` (keep-alive chunks with no text, forever),
+``slow-first-byte``, ``delay-S`` (a correct answer after S seconds; ``/health`` reports
+the most requests each model had in flight at once).
 
 ``judge-first``, ``judge-planted``, ``judge-garbage``, ``judge-chatty``, ``judge-hostile``
 and ``judge-tenpoint`` are LLM judges with a known behaviour (see ``_judge_reply``).
@@ -131,6 +132,8 @@ async def chat(request: Request) -> Response:
         return StreamingResponse(malformed(), media_type="text/event-stream")
     if model == "http500":
         return JSONResponse({"error": {"message": "model crashed: out of memory"}}, 500)
+    if model == "http500-hostile":  # a server message that would move the cursor and clear
+        return JSONResponse({"error": {"message": "crashed\x1b[2J\x1b[H\x9b31m now"}}, 500)
     if model == "http500-empty":
         return Response(status_code=500)
     if model == "http503-twice":

@@ -7,11 +7,11 @@ import pytest
 
 from ragtui.config.settings_file import Settings
 from ragtui.errors import RagtuiError
-from ragtui.experiment.report.outputs import write_outputs
+from ragtui.experiment.report.outputs import load_results, write_outputs
 from ragtui.experiment.run.dataset import load_dataset
 from ragtui.experiment.run.grid import GridPlan, run_grid
 from ragtui.experiment.run.scoring import summarize
-from ragtui.tui.eval_app import EvalResultsApp, load_results
+from ragtui.tui.eval_app import EvalResultsApp
 from tests.conftest import SAMPLE_CORPUS
 from tests.tui.test_app import screen_text
 

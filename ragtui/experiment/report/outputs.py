@@ -573,3 +573,19 @@ def _swap_in(staging: Path, out: Path) -> None:
         raise RagtuiError(f"cannot write {out} ({error.strerror or error})") from None
     if previous is not None:
         shutil.rmtree(previous, ignore_errors=True)
+
+
+def load_results(folder: Path) -> dict[str, Any]:
+    """results.json of a folder ``ragtui eval`` wrote; RagtuiError in one line if it is not."""
+    path = folder / "results.json"
+    try:
+        results = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RagtuiError(
+            f"{path} does not exist: give a folder written by 'ragtui eval'"
+        ) from None
+    except (OSError, ValueError) as error:
+        raise RagtuiError(f"{path} cannot be read ({error}); run 'ragtui eval' again") from None
+    if not isinstance(results, dict) or "pipelines" not in results:
+        raise RagtuiError(f"{path} is not a ragtui eval result; run 'ragtui eval' again")
+    return results

@@ -196,8 +196,7 @@ class StagePlan:
     @property
     def claims(self) -> int:
         """Verdicts this stage will state (none below the floor)."""
-        n = len(self.best.scores)
-        return len(self.candidates) if n >= VERDICT_FLOOR.minimum else 0
+        return len(self.candidates) if VERDICT_FLOOR.met(len(self.best.scores)) else 0
 
 
 def plan_stage(stage: str, metric: str, contenders: Sequence[Contender]) -> StagePlan | None:
