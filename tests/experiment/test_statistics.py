@@ -93,6 +93,30 @@ def test_bradley_terry_intervals_order_and_stay_finite_for_a_clean_sweep() -> No
         assert strength.ci_low <= strength.log_strength <= strength.ci_high
 
 
+def test_bradley_terry_intervals_resample_whole_queries() -> None:
+    # 30 queries, each judged once per pair of pipelines; the same outcomes copied five
+    # times within their query add no evidence, and resampling queries sees that.
+    rng = np.random.default_rng(3)
+    base, queries = [], []
+    for number in range(30):
+        for first, second, p_first in (("a", "b", 0.7), ("b", "c", 0.6), ("a", "c", 0.8)):
+            base.append((first, second, float(rng.random() < p_first)))
+            queries.append(f"q{number}")
+    copied = [outcome for outcome in base for _ in range(5)]
+    copied_queries = [query for query in queries for _ in range(5)]
+
+    def width(outcomes, units=None) -> float:
+        strengths = bradley_terry_with_intervals(outcomes, samples=300, queries=units)
+        top = next(s for s in strengths if s.name == "a")
+        return top.ci_high - top.ci_low
+
+    by_query = width(base, queries)
+    assert width(copied, copied_queries) == pytest.approx(by_query, rel=0.25)
+    assert width(copied) < 0.6 * by_query  # per-outcome resampling: falsely narrow
+    with pytest.raises(ValueError):
+        bradley_terry_with_intervals(base, samples=10, queries=queries[:-1])
+
+
 def test_adjusted_p_values_equal_statsmodels_benjamini_hochberg() -> None:
     from statsmodels.stats.multitest import multipletests
 

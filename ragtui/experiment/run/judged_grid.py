@@ -154,14 +154,16 @@ def judge_summary(
     for the pairwise verdicts only, and the sentence says so beside 1–5 grades.
     """
     outcomes = []
+    queries: list[str] = []  # each outcome's query: the strengths' intervals resample queries
     wins: dict[tuple[str, str], dict[str, int]] = {}
-    decided = [(first, second, pair.outcome) for _, first, second, pair in judged.pairs]
-    decided += [(first, second, outcome) for _, first, second, outcome in judged.failure_pairs]
-    for first, second, outcome in decided:
+    decided = [(query, first, second, pair.outcome) for query, first, second, pair in judged.pairs]
+    decided += judged.failure_pairs
+    for query_id, first, second, outcome in decided:
         if outcome == "abstain":
             continue
         score = {"a": 1.0, "b": 0.0, "tie": 0.5}[outcome]
         outcomes.append((first, second, score))
+        queries.append(query_id)
         row = wins.setdefault((first, second), {"first_wins": 0, "second_wins": 0, "ties": 0})
         row[{"a": "first_wins", "b": "second_wins", "tie": "ties"}[outcome]] += 1
     inconsistency = position_inconsistency([pair.consistent for _, _, _, pair in judged.pairs])
@@ -192,7 +194,9 @@ def judge_summary(
         ],
         "bradley_terry": [
             {**asdict(strength), "p_beats_average": strength.p_beats_average}
-            for strength in bradley_terry_with_intervals(outcomes, samples=BT_ROUNDS)
+            for strength in bradley_terry_with_intervals(
+                outcomes, samples=BT_ROUNDS, queries=queries
+            )
         ],
         # A pairwise calibration is kept only where pairwise verdicts were made.
         "calibration": calibration if "pairwise" in judged.kinds else None,

@@ -207,16 +207,34 @@ def bradley_terry_with_intervals(
     outcomes: Sequence[tuple[str, str, float]],
     samples: int = 1000,
     seed: int = 0,
+    queries: Sequence[str] | None = None,
 ) -> list[Strength]:
-    """Strengths with 95% intervals from resampling the votes; strongest first."""
+    """Strengths with 95% intervals from resampling; strongest first.
+
+    With ``queries`` (the query of each outcome) whole queries are resampled, the unit
+    evidence_rules names: the outcomes of one query (every pair of pipelines on it) share
+    that query's difficulty, and resampling them one by one makes the interval too narrow.
+    Without it each outcome is its own unit (votes, one per query and pair).
+    """
     if not outcomes:
         return []
+    if queries is not None and len(queries) != len(outcomes):
+        raise ValueError("queries must name the query of every outcome")
     point = bradley_terry(outcomes)
     rng = np.random.default_rng(seed)
+    units: list[list[int]]
+    if queries is None:
+        units = [[position] for position in range(len(outcomes))]
+    else:
+        by_query: dict[str, list[int]] = {}
+        for position, query in enumerate(queries):
+            by_query.setdefault(query, []).append(position)
+        units = list(by_query.values())
     draws: dict[str, list[float]] = {name: [] for name in point}
     for _ in range(samples):
-        picks = rng.integers(0, len(outcomes), size=len(outcomes))
-        resampled = bradley_terry([outcomes[pick] for pick in picks], iterations=200)
+        picks = rng.integers(0, len(units), size=len(units))
+        chosen = [outcomes[position] for pick in picks for position in units[pick]]
+        resampled = bradley_terry(chosen, iterations=200)
         for name in point:
             if name in resampled:
                 draws[name].append(resampled[name])
