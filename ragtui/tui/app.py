@@ -244,7 +244,9 @@ class CompareApp(PlainNotices, App[None]):
             self.notify(event.text, severity=event.severity, timeout=8)  # type: ignore[arg-type]
 
     def _repaint(self) -> None:
-        self.screen.refresh(repaint=True, layout=True)
+        # Not once the app is quitting: the screens may already be going away.
+        if self.is_running and not self._exit and self.screen_stack:
+            self.screen.refresh(repaint=True, layout=True)
 
     def _show_stage(self, stage: LoadStage) -> None:
         bar = self.query_one(ProgressBar)
