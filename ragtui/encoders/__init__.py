@@ -76,7 +76,10 @@ def canonical_name(name: str) -> str:
 
 
 _encoders: dict[str, Encoder] = {}
-_encoders_lock = threading.Lock()
+# One lock per model: loading one (an export can take a minute) must not hold up another
+# that is already on disk, e.g. the static model of one pane behind the ONNX one of the other.
+_load_locks: dict[str, threading.Lock] = {}
+_load_locks_guard = threading.Lock()
 
 
 def encoder_loaded(name: str) -> bool:
@@ -90,7 +93,9 @@ def get_encoder(
 ) -> Encoder:
     """The process-wide encoder for ``name``, built and loaded on first use."""
     name = canonical_name(name)
-    with _encoders_lock:
+    with _load_locks_guard:
+        lock = _load_locks.setdefault(name, threading.Lock())
+    with lock:
         encoder = _encoders.get(name)
         if encoder is None:
             encoder = _load(name, cache_root or paths.cache_dir(), stage)
