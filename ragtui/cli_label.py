@@ -1,7 +1,9 @@
 """``ragtui label``: grade a test set's pool blind, write the pool out as a labeling queue,
 or read grades made elsewhere back in.
 
-- ``ragtui label CORPUS --testset NAME --retrievers R1,R2`` opens the blind labeling screen;
+- ``ragtui label CORPUS --testset NAME --retrievers R1,R2`` opens the blind labeling screen
+  (on a generated set: every question that passed the cheap filters, ``--kept-only`` only
+  the kept ones; see ``ragtui.testsets.for_labeling``);
 - ``ragtui label queue CORPUS --testset NAME --retrievers R1,R2 --out FILE`` writes the
   pairs that screen would ask about as JSONL;
 - ``ragtui label import CORPUS FILE --testset NAME`` stores the grades of such a file (a

@@ -81,8 +81,8 @@ def test_questions_only_the_round_trip_dropped_are_offered_for_labeling(
     assert main(["testset", "show", str(corpus), "s"]) == 0
     assert "can be labelled" not in capsys.readouterr().out
 
-
-def test_without_the_round_trip_nothing_more_is_offered(corpus: Path, capsys) -> None:
+    # Without the round trip every question that passed the cheap filters is kept: none
+    # more to offer.
     assert make_set(corpus, "open", len(CASES), "--no-roundtrip-filter") == 0
     out = capsys.readouterr().out
     assert "not answerable 0 · kept 3" in out and "can be labelled" not in out

@@ -74,7 +74,7 @@ def labeling_line(count: int, corpus_arg: str, name: str) -> str:
     return (
         f"{count} more {questions} passed the cheap filters and can be labelled "
         f"('ragtui label {corpus_arg} --testset {name} --retrievers bm25,dense'); "
-        "eval scores them only once you have graded their pool"
+        "eval scores only the kept ones by their source passage"
     )
 
 
