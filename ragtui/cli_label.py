@@ -1,7 +1,9 @@
 """``ragtui label``: grade a test set's pool blind, write the pool out as a labeling queue,
 or read grades made elsewhere back in.
 
-- ``ragtui label CORPUS --testset NAME --retrievers R1,R2`` opens the blind labeling screen;
+- ``ragtui label CORPUS --testset NAME --retrievers R1,R2`` opens the blind labeling screen
+  (on a generated set: every question that passed the cheap filters, ``--kept-only`` only
+  the kept ones; see ``ragtui.testsets.for_labeling``);
 - ``ragtui label queue CORPUS --testset NAME --retrievers R1,R2 --out FILE`` writes the
   pairs that screen would ask about as JSONL;
 - ``ragtui label import CORPUS FILE --testset NAME`` stores the grades of such a file (a
@@ -45,6 +47,12 @@ def add_parser(commands) -> None:
         action="store_true",
         help="only pairs not in every compared retriever's top --depth",
     )
+    label.add_argument(
+        "--kept-only",
+        action="store_true",
+        help="a generated set: only its kept questions (by default also those that passed "
+        "the cheap filters but not the round-trip check)",
+    )
     label.add_argument("--out", type=Path, help="label queue: the JSONL file to write")
     label.add_argument("--chunk-tokens", type=int, default=180, metavar="N")
     label.add_argument("--chunk-overlap", type=int, default=30, metavar="N")
@@ -65,14 +73,16 @@ def run(args: argparse.Namespace) -> int:
 
 def _open_set(args: argparse.Namespace, path: str):
     from ragtui.corpus import ChunkingSettings, load_corpus
-    from ragtui.testsets.importing import set_queries
+    from ragtui.testsets.for_labeling import labeling_queries
     from ragtui.testsets.store import find_testset
 
     corpus = load_corpus(
         path, ChunkingSettings(args.chunk_tokens, args.chunk_overlap), cache_root=args.cache_dir
     )
     testset = find_testset(args.testset, corpus.root, corpus.source_key)
-    queries = set_queries(testset)
+    # A person needs no round trip, only a real question: a generated set offers every
+    # question that passed the cheap filters (see ragtui.testsets.for_labeling).
+    queries = labeling_queries(testset, kept_only=args.kept_only)
     if not queries:
         raise RagtuiError(f"test set {testset.name!r} ({testset.folder}) holds no questions")
     unit = str(testset.meta.get("judged_unit") or "passage")
