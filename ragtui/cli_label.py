@@ -7,7 +7,9 @@ or read grades made elsewhere back in.
 - ``ragtui label queue CORPUS --testset NAME --retrievers R1,R2 --out FILE`` writes the
   pairs that screen would ask about as JSONL;
 - ``ragtui label import CORPUS FILE --testset NAME`` stores the grades of such a file (a
-  ``grade`` per line) or of TREC qrels as the person's labels.
+  ``grade`` per line) or of TREC qrels as the person's labels;
+- ``ragtui label plan CORPUS --testset NAME --width 0.05`` says how many more pairs of the
+  recorded sample give intervals that wide, and how long that takes at the person's pace.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from ragtui.errors import RagtuiError
 USAGE = (
     "use 'ragtui label CORPUS --testset NAME --retrievers R1,R2', "
     "'ragtui label queue CORPUS --testset NAME --retrievers R1,R2 --out FILE' "
-    "or 'ragtui label import CORPUS FILE --testset NAME'"
+    "'ragtui label import CORPUS FILE --testset NAME' "
+    "or 'ragtui label plan CORPUS --testset NAME --width 0.05'"
 )
 
 
@@ -54,6 +57,8 @@ def add_parser(commands) -> None:
         "the cheap filters but not the round-trip check)",
     )
     label.add_argument("--out", type=Path, help="label queue: the JSONL file to write")
+    label.add_argument("--width", type=float, help="label plan: the interval width wanted")
+    label.add_argument("--metric", default="P@10", help="label plan: P@k or DCG@k (P@10)")
     label.add_argument("--chunk-tokens", type=int, default=180, metavar="N")
     label.add_argument("--chunk-overlap", type=int, default=30, metavar="N")
     label.add_argument("--cache-dir", type=Path, help="index cache (default: user cache dir)")
@@ -64,6 +69,8 @@ def run(args: argparse.Namespace) -> int:
     words = list(args.words)
     if words[0] == "queue" and len(words) == 2:
         return _queue(args, words[1])
+    if words[0] == "plan" and len(words) == 2:
+        return _plan(args, words[1])
     if words[0] == "import" and len(words) == 3:
         return _import(args, words[1], Path(words[2]).expanduser())
     if len(words) != 1:
@@ -190,6 +197,114 @@ def _import(args: argparse.Namespace, path: str, file: Path) -> int:
         f"{result.stored} grades stored as your labels in {store.labels_log.path} "
         f"({len(result.problems)} lines skipped, {result.ungraded} not graded yet)"
     )
+    return 0
+
+
+def _automatic_grades(folder: Path) -> tuple[str, dict] | None:
+    """The labeller that graded most pairs of the set, and its grades (None: no labeller)."""
+    from ragtui.judging.automatic_grades import AutomaticGrades, graded
+
+    sources = AutomaticGrades(folder)
+    best = None
+    for source in sources.sources():
+        grades = graded(sources.of(source).values())
+        if grades and (best is None or len(grades) > len(best[1])):
+            best = (source.describe(), grades)
+    return best
+
+
+def _plan(args: argparse.Namespace, path: str) -> int:
+    from ragtui.experiment.stats.label_plan import plan_labels
+    from ragtui.judging.label_samples import latest_sample, measured_pace_s, sampled_pool
+    from ragtui.judging.store import JudgmentStore
+
+    if args.width is None or args.width <= 0:
+        raise RagtuiError("name the interval width wanted: --width 0.05")
+    corpus, testset, unit, queries = _open_set(args, path)
+    record = latest_sample(testset.folder)
+    if record is None:
+        raise RagtuiError(
+            f"test set {testset.name!r} has no recorded label sample: draw one with "
+            f"'ragtui label {path} --testset {args.testset} --retrievers R1,R2 --budget N' "
+            "and grade some of its pairs first"
+        )
+    store = JudgmentStore.for_corpus(corpus.root, corpus.source_key)
+    sampled = sampled_pool(testset.folder, corpus, unit, queries, store, record)
+    design = sampled.design
+    if sampled.changed:
+        sys.stderr.write(
+            f"ragtui: warning: the pool of the sample now holds {len(sampled.population)} "
+            f"pairs, not the {sampled.recorded_pool_size} it was drawn from (the pool or the "
+            "corpus changed): the plan is rough\n"
+        )
+    if len(sampled.grades) < 2:
+        raise RagtuiError(
+            f"{len(sampled.grades)} of the {len(sampled.sampled)} sampled pairs are graded: "
+            f"grade a few first ('ragtui label {path} --testset {args.testset} "
+            f"--retrievers {','.join(design.retrievers)} --budget {design.budget}')"
+        )
+    names = (
+        [name.strip() for name in args.retrievers.split(",")]
+        if args.retrievers
+        else list(design.retrievers)
+    )
+    unknown = [name for name in names if name not in design.retrievers]
+    if unknown:
+        raise RagtuiError(
+            f"--retrievers {','.join(unknown)}: the sample was drawn from the pool of "
+            f"{','.join(design.retrievers)}; name some of those"
+        )
+    labeller = _automatic_grades(testset.folder)
+    try:
+        plan = plan_labels(
+            sampled,
+            names,
+            args.width,
+            args.metric,
+            None if labeller is None else labeller[1],
+            len(queries),
+        )
+    except ValueError as error:
+        raise RagtuiError(f"--metric {args.metric}: {error}") from None
+    source = f"corrected by {labeller[0]}" if labeller else "your grades only"
+    print(
+        printable(
+            f"from {plan.graded} of your grades on a uniform sample of {len(sampled.sampled)} "
+            f"of {plan.population} pool pairs ({plan.metric}, {source}):"
+        )
+    )
+    for figure in plan.figures:
+        print(
+            printable(
+                f"  {figure.name}: interval {figure.width_now:.3f} wide now; "
+                f"{figure.labels_needed} graded pairs for {args.width:g}"
+            )
+        )
+    if design.only_differing:
+        print("  (a sample of differing pairs only measures gaps, not each retriever's figure)")
+    if plan.labels_needed >= plan.population:
+        headline = f"only grading the whole pool ({plan.population} pairs) gets every interval"
+    else:
+        headline = (
+            f"{plan.more} more pairs (a uniform sample of {plan.labels_needed} of "
+            f"{plan.population}) give every interval"
+        )
+    print(
+        printable(
+            f"{headline} at most {args.width:g} wide (95%); a plan from the grades so far: "
+            "run it again after more"
+        )
+    )
+    pace = measured_pace_s(store, set(queries))
+    if pace is None:
+        print("time: your pace is not measured yet (grade a few pairs on the blind screen)")
+    else:
+        seconds, count = pace
+        minutes = max(plan.labels_needed - plan.graded, 0) * seconds / 60
+        print(
+            f"time: about {minutes:.0f} min at your pace ({seconds:.0f} s a grade, "
+            f"median of {count})"
+        )
     return 0
 
 
