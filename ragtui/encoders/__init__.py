@@ -34,6 +34,7 @@ __all__ = [
     "canonical_name",
     "encoder_loaded",
     "get_encoder",
+    "source_model",
 ]
 
 log = logging.getLogger("ragtui")
@@ -73,6 +74,16 @@ class Encoder(Protocol):
 
 def canonical_name(name: str) -> str:
     return _ALIASES.get(name, name)
+
+
+def source_model(name: str) -> str:
+    """The model a name's weights come from: a variant's source (int8, static), else itself.
+
+    Two encoders with the same source share a model (what the labellers' circularity check
+    asks).
+    """
+    canonical = canonical_name(name)
+    return _VARIANTS.get(canonical, (canonical, ""))[0]
 
 
 _encoders: dict[str, Encoder] = {}
