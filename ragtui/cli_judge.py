@@ -77,8 +77,6 @@ def _add_corpus_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_relevance_parser(actions) -> None:
-    from ragtui.judging.pools import DEFAULT_DEPTH
-
     relevance = actions.add_parser(
         "relevance",
         help="a labeller model grades a test set's pooled passages 0-3",
@@ -92,9 +90,8 @@ def _add_relevance_parser(actions) -> None:
     relevance.add_argument(
         "--retrievers", required=True, help="comma-separated retriever specs to pool"
     )
-    relevance.add_argument(
-        "--depth", type=int, default=DEFAULT_DEPTH, help=f"each retriever's top N ({DEFAULT_DEPTH})"
-    )
+    # pools.DEFAULT_DEPTH, as 'ragtui label' writes it (the parser imports no core module)
+    relevance.add_argument("--depth", type=int, default=10, help="each retriever's top N (10)")
     relevance.add_argument(
         "--judge", metavar="SPEC", required=True, help="the labeller: ollama:MODEL, openai:MODEL…"
     )

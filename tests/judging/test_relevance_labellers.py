@@ -301,7 +301,7 @@ def test_grades_are_read_strictly() -> None:
     assert parse_grade("Relevance: 3 (perfectly relevant)") == 3
     assert parse_grade("On the 0-3 scale: 1") == 1
     assert parse_grade("2/3") == 2 and parse_grade("0 out of 3") == 0
-    for reply in ("10/10", "80%", "4/5", "7", "2.5", "10", "very relevant", ""):
+    for reply in ("10/10", "80%", "4/5", "2/5", "3/10", "3%", "7", "2.5", "10", "relevant", ""):
         assert parse_grade(reply) is None, reply
 
 
