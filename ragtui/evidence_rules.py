@@ -57,12 +57,18 @@ CALIBRATION_FLOOR = Floor(
     "judge calibration sentences", 10, "of your votes with a winner that the judge judged"
 )
 CORRELATION_FLOOR = Floor("rank correlations", 10, "queries with both figures")
+# Prediction-powered and sampled-grade figures (ragtui.experiment.stats.ppi). Measured by
+# benchmarks/bench_ppi.py on Cranfield's pool: below this many graded pairs of a random
+# sample, no interval tried (normal, score, skewness-corrected) covered 93% for every
+# retriever; a figure there rests on a handful of relevant pairs.
+SAMPLED_LABELS_FLOOR = Floor("corrected retrieval figures", 100, "graded pairs of the sample")
 FLOORS = (
     VERDICT_FLOOR,
     THRESHOLD_BIN_FLOOR,
     PAIRWISE_FLOOR,
     CALIBRATION_FLOOR,
     CORRELATION_FLOOR,
+    SAMPLED_LABELS_FLOOR,
 )
 
 
