@@ -2,6 +2,10 @@
 on Cranfield, by simulation.
 
     python benchmarks/bench_ppi.py [--cranfield PATH] [--work DIR] [--draws 200] [--markdown]
+    python benchmarks/bench_ppi.py --draws 500 --interval "normal (Wald)"   # the reference
+
+``--interval``: the interval under test, ``ppi.ADJUSTED`` (score / skewness-corrected, the
+default ragtui reports) or ``ppi.WALD`` (the plain normal one, kept as the reference).
 
 Set-up (issue 29). The depth-10 pool of the seven offline retrievers on Cranfield's 225
 queries (documents, as eval judges BEIR corpora), built once with ragtui's pool code and
