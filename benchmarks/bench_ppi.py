@@ -2,6 +2,10 @@
 on Cranfield, by simulation.
 
     python benchmarks/bench_ppi.py [--cranfield PATH] [--work DIR] [--draws 200] [--markdown]
+    python benchmarks/bench_ppi.py --draws 500 --interval "normal (Wald)"   # the reference
+
+``--interval``: the interval under test, ``ppi.ADJUSTED`` (score / skewness-corrected, the
+default ragtui reports) or ``ppi.WALD`` (the plain normal one, kept as the reference).
 
 Set-up (issue 29). The depth-10 pool of the seven offline retrievers on Cranfield's 225
 queries (documents, as eval judges BEIR corpora), built once with ragtui's pool code and
@@ -46,6 +50,8 @@ sys.path.insert(0, str(REPO))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from ragtui.experiment.stats.ppi import (  # noqa: E402
+    ADJUSTED,
+    INTERVALS,
     POISSON,
     UNIFORM,
     HumanSample,
@@ -61,7 +67,6 @@ SIZES = (50, 100, 200, 400, 800)
 NEAR_TIE = 0.01  # on P@10's scale
 ACTIVE_UNIFORM_SHARE = 0.3  # of the expected sample drawn uniformly (every π > 0)
 MAX_GRADE = 4  # Cranfield's qrels grade 1–4
-Z = 1.959963984540054  # the normal quantile of a 95% interval
 
 
 @dataclass(frozen=True)
@@ -170,7 +175,9 @@ class Tally:
 Tallies = dict[tuple[str, int, str], Tally]
 
 
-def simulate(pooled: PooledSet, draws: int, seed: int) -> tuple[Tallies, np.ndarray]:
+def simulate(
+    pooled: PooledSet, draws: int, seed: int, interval: str = ADJUSTED
+) -> tuple[Tallies, np.ndarray]:
     """Every (design, size, labeller) over ``draws`` human samples; and the true P@10 gaps."""
     queries = len(pooled.query_ids)
     p_weights = metric_weights(pooled.ranks, "P@10", queries)
@@ -209,13 +216,16 @@ def simulate(pooled: PooledSet, draws: int, seed: int) -> tuple[Tallies, np.ndar
                         sample = HumanSample(
                             rows, gains[metric][rows], inclusion[rows], design, size
                         )
-                        result = prediction_powered(weights, sample, automatic[name, metric])
+                        result = prediction_powered(
+                            weights, sample, automatic[name, metric], interval=interval
+                        )
                         low, high = result.ci_low, result.ci_high
                         target = truth[metric]
                         tally.add(f"covered {metric}", ((low <= target) & (target <= high))[:count])
                         tally.add(f"width {metric}", (high - low)[:count])
                         tally.add(
-                            f"human width {metric}", 2 * Z * result.human_only_std_error[:count]
+                            f"human width {metric}",
+                            (result.human_only_high - result.human_only_low)[:count],
                         )
                         tally.add(f"variance {metric}", result.std_error**2)
                         if metric == "P@10":
@@ -231,7 +241,9 @@ def simulate(pooled: PooledSet, draws: int, seed: int) -> tuple[Tallies, np.ndar
 FOCUSED = (("hybrid", "bm25"), ("dense", "bm25"), ("dense", "dense:minilm-int8"))
 
 
-def focused(pooled: PooledSet, draws: int, seed: int) -> list[dict[str, str]]:
+def focused(
+    pooled: PooledSet, draws: int, seed: int, interval: str = ADJUSTED
+) -> list[dict[str, str]]:
     """Two retrievers only, sampling only the pool pairs where their top 10s differ (``label
     --only-differing``): the gap's weights are 0 elsewhere, so that sub-pool is its whole
     population and nothing is lost by leaving the rest out."""
@@ -264,7 +276,7 @@ def focused(pooled: PooledSet, draws: int, seed: int) -> list[dict[str, str]]:
                         UNIFORM,
                         len(differing),
                     )
-                    result = prediction_powered(sub_weights, sample, automatic)
+                    result = prediction_powered(sub_weights, sample, automatic, interval=interval)
                     low, high = float(result.ci_low[0]), float(result.ci_high[0])
                     covered += low <= true_gap <= high
                     if low > NEAR_TIE or high < -NEAR_TIE:
@@ -347,6 +359,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--pool-only", action="store_true")
     parser.add_argument("--markdown", action="store_true", help="print the README table")
+    parser.add_argument(
+        "--interval",
+        choices=INTERVALS,
+        default=ADJUSTED,
+        help="the interval under test (the normal one is the reference)",
+    )
     args = parser.parse_args()
     pooled = build_pool(args.cranfield, args.work)
     count = len(SPECS)
@@ -354,7 +372,7 @@ def main() -> None:
     if args.pool_only:
         return
     started = time.perf_counter()
-    tallies, truth = simulate(pooled, args.draws, args.seed)
+    tallies, truth = simulate(pooled, args.draws, args.seed, args.interval)
     elapsed = time.perf_counter() - started
     print("\ntruth (qrels on the pool):")
     for index, spec in enumerate(SPECS):
@@ -364,13 +382,13 @@ def main() -> None:
         f"  {int((np.abs(gaps) >= NEAR_TIE).sum())} of {len(gaps)} P@10 gaps ≥ {NEAR_TIE}; "
         f"near-ties (|gap| < {NEAR_TIE}): {int((np.abs(gaps) < NEAR_TIE).sum())}"
     )
-    print(f"\n{args.draws} draws per row, {elapsed:.0f} s:\n")
+    print(f"\n{args.draws} draws per row, interval {args.interval!r}, {elapsed:.0f} s:\n")
     print_table(rows_of(tallies, truth), args.markdown)
     print(
         f"\ntwo retrievers, only their differing pairs, uniform ({args.draws} draws): "
         f"ordered beyond ±{NEAR_TIE} (wrong; coverage of the gap)\n"
     )
-    print_table(focused(pooled, args.draws, args.seed), args.markdown)
+    print_table(focused(pooled, args.draws, args.seed, args.interval), args.markdown)
 
 
 if __name__ == "__main__":

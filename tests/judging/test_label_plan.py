@@ -50,8 +50,9 @@ def test_the_planned_sample_size_gives_the_planned_width(with_labeller: bool) ->
     the width reached to the width asked lies within 7% of 1 for the person's grades alone,
     for each retriever and each gap. With a labeller the plan is a little optimistic (the
     weight λ and the variance are both estimated from the same 150 labels; measured 1–15%
-    too narrow here), so up to 16% wider is accepted there. Half the planned labels give
-    intervals about √2 times as wide."""
+    too narrow here; and the interval itself is the score interval, a few percent wider than
+    the normal one the plan solves for at ~150 labels), so up to 20% wider is accepted
+    there. Half the planned labels give intervals about √2 times as wide."""
     ranks, grades, labeller = _pool(seed=4)
     weights = metric_weights(ranks, "P@10", 150)
     gaps, _ = pair_differences(weights)
@@ -80,7 +81,7 @@ def test_the_planned_sample_size_gives_the_planned_width(with_labeller: bool) ->
         ratios.append([mean_width(f, int(n), 30) / width for f, n in enumerate(planned)])
         halves.append([mean_width(f, int(n) // 2, 5) / width for f, n in enumerate(planned)])
     reached = np.mean(ratios, axis=0)
-    assert np.all((reached > 0.93) & (reached < (1.16 if with_labeller else 1.07)))
+    assert np.all((reached > 0.93) & (reached < (1.20 if with_labeller else 1.07)))
     assert np.all(np.mean(halves, axis=0) > 1.25)
 
 

@@ -7,8 +7,10 @@ sample size (``ppi.labels_for_width``). The grades made so far are read as a uni
 sample of the drawn pairs; the screen asks question by question, so a half-graded sample
 leans on fewer queries than a finished one, and the answer is a plan, not a figure. With
 a labeller it is a little optimistic from a small first batch (λ and the variance both come
-from the same few labels: 1–15% too narrow from 150 labels in the simulation of
-tests/judging/test_label_plan.py); planning again after more grades narrows that.
+from the same few labels, and it solves the normal interval's width while the reported
+interval is the score or skewness-corrected one, a few percent wider at that size: up to
+20% too narrow from 150 labels in the simulation of tests/judging/test_label_plan.py);
+planning again after more grades narrows that.
 """
 
 from __future__ import annotations
