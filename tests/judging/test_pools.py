@@ -15,7 +15,7 @@ import pytest
 from ragtui.corpus import ChunkingSettings, load_corpus
 from ragtui.index.cache import Indexes
 from ragtui.judging.label_queue import QueueDesign, build_queue, graded_pairs
-from ragtui.judging.pools import POOL_FILE, extend_pool, read_pool
+from ragtui.judging.pools import POOL_FILE, extend_pool, pool_key, read_pool
 from ragtui.judging.store import JudgmentStore
 from ragtui.retrieval import make_retriever
 from ragtui.testsets.importing import import_testset, set_queries
@@ -70,7 +70,7 @@ def test_the_pool_is_the_union_of_each_retrievers_top_depth(sample_retrievers, t
                 assert (item.start, item.end) == (passage.start, passage.end)
                 assert item.text_sha256 == passage.content_hash
     # Stored with the set, and read back the same.
-    assert read_pool(testset.folder, "passage").items.keys() == pool.items.keys()
+    assert read_pool(testset.folder, "passage", pool_key(corpus)).items.keys() == pool.items.keys()
 
 
 def test_a_larger_depth_or_another_retriever_extends_the_pool_and_loses_nothing(
@@ -101,7 +101,7 @@ def test_a_larger_depth_or_another_retriever_extends_the_pool_and_loses_nothing(
     assert (testset.folder / POOL_FILE).read_text() == after
     # And a smaller depth asks about a part of the pool without dropping the rest.
     extend_pool(testset.folder, corpus, "passage", queries, retrievers, depth=1)
-    assert read_pool(testset.folder, "passage").items == wider.items
+    assert read_pool(testset.folder, "passage", pool_key(corpus)).items == wider.items
 
     queue = build_queue(wider, corpus, queries, QueueDesign(("bm25", "dense"), 5, None, 0, False))
     assert graded_pairs(store, queue) == {
@@ -187,7 +187,7 @@ def test_a_damaged_pool_record_is_skipped_with_a_warning(
         damaged = {"query_id": query_id, "retriever": "dense", "unit": "passage", "depth": 2}
         handle.write(json.dumps({**damaged, "ranked": [{"id": "x"}]}) + "\n")
     with caplog.at_level("WARNING", logger="ragtui"):
-        assert read_pool(testset.folder, "passage").items == pool.items
+        assert read_pool(testset.folder, "passage", pool_key(corpus)).items == pool.items
     assert "1 damaged pool records skipped" in caplog.text
     # The search it stood for is run again.
     wider = extend_pool(testset.folder, corpus, "passage", queries, retrievers, depth=2)
