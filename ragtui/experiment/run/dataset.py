@@ -254,8 +254,9 @@ def load_dataset(
         kind = "human" if labels_from is not None else "qrels file"
         counts = {kind: sum(len(qrels.get(query_id, {})) for query_id in queries)}
     if not qrels and not answers:
+        why = f" ({'; '.join(pooled.warnings)})" if pooled is not None and pooled.warnings else ""
         raise DatasetError(
-            f"{corpus.root}: nothing to score: no relevance judgments and no answers.jsonl"
+            f"{corpus.root}: nothing to score: no relevance judgments and no answers.jsonl{why}"
         )
     return EvalDataset(
         corpus=corpus,
