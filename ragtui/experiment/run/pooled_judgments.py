@@ -229,7 +229,8 @@ def pooled_judgments(
         if stale[LABELLER]:
             warnings.append(
                 f"{automatic.log.path}: {stale[LABELLER]} grades of {chosen.describe()} are "
-                "of text the corpus no longer holds (changed, re-chunked or removed); not used"
+                "of text the corpus no longer holds (changed, re-chunked or removed) or of "
+                f"another unit than the set's ({unit}s); not used"
             )
 
     merged: dict[str, dict[str, Judgment]] = {}
