@@ -100,7 +100,7 @@ def _failures_line(results: dict[str, Any]) -> str | None:
 def _judgments_line(results: dict[str, Any]) -> str | None:
     """How many judgments of each source the retrieval figures rest on, and how much of
     this eval's pool nobody judged."""
-    dataset = results["dataset"]
+    dataset = results.get("dataset") or {}
     counts = dict(dataset.get("judgment_counts") or {})
     if not counts:
         return None  # a results.json from before the counts were kept
