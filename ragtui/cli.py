@@ -145,6 +145,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME|DIR",
         help="score against a test set made by 'ragtui testset' (its name, or an exported folder)",
     )
+    evaluate.add_argument(
+        "--labeller",
+        metavar="TEXT",
+        help="with --testset: whose labeller-model grades count when several labellers graded "
+        "the set (part of its judge, method or prompt hash); never two at once",
+    )
     evaluate.add_argument("--max-tokens", type=int, help="answer length limit (default 256)")
     evaluate.add_argument(
         "--concurrency", type=int, default=4, help="requests in flight per server (4)"
@@ -546,6 +552,8 @@ def _cmd_eval(args: argparse.Namespace) -> int:
             raise RagtuiError(f"{name} {value}: use at least 1")
     if args.labels and args.testset:
         raise RagtuiError("use --labels or --testset, not both")
+    if args.labeller is not None and not args.testset:
+        raise RagtuiError("--labeller chooses among a test set's labellers: add --testset NAME")
     margin = parse_margin(args.margin)
     primary = parse_primary(args.primary)
     judge_kinds = _judge_kinds(args)
@@ -584,6 +592,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         testset=args.testset,
         limit=args.limit,
         cache_root=args.cache_dir,
+        labeller=args.labeller,
     )
     check_primary_for_dataset(primary, bool(dataset.qrels), bool(dataset.answers))
     for warning in dataset.warnings:

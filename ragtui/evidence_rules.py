@@ -72,6 +72,13 @@ FLOORS = (
     SAMPLED_LABELS_FLOOR,
 )
 
+# A retriever whose top k is less judged than this is scored against many passages nobody
+# judged, each counted as not relevant: its figures are lower bounds, so the report warns
+# and also gives a measure that leaves unjudged passages out (nDCG′, Sakai 2007). TREC
+# pools aim at full coverage of the top 10; 90% is the share where the bias is small
+# next to differences between retrievers (Buckley & Voorhees 2004 on incomplete judgments).
+JUDGED_SHARE_FLOOR = 0.90
+
 
 def too_few(n: int, unit: str = "queries") -> str:
     """The words printed instead of a conclusion below a floor."""
@@ -160,6 +167,9 @@ def describe_rules(floors: Sequence[Floor] = FLOORS) -> list[str]:
         "failed answer counts as a wrong one (0), never left out.",
         "No conclusion below a floor or from an interval of zero width (printed as "
         "“too few queries to tell (n = …)”): " + "; ".join(floor.words() for floor in floors) + ".",
+        f"Coverage: a retriever whose top k holds judgments for less than "
+        f"{JUDGED_SHARE_FLOOR:.0%} of its passages (judged@k) is flagged, and its nDCG′@k "
+        "(unjudged passages left out of the ranking) is shown beside its nDCG@k.",
         "Corrections for many claims: "
         + "; ".join(f"{family.name}, {family.correction} ({family.words})" for family in FAMILIES)
         + ".",

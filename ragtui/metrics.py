@@ -131,6 +131,45 @@ def score_retrieval(
     }
 
 
+def judged_at_k(qrels: Qrels, run: Run, k: int) -> dict[str, float]:
+    """Per judged query: the share of the run's top k (trec_eval's order) that holds a
+    judgment of any grade, 0 included.
+
+    The share is of what the run returned, up to k (a run of 4 passages fully judged is
+    100%); a judged query with an empty run counts 0, as it does in the other metrics.
+    """
+    shares: dict[str, float] = {}
+    for query_id, grades in qrels.items():
+        if not grades:
+            continue
+        top = trec_order(run.get(query_id, {}))[:k]
+        shares[query_id] = sum(judged_id in grades for judged_id in top) / len(top) if top else 0.0
+    return shares
+
+
+def condensed_ndcg(qrels: Qrels, run: Run, k: int) -> dict[str, float]:
+    """Per judged query: nDCG′@k (Sakai 2007), nDCG@k of the condensed list.
+
+    Unjudged ids are removed from the ranking before cutting it at k, so an unjudged
+    passage counts neither for nor against a retriever; the gains and the ideal ranking
+    are trec_eval's ``ndcg_cut`` (a grade is its gain). A query whose condensed list is
+    empty scores 0. This is what trec_eval computes with ``-J``.
+    """
+    judged = [query_id for query_id, grades in qrels.items() if grades]
+    condensed = {
+        query_id: {
+            judged_id: score
+            for judged_id, score in run.get(query_id, {}).items()
+            if judged_id in qrels[query_id]
+        }
+        for query_id in judged
+    }
+    # trec_eval skips queries with an empty run; a placeholder makes them count 0.
+    condensed = {query_id: scores or {"\u2205": 0.0} for query_id, scores in condensed.items()}
+    figures = evaluate(qrels, condensed, {f"ndcg_cut.{k}"})
+    return {query_id: figures[query_id][f"ndcg_cut_{k}"] for query_id in judged}
+
+
 def live_figures(
     judgments: Mapping[str, int], hits: Sequence[Hit], k: int, unit: str
 ) -> dict[str, float]:

@@ -1,6 +1,16 @@
+import math
+import random
+
 import pytest
 
-from ragtui.metrics import document_ranking, evaluate, mean_over_queries, run_from_rankings
+from ragtui.metrics import (
+    condensed_ndcg,
+    document_ranking,
+    evaluate,
+    judged_at_k,
+    mean_over_queries,
+    run_from_rankings,
+)
 from ragtui.retrieval.types import Hit
 
 
@@ -77,3 +87,45 @@ def test_live_figures_equal_the_eval_path_and_pytrec_eval_with_ties(unit: str) -
         {"q": by_position}
     )["q"][f"ndcg_cut_{k}"]
     assert positional != pytest.approx(live[f"nDCG@{k}"], abs=1e-6)
+
+
+def test_condensed_ndcg_by_hand() -> None:
+    """nDCG′@3 (Sakai 2007): the unjudged x and y leave the ranking before the cut."""
+    qrels = {"q1": {"a": 2, "b": 0, "c": 1, "d": 3}}
+    run = run_from_rankings({"q1": ["x", "b", "y", "a", "c", "d"]})
+    log2 = math.log2
+    # Condensed list b, a, c, d; its top 3 is b (0), a (2), c (1); the ideal is d, a, c.
+    dcg = 0 / log2(2) + 2 / log2(3) + 1 / log2(4)
+    ideal = 3 / log2(2) + 2 / log2(3) + 1 / log2(4)
+    assert condensed_ndcg(qrels, run, 3)["q1"] == pytest.approx(dcg / ideal)
+    # nDCG@3 of the full list counts x and y as not relevant: only a at rank 4 is cut off.
+    assert evaluate(qrels, run, {"ndcg_cut.3"})["q1"]["ndcg_cut_3"] == pytest.approx(0.0)
+    # judged@3: b of x, b, y.
+    assert judged_at_k(qrels, run, 3) == {"q1": pytest.approx(1 / 3)}
+
+
+def test_condensed_ndcg_equals_trec_eval_judged_only() -> None:
+    """The same figure as trec_eval -J (pytrec_eval's judged_docs_only_flag), on random
+    graded judgments and runs with unjudged ids, ties and an empty condensed list."""
+    import pytrec_eval
+
+    rng = random.Random(7)
+    ids = [f"d{number}" for number in range(40)]
+    qrels, run = {}, {}
+    for query in range(30):
+        judged = rng.sample(ids, rng.randint(1, 15))
+        qrels[f"q{query}"] = {doc: rng.randint(0, 3) for doc in judged}
+        retrieved = rng.sample(ids, rng.randint(1, 25))
+        run[f"q{query}"] = {doc: float(rng.randint(0, 8)) for doc in retrieved}
+    run["q0"] = {"never-judged": 1.0}
+    for k in (5, 10):
+        ours = condensed_ndcg(qrels, run, k)
+        reference = pytrec_eval.RelevanceEvaluator(
+            qrels, {f"ndcg_cut.{k}"}, judged_docs_only_flag=True
+        ).evaluate(run)
+        assert ours["q0"] == 0.0
+        for query_id, figures in reference.items():
+            assert ours[query_id] == pytest.approx(figures[f"ndcg_cut_{k}"], abs=1e-12)
+        # Leaving unjudged ids out only ever helps: nDCG′ ≥ nDCG on every query.
+        full = evaluate(qrels, run, {f"ndcg_cut.{k}"})
+        assert all(ours[q] >= full[q][f"ndcg_cut_{k}"] - 1e-12 for q in full)

@@ -122,7 +122,10 @@ class LabelResolver:
             if not passages:
                 result.stale.append(StaleLabel(label, "no passage covers its text"))
                 continue
-            result.moved += 1
+            # A grade of a whole document (a BEIR set's judged unit) reaches each of its
+            # passages where it always was: its text did not move.
+            if (start, end) != (0, len(self.documents[label.doc_id].text)):
+                result.moved += 1
             for passage in passages:
                 inherited[passage.passage_id] = max(
                     label.grade, inherited.get(passage.passage_id, -1)

@@ -217,7 +217,8 @@ def import_grades(
     testset: str,
 ) -> GradeImport:
     """Grades from a queue file with a ``grade`` per line, or from TREC qrels, stored as
-    the person's labels anchored to their text. Each unusable line is reported."""
+    the person's labels anchored to their text. Each unusable line is reported, including a
+    JSONL line without the ``text_sha256`` the queue wrote (its text cannot be checked)."""
     try:
         # utf-8-sig: a file saved by a spreadsheet or an editor on Windows starts with a BOM
         lines = path.read_text(encoding="utf-8-sig", errors="replace").split("\n")
@@ -266,6 +267,14 @@ def import_grades(
         judged = texts.get(judged_id)
         if judged is None:
             problems.append(f"{where}: no {unit} {judged_id!r} in {corpus.root}")
+            continue
+        if jsonl and not isinstance(expected_sha, str):
+            # A grade says which text it graded: without the hash the queue wrote, a grade
+            # made on an older text of this id would be stored as if made on today's.
+            # TREC qrels carry no text by nature; they are taken as grades of today's text.
+            problems.append(
+                f"{where}: no text_sha256; grade it from a queue written by 'ragtui label queue'"
+            )
             continue
         if expected_sha is not None and expected_sha != judged.text_sha256:
             problems.append(

@@ -18,7 +18,7 @@ from typing import Any
 from ragtui.corpus.model import Corpus
 from ragtui.judging.label_queue import BLIND_SOURCE, SAMPLES_FILE, QueueDesign
 from ragtui.judging.labeling import LONGEST_PACE_S
-from ragtui.judging.pools import PoolItem, UnitTexts, read_pool
+from ragtui.judging.pools import PoolItem, UnitTexts, pool_key, read_pool
 from ragtui.judging.store import JsonlLog, JudgmentStore, Label
 
 
@@ -85,7 +85,7 @@ def sampled_pool(
     design = _design(record)
     if design is None:
         raise ValueError("not a label sample record")
-    pool = read_pool(folder, unit)
+    pool = read_pool(folder, unit, pool_key(corpus))
     texts = UnitTexts(corpus, unit)
     population = []
     for item in pool.pairs(design.retrievers, design.depth, only_differing=design.only_differing):

@@ -2,10 +2,13 @@
 
 Stored with the test set as ``pool.jsonl``, append-only: one record per search (query,
 retriever, depth, corpus content and chunking), listing what it placed at each rank with
-the item's span and text sha256. The pool is the union of every record, so a later call
-with more retrievers or a larger depth extends it and nothing placed before is lost; a
-search already recorded at that depth or deeper on the same corpus content is not run
-again.
+the item's span and text sha256. The pool of a corpus is the union of the records made on
+its content and chunking (``pool_key``), so a later call with more retrievers or a larger
+depth extends it and nothing placed before is lost; a search already recorded at that
+depth or deeper on the same corpus content is not run again. Searches made on another
+content or chunking stay on disk but are not part of the pool: their ranks were of other
+text (an edited file moves every rank after it). Grades never live in the pool, so none
+is lost when the corpus changes; they follow their text in the judgment store.
 
 The judged unit follows eval's (``EvalDataset.judged_unit``): passages for folders,
 documents for BEIR corpora. A document's span is its whole text; a retriever's documents
@@ -109,6 +112,7 @@ class Pool:
     unit: str
     items: dict[str, dict[str, PoolItem]] = field(default_factory=dict)  # query → id → item
     searched: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict)
+    other_content: int = 0  # stored searches of another corpus content or chunking
 
     def pairs(
         self,
@@ -155,8 +159,14 @@ def _placements(record: dict[str, Any]) -> list[tuple[int, dict[str, Any]]] | No
     return placements
 
 
-def read_pool(folder: Path, unit: str) -> Pool:
-    """The pool stored in a test set's folder (empty when none was built)."""
+def pool_key(corpus: Corpus) -> str:
+    """What a stored search must have been made on to be part of this corpus's pool."""
+    return f"{corpus.content_key}/{corpus.chunking.key}"
+
+
+def read_pool(folder: Path, unit: str, corpus_key: str) -> Pool:
+    """The pool stored in a test set's folder for the corpus of ``corpus_key``
+    (``pool_key``); empty when none was built on it."""
     pool = Pool(unit)
     damaged = 0
     for record in JsonlLog(folder / POOL_FILE).records():
@@ -166,12 +176,14 @@ def read_pool(folder: Path, unit: str) -> Pool:
         if placements is None:
             damaged += 1
             continue
+        if f"{record.get('corpus_key')}/{record.get('chunking')}" != corpus_key:
+            pool.other_content += 1
+            continue
         query_id, retriever = str(record["query_id"]), str(record["retriever"])
         key = (query_id, retriever)
         depth = record.get("depth") if isinstance(record.get("depth"), int) else 0
-        corpus_key = f"{record.get('corpus_key')}/{record.get('chunking')}"
         earlier = pool.searched.get(key)
-        if earlier is None or earlier[1] != corpus_key or depth > earlier[0]:
+        if earlier is None or depth > earlier[0]:
             pool.searched[key] = (depth, corpus_key)
         judged = pool.items.setdefault(query_id, {})
         for rank, placed in placements:
@@ -228,15 +240,14 @@ def extend_pool(
     if depth < 1:
         raise ValueError("depth must be at least 1")
     searches = JsonlLog(folder / POOL_FILE)
-    pool = read_pool(folder, unit)
-    corpus_key = f"{corpus.content_key}/{corpus.chunking.key}"
+    corpus_key = pool_key(corpus)
+    pool = read_pool(folder, unit, corpus_key)
     texts_of = UnitTexts(corpus, unit)
     todo = [
         (query_id, name)
         for query_id in queries
         for name in retrievers
         if pool.searched.get((query_id, name), (0, ""))[0] < depth
-        or pool.searched[(query_id, name)][1] != corpus_key
     ]
     for done, (query_id, name) in enumerate(todo, start=1):
         ranked = _ranked(retrievers[name], corpus, queries[query_id], unit, depth)
@@ -267,4 +278,4 @@ def extend_pool(
         )
         if progress is not None:
             progress(done, len(todo))
-    return read_pool(folder, unit)
+    return read_pool(folder, unit, corpus_key)

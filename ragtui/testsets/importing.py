@@ -329,9 +329,10 @@ def show_lines(testset: StoredTestset, shown: int) -> list[str]:
     return lines
 
 
-def for_eval(testset: StoredTestset):
-    """What ``eval --testset`` scores an imported set by: its questions and answers; no
-    retrieval judgments of its own (retrieval metrics are skipped, with a warning)."""
+def for_eval(testset: StoredTestset) -> tuple[dict[str, str], dict[str, list[str]], str, str]:
+    """What ``eval --testset`` scores an imported set by: its questions, their answers, the
+    judged unit and what the set is. Its judgments are the grades of its pool
+    (``ragtui.experiment.run.pooled_judgments``): it has none of its own."""
     queries = set_queries(testset)
     answers = {
         str(r["query_id"]): [str(a) for a in r["answers"]]
@@ -341,10 +342,6 @@ def for_eval(testset: StoredTestset):
     unit = str(testset.meta.get("judged_unit") or "passage")
     source = (
         f"imported questions: test set {testset.name!r} from "
-        f"{Path(str(testset.meta.get('source_file'))).name}"
+        f"{Path(str(testset.meta.get('source_file'))).name}, judged by the grades of its pool"
     )
-    warnings = [
-        f"test set {testset.name!r} holds no relevance judgments: retrieval metrics are "
-        "skipped (grade its pool with 'ragtui label')"
-    ]
-    return queries, {}, answers, unit, source, warnings
+    return queries, answers, unit, source

@@ -233,3 +233,54 @@ def test_a_new_queue_leaves_out_what_is_graded_as_the_screen_does(
     again = _queue(imported, tmp_path / "again.jsonl")
     assert again == lines[2:]
     assert "2 already graded are left out" in capsys.readouterr().out
+
+
+def test_a_graded_line_without_its_text_hash_is_reported_not_stored(
+    imported: Path, tmp_path: Path, capsys
+) -> None:
+    lines = _queue(imported, tmp_path / "queue.jsonl")
+    unhashed = dict(lines[0], grade=3)
+    del unhashed["text_sha256"]
+    graded = tmp_path / "graded.jsonl"
+    graded.write_text(
+        json.dumps(unhashed) + "\n" + json.dumps(dict(lines[1], grade=2)) + "\n", encoding="utf-8"
+    )
+    capsys.readouterr()
+    assert main(["label", "import", str(imported), str(graded), "--testset", "own"]) == 0
+    captured = capsys.readouterr()
+    assert "1 grades stored" in captured.out
+    (warning,) = captured.err.splitlines()
+    assert f"{graded}:1: no text_sha256; grade it from a queue written by 'ragtui label queue'" in (
+        warning
+    )
+    _store, resolved = labels_for_corpus(load_corpus(imported))
+    assert lines[0]["passage_id"] not in resolved.grades.get(lines[0]["query_id"], {})
+    assert resolved.grades[lines[1]["query_id"]][lines[1]["passage_id"]] == 2
+
+
+def test_document_grades_are_not_counted_as_moved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """A BEIR set's grade names a whole document, which spans several passages: it reaches
+    each of them where it always was, and the summary has nothing to report."""
+    monkeypatch.setenv("RAGTUI_DATA_DIR", str(tmp_path / "data"))
+    beir = tmp_path / "beir"
+    beir.mkdir()
+    bodies = {
+        "d1": "The relief valve opens at 42 bar. " * 12,
+        "d2": "The pump motor is rated at 7 kW and runs at night. " * 12,
+    }
+    (beir / "corpus.jsonl").write_text(
+        "".join(json.dumps({"_id": k, "title": "", "text": v}) + "\n" for k, v in bodies.items())
+    )
+    questions = tmp_path / "questions.txt"
+    questions.write_text("When does the relief valve open?\n", encoding="utf-8")
+    assert main(["testset", "import", str(beir), str(questions), "--name", "own"]) == 0
+    chunking = ["--chunk-tokens", "20", "--chunk-overlap", "5"]
+    qrels = tmp_path / "grades.qrels"
+    qrels.write_text("own-q1 0 d1 3\nown-q1 0 d2 0\n", encoding="utf-8")
+    assert main(["label", "import", str(beir), str(qrels), "--testset", "own", *chunking]) == 0
+    corpus = load_corpus(beir, ChunkingSettings(20, 5))
+    _store, resolved = labels_for_corpus(corpus)
+    assert len(resolved.grades["own-q1"]) == len(corpus.passages) > 2
+    assert resolved.moved == 0 and resolved.summary() == ""

@@ -15,7 +15,7 @@ import pytest
 from ragtui.corpus import ChunkingSettings, load_corpus
 from ragtui.index.cache import Indexes
 from ragtui.judging.label_queue import QueueDesign, build_queue, graded_pairs
-from ragtui.judging.pools import POOL_FILE, extend_pool, read_pool
+from ragtui.judging.pools import POOL_FILE, extend_pool, pool_key, read_pool
 from ragtui.judging.store import JudgmentStore
 from ragtui.retrieval import make_retriever
 from ragtui.testsets.importing import import_testset, set_queries
@@ -70,7 +70,7 @@ def test_the_pool_is_the_union_of_each_retrievers_top_depth(sample_retrievers, t
                 assert (item.start, item.end) == (passage.start, passage.end)
                 assert item.text_sha256 == passage.content_hash
     # Stored with the set, and read back the same.
-    assert read_pool(testset.folder, "passage").items.keys() == pool.items.keys()
+    assert read_pool(testset.folder, "passage", pool_key(corpus)).items.keys() == pool.items.keys()
 
 
 def test_a_larger_depth_or_another_retriever_extends_the_pool_and_loses_nothing(
@@ -101,7 +101,7 @@ def test_a_larger_depth_or_another_retriever_extends_the_pool_and_loses_nothing(
     assert (testset.folder / POOL_FILE).read_text() == after
     # And a smaller depth asks about a part of the pool without dropping the rest.
     extend_pool(testset.folder, corpus, "passage", queries, retrievers, depth=1)
-    assert read_pool(testset.folder, "passage").items == wider.items
+    assert read_pool(testset.folder, "passage", pool_key(corpus)).items == wider.items
 
     queue = build_queue(wider, corpus, queries, QueueDesign(("bm25", "dense"), 5, None, 0, False))
     assert graded_pairs(store, queue) == {
@@ -187,10 +187,47 @@ def test_a_damaged_pool_record_is_skipped_with_a_warning(
         damaged = {"query_id": query_id, "retriever": "dense", "unit": "passage", "depth": 2}
         handle.write(json.dumps({**damaged, "ranked": [{"id": "x"}]}) + "\n")
     with caplog.at_level("WARNING", logger="ragtui"):
-        assert read_pool(testset.folder, "passage").items == pool.items
+        assert read_pool(testset.folder, "passage", pool_key(corpus)).items == pool.items
     assert "1 damaged pool records skipped" in caplog.text
     # The search it stood for is run again.
     wider = extend_pool(testset.folder, corpus, "passage", queries, retrievers, depth=2)
     assert all(
         any("dense" in item.placed for item in items.values()) for items in wider.items.values()
     )
+
+
+def test_searches_on_an_earlier_corpus_content_are_not_part_of_the_pool(
+    corpus_copy: Path, tmp_path: Path
+) -> None:
+    """An edited file changes the corpus content: the pool is the searches made on the
+    corpus as it is now; the earlier ones stay on disk and are not merged into it."""
+    corpus = load_corpus(corpus_copy, cache_root=tmp_path / "cache")
+    testset = _imported(corpus, tmp_path)
+    queries = set_queries(testset)
+    query_id = next(q for q, text in queries.items() if "warranty" in text)
+
+    def bm25_of(loaded):
+        return {"bm25": make_retriever("bm25", Indexes(loaded, cache_root=tmp_path / "cache"))}
+
+    before = extend_pool(testset.folder, corpus, "passage", queries, bm25_of(corpus), depth=3)
+    first = min(before.items[query_id].values(), key=lambda item: item.placed["bm25"])
+    # The document bm25 placed first now holds other text.
+    (corpus_copy / first.doc_id).write_text("Zebras graze on the savanna at dawn.\n")
+    stored = (testset.folder / POOL_FILE).read_text()
+
+    edited = load_corpus(corpus_copy, cache_root=tmp_path / "cache")
+    assert edited.content_key != corpus.content_key
+    assert read_pool(testset.folder, "passage", pool_key(edited)).items == {}
+    after = extend_pool(testset.folder, edited, "passage", queries, bm25_of(edited), depth=3)
+    assert (testset.folder / POOL_FILE).read_text().startswith(stored)  # nothing lost
+    now = bm25_of(edited)["bm25"]
+    for qid, text in queries.items():
+        top = _top(now, text, 3)
+        assert set(after.items[qid]) == set(top)
+        for rank, passage_id in enumerate(top, start=1):
+            item = after.items[qid][passage_id]
+            passage = edited.passages[edited.passage_index[passage_id]]
+            assert item.placed == {"bm25": rank} and item.text_sha256 == passage.content_hash
+    assert first.judged_id not in set(_top(now, queries[query_id], 3))
+    # The earlier pool is still there for the corpus it was made on.
+    assert read_pool(testset.folder, "passage", pool_key(corpus)).items == before.items

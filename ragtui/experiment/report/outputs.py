@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ragtui.errors import RagtuiError
-from ragtui.evidence_rules import describe_rules, too_few
+from ragtui.evidence_rules import JUDGED_SHARE_FLOOR, describe_rules, too_few
 from ragtui.experiment.report.decision import decision_markdown
 from ragtui.experiment.report.formatting import dataset_title, markdown_table, shareable
 from ragtui.experiment.report.html import render_html
@@ -32,6 +32,7 @@ from ragtui.experiment.run.scoring import (
     add_judged_scores,
     build_runs,
     cell_figures,
+    coverage_names,
 )
 from ragtui.experiment.stats.comparisons import MULTIPLICITY_CORRECTION
 from ragtui.judging.trec_ids import trec_id
@@ -96,11 +97,66 @@ def _failures_line(results: dict[str, Any]) -> str | None:
     )
 
 
+def _judgments_line(results: dict[str, Any]) -> str | None:
+    """How many judgments of each source the retrieval figures rest on, and how much of
+    this eval's pool nobody judged."""
+    dataset = results.get("dataset") or {}
+    counts = dict(dataset.get("judgment_counts") or {})
+    if not counts:
+        return None  # a results.json from before the counts were kept
+    unjudged = counts.pop("unjudged", None)
+    parts = []
+    for source, number in counts.items():
+        described = dataset.get("labeller") if source == "labeller" else None
+        parts.append(f"{source} {number}" + (f" ({described})" if described and number else ""))
+    k, unit = results["plan"]["k"], dataset["judged_unit"]
+    line = f"Judgments used ((query, {unit}) pairs): {', '.join(parts)}."
+    if unjudged is not None:
+        line += (
+            f" Unjudged: {unjudged} of the {dataset.get('pool_pairs')} pairs in the pool of "
+            f"this eval (each query's top {k} of every retriever)."
+        )
+    return line
+
+
+def _coverage_lines(results: dict[str, Any]) -> list[str]:
+    """judged@k of each retriever, and a warning with nDCG′@k for each below the floor."""
+    k = results["plan"]["k"]
+    judged_name, prime_name = coverage_names(k)
+    shares = {
+        name: data.get("judged_at_k")
+        for name, data in results["retrieval"].items()
+        if data.get("judged_at_k") is not None
+    }
+    if not shares:
+        return []
+    lines = [
+        f"{judged_name} (share of each retriever's top {k} that holds a judgment): "
+        + ", ".join(f"{name} {share:.0%}" for name, share in shares.items())
+        + "."
+    ]
+    for name, share in shares.items():
+        if share >= JUDGED_SHARE_FLOOR:
+            continue
+        mean = results["retrieval"][name]["mean"]
+        lines.append(
+            f"Warning: only {share:.0%} of {name}'s top {k} is judged (below "
+            f"{JUDGED_SHARE_FLOOR:.0%}): its nDCG@{k} ({mean[f'nDCG@{k}']:.3f}) counts every "
+            f"unjudged passage as not relevant; nDCG′@{k} with unjudged passages left out "
+            f"is {mean[prime_name]:.3f}. Judge more of the pool ('ragtui label') to tell."
+        )
+    return lines
+
+
 def _headline(results: dict[str, Any]) -> list[str]:
     lines = []
     failures = _failures_line(results)
     if failures:
         lines.append(failures)
+    judgments = _judgments_line(results)
+    if judgments:
+        lines.append(judgments)
+    lines.extend(_coverage_lines(results))
     k = results["plan"]["k"]
     retrieval = {name: data["mean"] for name, data in results["retrieval"].items() if data["mean"]}
     if retrieval:
@@ -177,7 +233,7 @@ def render_markdown(results: dict[str, Any]) -> str:
     out += ["## Findings", "", *_headline(results)]
     out += decision_markdown(results)
 
-    names = list(retrieval_names(k))
+    names = [*retrieval_names(k), *coverage_names(k)]
     rows = [
         [
             f"`{name}`",

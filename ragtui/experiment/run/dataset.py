@@ -1,8 +1,11 @@
 """What a batch run is scored against: queries, relevance judgments and reference answers.
 
-Two sources: the files shipped with a dataset (BEIR layout: ``queries.jsonl``,
-``qrels/*.tsv``, optional ``answers.jsonl``), or the queries and passage grades a user made
-in the app (``--labels``), so one's own queries become retrieval ground truth.
+Three sources: the files shipped with a dataset (BEIR layout: ``queries.jsonl``,
+``qrels/*.tsv``, optional ``answers.jsonl``), the queries and passage grades a user made
+in the app (``--labels``), so one's own queries become retrieval ground truth, or a test
+set (``--testset``), judged by every judgment it holds: the person's grades, a generated
+question's source passage and a labeller model's grades
+(``ragtui.experiment.run.pooled_judgments``).
 
 Problems that would silently skew scores are errors naming the file and line (the loaders
 in ``ragtui.corpus.loading``). Judgments that cannot count are skipped with one warning
@@ -16,11 +19,15 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ragtui.corpus import ChunkingSettings, load_corpus
 from ragtui.corpus.model import Corpus
 from ragtui.errors import RagtuiError
 from ragtui.judged_unit import id_in_unit
+
+if TYPE_CHECKING:
+    from ragtui.experiment.run.pooled_judgments import PooledJudgments
 
 log = logging.getLogger("ragtui")
 
@@ -38,6 +45,11 @@ class EvalDataset:
     judged_unit: str  # "document" (BEIR qrels) or "passage" (labels made in the app)
     source: str  # where judgments came from, for the report
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    # Judgments used, by where they came from ("human", "source passage", "labeller", or
+    # "qrels file" for a dataset's own qrels), over the queries scored.
+    judgment_counts: dict[str, int] = field(default_factory=dict)
+    # A test set's merged judgments, each with its source (None for other datasets).
+    pooled: PooledJudgments | None = None
 
     @property
     def judged_queries(self) -> list[str]:
@@ -76,10 +88,27 @@ def _clean_qrels(
     return cleaned, warnings
 
 
-def _from_testset(corpus: Corpus, name_or_dir: str):
-    """Queries, pseudo-judgments (each question's source passage or its document, found by
-    its text in the corpus as it is now) and reference answers of a generated test set;
-    rejected questions, and questions whose source text is gone, are left out."""
+@dataclass(frozen=True)
+class _TestsetJudgments:
+    queries: dict[str, str]
+    pooled: PooledJudgments
+    answers: dict[str, list[str]]
+    unit: str
+    source: str  # what the set is; the judgments' counts are added once queries are final
+    warnings: list[str]
+
+
+def _from_testset(
+    corpus: Corpus, name_or_dir: str, labeller: str | None, data_root: Path | None
+) -> _TestsetJudgments:
+    """Queries, every judgment the set holds (``pooled_judgments``) and reference answers.
+
+    A generated set's questions are judged by their source passage or its document, found
+    by its text in the corpus as it is now (rejected questions, and questions whose source
+    text is gone, are left out), and by any grades of their pool; an imported set's only
+    by the grades of its pool.
+    """
+    from ragtui.experiment.run.pooled_judgments import pooled_judgments
     from ragtui.testsets.anchoring import anchor_questions
     from ragtui.testsets.store import find_testset
 
@@ -89,7 +118,18 @@ def _from_testset(corpus: Corpus, name_or_dir: str):
     if meta.get("kind") == "imported":  # the user's own questions, judged by pool grades
         from ragtui.testsets.importing import for_eval
 
-        return for_eval(found)
+        queries, answers, unit, source = for_eval(found)
+        pooled = pooled_judgments(
+            corpus, found, queries, unit, labeller=labeller, data_root=data_root
+        )
+        warnings = list(pooled.warnings)
+        if not pooled.judgments:
+            warnings.append(
+                f"test set {found.name!r} holds no relevance judgments: retrieval metrics "
+                "are skipped (grade its pool with 'ragtui label', 'ragtui label import' or "
+                "'ragtui judge relevance')"
+            )
+        return _TestsetJudgments(queries, pooled, answers, unit, source, warnings)
     scored = found.scored()
     if not scored:
         raise DatasetError(
@@ -108,7 +148,16 @@ def _from_testset(corpus: Corpus, name_or_dir: str):
     queries = {record["query_id"]: record["question"] for record in scored}
     answers = {r["query_id"]: [r["answer"]] for r in scored if r.get("answer")}
     known = {id_in_unit(p.doc_id, p.passage_id, unit) for p in corpus.passages}
-    qrels, more = _clean_qrels(anchored.qrels, queries, known, str(found.folder), unit)
+    source_qrels, more = _clean_qrels(anchored.qrels, queries, known, str(found.folder), unit)
+    pooled = pooled_judgments(
+        corpus,
+        found,
+        queries,
+        unit,
+        source_passages=source_qrels,
+        labeller=labeller,
+        data_root=data_root,
+    )
     settings = meta.get("settings", {})
     overlap = meta.get("mean_word_overlap")
     source = (
@@ -116,9 +165,11 @@ def _from_testset(corpus: Corpus, name_or_dir: str):
         f"{settings.get('generator')} (seed {settings.get('seed')}; "
         f"{meta.get('funnel_line', 'funnel unknown')}"
         + (f"; mean word overlap with the source passage {overlap:.0%}" if overlap else "")
-        + f"), each judged by its source {unit}"
+        + f"), each judged by its source {unit} and by any grades of its pool"
     )
-    return queries, qrels, answers, unit, source, warnings + more
+    return _TestsetJudgments(
+        queries, pooled, answers, unit, source, warnings + more + list(pooled.warnings)
+    )
 
 
 def load_dataset(
@@ -129,16 +180,25 @@ def load_dataset(
     testset: str | None = None,
     limit: int | None = None,
     cache_root: Path | None = None,
+    labeller: str | None = None,
+    data_root: Path | None = None,
 ) -> EvalDataset:
     """The corpus at path with its judgments; ``labels_from`` uses the app's labels instead,
-    ``testset`` a test set generated from the corpus (a name or an exported folder).
+    ``testset`` a test set of the corpus (a name or an exported folder), judged by every
+    judgment it holds (``labeller`` chooses among several labeller models).
 
-    ``labels_from`` is the data root the app writes to (``ragtui.config.paths.data_dir()``).
+    ``labels_from`` is the data root the app writes to (``ragtui.config.paths.data_dir()``);
+    ``data_root`` the one a test set's grades are read from (default: the same).
     """
+    if labeller is not None and testset is None:
+        raise DatasetError("--labeller chooses among a test set's labellers: add --testset NAME")
     corpus = load_corpus(path, chunking, cache_root=cache_root)
     warnings = list(corpus.warnings)
+    pooled: PooledJudgments | None = None
     if testset is not None:
-        queries, qrels, answers, unit, source, more = _from_testset(corpus, testset)
+        found = _from_testset(corpus, testset, labeller, data_root)
+        queries, answers, unit, more = found.queries, found.answers, found.unit, found.warnings
+        pooled, qrels, source = found.pooled, found.pooled.qrels(), found.source
     elif labels_from is not None:
         from ragtui.judging.anchors import labels_for_corpus
 
@@ -187,9 +247,16 @@ def load_dataset(
     warnings.extend(more)
     if limit is not None:
         queries = dict(list(queries.items())[:limit])
+    if pooled is not None:
+        counts = pooled.counts(queries)
+        source = f"{source}; judgments used: {pooled.describe(queries)}"
+    else:
+        kind = "human" if labels_from is not None else "qrels file"
+        counts = {kind: sum(len(qrels.get(query_id, {})) for query_id in queries)}
     if not qrels and not answers:
+        why = f" ({'; '.join(pooled.warnings)})" if pooled is not None and pooled.warnings else ""
         raise DatasetError(
-            f"{corpus.root}: nothing to score: no relevance judgments and no answers.jsonl"
+            f"{corpus.root}: nothing to score: no relevance judgments and no answers.jsonl{why}"
         )
     return EvalDataset(
         corpus=corpus,
@@ -199,4 +266,6 @@ def load_dataset(
         judged_unit=unit,
         source=source,
         warnings=tuple(warnings),
+        judgment_counts=counts,
+        pooled=pooled,
     )

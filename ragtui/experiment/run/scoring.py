@@ -18,7 +18,12 @@ from typing import Any
 import numpy as np
 from scipy import stats as scipy_stats
 
-from ragtui.evidence_rules import CORRELATION_FLOOR, FAILED_SCORE, PAIRWISE_FLOOR
+from ragtui.evidence_rules import (
+    CORRELATION_FLOOR,
+    FAILED_SCORE,
+    JUDGED_SHARE_FLOOR,
+    PAIRWISE_FLOOR,
+)
 from ragtui.experiment.run.answer_metrics import answer_figures
 from ragtui.experiment.run.grid import Cell, GridRun
 from ragtui.experiment.stats.attribution import Attribution, attribute, describe
@@ -30,7 +35,14 @@ from ragtui.experiment.stats.comparisons import (
 )
 from ragtui.experiment.stats.decision import REFERENCE_METRICS, decide
 from ragtui.experiment.stats.good_enough import DEFAULT_MARGIN, Margin
-from ragtui.metrics import retrieval_names, score_retrieval, scores_by_unit
+from ragtui.metrics import (
+    condensed_ndcg,
+    judged_at_k,
+    retrieval_names,
+    score_retrieval,
+    scores_by_unit,
+    trec_order,
+)
 
 ANSWER_METRICS = ("f1", "exact_match", "answer_recall", "groundedness", "citation_validity")
 ANSWER_LABELS = {
@@ -50,6 +62,43 @@ def build_runs(run: GridRun) -> dict[str, dict[str, dict[str, float]]]:
         scores = scores_by_unit(retrieval.hits, run.dataset.judged_unit)
         runs.setdefault(retriever, {})[query_id] = scores
     return runs
+
+
+def coverage_names(k: int) -> tuple[str, str]:
+    """The names of judged@k and nDCG′@k in results.json and per_query.csv."""
+    return f"judged@{k}", f"nDCG'@{k}"
+
+
+def score_coverage(qrels, runs_of_retriever, k: int) -> dict[str, dict[str, float]]:
+    """Per judged query: judged@k and nDCG′@k (``ragtui.metrics``)."""
+    judged_name, prime_name = coverage_names(k)
+    shares = judged_at_k(qrels, runs_of_retriever, k)
+    primes = condensed_ndcg(qrels, runs_of_retriever, k)
+    return {
+        query_id: {judged_name: shares[query_id], prime_name: primes[query_id]}
+        for query_id in shares
+    }
+
+
+def unjudged_pool(
+    runs: Mapping[str, Mapping[str, Mapping[str, float]]],
+    qrels: Mapping[str, Mapping[str, int]],
+    queries: Sequence[str],
+    k: int,
+) -> dict[str, int]:
+    """The pool of this eval (per query, the union of every retriever's top k) and how
+    much of it holds no judgment: {"pairs": n, "unjudged": n}."""
+    pairs = unjudged = 0
+    for query_id in queries:
+        pool = {
+            judged_id
+            for by_query in runs.values()
+            for judged_id in trec_order(by_query.get(query_id, {}))[:k]
+        }
+        grades = qrels.get(query_id, {})
+        pairs += len(pool)
+        unjudged += sum(judged_id not in grades for judged_id in pool)
+    return {"pairs": pairs, "unjudged": unjudged}
 
 
 def _mean(values: Sequence[float | None]) -> float | None:
@@ -208,20 +257,32 @@ def summarize(
         per_query = (
             score_retrieval(dataset.qrels, runs.get(retriever, {}), plan.k) if dataset.qrels else {}
         )
+        if per_query:
+            coverage = score_coverage(dataset.qrels, runs.get(retriever, {}), plan.k)
+            for query_id, figures in per_query.items():
+                figures.update(coverage[query_id])
         per_query_retrieval[retriever] = per_query
         results = [run.retrievals[(retriever, query_id)] for query_id in queries]
         times = [result.elapsed_ms for result in results]
         encode_times = [result.encode_ms for result in results]
         engine_times = [result.engine_ms for result in results if result.engine_ms is not None]
-        names = retrieval_names(plan.k)
-        retrieval[retriever] = {
-            "mean": {
+        names = [*retrieval_names(plan.k), *coverage_names(plan.k)]
+        mean = (
+            {
                 name: float(np.mean([figures[name] for figures in per_query.values()]))
                 for name in names
             }
             if per_query
-            else {},
+            else {}
+        )
+        judged_share = mean.get(coverage_names(plan.k)[0])
+        retrieval[retriever] = {
+            "mean": mean,
             "judged_queries": len(per_query),
+            # The share of its top k holding a judgment, over the judged queries; below
+            # the floor its figures count many unjudged passages as not relevant.
+            "judged_at_k": judged_share,
+            "judged_below_floor": judged_share is not None and judged_share < JUDGED_SHARE_FLOOR,
             "retrieval_ms": {"p50": percentile(times, 50), "p95": percentile(times, 95)},
             # Of which: embedding the query here, and the search engine's own time (request
             # and reply included) when an engine such as Milvus served it.
@@ -278,6 +339,7 @@ def summarize(
         if rows:
             pairwise[metric] = rows
 
+    pool_counts = unjudged_pool(runs, dataset.qrels, queries, plan.k)
     return {
         "dataset": {
             "path": str(dataset.corpus.root),
@@ -289,6 +351,16 @@ def summarize(
             "queries_with_answers": len([q for q in queries if dataset.answers.get(q)]),
             "judged_unit": dataset.judged_unit,
             "judgments": dataset.source,
+            # Judgments used, by source; "unjudged": this eval's pool (each query's union
+            # of every retriever's top k) pairs without any.
+            "judgment_counts": {
+                **dataset.judgment_counts,
+                "unjudged": pool_counts["unjudged"],
+            },
+            "pool_pairs": pool_counts["pairs"],
+            "labeller": None
+            if dataset.pooled is None or dataset.pooled.labeller is None
+            else dataset.pooled.labeller.describe(),
             "passages": len(dataset.corpus.passages),
             "warnings": list(dataset.warnings),
         },
