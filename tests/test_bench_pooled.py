@@ -1,0 +1,134 @@
+"""bench_pooled's core on the sample corpus (the Cranfield run takes many minutes): the pool
+built once and reused, the budget sample the label screen would ask about, grades read
+from qrels, condensed nDCG', judged@10, and tau between two rankings in pairs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from benchmarks.bench_pooled import (
+    PooledScores,
+    agreement,
+    budget_sample,
+    build_pool,
+    condensed_runs,
+    judged_at_k,
+    pool_pairs,
+    query_sample,
+    score_with_grades,
+    simulated_grades,
+)
+from benchmarks.retriever_ranking import means, ndcg_table, paired_taus, search_runs
+from ragtui.corpus import load_corpus
+from ragtui.index.cache import Indexes
+from ragtui.judging.label_queue import QueueDesign, build_queue
+from ragtui.judging.pools import POOL_FILE
+from ragtui.retrieval import make_retriever
+from tests.conftest import SAMPLE_CORPUS
+
+SPECS = ("bm25", "bm25:okapi")  # no model to load: the test stays fast
+
+
+@pytest.fixture(scope="module")
+def bench(tmp_path_factory: pytest.TempPathFactory):
+    corpus = load_corpus(SAMPLE_CORPUS)
+    indexes = Indexes(corpus)
+    retrievers = {spec: make_retriever(spec, indexes) for spec in SPECS}
+    folder = tmp_path_factory.mktemp("pool")
+    pool = build_pool(folder, corpus, corpus.queries, retrievers)
+    runs = search_runs(retrievers, corpus.queries)
+    return corpus, retrievers, folder, pool, runs
+
+
+def test_the_pool_is_built_once_and_reused(bench) -> None:
+    corpus, retrievers, folder, pool, _ = bench
+    searches = (folder / POOL_FILE).read_text().count("\n")
+    assert searches == len(corpus.queries) * len(SPECS)
+    again = build_pool(folder, corpus, corpus.queries, retrievers)
+    assert (folder / POOL_FILE).read_text().count("\n") == searches  # nothing searched again
+    assert pool_pairs(again, SPECS) == pool_pairs(pool, SPECS)
+    # The judged unit is the qrels': documents.
+    documents = {document.doc_id for document in corpus.documents}
+    assert {judged_id for _, judged_id in pool_pairs(pool, SPECS)} <= documents
+
+
+def test_the_budget_sample_is_the_label_screens_queue(bench) -> None:
+    corpus, _, _, pool, _ = bench
+    sample = budget_sample(pool, corpus, corpus.queries, SPECS, 15, seed=3)
+    queue = build_queue(pool, corpus, dict(corpus.queries), QueueDesign(SPECS, 10, 15, 3, False))
+    assert sample == [(p.query_id, p.judged.judged_id) for p in queue.pairs]
+    assert len(set(sample)) == 15
+    assert set(sample) <= set(pool_pairs(pool, SPECS))
+    assert budget_sample(pool, corpus, corpus.queries, SPECS, 15, seed=4) != sample
+
+
+def test_a_simulated_person_grades_as_the_qrels_and_zero_elsewhere(bench) -> None:
+    corpus, _, _, pool, _ = bench
+    pairs = pool_pairs(pool, SPECS)
+    grades = simulated_grades(pairs, corpus.qrels)
+    assert sum(len(g) for g in grades.values()) == len(pairs)
+    for query_id, judged_id in pairs:
+        assert grades[query_id][judged_id] == corpus.qrels.get(query_id, {}).get(judged_id, 0)
+    assert any(grade > 0 for g in grades.values() for grade in g.values())
+    assert any(grade == 0 for g in grades.values() for grade in g.values())
+
+
+def test_the_whole_pool_judges_every_top_10_and_keeps_the_numerators(bench) -> None:
+    corpus, _, _, pool, runs = bench
+    whole = score_with_grades(runs, simulated_grades(pool_pairs(pool, SPECS), corpus.qrels))
+    assert whole.judged == {spec: 1.0 for spec in SPECS}
+    full = ndcg_table(runs, corpus.qrels)
+    for spec in SPECS:
+        for query_id, pooled in whole.ndcg[spec].items():
+            # The top 10 is graded exactly as the qrels grade it; only the ideal ranking can
+            # lack relevant documents the pool missed, which can only raise nDCG.
+            assert pooled >= full[spec][query_id] - 1e-12
+    # No budget: a query's pool holds every relevant document some retriever ranked in its
+    # top 10; a query the pool found nothing relevant for is not scored.
+    assert set(whole.ndcg[SPECS[0]]) <= set(corpus.qrels)
+
+
+def test_a_partial_sample_leaves_top_10s_unjudged(bench) -> None:
+    corpus, _, _, pool, runs = bench
+    partial = simulated_grades(query_sample(pool_pairs(pool, SPECS), 3, seed=0), corpus.qrels)
+    assert len(partial) == 3
+    shares = judged_at_k(runs, partial)
+    assert all(0 < share < 1 for share in shares.values())
+
+
+def test_condensed_ndcg_drops_unjudged_documents() -> None:
+    runs = {"r": {"q": {"unjudged": 3.0, "rel": 2.0, "non": 1.0}}}
+    grades = {"q": {"rel": 2, "non": 0}}
+    assert condensed_runs(runs, grades) == {"r": {"q": {"rel": 2.0, "non": 1.0}}}
+    scores = score_with_grades(runs, grades)
+    assert scores.condensed["r"]["q"] == pytest.approx(1.0)  # the relevant one moves to 1
+    assert scores.ndcg["r"]["q"] == pytest.approx(1 / np.log2(3))  # it stays at rank 2
+    assert scores.judged == {"r": pytest.approx(2 / 3)}
+    assert scores.labels == 2
+
+
+def test_paired_taus_of_a_ranking_with_itself_and_its_reverse() -> None:
+    rng = np.random.default_rng(0)
+    reference = {f"s{i}": {f"q{q}": i + rng.normal(0, 0.1) for q in range(30)} for i in range(5)}
+    reverse = {f"s{i}": {q: -v for q, v in reference[f"s{i}"].items()} for i in range(5)}
+    assert paired_taus(reference, reference, 50, rng) == pytest.approx([1.0] * 50)
+    assert paired_taus(reference, reverse, 50, rng) == pytest.approx([-1.0] * 50)
+    # A side scoring only some queries averages over the drawn ones it scores.
+    fewer = {s: {q: v for q, v in scores.items() if q < "q2"} for s, scores in reference.items()}
+    assert np.nanmin(paired_taus(reference, fewer, 50, rng)) >= 0.6
+
+
+def test_agreement_below_the_floor_gives_no_tau() -> None:
+    reference = {f"s{i}": {f"q{q}": float(i) for q in range(20)} for i in range(4)}
+    few = PooledScores(
+        labels=5,
+        ndcg={s: {"q0": float(i)} for i, s in enumerate(reference)},
+        condensed={s: {"q0": float(i)} for i, s in enumerate(reference)},
+        judged=dict.fromkeys(reference, 0.1),
+    )
+    enough = PooledScores(labels=50, ndcg=reference, condensed=reference, judged={})
+    found = agreement(reference, [few, enough], "ndcg")
+    assert np.isnan(found.taus[0]) and found.taus[1] == 1.0
+    assert found.reached() == 0.5
+    assert means(reference)["s3"] == 3.0
