@@ -54,12 +54,14 @@ from benchmarks.retriever_ranking import (  # noqa: E402
     Runs,
     Table,
     interval,
+    make_testset,
     means,
     ndcg_table,
     paired_taus,
     ranking,
     search_runs,
     tau,
+    tau_with_interval,
 )
 from ragtui.config.paths import cache_dir  # noqa: E402
 from ragtui.corpus import load_corpus  # noqa: E402
@@ -68,13 +70,20 @@ from ragtui.evidence_rules import PAIRWISE_FLOOR, too_few  # noqa: E402
 from ragtui.judging.label_queue import QueueDesign, build_queue  # noqa: E402
 from ragtui.judging.pools import Pool, extend_pool  # noqa: E402
 from ragtui.metrics import Qrels, trec_order  # noqa: E402
+from ragtui.testsets.filters import CHEAP_FILTERS  # noqa: E402
+from ragtui.testsets.plan import TestsetPlan  # noqa: E402
+from ragtui.testsets.store import testsets_root  # noqa: E402
 
 DEPTH = 10  # pool depth, and the k of nDCG@k and judged@k
 UNIT = "document"  # Cranfield's qrels judge documents
 BUDGETS = (100, 200, 400, 800, 1600, 3200)
-QUERY_COUNTS = (10, 20, 40, 80)
+QUERY_COUNTS = (10, 20, 40, 80, 160)
 DRAWS = 50
 GOAL_TAU = 0.8
+GENERATOR = "llamacpp:smollm2"
+# The questions that pass the cheap filters, no round trip: the issue's query set for a
+# person (or labeller) to judge, and twice as fast to make as a default set.
+GENERATED_NAME = "llamacpp-smollm2-cheap-filters"
 
 Grades = dict[str, dict[str, int]]  # query id → judged id → grade
 Pair = tuple[str, str]  # (query id, judged id)
@@ -209,7 +218,7 @@ class Agreement:
         return interval(self.taus)
 
     def reached(self, goal: float = GOAL_TAU) -> float:
-        """Share of draws whose tau reaches the goal."""
+        """Share of draws whose tau reaches the goal (a draw below the floor does not)."""
         return float(np.mean([t >= goal for t in self.taus]))
 
 
@@ -245,9 +254,15 @@ def agreement_line(label: str, found: Agreement) -> str:
     low, high = found.spread()
     boot_low, boot_high = interval(found.bootstrap) if found.bootstrap else (np.nan, np.nan)
     draws = len(found.taus)
+    ranked = sum(not np.isnan(t) for t in found.taus)
+    below = (
+        f" ({draws - ranked} below the floor of {PAIRWISE_FLOOR.minimum} queries: no tau)"
+        if ranked < draws
+        else ""
+    )
     taus = (
         f"tau {found.median:5.2f}"
-        + (f" [{low:5.2f}, {high:5.2f}] of {draws} draws" if draws > 1 else "")
+        + (f" [{low:5.2f}, {high:5.2f}] of {ranked} draws{below}" if draws > 1 else "")
         + f", bootstrap [{boot_low:5.2f}, {boot_high:5.2f}]"
     )
     reached = f"{found.reached():4.0%} of draws >= {GOAL_TAU}" if draws > 1 else ""
@@ -342,6 +357,56 @@ def print_whole_pool(runs: Runs, reference: Table, whole: PooledScores) -> None:
         )
 
 
+def source_grades(records: Sequence[Mapping]) -> Grades:
+    """A generated set's own judgments: each question's source document, relevant (1, as
+    ``bench_testset`` and eval score a generated set), every other document unjudged."""
+    return {str(r["query_id"]): {str(r["doc_id"]): 1} for r in records}
+
+
+def generated_set(
+    corpus: Corpus,
+    retrievers: Mapping[str, object],
+    reference: Table,
+    folder: Path,
+) -> None:
+    """(b): tau of a generated set's ranking against the human one, judged by the source
+    documents only, and with pooled labeller grades where a labeller module exists."""
+    from ragtui.testsets.store import read_testset
+
+    testset = read_testset(folder)
+    records = testset.scored()
+    funnel = testset.meta.get("funnel_line") or f"{len(testset.records)} passages asked"
+    print(f"\n(b) generated set {folder.name} ({testset.meta.get('generator')}): {funnel}")
+    if len(records) < PAIRWISE_FLOOR.minimum:
+        print(f"  {too_few(len(records), 'questions')}: no tau")
+        return
+    queries = {str(r["query_id"]): str(r["question"]) for r in records}
+    runs = search_runs(retrievers, queries)
+    grades = source_grades(records)
+    table = ndcg_table(runs, grades)
+    observed, low, high = tau_with_interval(reference, table)
+    judged = judged_at_k(runs, grades)
+    print(
+        f"  judged by source documents only: {len(records)} questions, tau {observed:.2f} "
+        f"[{low:.2f}, {high:.2f}] (bootstrap, human and generated queries resampled apart); "
+        f"ranking {' > '.join(ranking(table))}; judged@10 "
+        + ", ".join(f"{spec} {share:.1%}" for spec, share in judged.items())
+    )
+    print(
+        "  with pooled grades: generated questions have no human grades; the pool's other "
+        "documents could only be graded by a labeller model — " + labellers_status()
+    )
+
+
+def labellers_status() -> str:
+    """Whether this checkout has labeller models to grade a pool with."""
+    try:
+        import ragtui.judging.labellers  # noqa: F401
+    except ImportError:
+        return "labellers: not run (no labeller module)"
+    return "labellers: module present, not wired into this benchmark yet"
+
+
 def default_work() -> Path:
     return cache_dir() / "bench-pooled"
 
@@ -360,6 +425,13 @@ def main() -> None:
     parser.add_argument("--budgets", default=",".join(map(str, BUDGETS)))
     parser.add_argument("--query-counts", default=",".join(map(str, QUERY_COUNTS)))
     parser.add_argument("--parts", default="c,b,a", help="which of c, b, a to run")
+    parser.add_argument(
+        "--generate",
+        type=int,
+        default=0,
+        help=f"(b) make or grow a set of N passages with {GENERATOR}, cheap filters only",
+    )
+    parser.add_argument("--generated", type=Path, help="(b) a generated set's folder to rank on")
     args = parser.parse_args()
     work = args.work or default_work()
     parts = set(args.parts.split(","))
@@ -402,6 +474,25 @@ def main() -> None:
             "  labels per minute: a person's pace is not measured by this simulation "
             "(grades are read from the qrels)"
         )
+    if "b" in parts:
+        folder = args.generated or (
+            testsets_root(corpus.root, corpus.source_key, work / "data") / GENERATED_NAME
+        )
+        if args.generate:
+            plan = TestsetPlan(
+                GENERATED_NAME, GENERATOR, count=args.generate, enabled=CHEAP_FILTERS
+            )
+            minutes = make_testset(corpus, plan, work / "data")
+            print(f"\n(b) made or grew {GENERATED_NAME} in {minutes:.1f} min")
+        if (folder / "testset.json").is_file():
+            generated_set(corpus, retrievers, reference, folder)
+        else:
+            print(
+                f"\n(b) generated set: not run (no set at {folder}; --generate N makes one "
+                f"with {GENERATOR} and the cheap filters, or --generated DIR names one)"
+            )
+    if "a" in parts:
+        print("\n(a) " + labellers_status())
     print(f"\n({time.monotonic() - started:.0f} s)")
 
 

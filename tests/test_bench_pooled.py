@@ -18,6 +18,7 @@ from benchmarks.bench_pooled import (
     query_sample,
     score_with_grades,
     simulated_grades,
+    source_grades,
 )
 from benchmarks.retriever_ranking import means, ndcg_table, paired_taus, search_runs
 from ragtui.corpus import load_corpus
@@ -132,3 +133,19 @@ def test_agreement_below_the_floor_gives_no_tau() -> None:
     assert np.isnan(found.taus[0]) and found.taus[1] == 1.0
     assert found.reached() == 0.5
     assert means(reference)["s3"] == 3.0
+
+
+def test_a_generated_set_is_judged_by_its_source_documents_only(bench) -> None:
+    corpus, _, _, _, runs = bench
+    records = [
+        {"query_id": query_id, "doc_id": next(iter(corpus.qrels[query_id]))}
+        for query_id in sorted(corpus.qrels)[:3]
+    ]
+    grades = source_grades(records)
+    assert grades == {r["query_id"]: {r["doc_id"]: 1} for r in records}
+    # One judged document per question: of 3 top 10s (bm25 finds fewer than 10 documents
+    # for a keyword query), at most 3 documents are judged.
+    three = {spec: {q: run[q] for q in grades} for spec, run in runs.items()}
+    shown = {spec: sum(min(len(run[q]), 10) for q in grades) for spec, run in three.items()}
+    for spec, share in judged_at_k(three, grades).items():
+        assert 0 < share * shown[spec] <= 3
