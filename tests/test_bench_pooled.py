@@ -31,6 +31,11 @@ from tests.conftest import SAMPLE_CORPUS
 SPECS = ("bm25", "bm25:okapi")  # no model to load: the test stays fast
 
 
+class _NoSearch:
+    def search(self, query: str, k: int):
+        raise AssertionError("searched again")
+
+
 @pytest.fixture(scope="module")
 def bench(tmp_path_factory: pytest.TempPathFactory):
     corpus = load_corpus(SAMPLE_CORPUS)
@@ -46,8 +51,9 @@ def test_the_pool_is_built_once_and_reused(bench) -> None:
     corpus, retrievers, folder, pool, _ = bench
     searches = (folder / POOL_FILE).read_text().count("\n")
     assert searches == len(corpus.queries) * len(SPECS)
-    again = build_pool(folder, corpus, corpus.queries, retrievers)
-    assert (folder / POOL_FILE).read_text().count("\n") == searches  # nothing searched again
+    unusable = dict.fromkeys(retrievers, _NoSearch())
+    again = build_pool(folder, corpus, corpus.queries, unusable)  # nothing searched again
+    assert (folder / POOL_FILE).read_text().count("\n") == searches
     assert pool_pairs(again, SPECS) == pool_pairs(pool, SPECS)
     # The judged unit is the qrels': documents.
     documents = {document.doc_id for document in corpus.documents}
@@ -114,6 +120,11 @@ def test_paired_taus_of_a_ranking_with_itself_and_its_reverse() -> None:
     reference = {f"s{i}": {f"q{q}": i + rng.normal(0, 0.1) for q in range(30)} for i in range(5)}
     reverse = {f"s{i}": {q: -v for q, v in reference[f"s{i}"].items()} for i in range(5)}
     assert paired_taus(reference, reference, 50, rng) == pytest.approx([1.0] * 50)
+    # Means a noise apart: the rounds draw queries, and both sides the same ones.
+    close = {f"s{i}": {f"q{q}": i * 0.05 + rng.normal(0, 1) for q in range(30)} for i in range(5)}
+    assert paired_taus(close, close, 50, rng) == pytest.approx([1.0] * 50)
+    other = {s: {q: v + rng.normal(0, 1) for q, v in scores.items()} for s, scores in close.items()}
+    assert len({round(t, 6) for t in paired_taus(close, other, 50, rng)}) > 3
     assert paired_taus(reference, reverse, 50, rng) == pytest.approx([-1.0] * 50)
     # A side scoring only some queries averages over the drawn ones it scores.
     fewer = {s: {q: v for q, v in scores.items() if q < "q2"} for s, scores in reference.items()}
