@@ -2,7 +2,8 @@
 retrievers as the full human judgments do, and how many grades does that take?
 
     python benchmarks/bench_pooled.py [--cranfield PATH] [--work DIR] [--draws 50]
-        [--budgets 100,200,400,...] [--parts c,b,a] [--generate N]
+        [--budgets 100,200,400,...] [--query-counts 10,20,...] [--parts c,b,a]
+        [--generate N | --generated DIR]
 
 Each retriever's top ``RUN_DEPTH`` documents for Cranfield's 225 human queries are scored
 by nDCG@10 under the full qrels: that ranking is the reference. The depth-10 pool of the
@@ -13,8 +14,8 @@ so a second run searches nothing), and then:
     the collection has them; a pooled document the qrels do not name is graded 0, as
     Cranfield's assessors left it). The pairs are those ``ragtui label --budget N`` would
     ask about (``build_queue``: a seeded uniform sample of the pool), ``--draws`` seeds per
-    budget, and the whole pool. Also the whole pools of a few random queries, which is how
-    a person labels in practice (a question read once, its passages graded together).
+    budget, and the whole pool. Also the whole pools of a few random queries (the label
+    screen asks query by query: a question is read once and its passages graded).
     Every pair not graded is unjudged. Each retriever is scored by nDCG@10 with unjudged
     = not relevant, and by condensed nDCG'@10 (Sakai 2007: unjudged documents dropped
     from the ranking before scoring), over the queries with at least one relevant grade.
@@ -22,12 +23,15 @@ so a second run searches nothing), and then:
     draws; a bootstrap interval over draws and queries, the queries resampled in pairs),
     the share of draws reaching 0.8, and judged@10 (the share of a retriever's top 10
     that is graded, over all queries).
-(b) A generated set (``--generate N`` makes or grows one with the packaged SmolLM2 and the
-    cheap filters, no round trip; see ``make_generated``): tau of its ranking against the
-    reference when each question is judged only by its source document, with judged@10.
-    Generated questions have no human grades, so a pooled version needs a labeller.
-(a) Labeller models grading the pool of the human queries, when ``ragtui.judging.labellers``
-    exists (otherwise the bench says it was not run).
+(b) A generated set (``--generate N`` makes or grows one of N passages with the packaged
+    SmolLM2 and the cheap filters, no round trip: the questions the issue offers a person
+    to judge; ``--generated DIR`` names another): tau of its ranking against the reference
+    when each question is judged only by its source document, with its bootstrap
+    interval, judged@10, and tau between that many human queries and the rest (the
+    yardstick bench_testset reads a generated set against). Generated questions have no
+    human grades, so a version with pooled grades needs a labeller model.
+(a) Labeller models grading the pool of the human queries with the qrels removed: not
+    wired in yet; the bench says whether this checkout has ``ragtui.judging.labellers``.
 
 A person's pace (labels per minute) is not measured here: the simulation grades instantly.
 """
@@ -53,6 +57,7 @@ from benchmarks.retriever_ranking import (  # noqa: E402
     SPECS,
     Runs,
     Table,
+    human_tau_at_size,
     interval,
     make_testset,
     means,
@@ -376,7 +381,8 @@ def generated_set(
     testset = read_testset(folder)
     records = testset.scored()
     funnel = testset.meta.get("funnel_line") or f"{len(testset.records)} passages asked"
-    print(f"\n(b) generated set {folder.name} ({testset.meta.get('generator')}): {funnel}")
+    made_by = testset.meta.get("settings", {}).get("generator")
+    print(f"\n(b) generated set {folder.name} ({made_by}): {funnel}, {len(records)} kept")
     if len(records) < PAIRWISE_FLOOR.minimum:
         print(f"  {too_few(len(records), 'questions')}: no tau")
         return
@@ -391,6 +397,12 @@ def generated_set(
         f"[{low:.2f}, {high:.2f}] (bootstrap, human and generated queries resampled apart); "
         f"ranking {' > '.join(ranking(table))}; judged@10 "
         + ", ".join(f"{spec} {share:.1%}" for spec, share in judged.items())
+    )
+    size = min(len(records), len(next(iter(reference.values()))) - 1)
+    median, ceiling_low, ceiling_high, drawn, rest = human_tau_at_size(reference, size)
+    print(
+        f"  read against human queries at this size ({drawn} against the other {rest}): "
+        f"tau median {median:.2f} [{ceiling_low:.2f}, {ceiling_high:.2f}]"
     )
     print(
         "  with pooled grades: generated questions have no human grades; the pool's other "
