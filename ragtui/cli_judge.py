@@ -1,10 +1,13 @@
-"""``ragtui judge calibrate`` and the judge options ``ragtui eval`` shares with it."""
+"""``ragtui judge calibrate``, ``ragtui judge relevance`` and the judge options ``ragtui
+eval`` shares with them."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
+import sys
+import time
 from pathlib import Path
 
 from ragtui.errors import RagtuiError
@@ -51,16 +54,77 @@ def make_judge(args: argparse.Namespace, settings, cache_root: Path | None):
 
 def add_parser(commands) -> None:
     judge = commands.add_parser(
-        "judge", help="an LLM judge: calibrate it against your votes in the app"
+        "judge",
+        help="an LLM judge: calibrate it against your votes (calibrate); grade a test set's "
+        "pool (relevance)",
     )
-    judge.add_argument("action", choices=["calibrate"], help="calibrate: replay your votes")
-    judge.add_argument("corpus", help="the corpus folder or BEIR dataset you voted on")
-    add_judge_options(judge, required=True)
-    judge.add_argument("--json", action="store_true", help="print one JSON object")
-    judge.add_argument("--chunk-tokens", type=int, default=180, metavar="N")
-    judge.add_argument("--chunk-overlap", type=int, default=30, metavar="N")
-    judge.add_argument("--cache-dir", type=Path, help="index and judge cache (default: user's)")
-    judge.add_argument("--config", help="ragtui.toml to use")
+    actions = judge.add_subparsers(dest="action", metavar="ACTION", required=True)
+    calibrate = actions.add_parser(
+        "calibrate", help="replay your votes in the app through the judge and measure agreement"
+    )
+    calibrate.add_argument("corpus", help="the corpus folder or BEIR dataset you voted on")
+    add_judge_options(calibrate, required=True)
+    calibrate.add_argument("--json", action="store_true", help="print one JSON object")
+    _add_corpus_options(calibrate)
+    _add_relevance_parser(actions)
+
+
+def _add_corpus_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--chunk-tokens", type=int, default=180, metavar="N")
+    parser.add_argument("--chunk-overlap", type=int, default=30, metavar="N")
+    parser.add_argument("--cache-dir", type=Path, help="index and judge cache (default: user's)")
+    parser.add_argument("--config", help="ragtui.toml to use")
+
+
+def _add_relevance_parser(actions) -> None:
+    relevance = actions.add_parser(
+        "relevance",
+        help="a labeller model grades a test set's pooled passages 0-3",
+        description="Pools every retriever's top --depth for each question of a test set (as "
+        "'ragtui label' does) and has a model grade each pair; the grades are stored with the "
+        "set, each naming its source, apart from your own labels. Resumable: pairs graded by "
+        "the same labeller before are not asked again.",
+    )
+    relevance.add_argument("corpus", help="the corpus folder or BEIR dataset of the set")
+    relevance.add_argument("--testset", required=True, help="the set's name (or exported folder)")
+    relevance.add_argument(
+        "--retrievers", required=True, help="comma-separated retriever specs to pool"
+    )
+    # pools.DEFAULT_DEPTH, as 'ragtui label' writes it (the parser imports no core module)
+    relevance.add_argument("--depth", type=int, default=10, help="each retriever's top N (10)")
+    relevance.add_argument(
+        "--judge", metavar="SPEC", required=True, help="the labeller: ollama:MODEL, openai:MODEL…"
+    )
+    relevance.add_argument(
+        "--method",
+        choices=["pointwise", "one-shot", "answer-based"],
+        default="pointwise",
+        help="pointwise: grade 0-3 (default); one-shot: beside the question's known relevant "
+        "passage (generated sets); answer-based: answer from the passage alone, match the "
+        "reference answer",
+    )
+    relevance.add_argument(
+        "--judge-method",
+        choices=["auto", "text", "logprob"],
+        default="auto",
+        help="how a grade is read: the probabilities of '0'-'3' (logprob, llamacpp) or the "
+        "written digit (text); auto: logprob where possible",
+    )
+    relevance.add_argument("--budget", type=int, help="grade a random sample of N pool pairs")
+    relevance.add_argument("--seed", type=int, default=0, help="the sample (0)")
+    relevance.add_argument(
+        "--only-differing",
+        action="store_true",
+        help="only pairs not in every compared retriever's top --depth",
+    )
+    relevance.add_argument(
+        "--kept-only",
+        action="store_true",
+        help="a generated set: only its kept questions (by default also those that passed "
+        "the cheap filters but not the round-trip check, as 'ragtui label' asks)",
+    )
+    relevance.add_argument("--yes", action="store_true", help="skip a paid judge's cost question")
+    _add_corpus_options(relevance)
 
 
 def _references(corpus) -> dict[str, str]:
@@ -75,6 +139,12 @@ def _references(corpus) -> dict[str, str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.action == "relevance":
+        return _relevance(args)
+    return _calibrate(args)
+
+
+def _calibrate(args: argparse.Namespace) -> int:
     from ragtui.cli_costs import confirm_cost
     from ragtui.config.settings_file import load_settings
     from ragtui.corpus import ChunkingSettings, load_corpus
@@ -178,3 +248,87 @@ def format_calibration(record: dict) -> str:
         lines.append(f"  {name:>9}" + "".join(f"{row[col]:>9}" for col in row))
     lines.append(f"  {record['sentence']}")
     return "\n".join(lines)
+
+
+def _relevance(args: argparse.Namespace) -> int:
+    """A labeller model grades the set's pool pairs (``ragtui.judging.labellers``)."""
+    from ragtui.cli_costs import confirm_cost
+    from ragtui.cli_pool import open_set, prepare_queue
+    from ragtui.config.settings_file import load_settings
+    from ragtui.display.progress import ProgressPrinter
+    from ragtui.display.safe_text import printable
+    from ragtui.encoders.base import EncodeProgress
+    from ragtui.generation.prices import PriceTable
+    from ragtui.judging.automatic_grades import GRADES_FILE, AutomaticGrades
+    from ragtui.judging.labeller_prompts import KNOWN_CHARS, PASSAGE_CHARS
+    from ragtui.judging.labellers import (
+        RelevanceLabeller,
+        check_method,
+        circularity_warnings,
+        label_pairs,
+        plan_labelling,
+        set_context,
+    )
+
+    settings = load_settings(args.config)
+    # A wrong spec or method fails before the pool is built.
+    labeller = RelevanceLabeller(
+        args.judge,
+        args.method,
+        settings.backends,
+        reading=args.judge_method,
+        prices=PriceTable(settings.prices),
+    )
+    opened = open_set(args, args.corpus)
+    corpus, testset, unit, _queries = opened
+    context = set_context(testset, corpus, unit)
+    check_method(testset, args.method, context)
+    corpus, testset, queue = prepare_queue(args, args.corpus, opened=opened, record=False)
+    store = AutomaticGrades(testset.folder)
+    printer = ProgressPrinter()
+
+    async def work():
+        try:
+            source = await labeller.source()
+            plan = plan_labelling(queue.pairs, args.method, store.of(source), context)
+            if plan.tasks:
+                chars = sum(
+                    len(task.pair.query)
+                    + min(len(task.pair.judged.text), PASSAGE_CHARS)
+                    + min(len(task.known or ""), KNOWN_CHARS)
+                    for task in plan.tasks
+                ) // len(plan.tasks)
+                confirm_cost(
+                    "labeller",
+                    args.judge,
+                    len(plan.tasks) * labeller.requests_per_pair(),
+                    chars + 700,  # the instructions and grade descriptions
+                    labeller.completion_tokens_per_call(),
+                    settings,
+                    args.yes,
+                )
+            started = time.monotonic()
+
+            def progress(done: int, total: int) -> None:
+                elapsed = time.monotonic() - started
+                printer(EncodeProgress(done, total, elapsed, "grading", "pairs"))
+
+            return await label_pairs(labeller, plan, store, source, progress)
+        finally:
+            await labeller.aclose()
+
+    summary = asyncio.run(work())
+    print(
+        printable(
+            f"{len(queue.pairs)} pool pairs of test set {testset.name!r} "
+            f"({', '.join(queue.design.retrievers)}, depth {queue.design.depth}"
+            + (f", sample of {queue.pool_size}" if len(queue.pairs) < queue.pool_size else "")
+            + f"): {summary.line()}"
+        )
+    )
+    print(printable(f"stored in {testset.folder / GRADES_FILE}"))
+    for warning in circularity_warnings(summary.source, list(queue.design.retrievers)):
+        sys.stderr.write(f"ragtui: warning: {printable(warning)}\n")
+    if summary.stopped:
+        raise RagtuiError(f"judge relevance stopped: {summary.stopped}")
+    return 0

@@ -1,11 +1,15 @@
 """``ragtui label``: grade a test set's pool blind, write the pool out as a labeling queue,
 or read grades made elsewhere back in.
 
-- ``ragtui label CORPUS --testset NAME --retrievers R1,R2`` opens the blind labeling screen;
+- ``ragtui label CORPUS --testset NAME --retrievers R1,R2`` opens the blind labeling screen
+  (on a generated set: every question that passed the cheap filters, ``--kept-only`` only
+  the kept ones; see ``ragtui.testsets.for_labeling``);
 - ``ragtui label queue CORPUS --testset NAME --retrievers R1,R2 --out FILE`` writes the
   pairs that screen would ask about as JSONL;
 - ``ragtui label import CORPUS FILE --testset NAME`` stores the grades of such a file (a
-  ``grade`` per line) or of TREC qrels as the person's labels.
+  ``grade`` per line) or of TREC qrels as the person's labels;
+- ``ragtui label plan CORPUS --testset NAME --width 0.05`` says how many more pairs of the
+  recorded sample give intervals that wide, and how long that takes at the person's pace.
 """
 
 from __future__ import annotations
@@ -13,7 +17,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from pathlib import Path
 
 from ragtui.display.safe_text import printable
@@ -22,7 +25,8 @@ from ragtui.errors import RagtuiError
 USAGE = (
     "use 'ragtui label CORPUS --testset NAME --retrievers R1,R2', "
     "'ragtui label queue CORPUS --testset NAME --retrievers R1,R2 --out FILE' "
-    "or 'ragtui label import CORPUS FILE --testset NAME'"
+    "'ragtui label import CORPUS FILE --testset NAME' "
+    "or 'ragtui label plan CORPUS --testset NAME --width 0.05'"
 )
 
 
@@ -45,7 +49,15 @@ def add_parser(commands) -> None:
         action="store_true",
         help="only pairs not in every compared retriever's top --depth",
     )
+    label.add_argument(
+        "--kept-only",
+        action="store_true",
+        help="a generated set: only its kept questions (by default also those that passed "
+        "the cheap filters but not the round-trip check)",
+    )
     label.add_argument("--out", type=Path, help="label queue: the JSONL file to write")
+    label.add_argument("--width", type=float, help="label plan: the interval width wanted")
+    label.add_argument("--metric", default="P@10", help="label plan: P@k or DCG@k (P@10)")
     label.add_argument("--chunk-tokens", type=int, default=180, metavar="N")
     label.add_argument("--chunk-overlap", type=int, default=30, metavar="N")
     label.add_argument("--cache-dir", type=Path, help="index cache (default: user cache dir)")
@@ -56,6 +68,8 @@ def run(args: argparse.Namespace) -> int:
     words = list(args.words)
     if words[0] == "queue" and len(words) == 2:
         return _queue(args, words[1])
+    if words[0] == "plan" and len(words) == 2:
+        return _plan(args, words[1])
     if words[0] == "import" and len(words) == 3:
         return _import(args, words[1], Path(words[2]).expanduser())
     if len(words) != 1:
@@ -64,63 +78,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _open_set(args: argparse.Namespace, path: str):
-    from ragtui.corpus import ChunkingSettings, load_corpus
-    from ragtui.testsets.importing import set_queries
-    from ragtui.testsets.store import find_testset
+    from ragtui.cli_pool import open_set
 
-    corpus = load_corpus(
-        path, ChunkingSettings(args.chunk_tokens, args.chunk_overlap), cache_root=args.cache_dir
-    )
-    testset = find_testset(args.testset, corpus.root, corpus.source_key)
-    queries = set_queries(testset)
-    if not queries:
-        raise RagtuiError(f"test set {testset.name!r} ({testset.folder}) holds no questions")
-    unit = str(testset.meta.get("judged_unit") or "passage")
-    return corpus, testset, unit, queries
+    return open_set(args, path)
 
 
 def _prepare_queue(args: argparse.Namespace, path: str):
-    """Load the set, extend its pool with the retrievers, build the queue."""
-    from ragtui.config.settings_file import load_settings
-    from ragtui.config.specs import parse_retriever_spec
-    from ragtui.display.progress import ProgressPrinter
-    from ragtui.encoders.base import EncodeProgress
-    from ragtui.index.cache import Indexes
-    from ragtui.judging.label_queue import QueueDesign, build_queue, record_sample
-    from ragtui.judging.pools import extend_pool
-    from ragtui.retrieval import make_retriever
+    from ragtui.cli_pool import prepare_queue
 
-    if not args.retrievers:
-        raise RagtuiError("name the retrievers to pool: --retrievers bm25,dense")
-    if args.depth < 1:
-        raise RagtuiError(f"--depth {args.depth}: use at least 1")
-    if args.budget is not None and args.budget < 1:
-        raise RagtuiError(f"--budget {args.budget}: use at least 1")
-    specs = [parse_retriever_spec(text.strip()) for text in args.retrievers.split(",")]
-    names = list(dict.fromkeys(str(spec) for spec in specs))
-    if args.only_differing and len(names) < 2:
-        raise RagtuiError("--only-differing compares retrievers: name at least two")
-    settings = load_settings(args.config)
-    corpus, testset, unit, queries = _open_set(args, path)
-    printer = ProgressPrinter()
-    indexes = Indexes(corpus, cache_root=args.cache_dir, progress=printer)
-    retrievers = {name: make_retriever(name, indexes, settings.backends) for name in names}
-    started = time.monotonic()
-
-    def progress(done: int, total: int) -> None:
-        elapsed = time.monotonic() - started
-        printer(EncodeProgress(done, total, elapsed, "pooling", "searches"))
-
-    pool = extend_pool(testset.folder, corpus, unit, queries, retrievers, args.depth, progress)
-    design = QueueDesign(tuple(names), args.depth, args.budget, args.seed, args.only_differing)
-    queue = build_queue(pool, corpus, queries, design)
-    record_sample(testset.folder, queue)
-    if queue.stale:
-        sys.stderr.write(
-            f"ragtui: warning: {queue.stale} pool pairs are left out: their text changed or "
-            "left the corpus since they were pooled\n"
-        )
-    return corpus, testset, queue
+    return prepare_queue(args, path)
 
 
 def _describe(queue, unit: str) -> str:
@@ -180,6 +146,114 @@ def _import(args: argparse.Namespace, path: str, file: Path) -> int:
         f"{result.stored} grades stored as your labels in {store.labels_log.path} "
         f"({len(result.problems)} lines skipped, {result.ungraded} not graded yet)"
     )
+    return 0
+
+
+def _automatic_grades(folder: Path) -> tuple[str, dict] | None:
+    """The labeller that graded most pairs of the set, and its grades (None: no labeller)."""
+    from ragtui.judging.automatic_grades import AutomaticGrades, graded
+
+    sources = AutomaticGrades(folder)
+    best = None
+    for source in sources.sources():
+        grades = graded(sources.of(source).values())
+        if grades and (best is None or len(grades) > len(best[1])):
+            best = (source.describe(), grades)
+    return best
+
+
+def _plan(args: argparse.Namespace, path: str) -> int:
+    from ragtui.experiment.stats.label_plan import plan_labels
+    from ragtui.judging.label_samples import latest_sample, measured_pace_s, sampled_pool
+    from ragtui.judging.store import JudgmentStore
+
+    if args.width is None or args.width <= 0:
+        raise RagtuiError("name the interval width wanted: --width 0.05")
+    corpus, testset, unit, queries = _open_set(args, path)
+    record = latest_sample(testset.folder)
+    if record is None:
+        raise RagtuiError(
+            f"test set {testset.name!r} has no recorded label sample: draw one with "
+            f"'ragtui label {path} --testset {args.testset} --retrievers R1,R2 --budget N' "
+            "and grade some of its pairs first"
+        )
+    store = JudgmentStore.for_corpus(corpus.root, corpus.source_key)
+    sampled = sampled_pool(testset.folder, corpus, unit, queries, store, record)
+    design = sampled.design
+    if sampled.changed:
+        sys.stderr.write(
+            f"ragtui: warning: the pool of the sample now holds {len(sampled.population)} "
+            f"pairs, not the {sampled.recorded_pool_size} it was drawn from (the pool or the "
+            "corpus changed): the plan is rough\n"
+        )
+    if len(sampled.grades) < 2:
+        raise RagtuiError(
+            f"{len(sampled.grades)} of the {len(sampled.sampled)} sampled pairs are graded: "
+            f"grade a few first ('ragtui label {path} --testset {args.testset} "
+            f"--retrievers {','.join(design.retrievers)} --budget {design.budget}')"
+        )
+    names = (
+        [name.strip() for name in args.retrievers.split(",")]
+        if args.retrievers
+        else list(design.retrievers)
+    )
+    unknown = [name for name in names if name not in design.retrievers]
+    if unknown:
+        raise RagtuiError(
+            f"--retrievers {','.join(unknown)}: the sample was drawn from the pool of "
+            f"{','.join(design.retrievers)}; name some of those"
+        )
+    labeller = _automatic_grades(testset.folder)
+    try:
+        plan = plan_labels(
+            sampled,
+            names,
+            args.width,
+            args.metric,
+            None if labeller is None else labeller[1],
+            len(queries),
+        )
+    except ValueError as error:
+        raise RagtuiError(f"--metric {args.metric}: {error}") from None
+    source = f"corrected by {labeller[0]}" if labeller else "your grades only"
+    print(
+        printable(
+            f"from {plan.graded} of your grades on a uniform sample of {len(sampled.sampled)} "
+            f"of {plan.population} pool pairs ({plan.metric}, {source}):"
+        )
+    )
+    for figure in plan.figures:
+        print(
+            printable(
+                f"  {figure.name}: interval {figure.width_now:.3f} wide now; "
+                f"{figure.labels_needed} graded pairs for {args.width:g}"
+            )
+        )
+    if design.only_differing:
+        print("  (a sample of differing pairs only measures gaps, not each retriever's figure)")
+    if plan.labels_needed >= plan.population:
+        headline = f"only grading the whole pool ({plan.population} pairs) gets every interval"
+    else:
+        headline = (
+            f"{plan.more} more pairs (a uniform sample of {plan.labels_needed} of "
+            f"{plan.population}) give every interval"
+        )
+    print(
+        printable(
+            f"{headline} at most {args.width:g} wide (95%); a plan from the grades so far: "
+            "run it again after more"
+        )
+    )
+    pace = measured_pace_s(store, set(queries))
+    if pace is None:
+        print("time: your pace is not measured yet (grade a few pairs on the blind screen)")
+    else:
+        seconds, count = pace
+        minutes = max(plan.labels_needed - plan.graded, 0) * seconds / 60
+        print(
+            f"time: about {minutes:.0f} min at your pace ({seconds:.0f} s a grade, "
+            f"median of {count})"
+        )
     return 0
 
 

@@ -110,6 +110,10 @@ def _make(args: argparse.Namespace, path: str) -> int:
     for warning in outcome.warnings:
         sys.stderr.write(f"ragtui: warning: {warning}\n")
     print(outcome.funnel_line())
+    if outcome.for_labeling:
+        from ragtui.testsets.for_labeling import labeling_line
+
+        print(printable(labeling_line(outcome.for_labeling, path, name)))
     if outcome.resumed:
         print(f"resumed: {outcome.resumed} passages were done by an earlier run")
     if outcome.mean_overlap is not None:
@@ -130,6 +134,7 @@ def _say(text: str = "") -> None:
 
 
 def _list(args: argparse.Namespace, path: str) -> int:
+    from ragtui.testsets.for_labeling import labeling_only
     from ragtui.testsets.store import list_names, read_testset, testsets_root
 
     corpus = _load_corpus(args, path)
@@ -148,9 +153,11 @@ def _list(args: argparse.Namespace, path: str) -> int:
             continue
         settings = meta.get("settings") or {}
         state = "" if meta.get("complete") else " (incomplete: run the same command to resume)"
+        more = len(labeling_only(testset))
+        labeling = f" (+{more} more for labeling)" if more else ""
         _say(
             f"{name}: {len(testset.scored())} questions by {settings.get('generator')}, "
-            f"seed {settings.get('seed')}{state}"
+            f"seed {settings.get('seed')}{labeling}{state}"
         )
     return 0
 
@@ -175,6 +182,11 @@ def _show(args: argparse.Namespace, path: str, name: str) -> int:
     used = ", ".join(str(name) for name, on in filters.items() if on) or "none"
     _say(f"seed {settings.get('seed')}, filters {used}")
     _say(str(meta.get("funnel_line", "no funnel yet (the run did not finish)")))
+    from ragtui.testsets.for_labeling import labeling_line, labeling_only
+
+    more = len(labeling_only(testset))
+    if more:
+        _say(labeling_line(more, path, testset.name))
     overlap = meta.get("mean_word_overlap")
     if isinstance(overlap, int | float):
         _say(f"mean word overlap with source passages: {overlap:.0%} (favours lexical retrievers)")

@@ -56,7 +56,14 @@ PAIRWISE_FLOOR = Floor("pairwise tests", 10, "queries scored by both pipelines")
 CALIBRATION_FLOOR = Floor(
     "judge calibration sentences", 10, "of your votes with a winner that the judge judged"
 )
-FLOORS = (VERDICT_FLOOR, THRESHOLD_BIN_FLOOR, PAIRWISE_FLOOR, CALIBRATION_FLOOR)
+CORRELATION_FLOOR = Floor("rank correlations", 10, "queries with both figures")
+FLOORS = (
+    VERDICT_FLOOR,
+    THRESHOLD_BIN_FLOOR,
+    PAIRWISE_FLOOR,
+    CALIBRATION_FLOOR,
+    CORRELATION_FLOOR,
+)
 
 
 def too_few(n: int, unit: str = "queries") -> str:

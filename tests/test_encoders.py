@@ -164,3 +164,34 @@ def test_every_new_retriever_runs_in_eval(tmp_path: Path, capsys) -> None:
     assert set(results["retrieval"]) == set(specs.split(","))
     for figures in results["retrieval"].values():
         assert 0.0 < figures["mean"]["nDCG@10"] <= 1.0
+
+
+def test_loading_one_model_does_not_hold_up_another(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each model has its own load lock. The loads are replaced by stand-ins (one that
+    waits, one that returns at once): what is under test is only who waits for whom."""
+    import ragtui.encoders as encoders
+
+    release = threading.Event()
+    loaded = object()
+
+    def load(name: str, cache_root: Path, stage) -> object:
+        if name == "slow-model":
+            release.wait(30)
+        return loaded
+
+    monkeypatch.setattr(encoders, "_load", load)
+    monkeypatch.setattr(encoders, "_encoders", {})
+    slow = threading.Thread(target=get_encoder, args=("slow-model", Path("/nonexistent")))
+    slow.start()
+    time.sleep(0.2)  # the slow load holds its lock
+    other: list[object] = []
+    quick = threading.Thread(
+        target=lambda: other.append(get_encoder("quick-model", Path("/nonexistent")))
+    )
+    quick.start()
+    quick.join(5)
+    finished = not quick.is_alive()
+    release.set()
+    slow.join(5)
+    quick.join(5)
+    assert finished and other == [loaded]

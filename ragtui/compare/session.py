@@ -68,6 +68,7 @@ from ragtui.judging.store import (
     PairRecord,
     RunRecord,
     Vote,
+    normalize_query,
     query_history,
     query_id_for,
     win_table,
@@ -90,6 +91,7 @@ from ragtui.retrieval.types import Hit, SearchResult
 if TYPE_CHECKING:
     from ragtui.encoders import EncodeProgress
     from ragtui.index.cache import Indexes
+    from ragtui.testsets.for_labeling import LabelingQuestion
     from ragtui.testsets.store import GeneratedQuestion
 
 # The compare screen builds a session before its first frame, so this module imports only
@@ -162,8 +164,9 @@ class DatasetQuery:
     query_id: str
     text: str
     judgments: int  # the dataset's judgments plus the user's grades
-    testset: str = ""  # the generated test set it comes from; "" for the corpus's own
+    testset: str = ""  # the test set it comes from; "" for the corpus's own
     review: str = ""  # of a generated question: "", "accepted" or "rejected"
+    imported: bool = False  # a question of an imported set (the user's own), not generated
 
 
 def _new_run_id() -> str:
@@ -196,6 +199,10 @@ class CompareSession:
         self.resolved = ResolvedLabels()
         # Kept questions of the corpus's generated test sets, by query id.
         self.generated: dict[str, GeneratedQuestion] = {}
+        # Questions of the corpus's sets a person may grade the pool of (imported ones, and
+        # generated ones that passed the cheap filters), so that grades made here under
+        # their ids count for their set in the labeling screen.
+        self.labeling: list[LabelingQuestion] = []
         self._resolver: LabelResolver | None = None
         self.votes: list[Vote] = []
         self.history: list[str] = []
@@ -335,6 +342,7 @@ class CompareSession:
 
     def _read_corpus(self) -> tuple[Corpus, list[RunRecord]]:
         from ragtui.index.cache import Indexes
+        from ragtui.testsets.for_labeling import corpus_labeling_questions
         from ragtui.testsets.store import generated_questions
 
         options = self.options
@@ -351,6 +359,7 @@ class CompareSession:
         self.generated = generated_questions(
             corpus.root, corpus.source_key, options.data_root, corpus=corpus
         )
+        self.labeling = corpus_labeling_questions(corpus.root, corpus.source_key, options.data_root)
         self.corpus, self.store = corpus, store
         return corpus, runs
 
@@ -431,10 +440,11 @@ class CompareSession:
         query afresh once its pipeline is built.
         """
         assert self.corpus is not None
-        self.query = query
-        self.query_id = query_id_for(query, self._known_queries())
-        self._emit(QueryRestored(query))
         latest = {run.pane: run for run in runs if run.query == query and run.pane in PANES}
+        recorded = next((run.query_id for run in latest.values() if run.query_id), None)
+        self.query = query
+        self.query_id = self._query_id(query, recorded)
+        self._emit(QueryRestored(query))
         for key in PANES:
             record = latest.get(key)
             result = None
@@ -494,8 +504,12 @@ class CompareSession:
 
     # queries ----------------------------------------------------------------------------
 
-    def ask(self, query: str) -> bool:
-        """Run query on both panes; False when it waits for the corpus to be read."""
+    def ask(self, query: str, query_id: str | None = None) -> bool:
+        """Run query on both panes; False when it waits for the corpus to be read.
+
+        ``query_id`` is the id of a question chosen from a list (ctrl+o): it is kept when
+        it names that text, so a question two sets share runs under the one chosen.
+        """
         query = query.strip()
         if not query:
             raise SessionError("Type a question first.")
@@ -504,7 +518,7 @@ class CompareSession:
             return False
         assert self.corpus is not None
         self.query = query
-        self.query_id = query_id_for(query, self._known_queries())
+        self.query_id = self._query_id(query, query_id)
         if query in self.history:
             self.history.remove(query)
         self.history.append(query)
@@ -776,9 +790,26 @@ class CompareSession:
         return dict(self.corpus.qrels.get(self.query_id, {})), "document", "dataset judgments"
 
     def _known_queries(self) -> dict[str, str]:
+        """Query id → text of every question with an id of its own, in the order a typed
+        text is matched: the corpus's queries (they have judgments), the generated kept
+        questions, then the test sets' other questions (imported ones, and generated ones
+        only the round trip dropped). An id keeps its first text."""
         assert self.corpus is not None
-        generated = {qid: question.text for qid, question in self.generated.items()}
-        return {**generated, **self.corpus.queries}
+        known = dict(self.corpus.queries)
+        for query_id, question in self.generated.items():
+            known.setdefault(query_id, question.text)
+        for labeling in self.labeling:
+            known.setdefault(labeling.query_id, labeling.text)
+        return known
+
+    def _query_id(self, query: str, preferred: str | None = None) -> str:
+        """The id query runs under: ``preferred`` when it is a known question with that
+        text, else the first known question with that text, else one made from the text."""
+        known = self._known_queries()
+        folded = normalize_query(query).casefold()
+        if preferred in known and normalize_query(known[preferred]).casefold() == folded:
+            return preferred
+        return query_id_for(query, known)
 
     async def review_generated(self, query_id: str, verdict: str) -> None:
         """Accept or reject a generated question; stored with its set (eval leaves rejected
@@ -886,8 +917,8 @@ class CompareSession:
         return win_table(self.votes)
 
     def dataset_queries(self) -> list[DatasetQuery]:
-        """The corpus's own queries, then its generated ones, with how many judgments each
-        has (dataset or source passage, plus yours)."""
+        """The corpus's own queries, then its generated ones, then its imported ones, with
+        how many judgments each has (dataset or source passage, plus yours)."""
         if self.corpus is None:
             return []
         own = [
@@ -909,7 +940,22 @@ class CompareSession:
             )
             for query_id, question in self.generated.items()
         ]
-        return own + generated
+        listed = {query.query_id for query in own + generated}
+        imported = []
+        for question in self.labeling:
+            if not question.imported or question.query_id in listed:
+                continue
+            listed.add(question.query_id)  # two sets may share an id (same question)
+            imported.append(
+                DatasetQuery(
+                    question.query_id,
+                    question.text,
+                    len(self.resolved.grades.get(question.query_id, {})),
+                    question.testset,
+                    imported=True,
+                )
+            )
+        return own + generated + imported
 
     # closing ----------------------------------------------------------------------------
 

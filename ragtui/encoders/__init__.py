@@ -34,6 +34,7 @@ __all__ = [
     "canonical_name",
     "encoder_loaded",
     "get_encoder",
+    "source_model",
 ]
 
 log = logging.getLogger("ragtui")
@@ -75,8 +76,21 @@ def canonical_name(name: str) -> str:
     return _ALIASES.get(name, name)
 
 
+def source_model(name: str) -> str:
+    """The model a name's weights come from: a variant's source (int8, static), else itself.
+
+    Two encoders with the same source share a model (what the labellers' circularity check
+    asks).
+    """
+    canonical = canonical_name(name)
+    return _VARIANTS.get(canonical, (canonical, ""))[0]
+
+
 _encoders: dict[str, Encoder] = {}
-_encoders_lock = threading.Lock()
+# One lock per model: loading one (an export can take a minute) must not hold up another
+# that is already on disk, e.g. the static model of one pane behind the ONNX one of the other.
+_load_locks: dict[str, threading.Lock] = {}
+_load_locks_guard = threading.Lock()
 
 
 def encoder_loaded(name: str) -> bool:
@@ -90,7 +104,9 @@ def get_encoder(
 ) -> Encoder:
     """The process-wide encoder for ``name``, built and loaded on first use."""
     name = canonical_name(name)
-    with _encoders_lock:
+    with _load_locks_guard:
+        lock = _load_locks.setdefault(name, threading.Lock())
+    with lock:
         encoder = _encoders.get(name)
         if encoder is None:
             encoder = _load(name, cache_root or paths.cache_dir(), stage)

@@ -46,11 +46,17 @@ class LabellerSource:
     def from_record(cls, record: Any) -> LabellerSource | None:
         if not isinstance(record, dict):
             return None
-        judge, method, prompt = record.get("judge"), record.get("method"), record.get("prompt_sha256")
+        judge, method, prompt = (
+            record.get("judge"),
+            record.get("method"),
+            record.get("prompt_sha256"),
+        )
         if not all(isinstance(value, str) and value for value in (judge, method, prompt)):
             return None
         encoder = record.get("encoder")
-        return cls(str(judge), str(method), str(prompt), encoder if isinstance(encoder, str) else None)
+        return cls(
+            str(judge), str(method), str(prompt), encoder if isinstance(encoder, str) else None
+        )
 
 
 PairKey = tuple[str, str, int, int, str]  # query id, doc id, start, end, text sha256
@@ -104,7 +110,9 @@ class AutomaticGrade:
             text_sha256=sha,
             grade=None if grade is None else int(grade),
             source=source,
-            score=float(score) if isinstance(score, (int, float)) and not isinstance(score, bool) else None,
+            score=float(score)
+            if isinstance(score, (int, float)) and not isinstance(score, bool)
+            else None,
             time=float(record.get("time") or 0.0),
         )
 

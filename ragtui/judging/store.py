@@ -43,12 +43,23 @@ def normalize_query(text: str) -> str:
 
 
 def query_id_for(query: str, known_queries: dict[str, str] | None = None) -> str:
-    """The dataset's id when the text is one of its queries, else a stable id from the text."""
+    """The dataset's id when the text is one of its queries, else a stable id from the text.
+
+    The first known query with the same text (spacing aside) wins; failing that, the first
+    that differs only in case, as the id made from the text ignores case too (a question
+    typed in lower case is the same question)."""
     normalized = normalize_query(query)
+    folded = normalized.casefold()
+    same_but_case: str | None = None
     for query_id, text in (known_queries or {}).items():
-        if normalize_query(text) == normalized:
+        known = normalize_query(text)
+        if known == normalized:
             return query_id
-    return "u-" + hashlib.sha256(normalized.casefold().encode("utf-8")).hexdigest()[:12]
+        if same_but_case is None and known.casefold() == folded:
+            same_but_case = query_id
+    if same_but_case is not None:
+        return same_but_case
+    return "u-" + hashlib.sha256(folded.encode("utf-8")).hexdigest()[:12]
 
 
 class JsonlLog:

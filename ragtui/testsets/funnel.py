@@ -23,6 +23,11 @@ REASON_OF_FILTER = {
     "roundtrip": "not answerable",
 }
 
+# The outcomes of a question that passed the cheap filters (only the round trip may have
+# dropped it): what a person is offered to label. "high overlap" is not among them: the
+# user asked for those to be dropped (--max-overlap).
+PASSED_CHEAP_FILTERS = ("not answerable", "kept")
+
 
 def shown_outcomes(funnel: dict[str, int]) -> list[str]:
     # The overlap cap is opt-in: its count is shown only for sets made with it.

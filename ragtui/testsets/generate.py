@@ -23,6 +23,7 @@ from ragtui.generation import make_generator
 from ragtui.generation.base import GenerationError
 from ragtui.testsets.asking import ask_passage
 from ragtui.testsets.filters import word_overlap
+from ragtui.testsets.for_labeling import labeling_only
 from ragtui.testsets.funnel import OUTCOMES, REASON_OF_FILTER, funnel_line, shown_outcomes
 from ragtui.testsets.plan import FILTERS, TestsetPlan
 from ragtui.testsets.provenance import Makers, header, passage_record, refuse_other_makers
@@ -41,6 +42,7 @@ from ragtui.testsets.store import (
     check_name,
     judged_unit_of,
     latest_records,
+    read_testset,
     testsets_root,
 )
 
@@ -72,6 +74,9 @@ class TestsetOutcome:
     elapsed_s: float
     mean_overlap: float | None
     warnings: list[str] = field(default_factory=list)
+    # Questions that passed the cheap filters but not the round trip: offered for labeling
+    # (``for_labeling``), counted apart from the kept ones.
+    for_labeling: int = 0
 
     def funnel_line(self) -> str:
         return funnel_line(self.funnel)
@@ -176,6 +181,7 @@ async def generate_testset(
     records = latest_records(writer.records())
     funnel, mean_overlap = _summary(records, plan)
     kept = [record for record in records if record["verdict"] == "kept"]
+    for_labeling = 0
     if records:
         writer.write_beir(kept, judged_unit_of(corpus))
         writer.write_meta(
@@ -188,6 +194,7 @@ async def generate_testset(
                 "mean_word_overlap": mean_overlap,
             }
         )
+        for_labeling = len(labeling_only(read_testset(folder)))
     warnings = []
     if len(passages) < plan.count:
         warnings.append(
@@ -212,6 +219,7 @@ async def generate_testset(
         elapsed_s=time.monotonic() - started,
         mean_overlap=mean_overlap,
         warnings=warnings,
+        for_labeling=for_labeling,
     )
 
 

@@ -32,19 +32,21 @@ from ragtui.display.safe_text import json_line
 from ragtui.errors import RagtuiError
 from ragtui.index.store import write_file_atomic
 from ragtui.judging.store import JudgmentStore, normalize_query
+from ragtui.testsets.funnel import PASSED_CHEAP_FILTERS
 from ragtui.testsets.store import (
+    IMPORTED,
     META,
     PROVENANCE,
     StoredTestset,
     TestsetError,
     check_name,
+    is_imported,
     judged_unit_of,
     list_names,
     read_testset,
+    set_queries,
     testsets_root,
 )
-
-IMPORTED = "imported"  # the set's kind and each question's verdict
 
 
 @dataclass(frozen=True)
@@ -54,16 +56,6 @@ class ImportOutcome:
     answered: int
     file_format: str  # "jsonl" or "text"
     problems: tuple[str, ...]  # "FILE:LINE: what is wrong", one per bad line
-
-
-def is_imported(testset: StoredTestset) -> bool:
-    return testset.meta.get("kind") == IMPORTED
-
-
-def set_queries(testset: StoredTestset) -> dict[str, str]:
-    """Query id → text of any set: an imported one's questions, a generated one's scored."""
-    records = testset.records if is_imported(testset) else testset.scored()
-    return {str(record["query_id"]): str(record["question"]) for record in records}
 
 
 def _lines(path: Path) -> list[tuple[int, str | None]]:
@@ -189,7 +181,13 @@ def _ids_in_use(corpus: Corpus, root: Path, data_root: Path | None) -> dict[str,
             other = read_testset(root / name)
         except RagtuiError:
             continue
-        records = other.records if is_imported(other) else other.kept
+        # A generated set's questions that the round trip dropped are graded too (they are
+        # offered for labeling), so their ids name labels as the kept ones' do.
+        records = (
+            other.records
+            if is_imported(other)
+            else [r for r in other.records if r.get("verdict") in PASSED_CHEAP_FILTERS]
+        )
         for record in records:
             if record.get("query_id") is None:
                 continue  # a damaged record names no question

@@ -35,6 +35,7 @@ from ragtui.judging.trec_ids import trec_id
 from ragtui.testsets.anchoring import anchor_questions
 
 META = "testset.json"
+IMPORTED = "imported"  # an imported set's kind and each of its questions' verdict
 PROVENANCE = "provenance.jsonl"
 REVIEW = "review.jsonl"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -100,6 +101,16 @@ class StoredTestset:
     def scored(self) -> list[dict[str, Any]]:
         """Kept questions a reviewer did not reject."""
         return [r for r in self.kept if self.review.get(r["query_id"]) != "rejected"]
+
+
+def is_imported(testset: StoredTestset) -> bool:
+    return testset.meta.get("kind") == IMPORTED
+
+
+def set_queries(testset: StoredTestset) -> dict[str, str]:
+    """Query id → text of any set: an imported one's questions, a generated one's scored."""
+    records = testset.records if is_imported(testset) else testset.scored()
+    return {str(record["query_id"]): str(record["question"]) for record in records}
 
 
 class TestsetFolder:

@@ -36,7 +36,7 @@ from ragtui.compare.events import (
     SessionEvent,
     SessionReady,
 )
-from ragtui.compare.session import PANES, CompareSession, SessionOptions
+from ragtui.compare.session import PANES, CompareSession, DatasetQuery, SessionOptions
 from ragtui.config.choices import generator_choices, ollama_models, retriever_choices
 from ragtui.display.judge_text import judge_lines
 from ragtui.errors import RagtuiError
@@ -263,9 +263,9 @@ class CompareApp(PlainNotices, App[None]):
             return
         self._ask(event.value)
 
-    def _ask(self, query: str) -> None:
+    def _ask(self, query: str, query_id: str | None = None) -> None:
         try:
-            started = self.session.ask(query)
+            started = self.session.ask(query, query_id)
         except RagtuiError as refusal:
             self.notify(str(refusal), severity="warning")
             return
@@ -407,10 +407,10 @@ class CompareApp(PlainNotices, App[None]):
             )
             return
 
-        def chosen(text: str | None) -> None:
-            if text:
-                self.query_one(QueryInput).value = text
-                self._ask(text)
+        def chosen(query: DatasetQuery | None) -> None:
+            if query is not None:
+                self.query_one(QueryInput).value = query.text
+                self._ask(query.text, query.query_id)  # under its own id (a set's question)
 
         self.push_screen(
             QueryPicker(queries, self.session.query_id, self.session.review_generated), chosen

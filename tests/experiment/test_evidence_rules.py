@@ -255,3 +255,17 @@ def test_primary_refuses_a_metric_the_dataset_cannot_score(tmp_path: Path) -> No
     lines = done.stderr.strip().splitlines()
     assert "--primary f1: the dataset has no reference answers" in lines[-1], done.stderr
     assert "retrieving" not in done.stderr
+
+
+def test_a_rank_correlation_from_few_queries_is_not_given(tmp_path: Path) -> None:
+    """nDCG vs F1's Spearman ρ had its own floor of 3 queries; it now has the rules' floor."""
+    out = tmp_path / "out"
+    done = ragtui(
+        "eval", str(SAMPLE_CORPUS), "--limit", "5", "--retrievers", "bm25",
+        "--generators", "extractive", "--out", str(out), cache=tmp_path / "cache",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    results = json.loads((out / "results.json").read_text())
+    correlation = results["retrieval_vs_answer"]["extractive"]["spearman_ndcg_f1"]
+    assert correlation["rho"] is None and 3 <= correlation["n"] < 10
+    assert f"too few queries to tell (n = {correlation['n']})" in (out / "report.md").read_text()

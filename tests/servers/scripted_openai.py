@@ -12,6 +12,9 @@ the most requests each model had in flight at once).
 ``judge-first``, ``judge-planted``, ``judge-garbage``, ``judge-chatty``, ``judge-hostile``
 and ``judge-tenpoint`` are LLM judges with a known behaviour (see ``_judge_reply``).
 
+``label-planted``, ``label-garbage``, ``label-flaky`` and ``label-down`` are relevance
+labellers with a known behaviour (see ``_label_reply``).
+
 ``qgen`` (and ``qgen-delay-S``) writes test-set questions: each passage carries a token
 ``qgen:BASE64`` of a JSON object whose ``reply`` is what to answer a question prompt and
 ``check`` what to answer a round-trip prompt ("Short answer" in the prompt); ``retry``, if
@@ -115,6 +118,34 @@ def _judge_reply(model: str, prompt: str) -> str:
     return verdict
 
 
+def _candidate(prompt: str) -> str:
+    """The passage a labeller prompt asks about: after its last "Passage:" heading."""
+    return prompt.rsplit("Passage:", 1)[-1].split("\n\n", 1)[0].strip()
+
+
+def _label_reply(model: str, prompt: str, temperature: float) -> Response:
+    """Scripted relevance labellers. A grading prompt (it asks for "0, 1, 2 or 3") is
+    answered by ``label-planted`` with the digit of the word ``plantedN`` in the passage
+    asked about (0 without one); a reader prompt with that passage's first sentence.
+    ``label-garbage`` grades on other scales ("80%", then "10/10" when sampled);
+    ``label-flaky`` is ``label-planted`` whose first request about a passage holding a word
+    ``flaky-ID`` fails with HTTP 500 (once per ID); ``label-down`` always fails."""
+    passage = _candidate(prompt)
+    if model == "label-down":
+        return JSONResponse({"error": {"message": "labeller backend is down"}}, 500)
+    flaky = re.search(r"\bflaky-[A-Za-z0-9]+", passage)
+    if model == "label-flaky" and flaky and not failed_for_token[flaky.group(0)]:
+        failed_for_token[flaky.group(0)] += 1
+        return JSONResponse({"error": {"message": "backend restarting"}}, 500)
+    grading = "0, 1, 2 or 3" in prompt
+    if model == "label-garbage":
+        return _answer(["10/10" if temperature > 0 else "80%"])
+    if not grading:
+        return _answer([passage.split(". ", 1)[0]])
+    planted = re.search(r"\bplanted([0-3])\b", passage)
+    return _answer([f"Relevance: {planted.group(1) if planted else 0}"])
+
+
 async def chat(request: Request) -> Response:
     body = await request.json()
     model = str(body.get("model"))
@@ -179,6 +210,9 @@ async def chat(request: Request) -> Response:
         if key == "reply" and body.get("temperature", 0) > 0 and "retry" in script:
             key = "retry"  # a sampled try gets another question, as a real model might
         return _answer([str(script.get(key, "I cannot help with that."))])
+    if model.startswith("label-"):
+        prompt = "\n".join(str(message.get("content", "")) for message in body["messages"])
+        return _label_reply(model, prompt, float(body.get("temperature") or 0))
     if model.startswith("judge-"):
         prompt = "\n".join(str(message.get("content", "")) for message in body["messages"])
         return _answer([_judge_reply(model, prompt)])

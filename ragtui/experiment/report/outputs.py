@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ragtui.errors import RagtuiError
-from ragtui.evidence_rules import describe_rules
+from ragtui.evidence_rules import describe_rules, too_few
 from ragtui.experiment.report.decision import decision_markdown
 from ragtui.experiment.report.formatting import dataset_title, markdown_table, shareable
 from ragtui.experiment.report.html import render_html
@@ -293,7 +293,10 @@ def render_markdown(results: dict[str, Any]) -> str:
                 f"(n={data['answer_not_in_context']['n']})",
                 "–"
                 if correlation is None
-                else f"{correlation['rho']:.2f} (p={correlation['p_value']:.3g})",
+                else too_few(correlation["n"])
+                if correlation["rho"] is None
+                else f"{correlation['rho']:.2f} (p={correlation['p_value']:.3g}, "
+                f"n={correlation['n']})",
             ]
         )
     out += markdown_table(

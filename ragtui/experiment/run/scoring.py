@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from scipy import stats as scipy_stats
 
-from ragtui.evidence_rules import FAILED_SCORE, PAIRWISE_FLOOR
+from ragtui.evidence_rules import CORRELATION_FLOOR, FAILED_SCORE, PAIRWISE_FLOOR
 from ragtui.experiment.run.answer_metrics import answer_figures
 from ragtui.experiment.run.grid import Cell, GridRun
 from ragtui.experiment.stats.attribution import Attribution, attribute, describe
@@ -371,8 +371,9 @@ def _retrieval_vs_answer(run: GridRun, figures, per_query_retrieval) -> dict[str
             if judged is not None:
                 ndcg.append(judged[f"nDCG@{k}"])
                 f1.append(scores["f1"])
-        correlation = None
-        if len(f1) >= 3 and np.ptp(ndcg) > 0 and np.ptp(f1) > 0:
+        # Below the floor (or with no spread) ρ is left out and the report says n.
+        correlation: dict[str, Any] = {"rho": None, "p_value": None, "n": len(f1)}
+        if CORRELATION_FLOOR.met(len(f1)) and np.ptp(ndcg) > 0 and np.ptp(f1) > 0:
             rho, p_value = scipy_stats.spearmanr(ndcg, f1)
             correlation = {"rho": float(rho), "p_value": float(p_value), "n": len(f1)}
         table[generator] = {

@@ -1,9 +1,12 @@
-"""A searchable list of the corpus's own queries and its generated ones, to walk a dataset
-query by query and to accept or reject generated questions."""
+"""A searchable list of the corpus's own queries, its generated ones and the questions of
+its imported sets, to walk a dataset query by query and to accept or reject generated
+questions. A question chosen here runs under its own id, so grades made on it count for its
+test set (in ``ragtui label`` and eval)."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -19,8 +22,8 @@ from ragtui.tui.text import flat
 REVIEW_MARKS = {"": "  ", "accepted": "✓ ", "rejected": "✗ "}
 
 
-class QueryPicker(ModalScreen[str | None]):
-    """Returns the chosen query's text, or None when dismissed with Escape."""
+class QueryPicker(ModalScreen[DatasetQuery | None]):
+    """Returns the chosen query, or None when dismissed with Escape."""
 
     BINDINGS = [
         Binding("escape", "dismiss(None)", "Cancel"),
@@ -43,9 +46,12 @@ class QueryPicker(ModalScreen[str | None]):
         own = [query for query in self.queries if not query.testset]
         judged = sum(1 for query in own if query.judgments)
         title = f"The corpus's queries: {len(own)} ({judged} with judgments)"
-        generated = len(self.queries) - len(own)
+        imported = sum(1 for query in self.queries if query.imported)
+        generated = len(self.queries) - len(own) - imported
         if generated:
             title += f" · generated: {generated} (in the list: a accepts, x rejects)"
+        if imported:
+            title += f" · imported: {imported}"
         with Vertical(id="picker"):
             yield Static(Text(title, style="bold"), id="picker-title")
             yield Input(placeholder="type to filter; ↓ to the list, Enter asks", id="picker-filter")
@@ -67,11 +73,14 @@ class QueryPicker(ModalScreen[str | None]):
         for query in shown:
             prompt = Text()
             prompt.append("● " if query.query_id == self.current_id else "  ")
-            if query.testset:
+            if query.testset and not query.imported:
                 prompt.append(REVIEW_MARKS.get(query.review, "  "), style="bold")
             prompt.append(f"{flat(query.query_id)}  ", style="dim")
             prompt.append(flat(query.text))
-            if query.testset:
+            if query.imported:
+                graded = f"{query.judgments} graded"
+                prompt.append(f"  imported ({flat(query.testset)}) · {graded}", style="italic")
+            elif query.testset:
                 prompt.append(f"  generated ({flat(query.testset)})", style="italic")
             else:
                 prompt.append(f"  {query.judgments} judged", style="italic")
@@ -102,15 +111,12 @@ class QueryPicker(ModalScreen[str | None]):
             return
         query_id = options.get_option_at_index(options.highlighted).id or ""
         chosen = next((q for q in self.queries if q.query_id == query_id), None)
-        if chosen is None or not chosen.testset:
+        if chosen is None or not chosen.testset or chosen.imported:
             self.notify("Only generated questions are reviewed.", severity="warning")
             return
         await self.review(query_id, verdict)
         self.queries = [
-            DatasetQuery(q.query_id, q.text, q.judgments, q.testset, verdict)
-            if q.query_id == query_id
-            else q
-            for q in self.queries
+            replace(q, review=verdict) if q.query_id == query_id else q for q in self.queries
         ]
         highlighted = options.highlighted
         self._fill(self.query_one(Input).value)
@@ -118,5 +124,5 @@ class QueryPicker(ModalScreen[str | None]):
         self.notify(f"{query_id}: {verdict} (saved with test set {chosen.testset})")
 
     def _choose(self, query_id: str | None) -> None:
-        texts = {query.query_id: query.text for query in self.queries}
-        self.dismiss(texts.get(query_id or ""))
+        chosen = {query.query_id: query for query in self.queries}
+        self.dismiss(chosen.get(query_id or ""))

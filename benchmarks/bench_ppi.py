@@ -1,0 +1,377 @@
+"""Can a few human labels make automatic grades honest? Prediction-powered P@10 and DCG@10
+on Cranfield, by simulation.
+
+    python benchmarks/bench_ppi.py [--cranfield PATH] [--work DIR] [--draws 200] [--markdown]
+
+Set-up (issue 29). The depth-10 pool of the seven offline retrievers on Cranfield's 225
+queries (documents, as eval judges BEIR corpora), built once with ragtui's pool code and
+kept in ``--work`` (a later run reuses it). The truth is Cranfield's qrels on that pool (an
+unjudged pool document counts 0), so each retriever's true P@10 and DCG@10 are exactly
+trec_eval's. The "person" is the qrels: a human sample is a random set of pool pairs
+whose qrels grade is revealed.
+
+Automatic labellers (fixed once per run, seeded): one that keeps the qrels grade with
+probability 0.85 (or 0.70) and otherwise gives one of the other grades 0–4 at random, and
+one that grades at random. Each is corrected by the sample (``ragtui.experiment.stats.ppi``,
+λ tuned); "human only" is the same sample's Horvitz–Thompson estimate.
+
+For each sample size, ``--draws`` samples are drawn uniformly without replacement, and as
+many by *active* sampling: Poisson, each pair with its own recorded probability from a
+rank prior (a document ranked high by several retrievers is more often relevant, and one
+that some retrievers rank and others do not moves their comparisons), mixed with a
+uniform share so that every pair can be drawn.
+
+Reported: coverage of each retriever's 95% interval (lowest and highest of the seven;
+goal 0.93–0.97), mean interval width and its ratio to the person's grades alone, and for
+the 21 pairs of retrievers on P@10: how often the gap's interval lies wholly beyond the
+near-tie margin (±0.01) on one side ("ordered"), how often such an order is wrong, and how
+often a near-tie (true |gap| < 0.01) was ordered (it should be reported as a tie). The
+active rows add the labels saved: 1 − (active variance / uniform variance) at the same
+number of labels.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from ragtui.experiment.stats.ppi import (  # noqa: E402
+    POISSON,
+    UNIFORM,
+    HumanSample,
+    metric_gains,
+    metric_weights,
+    pair_differences,
+    prediction_powered,
+)
+
+SPECS = ("bm25", "bm25:okapi", "static", "dense:minilm-int8", "dense", "hybrid", "hybrid:static")
+DEPTH = 10
+SIZES = (50, 100, 200, 400, 800)
+NEAR_TIE = 0.01  # on P@10's scale
+ACTIVE_UNIFORM_SHARE = 0.3  # of the expected sample drawn uniformly (every π > 0)
+MAX_GRADE = 4  # Cranfield's qrels grade 1–4
+Z = 1.959963984540054  # the normal quantile of a 95% interval
+
+
+@dataclass(frozen=True)
+class PooledSet:
+    """The pool as arrays: each retriever's rank of each (query, document), and its truth."""
+
+    query_ids: list[str]
+    pairs: list[tuple[str, str]]
+    ranks: np.ndarray  # retrievers × pairs, 0 where not ranked in the top DEPTH
+    truth: np.ndarray  # qrels grade of each pair, 0 when unjudged
+
+
+def build_pool(cranfield: Path, work: Path) -> PooledSet:
+    """The depth-10 pool of SPECS, through ragtui's pool code (stored and reused)."""
+    from ragtui.corpus import load_corpus
+    from ragtui.index.cache import Indexes
+    from ragtui.judging.pools import extend_pool
+    from ragtui.retrieval import make_retriever
+
+    cache = work / "cache"
+    corpus = load_corpus(cranfield, cache_root=cache)
+    indexes = Indexes(corpus, cache_root=cache)
+    queries = dict(corpus.queries)
+    retrievers = {spec: make_retriever(spec, indexes) for spec in SPECS}
+    started = time.perf_counter()
+    folder = work / "pool"
+    folder.mkdir(parents=True, exist_ok=True)
+    pool = extend_pool(folder, corpus, "document", queries, retrievers, DEPTH)
+    print(f"pool: {time.perf_counter() - started:.1f} s (stored in {folder})", flush=True)
+    items = pool.pairs(SPECS, DEPTH)
+    ranks = np.array([[item.placed.get(spec, 0) for item in items] for spec in SPECS])
+    ranks[ranks > DEPTH] = 0
+    truth = np.array(
+        [corpus.qrels.get(item.query_id, {}).get(item.judged_id, 0) for item in items],
+        dtype=float,
+    )
+    return PooledSet(
+        sorted(queries), [(i.query_id, i.judged_id) for i in items], ranks, np.maximum(truth, 0)
+    )
+
+
+def simulated_labellers(truth: np.ndarray, seed: int) -> dict[str, np.ndarray | None]:
+    """Automatic grades of every pool pair; "human only" has none."""
+    rng = np.random.default_rng(seed)
+    size = len(truth)
+
+    def agreeing(rate: float) -> np.ndarray:
+        keep = rng.random(size) < rate
+        # one of the other grades, each equally likely
+        other = (truth + rng.integers(1, MAX_GRADE + 1, size)) % (MAX_GRADE + 1)
+        return np.where(keep, truth, other)
+
+    return {
+        "human only": None,
+        "agrees 85%": agreeing(0.85),
+        "agrees 70%": agreeing(0.70),
+        "random grades": rng.integers(0, MAX_GRADE + 1, size).astype(float),
+    }
+
+
+def rank_prior_inclusion(ranks: np.ndarray, expected: float) -> np.ndarray:
+    """Poisson inclusion probabilities from where the retrievers ranked each pair.
+
+    Neyman's allocation for a Horvitz–Thompson total samples a pair in proportion to the
+    spread of what it contributes: √(P(relevant) · Σ weight²). P(relevant) is guessed from
+    the ranks (mean of 1/log2(rank + 1) over the retrievers, 0 where unranked); the
+    weights are P@10's for each retriever and for each gap between two, so a document some
+    retrievers rank and others do not counts more. A uniform share keeps every π > 0.
+    """
+    count = len(ranks)
+    inside = ranks > 0
+    prior = np.where(inside, 1.0 / np.log2(np.where(inside, ranks, 1) + 1.0), 0.0).mean(axis=0)
+    placed = inside.sum(axis=0)
+    spread = placed + placed * (count - placed)
+    score = np.sqrt(prior * spread)
+    size = ranks.shape[1]
+    inclusion = expected * (
+        ACTIVE_UNIFORM_SHARE / size + (1 - ACTIVE_UNIFORM_SHARE) * score / score.sum()
+    )
+    for _ in range(20):  # cap at 1 and hand the excess to the others, in proportion
+        over = inclusion > 1
+        if not over.any():
+            break
+        excess = (inclusion[over] - 1).sum()
+        inclusion[over] = 1.0
+        rest = ~over & (inclusion < 1)
+        inclusion[rest] += excess * inclusion[rest] / inclusion[rest].sum()
+    return np.minimum(inclusion, 1.0)
+
+
+@dataclass
+class Tally:
+    """Sums over the draws of one (design, size, labeller), by what is counted."""
+
+    draws: int = 0
+    sums: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def add(self, name: str, value: np.ndarray) -> None:
+        value = np.asarray(value, dtype=float)
+        self.sums[name] = self.sums[name] + value if name in self.sums else value.copy()
+
+    def mean(self, name: str) -> np.ndarray:
+        return self.sums[name] / self.draws
+
+
+Tallies = dict[tuple[str, int, str], Tally]
+
+
+def simulate(pooled: PooledSet, draws: int, seed: int) -> tuple[Tallies, np.ndarray]:
+    """Every (design, size, labeller) over ``draws`` human samples; and the true P@10 gaps."""
+    queries = len(pooled.query_ids)
+    p_weights = metric_weights(pooled.ranks, "P@10", queries)
+    gap_weights, _ = pair_differences(p_weights)
+    dcg_weights = metric_weights(pooled.ranks, "DCG@10", queries)
+    by_metric = {"P@10": np.vstack([p_weights, gap_weights]), "DCG@10": dcg_weights}
+    gains = {metric: metric_gains(pooled.truth, metric) for metric in by_metric}
+    truth = {metric: by_metric[metric] @ gains[metric] for metric in by_metric}
+    labellers = simulated_labellers(pooled.truth, seed)
+    automatic = {
+        (name, metric): None if grades is None else metric_gains(grades, metric)
+        for name, grades in labellers.items()
+        for metric in by_metric
+    }
+    count = len(SPECS)
+    true_gaps = truth["P@10"][count:]
+    size = len(pooled.truth)
+    rng = np.random.default_rng(seed + 1)
+    tallies: Tallies = {}
+    for design in (UNIFORM, POISSON):
+        for n in SIZES:
+            if design == POISSON:
+                inclusion = rank_prior_inclusion(pooled.ranks, n)
+            else:
+                inclusion = np.full(size, n / size)
+            for _ in range(draws):
+                if design == UNIFORM:
+                    rows = np.sort(rng.choice(size, n, replace=False))
+                else:
+                    rows = np.flatnonzero(rng.random(size) < inclusion)
+                for name in labellers:
+                    tally = tallies.setdefault((design, n, name), Tally())
+                    tally.draws += 1
+                    tally.add("labels", np.array(len(rows)))
+                    for metric, weights in by_metric.items():
+                        sample = HumanSample(
+                            rows, gains[metric][rows], inclusion[rows], design, size
+                        )
+                        result = prediction_powered(weights, sample, automatic[name, metric])
+                        low, high = result.ci_low, result.ci_high
+                        target = truth[metric]
+                        tally.add(f"covered {metric}", ((low <= target) & (target <= high))[:count])
+                        tally.add(f"width {metric}", (high - low)[:count])
+                        tally.add(
+                            f"human width {metric}", 2 * Z * result.human_only_std_error[:count]
+                        )
+                        tally.add(f"variance {metric}", result.std_error**2)
+                        if metric == "P@10":
+                            gap_low, gap_high = low[count:], high[count:]
+                            ordered = (gap_low > NEAR_TIE) | (gap_high < -NEAR_TIE)
+                            sign = np.where(gap_low > NEAR_TIE, 1.0, -1.0)
+                            tally.add("ordered", ordered)
+                            tally.add("wrong", ordered & (sign * true_gaps < 0))
+                            tally.add("excludes zero", (gap_low > 0) | (gap_high < 0))
+    return tallies, truth
+
+
+FOCUSED = (("hybrid", "bm25"), ("dense", "bm25"), ("dense", "dense:minilm-int8"))
+
+
+def focused(pooled: PooledSet, draws: int, seed: int) -> list[dict[str, str]]:
+    """Two retrievers only, sampling only the pool pairs where their top 10s differ (``label
+    --only-differing``): the gap's weights are 0 elsewhere, so that sub-pool is its whole
+    population and nothing is lost by leaving the rest out."""
+    queries = len(pooled.query_ids)
+    weights = metric_weights(pooled.ranks, "P@10", queries)
+    gains = metric_gains(pooled.truth, "P@10")
+    labellers = simulated_labellers(pooled.truth, seed)
+    rng = np.random.default_rng(seed + 2)
+    rows_out = []
+    for first, second in FOCUSED:
+        gap = weights[SPECS.index(first)] - weights[SPECS.index(second)]
+        differing = np.flatnonzero(gap != 0)
+        sub_weights, sub_gains = gap[differing][None, :], gains[differing]
+        true_gap = float(sub_weights[0] @ sub_gains)
+        for name in ("human only", "agrees 85%"):
+            grades = labellers[name]
+            automatic = None if grades is None else metric_gains(grades, "P@10")[differing]
+            cells = []
+            for n in SIZES:
+                if n >= len(differing):
+                    cells.append("–")
+                    continue
+                ordered = wrong = covered = 0
+                for _ in range(draws):
+                    rows = np.sort(rng.choice(len(differing), n, replace=False))
+                    sample = HumanSample(
+                        rows,
+                        sub_gains[rows],
+                        np.full(n, n / len(differing)),
+                        UNIFORM,
+                        len(differing),
+                    )
+                    result = prediction_powered(sub_weights, sample, automatic)
+                    low, high = float(result.ci_low[0]), float(result.ci_high[0])
+                    covered += low <= true_gap <= high
+                    if low > NEAR_TIE or high < -NEAR_TIE:
+                        ordered += 1
+                        wrong += (1 if low > NEAR_TIE else -1) * true_gap < 0
+                cells.append(
+                    f"{_percent(ordered / draws)} ({_percent(wrong / draws)}; "
+                    f"{covered / draws:.2f})"
+                )
+            rows_out.append(
+                {
+                    "pair (differing pairs)": f"{first} − {second} ({len(differing)})",
+                    "true gap": f"{true_gap:+.3f}",
+                    "automatic grades": name,
+                    **{f"{n} labels": cell for n, cell in zip(SIZES, cells, strict=True)},
+                }
+            )
+    return rows_out
+
+
+def _percent(value: float) -> str:
+    return f"{100 * value:.0f}%"
+
+
+def rows_of(tallies: Tallies, truth: dict[str, np.ndarray]) -> list[dict[str, str]]:
+    """One table row per (design, size, labeller)."""
+    count = len(SPECS)
+    gaps = truth["P@10"][count:]
+    apart, ties = np.abs(gaps) >= NEAR_TIE, np.abs(gaps) < NEAR_TIE
+    rows = []
+    for (design, n, name), tally in tallies.items():
+        coverage = {m: tally.mean(f"covered {m}") for m in ("P@10", "DCG@10")}
+        width = tally.mean("width P@10")
+        ratio = tally.sums["width P@10"] / tally.sums["human width P@10"]
+        ordered, wrong = tally.mean("ordered"), tally.mean("wrong")
+        row = {
+            "sampling": "uniform" if design == UNIFORM else "active (rank prior)",
+            "labels": f"{n}" if design == UNIFORM else f"{tally.mean('labels'):.0f}",
+            "automatic grades": name,
+            "coverage P@10": f"{coverage['P@10'].min():.3f}–{coverage['P@10'].max():.3f}",
+            "coverage DCG@10": f"{coverage['DCG@10'].min():.3f}–{coverage['DCG@10'].max():.3f}",
+            "P@10 width": f"{width.mean():.3f}",
+            "vs human only": f"{ratio.mean():.2f}",
+            f"gaps ≥ {NEAR_TIE} ordered": _percent(ordered[apart].mean()) if apart.any() else "–",
+            "wrong (max)": _percent(wrong.max()),
+            "near-ties ordered (max)": _percent(ordered[ties].max()) if ties.any() else "–",
+            "labels saved": "",
+        }
+        if design == POISSON:
+            uniform = tallies[(UNIFORM, n, name)]
+            share = tally.mean("variance P@10") / uniform.mean("variance P@10")
+            retriever_saving = 1 - np.median(share[:count])
+            gap_saving = 1 - np.median(share[count:][apart]) if apart.any() else float("nan")
+            row["labels saved"] = f"{_percent(retriever_saving)} / {_percent(gap_saving)}"
+        rows.append(row)
+    return rows
+
+
+def print_table(rows: list[dict[str, str]], markdown: bool) -> None:
+    columns = list(rows[0])
+    if markdown:
+        print("| " + " | ".join(columns) + " |")
+        print("|" + "---|" * len(columns))
+        for row in rows:
+            print("| " + " | ".join(row[c] for c in columns) + " |")
+        return
+    widths = [max(len(c), *(len(row[c]) for row in rows)) for c in columns]
+    print("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))
+    for row in rows:
+        print("  ".join(row[c].ljust(w) for c, w in zip(columns, widths, strict=True)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--cranfield", type=Path, default=REPO.parent / "shared" / "data" / "cranfield"
+    )
+    parser.add_argument("--work", type=Path, default=Path("/tmp/ragtui-bench-ppi"))
+    parser.add_argument("--draws", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--pool-only", action="store_true")
+    parser.add_argument("--markdown", action="store_true", help="print the README table")
+    args = parser.parse_args()
+    pooled = build_pool(args.cranfield, args.work)
+    count = len(SPECS)
+    print(f"{len(pooled.pairs)} pool pairs, {len(pooled.query_ids)} queries, depth {DEPTH}")
+    if args.pool_only:
+        return
+    started = time.perf_counter()
+    tallies, truth = simulate(pooled, args.draws, args.seed)
+    elapsed = time.perf_counter() - started
+    print("\ntruth (qrels on the pool):")
+    for index, spec in enumerate(SPECS):
+        print(f"  {spec:18s} P@10 {truth['P@10'][index]:.4f}  DCG@10 {truth['DCG@10'][index]:.4f}")
+    gaps = truth["P@10"][count:]
+    print(
+        f"  {int((np.abs(gaps) >= NEAR_TIE).sum())} of {len(gaps)} P@10 gaps ≥ {NEAR_TIE}; "
+        f"near-ties (|gap| < {NEAR_TIE}): {int((np.abs(gaps) < NEAR_TIE).sum())}"
+    )
+    print(f"\n{args.draws} draws per row, {elapsed:.0f} s:\n")
+    print_table(rows_of(tallies, truth), args.markdown)
+    print(
+        f"\ntwo retrievers, only their differing pairs, uniform ({args.draws} draws): "
+        f"ordered beyond ±{NEAR_TIE} (wrong; coverage of the gap)\n"
+    )
+    print_table(focused(pooled, args.draws, args.seed), args.markdown)
+
+
+if __name__ == "__main__":
+    main()

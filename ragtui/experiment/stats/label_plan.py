@@ -1,0 +1,113 @@
+"""How many more of the person's labels give intervals of a chosen width.
+
+From the grades made so far on a recorded uniform sample (``ragtui.judging.label_samples``),
+each figure's variance per label is estimated (with the automatic grades' tuned weight,
+where a labeller graded the pool) and the uniform design's variance is solved for the
+sample size (``ppi.labels_for_width``). The grades made so far are read as a uniform
+sample of the drawn pairs; the screen asks question by question, so a half-graded sample
+leans on fewer queries than a finished one, and the answer is a plan, not a figure. With
+a labeller it is a little optimistic from a small first batch (λ and the variance both come
+from the same few labels: 1–15% too narrow from 150 labels in the simulation of
+tests/judging/test_label_plan.py); planning again after more grades narrows that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ragtui.experiment.stats.ppi import (
+    UNIFORM,
+    HumanSample,
+    labels_for_width,
+    metric_gains,
+    metric_weights,
+    pair_differences,
+    prediction_powered,
+)
+from ragtui.judging.label_samples import SampledPool
+
+PairKey = tuple[str, str, int, int, str]
+
+
+@dataclass(frozen=True)
+class PlannedFigure:
+    name: str  # "bm25" or "hybrid − bm25"
+    width_now: float  # the interval's width from the grades made so far
+    labels_needed: int  # of the population, in total, for the chosen width
+
+
+@dataclass(frozen=True)
+class LabelPlan:
+    figures: tuple[PlannedFigure, ...]
+    graded: int
+    population: int
+    metric: str
+    uses_automatic: bool
+
+    @property
+    def labels_needed(self) -> int:
+        return max((figure.labels_needed for figure in self.figures), default=0)
+
+    @property
+    def more(self) -> int:
+        return max(self.labels_needed - self.graded, 0)
+
+
+def plan_labels(
+    sampled: SampledPool,
+    retrievers: Sequence[str],
+    width: float,
+    metric: str = "P@10",
+    automatic: Mapping[PairKey, int] | None = None,
+    queries: int | None = None,
+) -> LabelPlan:
+    """Labels for intervals ``width`` wide: each retriever's figure (not when the sample is
+    of the differing pairs only, which cannot estimate it) and every gap between two."""
+    population = sampled.population
+    rows = np.array(sorted(sampled.grades), dtype=np.intp)
+    if len(rows) < 2:
+        raise ValueError("at least two graded pairs of the sample are needed")
+    ranks = np.array(
+        [
+            [
+                item.placed.get(name, 0) if item.placed.get(name, 0) <= sampled.design.depth else 0
+                for item in population
+            ]
+            for name in retrievers
+        ]
+    )
+    query_count = queries or len({item.query_id for item in population})
+    weights = metric_weights(ranks, metric, query_count)
+    names = list(retrievers)
+    if sampled.design.only_differing:
+        weights, names = np.zeros((0, len(population))), []
+    gap_weights, gaps = pair_differences(metric_weights(ranks, metric, query_count))
+    weights = np.vstack([weights, gap_weights])
+    names += [f"{retrievers[a]} − {retrievers[b]}" for a, b in gaps]
+    size = len(population)
+    sample = HumanSample(
+        rows,
+        metric_gains([sampled.grades[row] for row in rows], metric),
+        np.full(len(rows), len(rows) / size),
+        UNIFORM,
+        size,
+    )
+    grades_everywhere = None
+    if automatic:
+        grades_everywhere = metric_gains(
+            [
+                automatic.get((i.query_id, i.doc_id, i.start, i.end, i.text_sha256), 0)
+                for i in population
+            ],
+            metric,
+        )
+    now = prediction_powered(weights, sample, grades_everywhere)
+    needed = labels_for_width(weights, sample, width, grades_everywhere)
+    figures = tuple(
+        PlannedFigure(name, float(now.ci_high[k] - now.ci_low[k]), int(needed[k]))
+        for k, name in enumerate(names)
+    )
+    return LabelPlan(figures, len(rows), size, metric, grades_everywhere is not None)

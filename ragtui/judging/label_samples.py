@@ -1,0 +1,140 @@
+"""A test set's recorded label sample, read back: the population it was drawn from, the
+pairs drawn with their inclusion probability, and the person's grades of them so far.
+
+``label --budget`` records each sample in ``label_samples.jsonl`` (``label_queue``). The
+population is rebuilt as the queue builds it (the pool of the design's retrievers and
+depth, pairs whose text changed left out); if it no longer has the recorded size, the pool
+or the corpus changed since the draw and the caller is told (``changed``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ragtui.corpus.model import Corpus
+from ragtui.judging.label_queue import BLIND_SOURCE, SAMPLES_FILE, QueueDesign
+from ragtui.judging.labeling import LONGEST_PACE_S
+from ragtui.judging.pools import PoolItem, UnitTexts, read_pool
+from ragtui.judging.store import JsonlLog, JudgmentStore, Label
+
+
+@dataclass(frozen=True)
+class SampledPool:
+    design: QueueDesign
+    population: tuple[PoolItem, ...]  # in (query id, judged id) order
+    sampled: tuple[int, ...]  # rows of the population drawn into the sample
+    inclusion_probability: float
+    grades: dict[int, int]  # population row → the person's grade, for sampled rows graded
+    recorded_pool_size: int
+
+    @property
+    def changed(self) -> bool:
+        """The population differs from the one the sample was drawn from."""
+        return len(self.population) != self.recorded_pool_size
+
+
+def _design(record: dict[str, Any]) -> QueueDesign | None:
+    design = record.get("design")
+    if not isinstance(design, dict) or not isinstance(design.get("retrievers"), list):
+        return None
+    depth, budget, seed = design.get("depth"), design.get("budget"), design.get("seed")
+    if not isinstance(depth, int) or not isinstance(budget, int) or not isinstance(seed, int):
+        return None
+    return QueueDesign(
+        tuple(str(name) for name in design["retrievers"]),
+        depth,
+        budget,
+        seed,
+        bool(design.get("only_differing")),
+    )
+
+
+def latest_sample(folder: Path) -> dict[str, Any] | None:
+    """The last usable record of ``label_samples.jsonl`` (None when there is none)."""
+    chosen = None
+    for record in JsonlLog(folder / SAMPLES_FILE).records():
+        probability = record.get("inclusion_probability")
+        if _design(record) is not None and isinstance(probability, (int, float)):
+            chosen = record
+    return chosen
+
+
+def _label_key(label: Label) -> tuple[str, str, int, int, str]:
+    return (
+        label.query_id,
+        label.doc_id,
+        int(label.start or 0),
+        int(label.end or 0),
+        str(label.text_sha256),
+    )
+
+
+def sampled_pool(
+    folder: Path,
+    corpus: Corpus,
+    unit: str,
+    queries: dict[str, str],
+    store: JudgmentStore,
+    record: dict[str, Any],
+) -> SampledPool:
+    """The sample of ``record`` (from ``latest_sample``) with its population and grades."""
+    design = _design(record)
+    if design is None:
+        raise ValueError("not a label sample record")
+    pool = read_pool(folder, unit)
+    texts = UnitTexts(corpus, unit)
+    population = []
+    for item in pool.pairs(design.retrievers, design.depth, only_differing=design.only_differing):
+        judged = texts.get(item.judged_id) if item.query_id in queries else None
+        if judged is not None and judged.text_sha256 == item.text_sha256:
+            population.append(item)
+    row_of = {
+        (item.query_id, item.judged_id, item.text_sha256): row
+        for row, item in enumerate(population)
+    }
+    sampled = sorted(
+        {
+            row_of[key]
+            for key in (tuple(pair) for pair in record.get("pairs") or [] if isinstance(pair, list))
+            if key in row_of
+        }
+    )
+    graded: dict[tuple, int] = {}
+    for query_id in {population[row].query_id for row in sampled}:
+        for label in store.labels().get(query_id, {}).values():
+            if label.anchored and label.grade is not None:
+                graded[_label_key(label)] = label.grade
+    grades = {}
+    for row in sampled:
+        item = population[row]
+        key = (item.query_id, item.doc_id, item.start, item.end, item.text_sha256)
+        if key in graded:
+            grades[row] = graded[key]
+    return SampledPool(
+        design,
+        tuple(population),
+        tuple(sampled),
+        float(record["inclusion_probability"]),
+        grades,
+        int(record.get("pool_size") or 0),
+    )
+
+
+def measured_pace_s(store: JudgmentStore, query_ids: set[str]) -> tuple[float, int] | None:
+    """Median seconds between consecutive grades on the blind screen, and how many gaps
+    it rests on; breaks (over ``LONGEST_PACE_S``) are left out. None below three gaps."""
+    times = sorted(
+        label.time
+        for query_id in query_ids
+        for label in store.labels().get(query_id, {}).values()
+        if label.source == BLIND_SOURCE and label.grade is not None and label.time
+    )
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
+    gaps = [gap for gap in gaps if 0 < gap <= LONGEST_PACE_S]
+    if len(gaps) < 3:
+        return None
+    return statistics.median(gaps), len(gaps)
