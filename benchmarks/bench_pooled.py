@@ -30,8 +30,16 @@ so a second run searches nothing), and then:
     interval, judged@10, and tau between that many human queries and the rest (the
     yardstick bench_testset reads a generated set against). Generated questions have no
     human grades, so a version with pooled grades needs a labeller model.
-(a) Labeller models grading the pool of the human queries with the qrels removed: not
-    wired in yet; the bench says whether this checkout has ``ragtui.judging.labellers``.
+(a) Labeller models (``ragtui.judging.labellers``) grading the pool of the human queries
+    with the qrels removed: --labeller-pairs pool pairs, half relevant by the qrels and
+    half not, each half drawn at random (a sample for agreement, not for a figure of the
+    pool), graded by each model (--labellers) and method (--methods: pointwise, and
+    one-shot beside the query's best-graded qrels document, the one human judgment that
+    method starts from; answer-based needs reference answers, which Cranfield lacks).
+    Printed: kappa (grade >= 2 against a positive qrels grade) and AUC of the expected
+    grade against the qrels, with bootstrap intervals over queries; tau and judged@10 of
+    the ranking its grades give, beside the qrels' own grades of the same pairs; and the
+    labeller's pairs per minute. Grades are kept under --work, so a second run asks none.
 
 A person's pace (labels per minute) is not measured here: the simulation grades instantly.
 """
@@ -89,6 +97,13 @@ GENERATOR = "llamacpp:smollm2"
 # The questions that pass the cheap filters, no round trip: the issue's query set for a
 # person (or labeller) to judge, and twice as fast to make as a default set.
 GENERATED_NAME = "llamacpp-smollm2-cheap-filters"
+LABELLERS = ("llamacpp:smollm2", "llamacpp:gemma3")
+# answer-based needs reference answers, which Cranfield does not have
+LABELLER_METHODS = ("pointwise", "one-shot")
+# On 2 shared cores a pointwise grade took 7.4 s with SmolLM2 and 3.1 s with Gemma-3
+# (one-shot's prompt holds two passages): 30 pairs for each of the four runs keep (a)
+# near 15 minutes. Too few to rank retrievers by; enough to see chance-level agreement.
+LABELLER_PAIRS = 30
 
 Grades = dict[str, dict[str, int]]  # query id → judged id → grade
 Pair = tuple[str, str]  # (query id, judged id)
@@ -405,8 +420,9 @@ def generated_set(
         f"tau median {median:.2f} [{ceiling_low:.2f}, {ceiling_high:.2f}]"
     )
     print(
-        "  with pooled grades: generated questions have no human grades; the pool's other "
-        "documents could only be graded by a labeller model — " + labellers_status()
+        "  with pooled grades: not run. Generated questions have no human grades, so the "
+        "pool's other documents could only be graded by a labeller model (where the "
+        "packaged ones stand: (a))"
     )
 
 
@@ -416,7 +432,248 @@ def labellers_status() -> str:
         import ragtui.judging.labellers  # noqa: F401
     except ImportError:
         return "labellers: not run (no labeller module)"
-    return "labellers: module present, not wired into this benchmark yet"
+    return "labellers: see (a)"
+
+
+# (a) labeller models grading the pool of the human queries -------------------------------
+
+
+def known_relevant(qrels: Qrels) -> dict[str, str]:
+    """Per query, the one judged document one-shot grading starts from: its best-graded
+    (the smallest id among equals), as a person who knows one good answer would give."""
+    return {
+        query_id: min(grades, key=lambda judged_id: (-grades[judged_id], judged_id))
+        for query_id, grades in qrels.items()
+        if any(grade > 0 for grade in grades.values())
+    }
+
+
+@dataclass(frozen=True)
+class LabellerRun:
+    spec: str
+    method: str
+    source: str  # the labeller's source as stored with each grade
+    grades: dict[Pair, int | None]  # None: abstained
+    scores: dict[Pair, float]  # the expected grade, where the reading gives one
+    asked: int  # pairs graded by this run (the rest came from an earlier run's store)
+    seconds: float
+    failed: int
+
+
+def run_labeller(
+    spec: str, method: str, pairs, corpus: Corpus, folder: Path, known: Mapping[str, str]
+) -> LabellerRun:
+    """Grade the queue pairs with one labeller, through the labeller module's own plan and
+    store (``relevance_grades.jsonl`` in ``folder``: a second run asks nothing again)."""
+    import asyncio
+
+    from ragtui.judging.automatic_grades import AutomaticGrades
+    from ragtui.judging.labellers import (
+        RelevanceLabeller,
+        SetContext,
+        label_pairs,
+        plan_labelling,
+    )
+    from ragtui.judging.pools import UnitTexts
+
+    texts = UnitTexts(corpus, UNIT)
+    known_text = {
+        query_id: found.text
+        for query_id, judged_id in known.items()
+        if (found := texts.get(judged_id)) is not None
+    }
+    context = SetContext(
+        known_ids={query_id: frozenset({known[query_id]}) for query_id in known_text},
+        known_text=known_text,
+    )
+    labeller = RelevanceLabeller(spec, method)
+    store = AutomaticGrades(folder)
+
+    async def work():
+        try:
+            source = await labeller.source()
+            plan = plan_labelling(pairs, method, store.of(source), context)
+            started = time.monotonic()
+            summary = await label_pairs(labeller, plan, store, source)
+            return source, summary, time.monotonic() - started
+        finally:
+            await labeller.aclose()
+
+    folder.mkdir(parents=True, exist_ok=True)
+    source, summary, seconds = asyncio.run(work())
+    wanted = {(pair.query_id, pair.judged.judged_id) for pair in pairs}
+    stored = {
+        (key[0], key[1]): grade
+        for key, grade in store.of(source).items()
+        if (key[0], key[1]) in wanted
+    }
+    return LabellerRun(
+        spec,
+        method,
+        source.describe(),
+        {pair: grade.grade for pair, grade in stored.items()},
+        {pair: grade.score for pair, grade in stored.items() if grade.score is not None},
+        summary.graded + summary.abstained,
+        seconds,
+        summary.failed,
+    )
+
+
+def auc(scores: Sequence[float], relevant: Sequence[bool]) -> float | None:
+    """Area under the ROC curve (ties count half); None without both classes."""
+    positives = [s for s, r in zip(scores, relevant, strict=True) if r]
+    negatives = [s for s, r in zip(scores, relevant, strict=True) if not r]
+    if not positives or not negatives:
+        return None
+    wins = sum((p > n) + 0.5 * (p == n) for p in positives for n in negatives)
+    return float(wins / (len(positives) * len(negatives)))
+
+
+def labeller_agreement(
+    run: LabellerRun, qrels: Qrels, rounds: int = ROUNDS, seed: int = 0
+) -> dict[str, object]:
+    """kappa (the labeller's grade >= 2, UMBRELA's relevant, against any positive qrels
+    grade) and AUC of its expected grade (its grade where no score), with bootstrap 95%
+    intervals over queries, on the pairs it graded."""
+    from ragtui.judging.agreement import cohen_kappa
+
+    pairs = sorted(pair for pair, grade in run.grades.items() if grade is not None)
+    human = [qrels.get(q, {}).get(d, 0) > 0 for q, d in pairs]
+    said = [int(run.grades[pair] or 0) >= 2 for pair in pairs]
+    score = [run.scores.get(pair, float(run.grades[pair] or 0)) for pair in pairs]
+
+    def figures(rows: Sequence[int]) -> tuple[float | None, float | None]:
+        labels = ("yes", "no")
+        kappa = cohen_kappa(
+            [labels[0] if human[i] else labels[1] for i in rows],
+            [labels[0] if said[i] else labels[1] for i in rows],
+            labels,
+        )
+        return kappa, auc([score[i] for i in rows], [human[i] for i in rows])
+
+    kappa, area = figures(range(len(pairs)))
+    queries = sorted({q for q, _ in pairs})
+    rows_of = {q: [i for i, (pq, _) in enumerate(pairs) if pq == q] for q in queries}
+    rng = np.random.default_rng(seed)
+    drawn_kappa, drawn_auc = [], []
+    for _ in range(rounds if queries else 0):
+        rows = [i for q in rng.choice(queries, len(queries)) for i in rows_of[q]]
+        one_kappa, one_auc = figures(rows)
+        drawn_kappa.append(np.nan if one_kappa is None else one_kappa)
+        drawn_auc.append(np.nan if one_auc is None else one_auc)
+    return {
+        "pairs": len(pairs),
+        "relevant": sum(human),
+        "abstained": sum(grade is None for grade in run.grades.values()),
+        "kappa": kappa,
+        "kappa_interval": interval(drawn_kappa) if drawn_kappa else None,
+        "auc": area,
+        "auc_interval": interval(drawn_auc) if drawn_auc else None,
+        "said_relevant": sum(said),
+    }
+
+
+def agreement_sample(
+    pool: Pool, corpus: Corpus, specs: Sequence[str], size: int, seed: int = 0
+) -> list:
+    """``size`` pool pairs (as label-screen queue pairs), half relevant by the qrels and half
+    not, each half a seeded uniform draw. AUC does not depend on the classes' shares, so
+    it reads as the pool's; kappa is at even odds, not at the pool's share of relevant."""
+    import random
+
+    queue = build_queue(
+        pool, corpus, dict(corpus.queries), QueueDesign(tuple(specs), DEPTH, None, seed, False)
+    )
+    relevant, other = [], []
+    for pair in queue.pairs:
+        grade = corpus.qrels.get(pair.query_id, {}).get(pair.judged.judged_id, 0)
+        (relevant if grade > 0 else other).append(pair)
+    rng = random.Random(seed)
+    half = size // 2
+    chosen = rng.sample(relevant, min(half, len(relevant)))
+    chosen += rng.sample(other, min(size - len(chosen), len(other)))
+    return sorted(chosen, key=lambda pair: (pair.query_id, pair.judged.judged_id))
+
+
+def labellers(
+    corpus: Corpus,
+    runs: Runs,
+    reference: Table,
+    pool: Pool,
+    work: Path,
+    specs: Sequence[str],
+    methods: Sequence[str],
+    budget: int,
+    seed: int = 0,
+) -> None:
+    """(a): a sample of pool pairs (``agreement_sample``) graded by each labeller model and
+    method; kappa and AUC against the qrels, and tau and judged@10 of its grades."""
+    status = labellers_status()
+    if "not run" in status:
+        print("\n(a) " + status)
+        return
+    pairs = agreement_sample(pool, corpus, SPECS, budget, seed)
+    sample = [(pair.query_id, pair.judged.judged_id) for pair in pairs]
+    person = score_with_grades(runs, simulated_grades(sample, corpus.qrels))
+    print(
+        f"\n(a) labeller models on the human queries, qrels removed: {len(sample)} pool pairs "
+        f"({len({q for q, _ in sample})} queries), half of them relevant by the qrels and "
+        f"half not, each half drawn at random from the {len(pool_pairs(pool, SPECS))} pool "
+        f"pairs (seed {seed}): a sample for agreement (kappa at even odds, AUC), too small "
+        "to rank retrievers by; answer-based not run: Cranfield has no reference answers"
+    )
+    print(f"  the qrels' own grades of these pairs: {_tau_words(reference, person)}")
+    known = known_relevant(corpus.qrels)
+    for method in methods:
+        for spec in specs:
+            folder = work / "labellers" / corpus.source_key
+            run = run_labeller(spec, method, pairs, corpus, folder, known)
+            grades: Grades = {}
+            for (query_id, judged_id), grade in run.grades.items():
+                if grade is not None:
+                    grades.setdefault(query_id, {})[judged_id] = grade
+            if method == "one-shot":  # the one human judgment the method starts from
+                for query_id in {q for q, _ in sample}:
+                    if query_id in known:
+                        doc = known[query_id]
+                        grades.setdefault(query_id, {})[doc] = corpus.qrels[query_id][doc]
+            scored = score_with_grades(runs, grades)
+            found = labeller_agreement(run, corpus.qrels)
+            pace = (
+                f"{run.asked / run.seconds * 60:.1f} pairs/min this run"
+                if run.asked and run.seconds
+                else "all from an earlier run's store (pace not measured)"
+            )
+            print(f"  {spec} {method}: {run.source}")
+            print(
+                f"    graded {found['pairs']} ({found['relevant']} relevant by the qrels), "
+                f"abstained {found['abstained']}, failed {run.failed}; called "
+                f"{found['said_relevant']} relevant (grade >= 2); kappa "
+                f"{_figure(found['kappa'], found['kappa_interval'])}, AUC "
+                f"{_figure(found['auc'], found['auc_interval'])} (bootstrap over queries); "
+                f"{pace}"
+            )
+            print(f"    its grades: {_tau_words(reference, scored)}")
+
+
+def _figure(value, bounds) -> str:
+    if value is None:
+        return "undefined (one class only)"
+    if bounds is None or any(np.isnan(b) for b in bounds):
+        return f"{value:.2f}"
+    return f"{value:.2f} [{bounds[0]:.2f}, {bounds[1]:.2f}]"
+
+
+def _tau_words(reference: Table, scored: PooledScores) -> str:
+    judged = np.mean(list(scored.judged.values())) if scored.judged else 0.0
+    if scored.queries < PAIRWISE_FLOOR.minimum:
+        return f"tau: {too_few(scored.queries)} with a relevant grade; judged@10 {judged:.1%}"
+    found = agreement(reference, [scored], "ndcg")
+    low, high = interval(found.bootstrap)
+    return (
+        f"tau {found.median:.2f} [{low:.2f}, {high:.2f}] over {scored.queries} queries with a "
+        f"relevant grade; judged@10 {judged:.1%}"
+    )
 
 
 def default_work() -> Path:
@@ -444,6 +701,14 @@ def main() -> None:
         help=f"(b) make or grow a set of N passages with {GENERATOR}, cheap filters only",
     )
     parser.add_argument("--generated", type=Path, help="(b) a generated set's folder to rank on")
+    parser.add_argument("--labellers", default=",".join(LABELLERS), help="(a) judge specs")
+    parser.add_argument("--methods", default=",".join(LABELLER_METHODS), help="(a) methods")
+    parser.add_argument(
+        "--labeller-pairs",
+        type=int,
+        default=LABELLER_PAIRS,
+        help="(a) pool pairs each labeller grades (half relevant by the qrels, half not)",
+    )
     args = parser.parse_args()
     work = args.work or default_work()
     parts = set(args.parts.split(","))
@@ -504,7 +769,16 @@ def main() -> None:
                 f"with {GENERATOR} and the cheap filters, or --generated DIR names one)"
             )
     if "a" in parts:
-        print("\n(a) " + labellers_status())
+        labellers(
+            corpus,
+            runs,
+            reference,
+            pool,
+            work,
+            args.labellers.split(","),
+            args.methods.split(","),
+            args.labeller_pairs,
+        )
     print(f"\n({time.monotonic() - started:.0f} s)")
 
 

@@ -119,8 +119,11 @@ def paired_taus(
 
 
 def interval(taus: Sequence[float]) -> tuple[float, float]:
-    """The central 95% of bootstrap taus (nan rounds left out)."""
-    low, high = np.nanpercentile(list(taus), [2.5, 97.5])
+    """The central 95% of bootstrap taus (nan rounds left out; nan when all are)."""
+    values = [value for value in taus if not np.isnan(value)]
+    if not values:
+        return float("nan"), float("nan")
+    low, high = np.percentile(values, [2.5, 97.5])
     return float(low), float(high)
 
 

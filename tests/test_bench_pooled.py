@@ -4,18 +4,26 @@ from qrels, condensed nDCG', judged@10, and tau between two rankings in pairs.""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from benchmarks.bench_pooled import (
     PooledScores,
     agreement,
+    agreement_sample,
+    auc,
     budget_sample,
     build_pool,
     condensed_runs,
     judged_at_k,
+    known_relevant,
+    labeller_agreement,
     pool_pairs,
     query_sample,
+    run_labeller,
     score_with_grades,
     simulated_grades,
     source_grades,
@@ -160,3 +168,81 @@ def test_a_generated_set_is_judged_by_its_source_documents_only(bench) -> None:
     shown = {spec: sum(min(len(run[q]), 10) for q in grades) for spec, run in three.items()}
     for spec, share in judged_at_k(three, grades).items():
         assert 0 < share * shown[spec] <= 3
+
+
+def test_one_shot_starts_from_each_querys_best_graded_document() -> None:
+    qrels = {"q1": {"d9": 2, "d3": 4, "d5": 4}, "q2": {"d1": 0}, "q3": {"d2": 1}}
+    assert known_relevant(qrels) == {"q1": "d3", "q3": "d2"}
+
+
+def test_auc_counts_ties_as_half_and_needs_both_classes() -> None:
+    assert auc([0.9, 0.8, 0.1, 0.2], [True, True, False, False]) == 1.0
+    assert auc([0.1, 0.2, 0.9, 0.8], [True, True, False, False]) == 0.0
+    assert auc([0.5, 0.5], [True, False]) == 0.5
+    assert auc([0.5, 0.7], [True, True]) is None
+
+
+@pytest.fixture
+def planted(scripted_openai: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A tiny BEIR corpus whose documents carry the grade the scripted labeller gives them
+    (``plantedN``), with qrels that agree: a planted grade of 2 or more is relevant."""
+    monkeypatch.setenv("OPENAI_BASE_URL", f"{scripted_openai}/v1")
+    monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+    root = tmp_path / "beir"
+    (root / "qrels").mkdir(parents=True)
+    # No word is shared across the two questions' documents: each pool is its own three.
+    documents = {
+        "v3": "zorblax valve opening pressure 42 bar planted3",
+        "v2": "zorblax valve pressure checked yearly planted2",
+        "v0": "zorblax garden furniture planted0",
+        "p3": "brine pump motor power 7 kW planted3",
+        "p1": "brine well planted1",
+        "p0": "pump station roof planted0",
+    }
+    (root / "corpus.jsonl").write_text(
+        "".join(json.dumps({"_id": i, "title": "", "text": t}) + "\n" for i, t in documents.items())
+    )
+    (root / "queries.jsonl").write_text(
+        '{"_id": "1", "text": "zorblax valve opening pressure"}\n'
+        '{"_id": "2", "text": "brine pump motor power"}\n'
+    )
+    (root / "qrels" / "test.tsv").write_text(
+        "query-id\tcorpus-id\tscore\n1\tv3\t4\n1\tv2\t2\n2\tp3\t4\n"
+    )
+    return load_corpus(root), tmp_path
+
+
+@pytest.mark.parametrize("method", ["pointwise", "one-shot"])
+def test_a_labeller_grades_the_label_screens_pairs_through_the_labeller_module(
+    planted, method: str
+) -> None:
+    corpus, tmp_path = planted
+    retrievers = {"bm25": make_retriever("bm25", Indexes(corpus, cache_root=tmp_path / "c"))}
+    pool = build_pool(tmp_path / "pool", corpus, corpus.queries, retrievers, depth=3)
+    queue = build_queue(
+        pool, corpus, dict(corpus.queries), QueueDesign(("bm25",), 3, None, 0, False)
+    )
+    known = known_relevant(corpus.qrels)
+    folder = tmp_path / "grades"
+    run = run_labeller("openai:label-planted", method, list(queue.pairs), corpus, folder, known)
+    expected = {
+        (pair.query_id, pair.judged.judged_id): int(pair.judged.text[-1]) for pair in queue.pairs
+    }
+    if method == "one-shot":  # the known document is not asked: the set already knows it
+        expected = {pair: g for pair, g in expected.items() if pair[1] != known[pair[0]]}
+    assert run.grades == expected and run.asked == len(expected) and run.failed == 0
+    found = labeller_agreement(run, corpus.qrels, rounds=50)
+    assert found["pairs"] == len(expected) and found["kappa"] == 1.0 and found["auc"] == 1.0
+    # A second run asks nothing: the grades come back from the store.
+    again = run_labeller("openai:label-planted", method, list(queue.pairs), corpus, folder, known)
+    assert again.grades == run.grades and again.asked == 0
+
+
+def test_the_agreement_sample_is_half_relevant_half_not(bench) -> None:
+    corpus, _, _, pool, _ = bench
+    pairs = agreement_sample(pool, corpus, SPECS, 8, seed=1)
+    keys = [(pair.query_id, pair.judged.judged_id) for pair in pairs]
+    grades = [corpus.qrels.get(q, {}).get(d, 0) for q, d in keys]
+    assert len(set(keys)) == 8 and set(keys) <= set(pool_pairs(pool, SPECS))
+    assert sum(grade > 0 for grade in grades) == 4
+    assert agreement_sample(pool, corpus, SPECS, 8, seed=1) == pairs
