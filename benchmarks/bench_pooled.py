@@ -653,7 +653,12 @@ def labellers(
                 f"{_figure(found['auc'], found['auc_interval'])} (bootstrap over queries); "
                 f"{pace}"
             )
-            print(f"    its grades: {_tau_words(reference, scored)}")
+            held = (
+                " (with each query's known document at its qrels grade: human judgments)"
+                if method == "one-shot"
+                else ""
+            )
+            print(f"    its grades{held}: {_tau_words(reference, scored)}")
 
 
 def _figure(value, bounds) -> str:
