@@ -29,11 +29,9 @@ given for that set alone.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -41,37 +39,24 @@ sys.path.insert(0, str(REPO))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np  # noqa: E402
-from scipy.stats import kendalltau  # noqa: E402
 
-from ragtui.config.backends import BackendSettings  # noqa: E402
+from benchmarks.retriever_ranking import (  # noqa: E402
+    SPECS,
+    human_tau_at_size,
+    make_testset,
+    per_query_ndcg,
+    tau_with_interval,
+)
 from ragtui.corpus import load_corpus  # noqa: E402
 from ragtui.index.cache import Indexes  # noqa: E402
-from ragtui.metrics import score_retrieval, scores_by_unit  # noqa: E402
 from ragtui.retrieval import make_retriever  # noqa: E402
 from ragtui.testsets import filters  # noqa: E402
 from ragtui.testsets.filters import CHEAP_FILTERS, word_overlap  # noqa: E402
 from ragtui.testsets.funnel import REASON_OF_FILTER  # noqa: E402
-from ragtui.testsets.generate import TestsetPlan, generate_testset  # noqa: E402
+from ragtui.testsets.generate import TestsetPlan  # noqa: E402
 from ragtui.testsets.question_format import parse_question  # noqa: E402
 from ragtui.testsets.roundtrip import roundtrip_reference  # noqa: E402
 from ragtui.testsets.store import read_testset, testsets_root  # noqa: E402
-
-SPECS = ("bm25", "bm25:okapi", "static", "dense:minilm-int8", "dense", "hybrid", "hybrid:static")
-ROUNDS = 1000
-
-
-def per_query_ndcg(retrievers, queries: dict[str, str], qrels) -> dict[str, dict[str, float]]:
-    """spec → query id → nDCG@10 (documents ranked by their best passage)."""
-    table = {}
-    for spec, retriever in retrievers.items():
-        run = {
-            qid: scores_by_unit(retriever.search(text, 100).hits, "document")
-            for qid, text in queries.items()
-        }
-        table[spec] = {
-            qid: figures["nDCG@10"] for qid, figures in score_retrieval(qrels, run, 10).items()
-        }
-    return table
 
 
 def reread(record: dict) -> dict:
@@ -132,48 +117,6 @@ def default_funnel(records, passages: dict[str, str]) -> str:
     ]
     counts = {"generated": len(records)} | {name: found.count(name) for name in order}
     return " · ".join(f"{name} {count}" for name, count in counts.items())
-
-
-def tau_with_interval(human, generated, seed: int = 0) -> tuple[float, float, float]:
-    specs = list(SPECS)
-    human_queries = sorted(next(iter(human.values())))
-    generated_queries = sorted(next(iter(generated.values())))
-    h = np.array([[human[s][q] for q in human_queries] for s in specs])
-    g = np.array([[generated[s][q] for q in generated_queries] for s in specs])
-    observed = kendalltau(h.mean(axis=1), g.mean(axis=1)).statistic
-    rng = np.random.default_rng(seed)
-    taus = []
-    for _ in range(ROUNDS):
-        hi = rng.integers(0, h.shape[1], h.shape[1])
-        gi = rng.integers(0, g.shape[1], g.shape[1])
-        taus.append(kendalltau(h[:, hi].mean(axis=1), g[:, gi].mean(axis=1)).statistic)
-    low, high = np.nanpercentile(taus, [2.5, 97.5])
-    return float(observed), float(low), float(high)
-
-
-def human_tau_at_size(
-    human, size: int, seed: int = 0, rounds: int = ROUNDS
-) -> tuple[float, float, float, int, int]:
-    """Tau between the ranking on ``size`` human queries drawn at random and the ranking on
-    the other human queries (median and 95% range over ``rounds`` draws), with the two
-    sizes: how far a set of that many questions written by people agrees with the rest.
-
-    The two sides never share a query, so agreement is not inflated; when ``size`` is more
-    than half the queries the other side is the smaller one, which the sizes returned say.
-    """
-    specs = list(SPECS)
-    queries = sorted(next(iter(human.values())))
-    if not 1 <= size < len(queries):
-        raise ValueError(f"size {size}: use 1 to {len(queries) - 1} ({len(queries)} queries)")
-    table = np.array([[human[s][q] for q in queries] for s in specs])
-    rng = np.random.default_rng(seed)
-    taus = []
-    for _ in range(rounds):
-        order = rng.permutation(len(queries))
-        drawn, rest = order[:size], order[size:]
-        taus.append(kendalltau(table[:, drawn].mean(axis=1), table[:, rest].mean(axis=1)).statistic)
-    low, median, high = np.nanpercentile(taus, [2.5, 50, 97.5])
-    return float(median), float(low), float(high), size, len(queries) - size
 
 
 def main() -> None:
@@ -258,7 +201,7 @@ def main() -> None:
         earlier = (
             set() if not folder.exists() else {r["index"] for r in read_testset(folder).records}
         )
-        minutes = None if args.analyze_only else make(corpus, plan, data_root)
+        minutes = None if args.analyze_only else make_testset(corpus, plan, data_root)
         testset = read_testset(folder)
         fresh = {r["index"] for r in testset.records} - earlier  # judged by this run
         if args.max_overlap is not None:
@@ -292,13 +235,6 @@ def main() -> None:
             ]
         for label, records in settings.items():
             report(label, records)
-
-
-def make(corpus, plan: TestsetPlan, data_root: Path) -> float:
-    """Make (or resume, or grow) the set; the minutes it took."""
-    started = time.monotonic()
-    asyncio.run(generate_testset(corpus, plan, BackendSettings.from_env(), data_root=data_root))
-    return (time.monotonic() - started) / 60
 
 
 def rate(passages: int, kept: int, minutes: float | None) -> str:

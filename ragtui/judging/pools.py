@@ -26,13 +26,16 @@ from typing import Any
 
 from ragtui.corpus.model import Corpus, Document, Passage
 from ragtui.judging.store import JsonlLog
-from ragtui.metrics import scores_by_unit
+from ragtui.metrics import scores_by_unit, trec_order
 from ragtui.retrieval.types import Retriever
 
 log = logging.getLogger("ragtui")
 
 POOL_FILE = "pool.jsonl"
 DEFAULT_DEPTH = 10
+# Passages eval retrieves per query (GridPlan.depth's default) and ranks its top k from;
+# the pool searches as deep, so it ranks as eval does (a test holds the two equal).
+EVAL_SEARCH_DEPTH = 100
 
 
 @dataclass(frozen=True)
@@ -214,11 +217,16 @@ def read_pool(folder: Path, unit: str, corpus_key: str) -> Pool:
 
 
 def _ranked(retriever: Retriever, corpus: Corpus, query: str, unit: str, depth: int):
-    """A retriever's top depth in the unit; documents need enough passages to fill it."""
-    k = depth
+    """A retriever's top depth in the unit as eval ranks it: out of as many passages as
+    eval retrieves, by score, ties as trec_eval breaks them (id descending). Ranked from a
+    shallower search in hit order, a document tied with another at the cut (Cranfield holds
+    duplicates) could be pooled while eval ranks its twin there, which then stays unjudged.
+    Documents need enough passages to fill the depth: the search goes deeper until they do.
+    """
+    k = max(depth, EVAL_SEARCH_DEPTH)
     while True:
         hits = retriever.search(query, k).hits
-        ranked = list(scores_by_unit(hits, unit))  # first appearance is the best rank
+        ranked = trec_order(scores_by_unit(hits, unit))
         if len(ranked) >= depth or len(hits) < k or k >= len(corpus.passages):
             return ranked[:depth]
         k = min(k * 4, len(corpus.passages))

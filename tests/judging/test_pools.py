@@ -13,10 +13,12 @@ from pathlib import Path
 import pytest
 
 from ragtui.corpus import ChunkingSettings, load_corpus
+from ragtui.experiment.run.grid import GridPlan
 from ragtui.index.cache import Indexes
 from ragtui.judging.label_queue import QueueDesign, build_queue, graded_pairs
-from ragtui.judging.pools import POOL_FILE, extend_pool, pool_key, read_pool
+from ragtui.judging.pools import EVAL_SEARCH_DEPTH, POOL_FILE, extend_pool, pool_key, read_pool
 from ragtui.judging.store import JudgmentStore
+from ragtui.metrics import scores_by_unit, trec_order
 from ragtui.retrieval import make_retriever
 from ragtui.testsets.importing import import_testset, set_queries
 from ragtui.testsets.store import find_testset
@@ -231,3 +233,31 @@ def test_searches_on_an_earlier_corpus_content_are_not_part_of_the_pool(
     assert first.judged_id not in set(_top(now, queries[query_id], 3))
     # The earlier pool is still there for the corpus it was made on.
     assert read_pool(testset.folder, "passage", pool_key(corpus)).items == before.items
+
+
+def test_twin_documents_tied_at_the_cut_are_pooled_as_eval_ranks_them(tmp_path: Path) -> None:
+    # "a1" and "z9" hold the same text: bm25 scores them alike and lists a1 first (its
+    # row), while eval ranks by trec_eval's order, which puts z9 first (ids descending).
+    beir = tmp_path / "twins"
+    beir.mkdir()
+    twin = "valve pressure seal"
+    documents = [
+        {"_id": "a1", "title": "", "text": twin},
+        {"_id": "z9", "title": "", "text": twin},
+        {"_id": "m5", "title": "", "text": "pump motor tank valve"},
+        {"_id": "k2", "title": "", "text": "filter gauge line flow"},
+    ]
+    (beir / "corpus.jsonl").write_text("".join(json.dumps(d) + "\n" for d in documents))
+    (beir / "queries.jsonl").write_text('{"_id": "1", "text": "valve pressure"}\n')
+    corpus = load_corpus(beir)
+    bm25 = make_retriever("bm25", Indexes(corpus, cache_root=tmp_path / "cache"))
+    hits = bm25.search("valve pressure", EVAL_SEARCH_DEPTH).hits
+    assert [hit.doc_id for hit in hits[:2]] == ["a1", "z9"] and hits[0].score == hits[1].score
+    # eval's top 1 from its run (GridPlan's search depth, trec_eval's order)
+    assert GridPlan((), ()).depth == EVAL_SEARCH_DEPTH
+    eval_top = trec_order(scores_by_unit(hits, "document"))[:1]
+    assert eval_top == ["z9"]
+    folder = tmp_path / "set"
+    folder.mkdir()
+    pool = extend_pool(folder, corpus, "document", {"v": "valve pressure"}, {"bm25": bm25}, 1)
+    assert list(pool.items["v"]) == eval_top
