@@ -26,7 +26,7 @@ from typing import Any
 
 from ragtui.corpus.model import Corpus, Document, Passage
 from ragtui.judging.store import JsonlLog
-from ragtui.metrics import scores_by_unit
+from ragtui.metrics import scores_by_unit, trec_order
 from ragtui.retrieval.types import Retriever
 
 log = logging.getLogger("ragtui")
@@ -214,12 +214,21 @@ def read_pool(folder: Path, unit: str, corpus_key: str) -> Pool:
 
 
 def _ranked(retriever: Retriever, corpus: Corpus, query: str, unit: str, depth: int):
-    """A retriever's top depth in the unit; documents need enough passages to fill it."""
+    """A retriever's top depth in the unit, in eval's order (``trec_order``: score, then id,
+    both descending); documents need enough passages to fill it.
+
+    Items tied at the cut are ordered by id, as eval orders them, so more hits are fetched
+    until no hit left out could tie the last one kept: otherwise a tie (BM25's zero scores
+    on a small corpus) would put other passages in the pool than in eval's top k.
+    """
     k = depth
     while True:
         hits = retriever.search(query, k).hits
-        ranked = list(scores_by_unit(hits, unit))  # first appearance is the best rank
-        if len(ranked) >= depth or len(hits) < k or k >= len(corpus.passages):
+        scores = scores_by_unit(hits, unit)
+        ranked = trec_order(scores)
+        if len(hits) < k or k >= len(corpus.passages):
+            return ranked[:depth]
+        if len(ranked) >= depth and min(hit.score for hit in hits) < scores[ranked[depth - 1]]:
             return ranked[:depth]
         k = min(k * 4, len(corpus.passages))
 
