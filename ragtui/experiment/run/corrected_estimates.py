@@ -153,8 +153,13 @@ def _design_words(sampled: SampledPool) -> str:
     return f"the pool of {','.join(design.retrievers)} at depth {design.depth}{differing}"
 
 
-def _entry_numbers(totals: Any, index: int, automatic: bool) -> dict[str, Any]:
+def _entry_numbers(totals: Any, index: int, automatic: bool, pool: int) -> dict[str, Any]:
     figure = totals.entry(index)
+    if figure.std_error > 0:
+        ratio = figure.effective_labels
+    else:  # no sampling error left: as good as the whole pool, unless there was none
+        ratio = float("inf") if figure.human_only.std_error > 0 else 1.0
+    effective = effective_labels(figure.n_human, pool, ratio) if automatic else figure.n_human
     return {
         "estimate": figure.estimate,
         "ci_low": figure.ci_low,
@@ -171,10 +176,26 @@ def _entry_numbers(totals: Any, index: int, automatic: bool) -> dict[str, Any]:
         },
         # The person-only labels that would give the corrected figure's variance: the
         # effective sample size, and what the automatic grades added to it.
-        "effective_labels": figure.effective_labels * figure.n_human,
-        "effective_labels_gained": (figure.effective_labels - 1) * figure.n_human,
+        "effective_labels": effective,
+        "effective_labels_gained": effective - figure.n_human,
         "words": figure.words(),
     }
+
+
+def effective_labels(n_human: int, pool: int, variance_ratio: float) -> float:
+    """How many of the person's labels, drawn uniformly without replacement, would give
+    their estimate the corrected one's variance. ``variance_ratio``: the person-only
+    variance over the corrected one (``CorrectedEstimate.effective_labels``).
+
+    Uniform without replacement, Var ∝ 1/n − 1/N, so n' solves 1/n' − 1/N = (1/n − 1/N) /
+    ratio; at most the pool (the whole pool graded has no sampling error).
+    """
+    if n_human >= pool or variance_ratio <= 0:
+        return float(min(n_human, pool))
+    if not np.isfinite(variance_ratio):
+        return float(pool)
+    inverse = (1 / n_human - 1 / pool) / variance_ratio + 1 / pool
+    return float(min(1 / inverse, pool))
 
 
 def _empty(note: str) -> dict[str, Any]:
@@ -288,7 +309,7 @@ def corrected_results(
                 entry.update(empty, status="too few", enough=False, words=words)
             else:
                 entry.update(
-                    _entry_numbers(totals, index, labeller is not None),
+                    _entry_numbers(totals, index, labeller is not None, size),
                     status="corrected",
                     enough=True,
                 )
