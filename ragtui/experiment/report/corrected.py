@@ -5,6 +5,7 @@ results.json's ``corrected`` and ``corrected_summary``
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -26,6 +27,8 @@ def _source(summary: Mapping[str, Any]) -> str:
         f"{sample['population']} pool pairs ({','.join(sample['retrievers'])}, depth "
         f"{sample['depth']})"
     )
+    if sample["graded"] == sample["population"]:
+        return f"{base}: the whole pool, exact"
     if summary.get("labeller"):
         return f"{base}, correcting {summary['labeller']}"
     return f"{base}, your grades only (no labeller)"
@@ -81,7 +84,7 @@ def corrected_findings(results: Mapping[str, Any]) -> list[str]:
 
 
 def _position(value: float, low: float, high: float) -> int:
-    if high <= low:
+    if not (math.isfinite(value) and math.isfinite(low) and math.isfinite(high)) or high <= low:
         return 0
     share = (value - low) / (high - low)
     return max(0, min(CHART_WIDTH - 1, round(share * (CHART_WIDTH - 1))))

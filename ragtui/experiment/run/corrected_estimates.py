@@ -258,7 +258,16 @@ def corrected_results(
     )
     enough = SAMPLED_LABELS_FLOOR.met(len(rows))
     notes = [HUMAN_NOTE]
-    if labeller is not None:
+    # The whole population graded: the figures are exact (no sampling error), and
+    # automatic grades have nothing left to correct.
+    whole = len(rows) == size
+    use_labeller = labeller is not None and not whole
+    if whole:
+        notes.append(
+            f"You graded every pair of the sample's pool ({size}): the figures are exact "
+            "for it, with no sampling error; automatic grades are not needed."
+        )
+    elif labeller is not None:
         notes.append(ZERO_NOTE)
     if 0 < len(rows) < len(sampled.sampled):
         notes.append(
@@ -287,7 +296,7 @@ def corrected_results(
                 UNIFORM,
                 size,
             )
-            automatic = None if labeller is None else metric_gains(automatic_raw, metric)
+            automatic = None if not use_labeller else metric_gains(automatic_raw, metric)
             totals = prediction_powered(weights[:, :size], sample, automatic)
             estimates[metric] = (weights, sample, automatic)
         for index, retriever in enumerate(retrievers):
@@ -295,7 +304,7 @@ def corrected_results(
                 "retriever": retriever,
                 "metric": metric,
                 "n_human": len(rows),
-                "n_automatic": size if labeller is not None else 0,
+                "n_automatic": size if use_labeller else 0,
                 "queries": len(queries),
             }
             empty = dict.fromkeys(NUMBERS)
@@ -309,7 +318,7 @@ def corrected_results(
                 entry.update(empty, status="too few", enough=False, words=words)
             else:
                 entry.update(
-                    _entry_numbers(totals, index, labeller is not None, size),
+                    _entry_numbers(totals, index, use_labeller, size),
                     status="corrected",
                     enough=True,
                 )
