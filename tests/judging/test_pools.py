@@ -231,3 +231,25 @@ def test_searches_on_an_earlier_corpus_content_are_not_part_of_the_pool(
     assert first.judged_id not in set(_top(now, queries[query_id], 3))
     # The earlier pool is still there for the corpus it was made on.
     assert read_pool(testset.folder, "passage", pool_key(corpus)).items == before.items
+
+
+def test_ties_at_the_cut_are_pooled_as_eval_ranks_them(tmp_path: Path) -> None:
+    # bm25:okapi scores every passage, most of them 0 for a question with few matching
+    # words: the passages tied at the cut must be the ones eval's top depth holds
+    # (trec_order over a deeper search: score, then id, descending), or the pool misses
+    # passages eval scores.
+    from ragtui.metrics import scores_by_unit, trec_order
+
+    corpus = load_corpus(SAMPLE_CORPUS)
+    okapi = make_retriever("bm25:okapi", Indexes(corpus))
+    testset = _imported(corpus, tmp_path)
+    queries = {**set_queries(testset), "rare": "zeolite"}
+    pool = extend_pool(testset.folder, corpus, "passage", queries, {"okapi": okapi}, depth=5)
+    tied = 0
+    for query_id, text in queries.items():
+        scores = scores_by_unit(okapi.search(text, 100).hits, "passage")
+        eval_top = trec_order(scores)[:5]
+        tied += len({scores[passage_id] for passage_id in eval_top}) < 5
+        placed = {pid: item.placed["okapi"] for pid, item in pool.items[query_id].items()}
+        assert placed == {passage_id: rank for rank, passage_id in enumerate(eval_top, 1)}
+    assert tied  # the case this is about occurred
