@@ -520,6 +520,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     from ragtui.config.settings_file import load_settings
     from ragtui.corpus import ChunkingSettings
     from ragtui.display.progress import ProgressPrinter
+    from ragtui.experiment.report.corrected import text_chart
     from ragtui.experiment.report.decision import verdict_lines
     from ragtui.experiment.report.judge import judge_line
     from ragtui.experiment.report.outputs import (
@@ -529,6 +530,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         render_markdown,
         write_outputs,
     )
+    from ragtui.experiment.run.corrected_estimates import eval_additions
     from ragtui.experiment.run.dataset import load_dataset
     from ragtui.experiment.run.grid import GridPlan, make_generators, run_grid
     from ragtui.experiment.run.scoring import ANSWER_METRICS, summarize
@@ -628,10 +630,14 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     results = summarize(
         run, store.votes(), margin=margin, primary=primary, judged=judged, judge=judge_object
     )
+    results.update(eval_additions(run, store))
     written = write_outputs(run, results, out, judged)
     findings = render_markdown(results).split("## Findings", 1)[1].split("## ", 1)[0].strip()
     # Findings carry names and a backend's error text: shown as text, control codes removed.
     print(printable(findings))
+    for metric in dict.fromkeys(entry["metric"] for entry in results["corrected"]):
+        for line in text_chart(results["corrected"], metric):
+            print(printable(line))
     for line in verdict_lines(results):
         print(printable(f"- {line}"))
     if judge_object is not None:

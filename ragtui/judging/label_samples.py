@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,9 @@ class SampledPool:
     inclusion_probability: float
     grades: dict[int, int]  # population row → the person's grade, for sampled rows graded
     recorded_pool_size: int
+    # population row → who made its grade (the label's source: "label screen (blind)",
+    # "imported from FILE"; None for the compare screen, where retrievers are in sight)
+    grade_sources: dict[int, str | None] = field(default_factory=dict)
 
     @property
     def changed(self) -> bool:
@@ -103,17 +106,18 @@ def sampled_pool(
             if key in row_of
         }
     )
-    graded: dict[tuple, int] = {}
+    graded: dict[tuple, Label] = {}
     for query_id in {population[row].query_id for row in sampled}:
         for label in store.labels().get(query_id, {}).values():
             if label.anchored and label.grade is not None:
-                graded[_label_key(label)] = label.grade
-    grades = {}
+                graded[_label_key(label)] = label
+    grades, sources = {}, {}
     for row in sampled:
         item = population[row]
         key = (item.query_id, item.doc_id, item.start, item.end, item.text_sha256)
         if key in graded:
-            grades[row] = graded[key]
+            grades[row] = int(graded[key].grade or 0)
+            sources[row] = graded[key].source
     return SampledPool(
         design,
         tuple(population),
@@ -121,6 +125,7 @@ def sampled_pool(
         float(record["inclusion_probability"]),
         grades,
         int(record.get("pool_size") or 0),
+        sources,
     )
 
 

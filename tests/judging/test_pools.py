@@ -261,3 +261,23 @@ def test_twin_documents_tied_at_the_cut_are_pooled_as_eval_ranks_them(tmp_path: 
     folder.mkdir()
     pool = extend_pool(folder, corpus, "document", {"v": "valve pressure"}, {"bm25": bm25}, 1)
     assert list(pool.items["v"]) == eval_top
+
+
+def test_ties_at_the_cut_are_pooled_as_eval_ranks_them(tmp_path: Path) -> None:
+    # bm25:okapi scores every passage, most of them 0 for a question with few matching
+    # words: the passages tied at the cut must be the ones eval's top depth holds
+    # (trec_order over a deeper search: score, then id, descending), or the pool misses
+    # passages eval scores.
+    corpus = load_corpus(SAMPLE_CORPUS)
+    okapi = make_retriever("bm25:okapi", Indexes(corpus))
+    testset = _imported(corpus, tmp_path)
+    queries = {**set_queries(testset), "rare": "zeolite"}
+    pool = extend_pool(testset.folder, corpus, "passage", queries, {"okapi": okapi}, depth=5)
+    tied = 0
+    for query_id, text in queries.items():
+        scores = scores_by_unit(okapi.search(text, 100).hits, "passage")
+        eval_top = trec_order(scores)[:5]
+        tied += len({scores[passage_id] for passage_id in eval_top}) < 5
+        placed = {pid: item.placed["okapi"] for pid, item in pool.items[query_id].items()}
+        assert placed == {passage_id: rank for rank, passage_id in enumerate(eval_top, 1)}
+    assert tied  # the case this is about occurred

@@ -247,3 +247,74 @@ def threshold_bars(results: Mapping[str, Any]) -> go.Figure | None:
             yaxis={"title": threshold["label"], "rangemode": "tozero"},
         )
     )
+
+
+CORRECTED_SERIES = (
+    ("automatic grades alone", "#9aa0ad", -0.25),
+    ("your grades alone", "#d9a21b", 0.0),
+    ("corrected", "#2a6fdb", 0.25),
+)
+
+
+def corrected_intervals(results: Mapping[str, Any], metric: str) -> go.Figure | None:
+    """The one picture of prediction-powered inference: per retriever, the automatic
+    grades' figure (a point: its bias is unknown), your grades' alone and the corrected
+    one, each with its 95% interval, side by side."""
+    entries = [
+        entry
+        for entry in results.get("corrected") or []
+        if entry["metric"] == metric and entry["status"] == "corrected"
+    ]
+    if not entries:
+        return None
+    figure = go.Figure()
+    for name, colour, offset in CORRECTED_SERIES:
+        xs, ys, plus, minus, hover = [], [], [], [], []
+        for position, entry in enumerate(entries):
+            if name == "automatic grades alone":
+                if entry["automatic_only"] is None:
+                    continue
+                value, low, high = (entry["automatic_only"],) * 3
+            elif name == "your grades alone":
+                human = entry["human_only"]
+                value, low, high = human["estimate"], human["ci_low"], human["ci_high"]
+            else:
+                value, low, high = entry["estimate"], entry["ci_low"], entry["ci_high"]
+            xs.append(value)
+            ys.append(position + offset)
+            plus.append(high - value)
+            minus.append(value - low)
+            hover.append(
+                f"{_plain(entry['retriever'])}: {value:.3f}"
+                + ("" if low == high else f" [{low:.3f}, {high:.3f}]")
+                + f"<br>n human {entry['n_human']}, n automatic {entry['n_automatic']}"
+            )
+        if not xs:
+            continue
+        figure.add_trace(
+            go.Scatter(
+                x=xs,
+                y=ys,
+                mode="markers",
+                name=name,
+                marker={"size": 10, "color": colour},
+                error_x={"type": "data", "array": plus, "arrayminus": minus, "visible": True},
+                hovertext=hover,
+                hoverinfo="text",
+            )
+        )
+    figure.update_layout(
+        **_layout(
+            f"Corrected {metric}: automatic grades alone, your grades alone and corrected "
+            "(95% intervals)",
+            xaxis={"title": metric},
+            yaxis={
+                "tickmode": "array",
+                "tickvals": list(range(len(entries))),
+                "ticktext": [_plain(entry["retriever"]) for entry in entries],
+                "autorange": "reversed",
+            },
+            height=max(260, 90 * len(entries) + 140),
+        )
+    )
+    return figure

@@ -59,6 +59,10 @@ def _figures(results: Mapping[str, Any], rows: Sequence[Mapping[str, Any]], labe
         charts.component_effects(results, labels),
         charts.threshold_bars(results),
         charts.per_query_heatmap(results, rows),
+        *(
+            charts.corrected_intervals(results, metric)
+            for metric in dict.fromkeys(e["metric"] for e in results.get("corrected") or [])
+        ),
     ]
     return [figure for figure in made if figure is not None]
 

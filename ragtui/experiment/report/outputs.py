@@ -19,6 +19,7 @@ from typing import Any
 
 from ragtui.errors import RagtuiError
 from ragtui.evidence_rules import JUDGED_SHARE_FLOOR, describe_rules, too_few
+from ragtui.experiment.report.corrected import corrected_findings, corrected_markdown
 from ragtui.experiment.report.decision import decision_markdown
 from ragtui.experiment.report.formatting import dataset_title, markdown_table, shareable
 from ragtui.experiment.report.html import render_html
@@ -157,6 +158,7 @@ def _headline(results: dict[str, Any]) -> list[str]:
     if judgments:
         lines.append(judgments)
     lines.extend(_coverage_lines(results))
+    lines.extend(corrected_findings(results))
     k = results["plan"]["k"]
     retrieval = {name: data["mean"] for name, data in results["retrieval"].items() if data["mean"]}
     if retrieval:
@@ -248,6 +250,7 @@ def render_markdown(results: dict[str, Any]) -> str:
     out += ["## Retrieval", ""]
     header = ["retriever", *names, "p50 ms", "p95 ms", "encoding p50", "engine p50"]
     out += markdown_table(header, rows)
+    out += corrected_markdown(results)
 
     out += ["## Answers", ""]
     rows = [

@@ -50,6 +50,8 @@ class EvalDataset:
     judgment_counts: dict[str, int] = field(default_factory=dict)
     # A test set's merged judgments, each with its source (None for other datasets).
     pooled: PooledJudgments | None = None
+    # The test set's folder (its pool, label sample and labeller grades), for --testset.
+    testset_folder: Path | None = None
 
     @property
     def judged_queries(self) -> list[str]:
@@ -96,6 +98,7 @@ class _TestsetJudgments:
     unit: str
     source: str  # what the set is; the judgments' counts are added once queries are final
     warnings: list[str]
+    folder: Path
 
 
 def _from_testset(
@@ -110,6 +113,7 @@ def _from_testset(
     """
     from ragtui.experiment.run.pooled_judgments import pooled_judgments
     from ragtui.testsets.anchoring import anchor_questions
+    from ragtui.testsets.for_labeling import labeling_only
     from ragtui.testsets.store import find_testset
 
     found = find_testset(name_or_dir, corpus.root, corpus.source_key)
@@ -129,7 +133,7 @@ def _from_testset(
                 "are skipped (grade its pool with 'ragtui label', 'ragtui label import' or "
                 "'ragtui judge relevance')"
             )
-        return _TestsetJudgments(queries, pooled, answers, unit, source, warnings)
+        return _TestsetJudgments(queries, pooled, answers, unit, source, warnings, found.folder)
     scored = found.scored()
     if not scored:
         raise DatasetError(
@@ -149,15 +153,21 @@ def _from_testset(
     answers = {r["query_id"]: [r["answer"]] for r in scored if r.get("answer")}
     known = {id_in_unit(p.doc_id, p.passage_id, unit) for p in corpus.passages}
     source_qrels, more = _clean_qrels(anchored.qrels, queries, known, str(found.folder), unit)
+    # Questions only the round trip dropped are offered for labeling (for_labeling); one the
+    # person graded the pool of is scored by those grades alone: the round trip did not
+    # confirm that its source passage answers it, and a labeller is no ground truth.
+    dropped = labeling_only(found)
     pooled = pooled_judgments(
         corpus,
         found,
-        queries,
+        [*queries, *dropped],
         unit,
         source_passages=source_qrels,
         labeller=labeller,
         data_root=data_root,
     )
+    pooled, graded_dropped = _only_human_for(pooled, dropped)
+    queries.update({query_id: dropped[query_id] for query_id in graded_dropped})
     settings = meta.get("settings", {})
     overlap = meta.get("mean_word_overlap")
     source = (
@@ -166,10 +176,45 @@ def _from_testset(
         f"{meta.get('funnel_line', 'funnel unknown')}"
         + (f"; mean word overlap with the source passage {overlap:.0%}" if overlap else "")
         + f"), each judged by its source {unit} and by any grades of its pool"
+        + (
+            f"; {len(graded_dropped)} more that only the round trip dropped, judged by your "
+            "grades of their pool alone (no source passage, no reference answer)"
+            if graded_dropped
+            else ""
+        )
     )
     return _TestsetJudgments(
-        queries, pooled, answers, unit, source, warnings + more + list(pooled.warnings)
+        queries,
+        pooled,
+        answers,
+        unit,
+        source,
+        warnings + more + list(pooled.warnings),
+        found.folder,
     )
+
+
+def _only_human_for(
+    pooled: PooledJudgments, query_ids: dict[str, str]
+) -> tuple[PooledJudgments, list[str]]:
+    """The merge with only the person's grades kept for ``query_ids``, and those of them
+    that hold any (in the set's order); the others leave the merge."""
+    from dataclasses import replace
+
+    from ragtui.experiment.run.pooled_judgments import HUMAN
+
+    judgments = dict(pooled.judgments)
+    graded = []
+    for query_id in query_ids:
+        human = {
+            judged_id: judgment
+            for judged_id, judgment in judgments.pop(query_id, {}).items()
+            if judgment.source == HUMAN
+        }
+        if human:
+            judgments[query_id] = human
+            graded.append(query_id)
+    return replace(pooled, judgments=judgments), graded
 
 
 def load_dataset(
@@ -195,8 +240,10 @@ def load_dataset(
     corpus = load_corpus(path, chunking, cache_root=cache_root)
     warnings = list(corpus.warnings)
     pooled: PooledJudgments | None = None
+    testset_folder: Path | None = None
     if testset is not None:
         found = _from_testset(corpus, testset, labeller, data_root)
+        testset_folder = found.folder
         queries, answers, unit, more = found.queries, found.answers, found.unit, found.warnings
         pooled, qrels, source = found.pooled, found.pooled.qrels(), found.source
     elif labels_from is not None:
@@ -268,4 +315,5 @@ def load_dataset(
         warnings=tuple(warnings),
         judgment_counts=counts,
         pooled=pooled,
+        testset_folder=testset_folder,
     )
