@@ -628,6 +628,11 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     results = summarize(
         run, store.votes(), margin=margin, primary=primary, judged=judged, judge=judge_object
     )
+    if args.testset:
+        from ragtui.experiment.run.labeller_checks import for_eval
+
+        # Beside every figure resting on a labeller's grades: its agreement with the person.
+        results["labeller_agreement"] = for_eval(dataset, run, args.testset, plan.k)
     written = write_outputs(run, results, out, judged)
     findings = render_markdown(results).split("## Findings", 1)[1].split("## ", 1)[0].strip()
     # Findings carry names and a backend's error text: shown as text, control codes removed.

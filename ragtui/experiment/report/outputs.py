@@ -19,6 +19,7 @@ from typing import Any
 
 from ragtui.errors import RagtuiError
 from ragtui.evidence_rules import JUDGED_SHARE_FLOOR, describe_rules, too_few
+from ragtui.experiment.report.agreement import labeller_agreement_lines
 from ragtui.experiment.report.decision import decision_markdown
 from ragtui.experiment.report.formatting import dataset_title, markdown_table, shareable
 from ragtui.experiment.report.html import render_html
@@ -156,6 +157,7 @@ def _headline(results: dict[str, Any]) -> list[str]:
     judgments = _judgments_line(results)
     if judgments:
         lines.append(judgments)
+    lines.extend(labeller_agreement_lines(results))
     lines.extend(_coverage_lines(results))
     k = results["plan"]["k"]
     retrieval = {name: data["mean"] for name, data in results["retrieval"].items() if data["mean"]}
