@@ -625,9 +625,14 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         judged, judge_object = _judge_run(judge, run, judge_kinds, store)
         if judged is None:
             return 130
+    votes = store.votes()
     results = summarize(
-        run, store.votes(), margin=margin, primary=primary, judged=judged, judge=judge_object
+        run, votes, margin=margin, primary=primary, judged=judged, judge=judge_object
     )
+    from ragtui.experiment.stats.vote_correction import vote_correction
+
+    # Votes the person chose are never a correction sample: the report says so.
+    results["answer_correction"] = vote_correction(votes, judge_object).to_json()
     if args.testset:
         from ragtui.experiment.run.labeller_checks import for_eval
 
