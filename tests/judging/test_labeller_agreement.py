@@ -14,7 +14,6 @@ from sklearn.metrics import cohen_kappa_score
 
 from ragtui.evidence_rules import AGREEMENT_FLOOR
 from ragtui.judging.labeller_agreement import (
-    NOT_CHECKED,
     kappa_figure,
     labeller_agreement,
     tau_figure,
@@ -135,7 +134,7 @@ def test_without_your_labels_it_says_not_checked() -> None:
     _human, automatic = _grades(0)
     agreement = labeller_agreement("openai:big (pointwise)", {}, automatic)
     assert agreement.sentence() == (
-        f"labeller openai:big (pointwise): {NOT_CHECKED} "
+        "labeller openai:big (pointwise): not checked against your labels "
         "(you have graded none of this set's pairs ('ragtui label'))"
     )
     # Grades of other pairs are no check either.
