@@ -627,10 +627,20 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         judged, judge_object = _judge_run(judge, run, judge_kinds, store)
         if judged is None:
             return 130
+    votes = store.votes()
     results = summarize(
-        run, store.votes(), margin=margin, primary=primary, judged=judged, judge=judge_object
+        run, votes, margin=margin, primary=primary, judged=judged, judge=judge_object
     )
     results.update(eval_additions(run, store))
+    from ragtui.experiment.stats.vote_correction import vote_correction
+
+    # Votes the person chose are never a correction sample: the report says so.
+    results["answer_correction"] = vote_correction(votes, judge_object).to_json()
+    if args.testset:
+        from ragtui.experiment.run.labeller_checks import for_eval
+
+        # Beside every figure resting on a labeller's grades: its agreement with the person.
+        results["labeller_agreement"] = for_eval(dataset, run, args.testset, plan.k)
     written = write_outputs(run, results, out, judged)
     findings = render_markdown(results).split("## Findings", 1)[1].split("## ", 1)[0].strip()
     # Findings carry names and a backend's error text: shown as text, control codes removed.

@@ -250,6 +250,21 @@ def format_calibration(record: dict) -> str:
     return "\n".join(lines)
 
 
+def _agreement_line(corpus, testset, unit, queries, queue, source) -> str:
+    """How far this labeller agrees with the person's grades of the set, on every pair
+    either graded (not only this run's), τ over the pooled retrievers' top depth."""
+    from ragtui.experiment.run.labeller_checks import check_labellers, runs_from_pool
+    from ragtui.judging.pools import pool_key, read_pool
+
+    design = queue.design
+    pool = read_pool(testset.folder, unit, pool_key(corpus))
+    runs = runs_from_pool(pool, design.retrievers, design.depth)
+    (checked,) = check_labellers(
+        corpus, testset, unit, queries, runs, design.depth, sources=[source]
+    )
+    return checked.sentence()
+
+
 def _relevance(args: argparse.Namespace) -> int:
     """A labeller model grades the set's pool pairs (``ragtui.judging.labellers``)."""
     from ragtui.cli_costs import confirm_cost
@@ -327,6 +342,7 @@ def _relevance(args: argparse.Namespace) -> int:
         )
     )
     print(printable(f"stored in {testset.folder / GRADES_FILE}"))
+    print(printable(_agreement_line(corpus, testset, unit, _queries, queue, summary.source)))
     for warning in circularity_warnings(summary.source, list(queue.design.retrievers)):
         sys.stderr.write(f"ragtui: warning: {printable(warning)}\n")
     if summary.stopped:

@@ -63,6 +63,10 @@ CORRELATION_FLOOR = Floor("rank correlations", 10, "queries with both figures")
 # cross-fitted) covered 93% for every retriever on DCG@10 (0.88–0.91 at 50–100 labels);
 # a figure there rests on a handful of relevant pairs.
 SAMPLED_LABELS_FLOOR = Floor("corrected retrieval figures", 200, "graded pairs of the sample")
+# A labeller's agreement with the person (ragtui.judging.labeller_agreement): as for the
+# judge's calibration, κ from a handful of pairs says nothing, and a query-resampled
+# interval needs pairs from several queries to have any width.
+AGREEMENT_FLOOR = Floor("labeller agreement (κ)", 10, "pairs graded by you and by the labeller")
 FLOORS = (
     VERDICT_FLOOR,
     THRESHOLD_BIN_FLOOR,
@@ -70,6 +74,7 @@ FLOORS = (
     CALIBRATION_FLOOR,
     CORRELATION_FLOOR,
     SAMPLED_LABELS_FLOOR,
+    AGREEMENT_FLOOR,
 )
 
 # A retriever whose top k is less judged than this is scored against many passages nobody

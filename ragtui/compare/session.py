@@ -597,7 +597,8 @@ class CompareSession:
 
         description = await self._judge.describe()
         calibration = await self._on_disk(latest_calibration, self.store, description)
-        return judgment, calibration_sentence(calibration)
+        votes = None if calibration is not None else len(await self._on_disk(self.store.votes))
+        return judgment, calibration_sentence(calibration, votes)
 
     def rerun(self) -> None:
         if not self.corpus_ready or not self.query:

@@ -98,11 +98,28 @@ class AgreementFigures:
     def sentence(self) -> str:
         if self.agreement is None:
             return f"no non-tie votes to compare (n = {self.n})"
-        kappa = "κ n/a" if self.kappa is None else f"κ {self.kappa:.2f}"
-        return (
-            f"agrees with your votes {self.agreement:.0%}, {kappa}, n = {self.non_tie} "
-            f"({SCORED_PAIRS})"
+        return votes_sentence(
+            self.agreement, self.agreement_ci, self.kappa, self.kappa_ci, self.non_tie
         )
+
+
+def votes_sentence(
+    agreement: float,
+    agreement_ci: Sequence[float] | None,
+    kappa: float | None,
+    kappa_ci: Sequence[float] | None,
+    non_tie: int,
+) -> str:
+    """``agrees with your votes 78% [64%, 88%], κ 0.55 [0.31, 0.76], n = 40 (…)``: each
+    figure with its 95% interval, and the n both rest on."""
+    shared = f" [{agreement_ci[0]:.0%}, {agreement_ci[1]:.0%}]" if agreement_ci else ""
+    kappa_words = "κ n/a" if kappa is None else f"κ {kappa:.2f}"
+    if kappa is not None and kappa_ci:
+        kappa_words += f" [{kappa_ci[0]:.2f}, {kappa_ci[1]:.2f}]"
+    return (
+        f"agrees with your votes {agreement:.0%}{shared}, {kappa_words}, n = {non_tie} "
+        f"({SCORED_PAIRS})"
+    )
 
 
 def agreement_figures(

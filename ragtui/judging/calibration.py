@@ -18,7 +18,12 @@ from typing import Any
 
 from ragtui.encoders import EncodeProgress
 from ragtui.evidence_rules import CALIBRATION_FLOOR, too_few
-from ragtui.judging.agreement import AgreementFigures, agreement_figures, user_label
+from ragtui.judging.agreement import (
+    AgreementFigures,
+    agreement_figures,
+    user_label,
+    votes_sentence,
+)
 from ragtui.judging.judge import ORDERS_PER_PAIR, Judge, PairJudgment, VerdictProgress
 from ragtui.judging.store import JsonlLog, JudgmentStore, Vote
 
@@ -119,21 +124,52 @@ def latest_calibration(
     return found
 
 
-NOT_CALIBRATED = "judge not calibrated against your votes (ragtui judge calibrate)"
+NOT_CALIBRATED = "judge not checked against your votes (not calibrated: 'ragtui judge calibrate')"
+NO_VOTES = (
+    "judge not checked against your votes (you have cast none: vote in the app with 1, 2, "
+    "t or x, then 'ragtui judge calibrate')"
+)
 
 
-def calibration_sentence(record: Mapping[str, Any] | None) -> str:
+def calibration_sentence(record: Mapping[str, Any] | None, votes: int | None = None) -> str:
     """What to print next to a judged figure: this judge's agreement, or that it has none.
 
     Below ``CALIBRATION_FLOOR`` votes compared (a record written before the floor too) the
-    agreement is not stated: "agrees 100%" from two votes is no evidence.
+    agreement is not stated: "agrees 100%" from two votes is no evidence. ``votes``: how
+    many votes the person has cast, where the caller knows (none: say so). The sentence is
+    rebuilt from the stored figures, so one written before intervals were printed shows
+    them too.
     """
     if record is None:
-        return NOT_CALIBRATED
+        return NO_VOTES if votes == 0 else NOT_CALIBRATED
     figures = record.get("figures")
     compared = figures.get("non_tie") if isinstance(figures, Mapping) else None
     sentence = str(record.get("sentence") or "judge calibrated, figures unreadable")
+    rebuilt = _sentence_from(figures) if isinstance(figures, Mapping) else None
+    sentence = rebuilt or sentence
     return agreement_sentence(compared, sentence) if isinstance(compared, int) else sentence
+
+
+def _sentence_from(figures: Mapping[str, Any]) -> str | None:
+    """The agreement sentence from a stored record's figures; None when they are not all
+    there (a record of another version keeps its own sentence)."""
+    agreement, non_tie = figures.get("agreement"), figures.get("non_tie")
+    kappa = figures.get("kappa")
+    if not isinstance(agreement, (int, float)) or not isinstance(non_tie, int):
+        return None
+
+    def interval(value: Any) -> tuple[float, float] | None:
+        if isinstance(value, (list, tuple)) and len(value) == 2:
+            return float(value[0]), float(value[1])
+        return None
+
+    return votes_sentence(
+        float(agreement),
+        interval(figures.get("agreement_ci")),
+        float(kappa) if isinstance(kappa, (int, float)) else None,
+        interval(figures.get("kappa_ci")),
+        non_tie,
+    )
 
 
 def agreement_sentence(compared: int, sentence: str) -> str:

@@ -85,6 +85,7 @@ class EvalResultsApp(PlainNotices, App[None]):
                 f"{', '.join(plan['retrievers'])} × generators {', '.join(plan['generators'])}"
                 f" · showing {label} (m: next metric)"
             )
+            + self._labeller_lines()
         )
         self._draw_quality_latency(label)
         self._draw_effects(label)
@@ -105,6 +106,14 @@ class EvalResultsApp(PlainNotices, App[None]):
             findings = [f"Judge {judge['spec']}: {judge['calibration_sentence']}.", *findings]
         self.query_one("#findings", Static).update(printable("\n".join(findings)))
         self._fill_table(label)
+
+    def _labeller_lines(self) -> str:
+        """The retrieval judgments' labeller and how far it agrees with the user (or that
+        it was not checked), under the summary: never a labeller's figure without it."""
+        from ragtui.experiment.report.agreement import labeller_agreement_lines
+
+        lines = labeller_agreement_lines(self.results)
+        return "".join("\n" + printable(line) for line in lines)
 
     def _draw_quality_latency(self, label: str) -> None:
         """One marker and legend entry per pipeline (names never overlap), log time axis."""

@@ -160,7 +160,8 @@ def test_eval_with_a_judge_scores_answers_and_ranks_pipelines(judge_env: Path, c
     args += ["--limit", "4", "--judge", "openai:judge-first", "--yes", "--out", str(out)]
     assert main(args) == 0
     printed = capsys.readouterr().out
-    assert "judge openai:judge-first (text)" in printed and "not calibrated" in printed
+    assert "judge openai:judge-first (text)" in printed
+    assert "judge not checked against your votes (not calibrated" in printed
     results = json.loads((out / "results.json").read_text())
     judge = results["judge"]
     # judge-first always prefers the answer shown first: every pair changes side when
@@ -175,14 +176,14 @@ def test_eval_with_a_judge_scores_answers_and_ranks_pipelines(judge_env: Path, c
         assert data["mean"]["judge_faithfulness"] == 0.5
     assert "judge_correctness" in results["attribution"]
     report = (out / "report.md").read_text()
-    assert "## The judge" in report and "not calibrated" in report
+    assert "## The judge" in report and "not checked against your votes" in report
     pairs = [json.loads(line) for line in (out / "judge_pairs.jsonl").open()]
     assert len(pairs) == 4 and {p["forward"]["verdict"] for p in pairs} == {"1"}
     assert all(p["backward"]["raw"] == "1" and p["outcome"] == "tie" for p in pairs)
     with (out / "per_query.csv").open() as handle:
         rows = list(csv.DictReader(handle))
     assert {row["judge_correctness"] for row in rows} == {"0.5"}
-    assert "Judged correctness (judge not calibrated" in report
+    assert "Judged correctness (judge not checked against your votes" in report
 
 
 def test_eval_prints_the_judges_calibration_once_there_is_one(judge_env: Path, capsys) -> None:
@@ -194,7 +195,7 @@ def test_eval_prints_the_judges_calibration_once_there_is_one(judge_env: Path, c
     out = judge_env.parent / "eval"
     args = ["eval", str(sample), "--retrievers", "bm25", "--generators", "extractive"]
     args += ["--limit", "3", "--judge", "openai:judge-planted", "--yes", "--out", str(out)]
-    sentence = "agrees with your votes 100%, κ 1.00, n = 10"
+    sentence = "agrees with your votes 100% [72%, 100%], κ 1.00 [1.00, 1.00], n = 10"
     # Grades alone: the calibration (from pairwise votes) is never printed beside them.
     assert main([*args, "--judge-kinds", "correctness"]) == 0
     printed = capsys.readouterr().out

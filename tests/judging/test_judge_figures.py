@@ -55,9 +55,11 @@ def test_agreement_counts_a_judges_tie_as_a_miss_and_reports_the_confusion() -> 
     expected = cohen_kappa_score(scored_users, scored_judges, labels=["a", "b", "tie"])
     assert expected == pytest.approx(1 / 5)  # p_o 1/2, p_e 3/8: (1/2 - 3/8) / (5/8)
     assert figures.kappa == pytest.approx(expected)
+    # Each figure with its interval, and the n both rest on.
+    (a_low, a_high), (k_low, k_high) = figures.agreement_ci, figures.kappa_ci
     assert figures.sentence() == (
-        f"agrees with your votes 50%, κ {expected:.2f}, n = 4 "
-        "(your votes for a side that it gave a verdict on)"
+        f"agrees with your votes 50% [{a_low:.0%}, {a_high:.0%}], κ {expected:.2f} "
+        f"[{k_low:.2f}, {k_high:.2f}], n = 4 (your votes for a side that it gave a verdict on)"
     )
 
 
@@ -70,7 +72,8 @@ def test_kappa_agreement_and_n_rest_on_the_same_pairs() -> None:
     expected = cohen_kappa_score(["a", "b"], ["a", "b"], labels=["a", "b", "tie"])
     assert figures.non_tie == 2 and figures.agreement == 1.0
     assert figures.kappa == pytest.approx(expected) == pytest.approx(1.0)
-    assert "agrees with your votes 100%, κ 1.00, n = 2 " in figures.sentence()
+    assert "agrees with your votes 100% [" in figures.sentence()
+    assert "κ 1.00 [1.00, 1.00], n = 2 " in figures.sentence()
     # The bootstrap interval resamples those same pairs: on a random set it is centred
     # on scikit-learn's κ of the scored pairs, not of every answered pair.
     rng = np.random.default_rng(3)

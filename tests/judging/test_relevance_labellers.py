@@ -339,3 +339,27 @@ def test_smollm2_grades_a_small_pool_from_log_probabilities(lab: Path, capsys) -
         # The expected grade over the probabilities of "0".."3", and the likeliest digit.
         assert grade.grade in (0, 1, 2, 3) and grade.score is not None
         assert 0.0 <= grade.score <= 3.0 and grade.score != float(grade.grade)
+
+
+def test_after_grading_it_says_how_far_the_labeller_agrees_with_your_labels(
+    lab: Path, capsys
+) -> None:
+    import_set(lab)
+    pairs = queue(lab)
+    capsys.readouterr()
+    assert relevance(lab, "openai:label-planted") == 0
+    out = capsys.readouterr().out
+    assert "labeller openai:label-planted (" in out
+    assert ": not checked against your labels (you have graded none of this set's pairs" in out
+    # Four of your grades, all as the labeller's: still too few to tell.
+    graded = lab.parent / "graded.jsonl"
+    graded.write_text(
+        "".join(json.dumps({**p, "grade": planted(p["text"])}) + "\n" for p in pairs),
+        encoding="utf-8",
+    )
+    assert main(["label", "import", str(lab), str(graded), "--testset", "own"]) == 0
+    capsys.readouterr()
+    assert relevance(lab, "openai:label-planted") == 0
+    out = capsys.readouterr().out
+    assert "too few of your labels to tell (n = 4 pairs graded by both)" in out
+    assert "ranking τ needs 3 retrievers or more (1 here)" in out

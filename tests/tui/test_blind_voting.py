@@ -115,7 +115,8 @@ async def test_the_judge_key_shows_both_orders_and_records_no_vote(
             shown = str(line.render())
             assert "tie (its verdict followed the position)" in shown
             assert "left shown first: 1; right shown first: 1" in shown
-            assert "judge not calibrated against your votes" in shown
+            # No votes yet: the line says the judge is not checked against them.
+            assert "judge not checked against your votes (you have cast none" in shown
         assert "judge: tie" in screen_text(app)  # under the answers, on screen
         assert _names_on_screen(app) == []  # nothing revealed
         assert app.session.votes == []

@@ -76,3 +76,30 @@ def test_a_folder_without_results_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "results.json").write_text("{not json")
     with pytest.raises(RagtuiError, match="cannot be read"):
         load_results(tmp_path)
+
+
+async def test_a_labellers_agreement_with_you_is_shown_under_the_summary(
+    results: dict,
+) -> None:
+    from ragtui.judging.labeller_agreement import labeller_agreement
+
+    human = {f"q{i}": {f"d{j}": (i + j) % 4 for j in range(4)} for i in range(5)}
+    machine = {
+        q: {d: g if (i + 2 * j) % 3 else (g + 1) % 4 for j, (d, g) in enumerate(grades.items())}
+        for i, (q, grades) in enumerate(human.items())
+    }
+    checked = labeller_agreement("openai:big (pointwise, prompt 1234abcd)", human, machine)
+    unchecked = labeller_agreement("ollama:other (one-shot, prompt 99)", {}, machine)
+    with_labeller = copy.deepcopy(results)
+    with_labeller["labeller_agreement"] = [checked.to_json(), unchecked.to_json()]
+    app = EvalResultsApp(with_labeller)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.pause()
+        summary = app.query_one("#summary")
+        text = str(summary.render())
+        assert checked.sentence() in text
+        assert "agrees with your grades κ" in text and "(n = 20 pairs, 5 queries)" in text
+        assert "ollama:other (one-shot, prompt 99): not checked against your labels" in text
+        assert "not checked against your labels" in screen_text(app)  # on screen, not cut
+        await pilot.press("m")  # every metric keeps it
+        assert checked.sentence() in str(summary.render())

@@ -19,6 +19,11 @@ from typing import Any
 
 from ragtui.errors import RagtuiError
 from ragtui.evidence_rules import JUDGED_SHARE_FLOOR, describe_rules, too_few
+from ragtui.experiment.report.agreement import (
+    answer_correction_lines,
+    answer_correction_markdown,
+    labeller_agreement_lines,
+)
 from ragtui.experiment.report.corrected import corrected_findings, corrected_markdown
 from ragtui.experiment.report.decision import decision_markdown
 from ragtui.experiment.report.formatting import dataset_title, markdown_table, shareable
@@ -157,6 +162,7 @@ def _headline(results: dict[str, Any]) -> list[str]:
     judgments = _judgments_line(results)
     if judgments:
         lines.append(judgments)
+    lines.extend(labeller_agreement_lines(results))
     lines.extend(_coverage_lines(results))
     lines.extend(corrected_findings(results))
     k = results["plan"]["k"]
@@ -190,6 +196,7 @@ def _headline(results: dict[str, Any]) -> list[str]:
     for metric, data in results["attribution"].items():
         if metric in {"f1", "answer_recall"}:
             lines.extend(data["findings"])
+    lines.extend(answer_correction_lines(results))
     totals = {name: data["total_ms"]["p50"] for name, data in pipelines.items()}
     totals = {name: value for name, value in totals.items() if value is not None}
     if totals:
@@ -374,6 +381,7 @@ def render_markdown(results: dict[str, Any]) -> str:
     ]
 
     out += judge_markdown(results)
+    out += answer_correction_markdown(results)
     if results["votes"]:
         out += _votes_section(results["votes"])
     out += _method(plan)
