@@ -289,12 +289,8 @@ def corrected_results(
         inside = ~np.any(weights[:, size:] != 0, axis=1)
         totals = None
         if len(rows) and inside.any():
-            sample = HumanSample(
-                rows,
-                metric_gains([sampled.grades[row] for row in rows], metric),
-                np.full(len(rows), len(rows) / size),
-                UNIFORM,
-                size,
+            sample = HumanSample.uniform(
+                rows, metric_gains([sampled.grades[row] for row in rows], metric), size
             )
             automatic = None if not use_labeller else metric_gains(automatic_raw, metric)
             totals = prediction_powered(weights[:, :size], sample, automatic)

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from ragtui.experiment.stats.ppi import (
-    UNIFORM,
     HumanSample,
     labels_for_width,
     metric_gains,
@@ -90,12 +89,8 @@ def plan_labels(
     weights = np.vstack([weights, gap_weights])
     names += [f"{retrievers[a]} − {retrievers[b]}" for a, b in gaps]
     size = len(population)
-    sample = HumanSample(
-        rows,
-        metric_gains([sampled.grades[row] for row in rows], metric),
-        np.full(len(rows), len(rows) / size),
-        UNIFORM,
-        size,
+    sample = HumanSample.uniform(
+        rows, metric_gains([sampled.grades[row] for row in rows], metric), size
     )
     grades_everywhere = None
     if automatic:

@@ -115,6 +115,15 @@ class HumanSample:
     design: str
     pool_size: int
 
+    @classmethod
+    def uniform(cls, rows: Sequence[int], grades: np.ndarray, pool_size: int) -> HumanSample:
+        """The graded pairs read as a uniform sample without replacement of ``pool_size``
+        pairs: each drawn with probability n / N. A sample graded only in part is read so
+        too (the rule eval's corrected figures and ``label plan`` share; the report says how
+        many of the drawn pairs are graded)."""
+        inclusion = np.full(len(rows), len(rows) / pool_size)
+        return cls(np.asarray(rows), grades, inclusion, UNIFORM, pool_size)
+
     def __post_init__(self) -> None:
         rows, grades, inclusion = (np.asarray(a) for a in (self.rows, self.grades, self.inclusion))
         if self.design not in DESIGNS:
