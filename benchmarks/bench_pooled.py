@@ -3,7 +3,7 @@ retrievers as the full human judgments do, and how many grades does that take?
 
     python benchmarks/bench_pooled.py [--cranfield PATH] [--work DIR] [--draws 50]
         [--budgets 100,200,400,...] [--query-counts 10,20,...] [--parts c,b,a]
-        [--generate N | --generated DIR]
+        [--generate N | --generated DIR] [--pooled-queries 40]
 
 Each retriever's top ``RUN_DEPTH`` documents for Cranfield's 225 human queries are scored
 by nDCG@10 under the full qrels: that ranking is the reference. The depth-10 pool of the
@@ -29,7 +29,11 @@ so a second run searches nothing), and then:
     when each question is judged only by its source document, with its bootstrap
     interval, judged@10, and tau between that many human queries and the rest (the
     yardstick bench_testset reads a generated set against). Generated questions have no
-    human grades, so a version with pooled grades needs a labeller model.
+    human grades, so the pooled version takes a labeller model: --pooled-queries questions
+    drawn at random, their whole depth-10 pool graded by each of --labellers with each of
+    --methods (one-shot grades beside the question's source document, MacAvaney &
+    Soldaini's setting), the source document kept relevant as eval keeps it; tau and
+    judged@10 against the source documents alone on the same questions.
 (a) Labeller models (``ragtui.judging.labellers``) grading the pool of the human queries
     with the qrels removed: --labeller-pairs pool pairs, half relevant by the qrels and
     half not, each half drawn at random (a sample for agreement, not for a figure of the
@@ -104,6 +108,9 @@ LABELLER_METHODS = ("pointwise", "one-shot")
 # (one-shot's prompt holds two passages): 30 pairs for each of the four runs keep (a)
 # near 15 minutes. Too few to rank retrievers by; enough to see chance-level agreement.
 LABELLER_PAIRS = 30
+# (b)'s pooled variant grades whole depth-10 pools (about 25 documents a question) with
+# every labeller and method: 40 questions is ~1,000 grades a run.
+POOLED_QUERIES = 40
 
 Grades = dict[str, dict[str, int]]  # query id → judged id → grade
 Pair = tuple[str, str]  # (query id, judged id)
@@ -388,9 +395,14 @@ def generated_set(
     retrievers: Mapping[str, object],
     reference: Table,
     folder: Path,
+    work: Path,
+    specs: Sequence[str],
+    methods: Sequence[str],
+    pooled_queries: int,
 ) -> None:
     """(b): tau of a generated set's ranking against the human one, judged by the source
-    documents only, and with pooled labeller grades where a labeller module exists."""
+    documents only, and (on a seeded subset of its questions) with each labeller's grades
+    of the depth-10 pool added."""
     from ragtui.testsets.store import read_testset
 
     testset = read_testset(folder)
@@ -419,11 +431,74 @@ def generated_set(
         f"  read against human queries at this size ({drawn} against the other {rest}): "
         f"tau median {median:.2f} [{ceiling_low:.2f}, {ceiling_high:.2f}]"
     )
-    print(
-        "  with pooled grades: not run. Generated questions have no human grades, so the "
-        "pool's other documents could only be graded by a labeller model (where the "
-        "packaged ones stand: (a))"
+    if pooled_queries <= 0 or not specs or not methods:
+        print("  with pooled labeller grades: not run (--pooled-queries 0 or no labeller)")
+        return
+    generated_pool_graded(
+        corpus, retrievers, reference, records, runs, work, specs, methods, pooled_queries
     )
+
+
+def generated_pool_graded(
+    corpus: Corpus,
+    retrievers: Mapping[str, object],
+    reference: Table,
+    records: Sequence[Mapping],
+    runs: Runs,
+    work: Path,
+    specs: Sequence[str],
+    methods: Sequence[str],
+    count: int,
+    seed: int = 0,
+) -> None:
+    """(b) with pooled grades: ``count`` questions drawn at random, their depth-10 pool of
+    the seven retrievers graded by each labeller and method, the source document kept as
+    eval keeps it (grade max(1, the labeller's)); tau and judged@10 beside the source
+    documents alone on the same questions."""
+    ids = sorted(str(r["query_id"]) for r in records)
+    rng = np.random.default_rng(seed)
+    chosen = set(rng.choice(ids, size=min(count, len(ids)), replace=False).tolist())
+    subset = [r for r in records if str(r["query_id"]) in chosen]
+    queries = {str(r["query_id"]): str(r["question"]) for r in subset}
+    sub_runs = {spec: {q: run[q] for q in chosen if q in run} for spec, run in runs.items()}
+    name = f"{corpus.source_key}-{GENERATED_NAME}"
+    pool = build_pool(work / "pools" / name, corpus, queries, retrievers)
+    design = QueueDesign(tuple(SPECS), DEPTH, None, seed, only_differing=False)
+    pairs = list(build_queue(pool, corpus, queries, design).pairs)
+    source = source_grades(subset)
+    alone = score_with_grades(sub_runs, source)
+    print(
+        f"  with pooled labeller grades: {len(subset)} of the questions drawn at random "
+        f"(seed {seed}), their depth-{DEPTH} pool {len(pairs)} pairs"
+    )
+    print(f"    source documents only, nDCG@10: {_tau_words(reference, alone)}")
+    print(f"    source documents only, nDCG'@10: {_tau_words(reference, alone, 'condensed')}")
+    known = {str(r["query_id"]): str(r["doc_id"]) for r in subset}
+    for method in methods:
+        for spec in specs:
+            run = run_labeller(spec, method, pairs, corpus, work / "labellers" / name, known)
+            grades: Grades = {}
+            for (query_id, judged_id), grade in run.grades.items():
+                if grade is not None:
+                    grades.setdefault(query_id, {})[judged_id] = grade
+            for query_id, judged in source.items():  # eval's precedence for a source passage
+                for judged_id in judged:
+                    held = grades.setdefault(query_id, {})
+                    held[judged_id] = max(1, held.get(judged_id, 0))
+            scored = score_with_grades(sub_runs, grades)
+            said = sum(1 for grade in run.grades.values() if grade is not None and grade >= 2)
+            abstained = sum(grade is None for grade in run.grades.values())
+            pace = (
+                f"{run.asked / run.seconds * 60:.1f} pairs/min this run"
+                if run.asked and run.seconds
+                else "all from an earlier run's store (pace not measured)"
+            )
+            print(
+                f"    + {spec} {method}: graded {len(run.grades) - abstained}, abstained "
+                f"{abstained}, failed {run.failed}, called {said} relevant (grade >= 2); {pace}"
+            )
+            print(f"      nDCG@10: {_tau_words(reference, scored)}")
+            print(f"      nDCG'@10: {_tau_words(reference, scored, 'condensed')}")
 
 
 def labellers_status() -> str:
@@ -669,11 +744,11 @@ def _figure(value, bounds) -> str:
     return f"{value:.2f} [{bounds[0]:.2f}, {bounds[1]:.2f}]"
 
 
-def _tau_words(reference: Table, scored: PooledScores) -> str:
+def _tau_words(reference: Table, scored: PooledScores, measure: str = "ndcg") -> str:
     judged = np.mean(list(scored.judged.values())) if scored.judged else 0.0
     if scored.queries < PAIRWISE_FLOOR.minimum:
         return f"tau: {too_few(scored.queries)} with a relevant grade; judged@10 {judged:.1%}"
-    found = agreement(reference, [scored], "ndcg")
+    found = agreement(reference, [scored], measure)
     low, high = interval(found.bootstrap)
     return (
         f"tau {found.median:.2f} [{low:.2f}, {high:.2f}] over {scored.queries} queries with a "
@@ -706,6 +781,12 @@ def main() -> None:
         help=f"(b) make or grow a set of N passages with {GENERATOR}, cheap filters only",
     )
     parser.add_argument("--generated", type=Path, help="(b) a generated set's folder to rank on")
+    parser.add_argument(
+        "--pooled-queries",
+        type=int,
+        default=POOLED_QUERIES,
+        help="(b) generated questions whose pool each labeller grades (0: none)",
+    )
     parser.add_argument("--labellers", default=",".join(LABELLERS), help="(a) judge specs")
     parser.add_argument("--methods", default=",".join(LABELLER_METHODS), help="(a) methods")
     parser.add_argument(
@@ -767,7 +848,16 @@ def main() -> None:
             minutes = make_testset(corpus, plan, work / "data")
             print(f"\n(b) made or grew {GENERATED_NAME} in {minutes:.1f} min")
         if (folder / "testset.json").is_file():
-            generated_set(corpus, retrievers, reference, folder)
+            generated_set(
+                corpus,
+                retrievers,
+                reference,
+                folder,
+                work,
+                args.labellers.split(","),
+                args.methods.split(","),
+                args.pooled_queries,
+            )
         else:
             print(
                 f"\n(b) generated set: not run (no set at {folder}; --generate N makes one "
