@@ -471,8 +471,8 @@ def generated_pool_graded(
         f"  with pooled labeller grades: {len(subset)} of the questions drawn at random "
         f"(seed {seed}), their depth-{DEPTH} pool {len(pairs)} pairs"
     )
-    print(f"    source documents only, nDCG@10: {_tau_words(reference, alone)}")
-    print(f"    source documents only, nDCG'@10: {_tau_words(reference, alone, 'condensed')}")
+    print(f"    source documents only, nDCG@10: {_apart_tau_words(reference, alone)}")
+    print(f"    source documents only, nDCG'@10: {_apart_tau_words(reference, alone, 'condensed')}")
     known = {str(r["query_id"]): str(r["doc_id"]) for r in subset}
     for method in methods:
         for spec in specs:
@@ -497,8 +497,8 @@ def generated_pool_graded(
                 f"    + {spec} {method}: graded {len(run.grades) - abstained}, abstained "
                 f"{abstained}, failed {run.failed}, called {said} relevant (grade >= 2); {pace}"
             )
-            print(f"      nDCG@10: {_tau_words(reference, scored)}")
-            print(f"      nDCG'@10: {_tau_words(reference, scored, 'condensed')}")
+            print(f"      nDCG@10: {_apart_tau_words(reference, scored)}")
+            print(f"      nDCG'@10: {_apart_tau_words(reference, scored, 'condensed')}")
 
 
 def labellers_status() -> str:
@@ -744,15 +744,28 @@ def _figure(value, bounds) -> str:
     return f"{value:.2f} [{bounds[0]:.2f}, {bounds[1]:.2f}]"
 
 
-def _tau_words(reference: Table, scored: PooledScores, measure: str = "ndcg") -> str:
+def _tau_words(reference: Table, scored: PooledScores) -> str:
     judged = np.mean(list(scored.judged.values())) if scored.judged else 0.0
     if scored.queries < PAIRWISE_FLOOR.minimum:
         return f"tau: {too_few(scored.queries)} with a relevant grade; judged@10 {judged:.1%}"
-    found = agreement(reference, [scored], measure)
+    found = agreement(reference, [scored], "ndcg")
     low, high = interval(found.bootstrap)
     return (
         f"tau {found.median:.2f} [{low:.2f}, {high:.2f}] over {scored.queries} queries with a "
         f"relevant grade; judged@10 {judged:.1%}"
+    )
+
+
+def _apart_tau_words(reference: Table, scored: PooledScores, measure: str = "ndcg") -> str:
+    """Tau of other queries' ranking (a generated set's) against the human one: the two
+    sets of queries resampled independently, as (b)'s source-only figure is."""
+    judged = np.mean(list(scored.judged.values())) if scored.judged else 0.0
+    if scored.queries < PAIRWISE_FLOOR.minimum:
+        return f"tau: {too_few(scored.queries)} with a relevant grade; judged@10 {judged:.1%}"
+    observed, low, high = tau_with_interval(reference, getattr(scored, measure))
+    return (
+        f"tau {observed:.2f} [{low:.2f}, {high:.2f}] over {scored.queries} queries, ranking "
+        f"{' > '.join(ranking(getattr(scored, measure)))}; judged@10 {judged:.1%}"
     )
 
 

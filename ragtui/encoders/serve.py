@@ -1,0 +1,74 @@
+"""The child side of ``encoder_process``: ``python -m ragtui.encoders.serve NAME CACHE_ROOT``.
+
+Loads the encoder as the app's own process would (``get_encoder``), says so on a private
+copy of stdout, then encodes each request until stdin closes. Anything a library prints
+goes to stderr: the protocol stream carries nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import IO, Any
+
+
+class _Forward(logging.Handler):
+    """The loading warnings (an export that fell back, say) go to the app, which shows them."""
+
+    def __init__(self, send) -> None:
+        super().__init__(logging.WARNING)
+        self.send = send
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.send({"warning": record.getMessage()})
+
+
+def serve(name: str, cache_root: Path, requests: IO[bytes], answers: IO[bytes]) -> int:
+    def send(message: dict[str, Any], payload: bytes = b"") -> None:
+        answers.write(json.dumps(message).encode("utf-8") + b"\n" + payload)
+        answers.flush()
+
+    from ragtui.errors import RagtuiError
+
+    logging.getLogger("ragtui").addHandler(_Forward(send))
+    try:
+        from ragtui.encoders import get_encoder
+
+        encoder = get_encoder(name, cache_root, lambda text: send({"stage": text}))
+    except RagtuiError as error:
+        send({"error": str(error)})
+        return 1
+    send(
+        {
+            "ready": {
+                "name": encoder.name,
+                "identity": encoder.identity,
+                "backend": encoder.backend,
+                "dimension": encoder.dimension,
+            }
+        }
+    )
+    for line in requests:
+        try:
+            texts = json.loads(line)["texts"]
+            vectors = encoder.encode(texts)
+        except RagtuiError as error:
+            send({"error": str(error)})
+            continue
+        rows, dim = vectors.shape
+        send({"rows": rows, "dim": dim}, vectors.astype("float32", copy=False).tobytes())
+    return 0
+
+
+def main() -> int:
+    name, cache_root = sys.argv[1], Path(sys.argv[2])
+    answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # stray prints must not reach the protocol
+    return serve(name, cache_root, sys.stdin.buffer, answers)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,119 @@
+"""The embedding model served by a child process (ragtui/encoders/encoder_process.py): the
+compare screen starts it before Textual, so the app's process never loads ONNX Runtime."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import ragtui.encoders as encoders
+from ragtui.encoders import get_encoder, start_loading
+from ragtui.encoders.process_encoder import ProcessEncoder
+from ragtui.errors import RagtuiError
+from tests.conftest import REPO
+
+TEXTS = ["grid outage on the north feeder", "ünïcode and a\nnewline", "x " * 300]
+
+
+@pytest.fixture
+def fresh_encoders(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No encoder loaded yet in this process, as at an app's start."""
+    monkeypatch.setattr(encoders, "_encoders", {})
+
+
+def cache_root() -> Path:
+    return Path(os.environ["RAGTUI_CACHE_DIR"])
+
+
+def test_the_child_gives_the_vectors_and_identity_of_loading_here(fresh_encoders) -> None:
+    here = encoders._load(encoders.DEFAULT_EMBEDDING_MODEL, cache_root(), None)
+    start_loading(["minilm"], cache_root())  # an alias: the child serves the canonical name
+    stages: list[str] = []
+    served = get_encoder(encoders.DEFAULT_EMBEDDING_MODEL, cache_root(), stages.append)
+    try:
+        assert isinstance(served, ProcessEncoder)
+        assert (served.identity, served.backend, served.dimension) == (
+            here.identity,
+            here.backend,
+            here.dimension,
+        )
+        np.testing.assert_array_equal(served.encode(TEXTS), here.encode(TEXTS))
+        np.testing.assert_array_equal(served.encode_query(TEXTS[0]), here.encode_query(TEXTS[0]))
+        assert served.encode([]).shape == (0, here.dimension)
+    finally:
+        served.close()
+
+
+def test_progress_comes_between_requests(fresh_encoders) -> None:
+    start_loading([encoders.DEFAULT_EMBEDDING_MODEL], cache_root())
+    served = get_encoder(encoders.DEFAULT_EMBEDDING_MODEL, cache_root())
+    seen: list[int] = []
+    try:
+        served.encode(TEXTS * 6, batch_size=2, progress=lambda p: seen.append(p.done))
+    finally:
+        served.close()
+    # 18 texts, 8 a request: progress at 8, 16, 18 (and the block's end again)
+    assert seen[:3] == [8, 16, 18] and seen[-1] == 18
+
+
+def test_a_child_that_dies_is_replaced_by_the_model_here(fresh_encoders, caplog) -> None:
+    start_loading([encoders.DEFAULT_EMBEDDING_MODEL], cache_root())
+    served = get_encoder(encoders.DEFAULT_EMBEDDING_MODEL, cache_root())
+    before = served.encode(TEXTS)
+    served.process.process.kill()
+    served.process.process.wait()
+    with caplog.at_level(logging.WARNING, logger="ragtui"):
+        after = served.encode(TEXTS)
+    np.testing.assert_array_equal(after, before)
+    assert any(
+        "embedding process for all-MiniLM-L6-v2 ended" in r.getMessage() for r in caplog.records
+    )
+
+
+def test_a_users_mistake_reads_as_it_would_without_the_child(fresh_encoders, tmp_path) -> None:
+    # A folder that holds no model: the same one-line error, from the child as from here.
+    empty = tmp_path / "not-a-model"
+    empty.mkdir()
+    with pytest.raises(RagtuiError) as here:
+        encoders._load(str(empty), cache_root(), None).encode(TEXTS)
+    start_loading([str(empty)], cache_root())
+    with pytest.raises(RagtuiError) as served:
+        get_encoder(str(empty), cache_root()).encode(TEXTS)
+    assert str(served.value) == str(here.value)
+    assert "\n" not in str(served.value)
+
+
+def test_the_compare_start_loads_neither_numpy_nor_onnxruntime(tmp_path: Path) -> None:
+    """What the CLI does before the first frame: start the children, import the app."""
+    script = (
+        "import json, sys\n"
+        "from pathlib import Path\n"
+        "from ragtui.config.settings_file import Settings\n"
+        "from ragtui.compare.pane_encoders import start_encoders_for\n"
+        f"start_encoders_for(['bm25+extractive', 'dense+extractive'], Settings(), "
+        f"Path({str(tmp_path)!r}))\n"
+        "import ragtui.tui.app\n"
+        "from ragtui.encoders import encoder_process\n"
+        "started = sorted(encoder_process._started)\n"
+        "heavy = [m for m in ('numpy', 'onnxruntime', 'tokenizers') if m in sys.modules]\n"
+        "print(json.dumps([started, heavy]))\n"
+    )
+    finished = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        timeout=120,
+    )
+    assert finished.returncode == 0, finished.stderr
+    started, heavy = json.loads(finished.stdout.strip().splitlines()[-1])
+    assert started == [encoders.DEFAULT_EMBEDDING_MODEL]
+    assert heavy == []
