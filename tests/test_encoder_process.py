@@ -117,3 +117,23 @@ def test_the_compare_start_loads_neither_numpy_nor_onnxruntime(tmp_path: Path) -
     started, heavy = json.loads(finished.stdout.strip().splitlines()[-1])
     assert started == [encoders.DEFAULT_EMBEDDING_MODEL]
     assert heavy == []
+
+
+async def test_a_swapped_in_model_loads_in_a_child(
+    fresh_encoders, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from ragtui.encoders import encoder_process
+    from tests.session_helpers import answered, open_session, wait_until
+
+    monkeypatch.setattr(encoder_process, "_started", {})
+    async with open_session(tmp_path, spec_a="bm25+extractive", spec_b="bm25+extractive") as (
+        session,
+        _,
+    ):
+        assert encoder_process._started == {}  # BM25 alone needs no model
+        session.set_component("a", "retriever", "dense")
+        assert list(encoder_process._started) == [encoders.DEFAULT_EMBEDDING_MODEL]
+        session.ask("How heavy is the HB-15?")
+        await wait_until(lambda: answered(session), timeout_s=300)
+        assert isinstance(get_encoder(encoders.DEFAULT_EMBEDDING_MODEL), ProcessEncoder)
+        assert session.panes["a"].run.result.hits and session.panes["a"].run.error is None

@@ -703,6 +703,8 @@ class CompareSession:
             text = str(parse_pipeline_spec(f"{spec.retriever}+{value}"))
         pane = self.panes[key]
         pane.spec = text
+        # A model new to this app loads in its own process, not on the screen's GIL.
+        start_encoders_for((text,), self.options.settings, self.options.cache_root)
         # Whoever picks a component knows where it went: the query is no longer blind.
         self.draw = ""
         run_task = pane.task
