@@ -51,7 +51,7 @@ def test_the_child_gives_the_vectors_and_identity_of_loading_here(fresh_encoders
         served.close()
 
 
-def test_progress_comes_between_requests(fresh_encoders) -> None:
+def test_progress_comes_after_each_batch(fresh_encoders) -> None:
     start_loading([encoders.DEFAULT_EMBEDDING_MODEL], cache_root())
     served = get_encoder(encoders.DEFAULT_EMBEDDING_MODEL, cache_root())
     seen: list[int] = []
@@ -59,8 +59,8 @@ def test_progress_comes_between_requests(fresh_encoders) -> None:
         served.encode(TEXTS * 6, batch_size=2, progress=lambda p: seen.append(p.done))
     finally:
         served.close()
-    # 18 texts, 8 a request: progress at 8, 16, 18 (and the block's end again)
-    assert seen[:3] == [8, 16, 18] and seen[-1] == 18
+    # 18 texts in batches of 2: progress after each batch, as in this process
+    assert seen[:9] == list(range(2, 19, 2)) and set(seen[9:]) == {18}
 
 
 def test_a_child_that_dies_is_replaced_by_the_model_here(fresh_encoders, caplog) -> None:
@@ -137,3 +137,18 @@ async def test_a_swapped_in_model_loads_in_a_child(
         await wait_until(lambda: answered(session), timeout_s=300)
         assert isinstance(get_encoder(encoders.DEFAULT_EMBEDDING_MODEL), ProcessEncoder)
         assert session.panes["a"].run.result.hits and session.panes["a"].run.error is None
+
+
+def test_a_closing_app_stops_a_child_still_loading(fresh_encoders, monkeypatch) -> None:
+    from ragtui.encoders import encoder_process
+    from ragtui.errors import Cancelled
+
+    monkeypatch.setattr(encoder_process, "_started", {})
+    start_loading([encoders.DEFAULT_EMBEDDING_MODEL], cache_root())
+    child = encoder_process._started[encoders.DEFAULT_EMBEDDING_MODEL].process
+    encoder_process.stop_loading()  # as the session's close does, before the model is in
+    assert child.poll() is not None
+    # whoever waited for the model is told the work stopped; nothing loads in its place
+    with pytest.raises(Cancelled):
+        get_encoder(encoders.DEFAULT_EMBEDDING_MODEL, cache_root())
+    assert encoders.DEFAULT_EMBEDDING_MODEL not in encoders._encoders

@@ -965,6 +965,9 @@ class CompareSession:
         building = sys.modules.get("ragtui.encoders.building")
         if building is not None:
             building.stop_exports()
+        children = sys.modules.get("ragtui.encoders.encoder_process")
+        if children is not None:  # a model loading in its own process, its export with it
+            children.stop_loading()
         for task in list(self._tasks):
             task.cancel()
         for task in list(self._tasks):

@@ -12,8 +12,9 @@ The protocol, over the child's stdin and a private copy of its stdout:
 * child → parent, one JSON object per line: ``{"stage": text}`` and ``{"warning": text}``
   while loading, then ``{"ready": {name, identity, backend, dimension}}`` or
   ``{"error": text}`` (a user-facing RagtuiError's message);
-* parent → child: ``{"texts": [...]}`` per line; the child answers ``{"rows": r, "dim":
-  d}`` followed by r·d float32 values (native byte order), or ``{"error": text}``.
+* parent → child: ``{"texts": [...], "batch_size": b}`` per line; the child answers
+  ``{"done": n}`` after each batch, then ``{"rows": r, "dim": d}`` followed by r·d float32
+  values (native byte order), or ``{"error": text}``.
 
 The child ends when its stdin closes, so it never outlives the app, however the app ends.
 """
@@ -31,7 +32,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, Any
 
-from ragtui.errors import RagtuiError
+from ragtui.errors import Cancelled, RagtuiError
 
 log = logging.getLogger("ragtui")
 
@@ -63,6 +64,7 @@ class EncoderProcess:
         ).start()
         self.info: dict[str, Any] | None = None
         self._lock = threading.Lock()
+        self._stopped = False
 
     def _drain_stderr(self) -> None:
         assert self.process.stderr is not None
@@ -72,7 +74,9 @@ class EncoderProcess:
                 self._stderr.append(line)
                 log.debug("encoder process %s: %s", self.name, line)
 
-    def _died(self, what: str) -> EncoderProcessDied:
+    def _died(self, what: str) -> RagtuiError:
+        if self._stopped:  # ended on purpose: the app is closing, nothing to load instead
+            return Cancelled(f"the embedding process for {self.name} was stopped")
         self.close()
         last = next((line for line in reversed(self._stderr) if line.strip()), "")
         reason = f": {last}" if last else ""
@@ -111,17 +115,35 @@ class EncoderProcess:
                     raise self._died("sent an unknown message")
             return self.info
 
-    def encode(self, texts: Iterable[str]) -> tuple[int, int, bytes]:
-        """Rows, dimension and the float32 bytes of the texts' vectors."""
+    def encode(
+        self,
+        texts: Iterable[str],
+        batch_size: int,
+        done: Callable[[int], None] | None = None,
+    ) -> tuple[int, int, bytes]:
+        """Rows, dimension and the float32 bytes of the texts' vectors. ``done`` is told
+        after each batch how many texts are encoded; if it raises (a closing app's
+        Cancelled), the child is ended, since its answer will never be read."""
         stdin, stdout = self.process.stdin, self.process.stdout
         assert stdin is not None and stdout is not None
         with self._lock:
             try:
-                stdin.write(json.dumps({"texts": list(texts)}).encode("utf-8") + b"\n")
+                request = {"texts": list(texts), "batch_size": batch_size}
+                stdin.write(json.dumps(request).encode("utf-8") + b"\n")
                 stdin.flush()
             except OSError:
                 raise self._died("ended") from None
-            message = self._read_line()
+            while True:
+                message = self._read_line()
+                if "done" not in message:
+                    break
+                if done is not None:
+                    try:
+                        done(int(message["done"]))
+                    except BaseException:
+                        self._stopped = True
+                        self.close(wait_s=0.0)
+                        raise
             if "error" in message:
                 raise RagtuiError(str(message["error"]))
             rows, dim = int(message.get("rows", -1)), int(message.get("dim", -1))
@@ -133,7 +155,9 @@ class EncoderProcess:
             return rows, dim, payload
 
     def close(self, wait_s: float = 2.0) -> None:
-        """End the child: closing its stdin ends its loop; a child still loading is killed."""
+        """End the child: closing its stdin ends its loop. One still loading (an export can
+        take a minute) is asked to stop, which ends its own export process too, then killed."""
+        self._stopped = True  # ended by this process: whoever still waits is told Cancelled
         if self.process.poll() is not None:
             return
         try:
@@ -143,9 +167,19 @@ class EncoderProcess:
             pass
         try:
             self.process.wait(timeout=wait_s)
+            return
+        except subprocess.TimeoutExpired:
+            self.process.terminate()
+        try:
+            self.process.wait(timeout=1.0)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+    def stop(self) -> None:
+        """End a child still loading (the app is closing); who waits for it gets Cancelled."""
+        if self.info is None:
+            self.close(wait_s=0.0)
 
 
 def _read_exactly(stream: IO[bytes], size: int) -> bytes | None:
@@ -176,6 +210,14 @@ def take_started(name: str) -> EncoderProcess | None:
     """The child started for ``name``, handed over once to whoever loads that encoder."""
     with _started_guard:
         return _started.pop(name, None)
+
+
+def stop_loading() -> None:
+    """End every child that has not finished loading (the compare screen is closing)."""
+    with _started_guard:
+        every = list(_every)
+    for process in every:
+        process.stop()
 
 
 def _close_all() -> None:

@@ -13,10 +13,6 @@ from ragtui.encoders.encoder_process import EncoderProcess, EncoderProcessDied
 
 log = logging.getLogger("ragtui")
 
-# Texts per request, in batches of the caller's size: progress (and a cancel) comes
-# between requests, as it comes between batches in the app's own process.
-BATCHES_PER_REQUEST = 4
-
 
 class ProcessEncoder(BlockEncoder):
     """Vectors from the child's model: the same files, runtime and identity as loading it
@@ -43,23 +39,14 @@ class ProcessEncoder(BlockEncoder):
     ) -> np.ndarray:
         if self._here is None:
             try:
-                return self._from_child(texts, batch_size, batch_done)
+                # The whole block in one request: the child sorts it by length and pads each
+                # batch as the model in this process would (the same vectors, as fast).
+                rows, dim, payload = self.process.encode(texts, batch_size, batch_done)
+                return np.frombuffer(payload, dtype=np.float32).reshape(rows, dim).copy()
             except EncoderProcessDied as died:
                 log.warning("%s; loading the model in the app instead", died)
                 self._here = self._load_here()
-        return self._here.encode(texts, batch_size=batch_size)
-
-    def _from_child(
-        self, texts: list[str], batch_size: int, batch_done: BatchDone | None
-    ) -> np.ndarray:
-        step = max(batch_size, 1) * BATCHES_PER_REQUEST
-        parts = []
-        for first in range(0, len(texts), step):
-            rows, dim, payload = self.process.encode(texts[first : first + step])
-            parts.append(np.frombuffer(payload, dtype=np.float32).reshape(rows, dim))
-            if batch_done is not None:
-                batch_done(first + rows)
-        return np.vstack(parts)
+        return self._here._encode_block(texts, batch_size, batch_done)
 
     def close(self) -> None:
         self.process.close()

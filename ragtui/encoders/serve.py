@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import IO, Any
@@ -53,8 +54,12 @@ def serve(name: str, cache_root: Path, requests: IO[bytes], answers: IO[bytes]) 
     )
     for line in requests:
         try:
-            texts = json.loads(line)["texts"]
-            vectors = encoder.encode(texts)
+            request = json.loads(line)
+            vectors = encoder.encode(
+                request["texts"],
+                batch_size=int(request["batch_size"]),
+                progress=lambda done: send({"done": done.done}),
+            )
         except RagtuiError as error:
             send({"error": str(error)})
             continue
@@ -63,7 +68,16 @@ def serve(name: str, cache_root: Path, requests: IO[bytes], answers: IO[bytes]) 
     return 0
 
 
+def _stop(*_: object) -> None:
+    """Asked to stop mid-load: end the export's own process too, then exit."""
+    building = sys.modules.get("ragtui.encoders.building")
+    if building is not None:
+        building.stop_exports()
+    sys.exit(143)
+
+
 def main() -> int:
+    signal.signal(signal.SIGTERM, _stop)
     name, cache_root = sys.argv[1], Path(sys.argv[2])
     answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # stray prints must not reach the protocol

@@ -37,14 +37,10 @@ from ragtui.compare.events import (
     SessionReady,
 )
 from ragtui.compare.session import PANES, CompareSession, DatasetQuery, SessionOptions
-from ragtui.config.choices import generator_choices, ollama_models, retriever_choices
 from ragtui.display.judge_text import judge_lines
 from ragtui.errors import RagtuiError
-from ragtui.tui.commands import compare_commands
 from ragtui.tui.hangup import end_with_terminal
 from ragtui.tui.log_notices import NotifyHandler, PlainNotices
-from ragtui.tui.screens.picker import ComponentPicker
-from ragtui.tui.screens.query_picker import QueryPicker
 from ragtui.tui.themes import ThemeFile, discover_themes, pick_theme
 from ragtui.tui.widgets.pane import PassageList, PipelinePane
 from ragtui.tui.widgets.query_input import QueryInput
@@ -347,6 +343,10 @@ class CompareApp(PlainNotices, App[None]):
         return "a"
 
     async def action_swap(self, component: str, key: str | None = None) -> None:
+        # The pickers load on first use: nothing the first frame does not draw is imported.
+        from ragtui.config.choices import generator_choices, ollama_models, retriever_choices
+        from ragtui.tui.screens.picker import ComponentPicker
+
         key = key or self.focused_pane_key()
         pipelines = self.options.settings.pipelines
         if component == "retriever":
@@ -398,6 +398,8 @@ class CompareApp(PlainNotices, App[None]):
         self.notify(message + " Applies from the next run (ctrl+r runs again).")
 
     def action_pick_query(self) -> None:
+        from ragtui.tui.screens.query_picker import QueryPicker
+
         queries = self.session.dataset_queries()
         if not queries:
             self.notify(
@@ -441,6 +443,8 @@ class CompareApp(PlainNotices, App[None]):
         self.pane(self.focused_pane_key()).passages.focus()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        from ragtui.tui.commands import compare_commands
+
         yield from super().get_system_commands(screen)
         yield from compare_commands(self)
 
