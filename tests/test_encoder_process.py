@@ -8,6 +8,7 @@ import logging
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -152,3 +153,49 @@ def test_a_closing_app_stops_a_child_still_loading(fresh_encoders, monkeypatch) 
     with pytest.raises(Cancelled):
         get_encoder(encoders.DEFAULT_EMBEDDING_MODEL, cache_root())
     assert encoders.DEFAULT_EMBEDDING_MODEL not in encoders._encoders
+
+
+def test_a_child_still_loading_ends_when_the_app_is_gone(tmp_path: Path) -> None:
+    """The app's end (a hang-up ends it with os._exit) closes the child's stdin; a child
+    in the middle of its model's export must not run on for the minute an export takes."""
+    import psutil
+
+    parent = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\n"
+            "from pathlib import Path\n"
+            "from ragtui.encoders.encoder_process import EncoderProcess\n"
+            "child = EncoderProcess('all-MiniLM-L6-v2', Path(sys.argv[1]))\n"
+            "print(child.process.pid, flush=True)\n"
+            "time.sleep(600)\n",
+            str(tmp_path / "empty-cache"),  # nothing exported yet: the child exports first
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert parent.stdout is not None
+    child = psutil.Process(int(parent.stdout.readline()))
+
+    def exports() -> list[psutil.Process]:
+        found = []
+        for process in child.children(recursive=True):
+            try:
+                if "ragtui.encoders.export" in process.cmdline():
+                    found.append(process)
+            except psutil.NoSuchProcess:
+                pass
+        return found
+
+    deadline = time.monotonic() + 120
+    while not exports() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    running = exports()
+    assert running, "the export never started"
+    parent.kill()  # as abrupt as os._exit
+    parent.wait()
+    _gone, alive = psutil.wait_procs([child, *running], timeout=10)
+    assert alive == []

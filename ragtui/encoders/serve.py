@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 import logging
 import os
+import select
 import signal
 import sys
+import threading
 from pathlib import Path
 from typing import IO, Any
 
@@ -35,6 +37,9 @@ def serve(name: str, cache_root: Path, requests: IO[bytes], answers: IO[bytes]) 
     from ragtui.errors import RagtuiError
 
     logging.getLogger("ragtui").addHandler(_Forward(send))
+    loaded = threading.Event()
+    watcher = threading.Thread(target=_end_with_parent, args=(requests, loaded), daemon=True)
+    watcher.start()
     try:
         from ragtui.encoders import get_encoder
 
@@ -42,6 +47,8 @@ def serve(name: str, cache_root: Path, requests: IO[bytes], answers: IO[bytes]) 
     except RagtuiError as error:
         send({"error": str(error)})
         return 1
+    finally:
+        loaded.set()  # the watcher ends within its next poll; it is not waited for
     send(
         {
             "ready": {
@@ -68,11 +75,26 @@ def serve(name: str, cache_root: Path, requests: IO[bytes], answers: IO[bytes]) 
     return 0
 
 
-def _stop(*_: object) -> None:
-    """Asked to stop mid-load: end the export's own process too, then exit."""
+def _end_with_parent(requests: IO[bytes], loaded: threading.Event) -> None:
+    """While the model loads (an export can take a minute), end if the app is gone: its
+    end closes our stdin. No request comes before we say we are ready, so stdin readable
+    during the load means it was closed."""
+    while not loaded.is_set():
+        readable, _, _ = select.select([requests], [], [], 0.2)
+        if readable and not loaded.is_set():
+            _stop_exports()
+            os._exit(0)
+
+
+def _stop_exports() -> None:
     building = sys.modules.get("ragtui.encoders.building")
     if building is not None:
         building.stop_exports()
+
+
+def _stop(*_: object) -> None:
+    """Asked to stop mid-load: end the export's own process too, then exit."""
+    _stop_exports()
     sys.exit(143)
 
 
