@@ -51,7 +51,12 @@ lowest retriever at 100–200 labels. ``ADJUSTED`` uses, per case:
   interval is **Hall's (1992) skewness-corrected** one: the studentised estimate is
   transformed by g(t) = t + a t²/3 + a² t³/27 + a/6, a = the estimator's estimated skewness
   (with the design's finite-population or Poisson factors), and the bounds are θ̂ − SE ·
-  g⁻¹(±z).
+  g⁻¹(±z). With λ tuned (``lam=None``) the estimate there is **cross-fitted**: each sampled
+  pair is corrected by a λ tuned on the other n − 1, which removes the bias of tuning λ on
+  the residuals it then shrinks (5–9 standard errors of the mean over 1,000 draws in
+  tests/experiment/test_ppi.py), and the SE adds λ's own noise (``_cross_fitted``). On
+  Cranfield's DCG@10 with the 85% labeller the tuned-λ interval covered 0.90–0.92 for the
+  lowest retriever at 200–800 labels, missing below the truth twice as often as above.
 - automatic grades on a Poisson (active) sample, and every gap between two retrievers
   (weights of both signs): the normal interval (see the comments in ``prediction_powered``).
 
@@ -283,6 +288,58 @@ def _rectifier(residual: np.ndarray, sample: HumanSample) -> tuple[np.ndarray, n
     return total, np.sqrt(np.maximum(variance, 0.0))
 
 
+def _cross_fitted(
+    weighted_human: np.ndarray,
+    weighted_auto: np.ndarray,
+    sample: HumanSample,
+    weights: np.ndarray,
+    automatic: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The estimate with each sampled pair corrected by a λ tuned without it, its standard
+    error with λ's own noise, and the estimate's skewness (uniform design, n ≥ 3).
+
+    θ̂ = (N/n) Σ_i u_i, u_i = w y_i − λ₋ᵢ (w f_i − mean_pool w f), λ₋ᵢ tuned on the other
+    n − 1 pairs (closed form: the sample's sums less pair i). Pair i's own residual no
+    longer picks the λ that makes it small, so the bias of a λ tuned on the same sample
+    (O(1/n), towards the automatic grades' total, and on Cranfield's DCG@10 the reason the
+    interval fell below the truth twice as often as above it) goes. The variance adds
+    Var(λ̂)·Var(R_f), the term of (λ̂ − λ*)(R_f − A) that the normal approximation drops
+    (R_f: the sample's total of the automatic grades, A: theirs over the pool); Var(R_f) is
+    known exactly (f is known on the whole pool), Var(λ̂) by the delta method.
+    """
+    n, pool = sample.size, sample.pool_size
+    fraction = 1 - n / pool
+    pool_variance = (weights * automatic).var(axis=1, ddof=1)
+    pool_mean = (weights * automatic).mean(axis=1, keepdims=True)
+    sum_h = weighted_human.sum(axis=1, keepdims=True)
+    sum_a = weighted_auto.sum(axis=1, keepdims=True)
+    sum_ha = (weighted_human * weighted_auto).sum(axis=1, keepdims=True)
+    rest = n - 1
+    left_h, left_a = sum_h - weighted_human, sum_a - weighted_auto
+    covariance = (sum_ha - weighted_human * weighted_auto - left_h * left_a / rest) / (rest - 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lam_out = np.where(pool_variance[:, None] > 0, covariance / pool_variance[:, None], 0.0)
+    lam_out = np.clip(lam_out, 0.0, 1.0)
+    units = pool * (weighted_human - lam_out * (weighted_auto - pool_mean))
+    estimate = units.mean(axis=1)
+    variance = fraction * units.var(axis=1, ddof=1) / n
+    centred_h = weighted_human - weighted_human.mean(axis=1, keepdims=True)
+    centred_a = weighted_auto - weighted_auto.mean(axis=1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lam_variance = np.where(
+            pool_variance > 0,
+            fraction * (centred_h * centred_a).var(axis=1, ddof=1) / n / pool_variance**2,
+            0.0,
+        )
+    automatic_variance = pool**2 * fraction * pool_variance / n
+    se = np.sqrt(variance + lam_variance * automatic_variance)
+    skew = _skewness(units, sample)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # the units' skewness is the total's over its own variance; the SE is larger
+        skew = np.where(se > 0, skew * (np.sqrt(variance) / se) ** 3, 0.0)
+    return estimate, se, skew
+
+
 def _wald(estimate: np.ndarray, se: np.ndarray, z: float) -> tuple[np.ndarray, np.ndarray]:
     return estimate - z * se, estimate + z * se
 
@@ -479,6 +536,16 @@ def prediction_powered(
         low, high = _wald(estimate, se, z)
     else:
         low, high = _hall(estimate, se, _skewness(residual, sample), z)
+        graded = not (_binary(sample.grades) and _binary(automatic))
+        if sample.design == UNIFORM and lam is None and graded and sample.size >= 3:
+            # λ tuned on the sample: cross-fitted (see ``_cross_fitted``) for the figures of
+            # one retriever; a gap keeps the tuned λ and the normal interval (below).
+            crossed, crossed_se, crossed_skew = _cross_fitted(
+                weighted_human, weighted_auto, sample, weights, automatic
+            )
+            estimate = np.where(signed, estimate, crossed)
+            se = np.where(signed, se, crossed_se)
+            low, high = _hall(estimate, se, crossed_skew, z)
         if sample.design == POISSON:
             # The Horvitz–Thompson third moment (weights 1/π³) is too noisy to correct by:
             # on a weighted sample Hall's interval covered 0.92 where the normal one held
