@@ -309,8 +309,10 @@ def rows_of(tallies: Tallies, truth: dict[str, np.ndarray]) -> list[dict[str, st
     rows = []
     for (design, n, name), tally in tallies.items():
         coverage = {m: tally.mean(f"covered {m}") for m in ("P@10", "DCG@10")}
-        width = tally.mean("width P@10")
-        ratio = tally.sums["width P@10"] / tally.sums["human width P@10"]
+        width = {m: tally.mean(f"width {m}") for m in ("P@10", "DCG@10")}
+        ratio = {
+            m: tally.sums[f"width {m}"] / tally.sums[f"human width {m}"] for m in ("P@10", "DCG@10")
+        }
         ordered, wrong = tally.mean("ordered"), tally.mean("wrong")
         row = {
             "sampling": "uniform" if design == UNIFORM else "active (rank prior)",
@@ -318,8 +320,11 @@ def rows_of(tallies: Tallies, truth: dict[str, np.ndarray]) -> list[dict[str, st
             "automatic grades": name,
             "coverage P@10": f"{coverage['P@10'].min():.3f}–{coverage['P@10'].max():.3f}",
             "coverage DCG@10": f"{coverage['DCG@10'].min():.3f}–{coverage['DCG@10'].max():.3f}",
-            "P@10 width": f"{width.mean():.3f}",
-            "vs human only": f"{ratio.mean():.2f}",
+            "P@10 width (vs yours)": f"{width['P@10'].mean():.3f} ({ratio['P@10'].mean():.2f})",
+            "DCG@10 width (vs yours)": (
+                f"{width['DCG@10'].mean():.3f} ({ratio['DCG@10'].mean():.2f}; "
+                f"max {ratio['DCG@10'].max():.2f})"
+            ),
             f"gaps ≥ {NEAR_TIE} ordered": _percent(ordered[apart].mean()) if apart.any() else "–",
             "wrong (max)": _percent(wrong.max()),
             "near-ties ordered (max)": _percent(ordered[ties].max()) if ties.any() else "–",
