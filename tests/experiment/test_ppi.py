@@ -299,3 +299,28 @@ def test_tuned_lambda_graded_gains_the_estimate_is_unbiased_and_covers() -> None
     standard_error = estimates.std(axis=0, ddof=1) / np.sqrt(draws)
     assert np.all(np.abs(estimates.mean(axis=0) - target) < 3 * standard_error)
     assert np.all((covered / draws > 0.93) & (covered / draws < 0.975))  # measured 0.936–0.949
+
+
+def test_tuned_lambda_on_a_poisson_sample_carries_its_noise() -> None:
+    """A Poisson (active) sample of about 200 pairs, drawn more often where the labeller
+    grades high, graded gains: with each pair corrected by a λ tuned without it and λ's
+    noise in the SE, the normal interval covered 0.931–0.934 over 1,000 draws, where the
+    tuned λ's covered 0.911–0.925 (still under 0.95: the README's active rows say so). The
+    mean estimate stays within 3 standard errors of the truth."""
+    grades, labeller, weights = _graded_population(seed=0)
+    target = weights @ grades
+    rng = np.random.default_rng(4)
+    score = 0.5 + labeller
+    inclusion = np.minimum(200 * score / score.sum(), 1.0)
+    draws = 1_000
+    estimates = np.empty((draws, len(weights)))
+    covered = np.zeros(len(weights))
+    for draw in range(draws):
+        rows = np.flatnonzero(rng.random(len(grades)) < inclusion)
+        sample = HumanSample(rows, grades[rows], inclusion[rows], POISSON, len(grades))
+        result = prediction_powered(weights, sample, labeller)
+        estimates[draw] = result.estimate
+        covered += (result.ci_low <= target) & (target <= result.ci_high)
+    standard_error = estimates.std(axis=0, ddof=1) / np.sqrt(draws)
+    assert np.all(np.abs(estimates.mean(axis=0) - target) < 3 * standard_error)
+    assert np.all(covered / draws >= 0.928)
