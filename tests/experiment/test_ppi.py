@@ -324,3 +324,14 @@ def test_tuned_lambda_on_a_poisson_sample_carries_its_noise() -> None:
     standard_error = estimates.std(axis=0, ddof=1) / np.sqrt(draws)
     assert np.all(np.abs(estimates.mean(axis=0) - target) < 3 * standard_error)
     assert np.all(covered / draws >= 0.928)
+
+
+def test_the_whole_pool_graded_is_exact_with_a_labeller() -> None:
+    """Every pair graded: the corrected figure is the person's, with no width, whatever λ
+    each pair would have been corrected by."""
+    grades, labeller, weights = _graded_population(seed=0)
+    rows = np.arange(len(grades))
+    sample = HumanSample.uniform(rows, grades, len(grades))
+    result = prediction_powered(weights, sample, labeller)
+    assert np.allclose(result.estimate, weights @ grades, rtol=1e-12)
+    assert np.allclose(result.ci_low, result.ci_high)

@@ -408,6 +408,8 @@ def _skewness(residual: np.ndarray, sample: HumanSample) -> np.ndarray:
             centred = residual - residual.mean(axis=1, keepdims=True)
             second = (centred**2).mean(axis=1)
             gamma = np.where(second > 0, (centred**3).mean(axis=1) / second**1.5, 0.0)
+            if fraction >= 1:  # the whole pool: no sampling error, nothing to skew
+                return np.zeros(len(residual))
             return gamma * (1 - 2 * fraction) / np.sqrt(n * (1 - fraction))
         pi = sample.inclusion
         third = ((1 - pi) * (1 - 2 * pi) * residual**3 / pi**3).sum(axis=1)
@@ -586,7 +588,8 @@ def prediction_powered(
     else:
         low, high = _hall(estimate, se, _skewness(residual, sample), z)
         graded = not (_binary(sample.grades) and _binary(automatic))
-        if sample.design == UNIFORM and lam is None and graded and sample.size >= 3:
+        crossable = 3 <= sample.size < sample.pool_size  # the whole pool graded is exact
+        if sample.design == UNIFORM and lam is None and graded and crossable:
             # λ tuned on the sample: cross-fitted (see ``_cross_fitted``) for the figures of
             # one retriever; a gap keeps the tuned λ and the normal interval (below).
             crossed, crossed_se, crossed_skew = _cross_fitted(
