@@ -19,19 +19,27 @@ probability 0.85 (or 0.70) and otherwise gives one of the other grades 0–4 at 
 one that grades at random. Each is corrected by the sample (``ragtui.experiment.stats.ppi``,
 λ tuned); "human only" is the same sample's Horvitz–Thompson estimate.
 
-For each sample size, ``--draws`` samples are drawn uniformly without replacement, and as
-many by *active* sampling: Poisson, each pair with its own recorded probability from a
-rank prior (a document ranked high by several retrievers is more often relevant, and one
-that some retrievers rank and others do not moves their comparisons), mixed with a
-uniform share so that every pair can be drawn.
+For each sample size, ``--draws`` samples are drawn by each of three designs:
+
+- uniform without replacement (what ``ragtui label --budget`` draws);
+- *active* (rank prior): Poisson, each pair with its own probability from a rank prior (a
+  document ranked high by several retrievers is more often relevant, and one that some
+  retrievers rank and others do not moves their comparisons), mixed with a uniform share
+  so that every pair can be drawn;
+- *two-phase* (strata): a uniform pilot of a quarter of the labels, then a Poisson second
+  batch by Neyman allocation over strata of labeller grade × rank, from the pilot's
+  residuals (see "two-phase design" below; drawn per labeller, since the strata are its).
+
+The active and two-phase designs are measured here only: ``label --budget`` draws uniform.
 
 Reported: coverage of each retriever's 95% interval (lowest and highest of the seven;
-goal 0.93–0.97), mean interval width and its ratio to the person's grades alone, and for
-the 21 pairs of retrievers on P@10: how often the gap's interval lies wholly beyond the
-near-tie margin (±0.01) on one side ("ordered"), how often such an order is wrong, and how
-often a near-tie (true |gap| < 0.01) was ordered (it should be reported as a tie). The
-active rows add the labels saved: 1 − (active variance / uniform variance) at the same
-number of labels.
+goal 0.93–0.97), mean interval width and its ratio to the person's grades alone from the
+same sample (mean, and the worst retriever for DCG@10), and for the 21 pairs of retrievers
+on P@10: how often the gap's interval lies wholly beyond the near-tie margin (±0.01) on
+one side ("ordered"), how often such an order is wrong, and how often a near-tie (true
+|gap| < 0.01) was ordered (it should be reported as a tie). The active and two-phase rows
+add the labels saved: 1 − (their variance / the uniform sample's) at the same number of
+labels, median over P@10's retrievers / P@10's gaps ≥ 0.01 / DCG@10's retrievers.
 """
 
 from __future__ import annotations
