@@ -288,6 +288,30 @@ def _rectifier(residual: np.ndarray, sample: HumanSample) -> tuple[np.ndarray, n
     return total, np.sqrt(np.maximum(variance, 0.0))
 
 
+def _cross_fitted_units(
+    weighted_human: np.ndarray,
+    weighted_auto: np.ndarray,
+    sample: HumanSample,
+    weights: np.ndarray,
+    automatic: np.ndarray,
+) -> np.ndarray:
+    """u_i = N (w y_i − λ₋ᵢ (w f_i − mean_pool w f)), λ₋ᵢ tuned on the other n − 1 pairs
+    (the sample's sums less pair i); uniform design, n ≥ 3."""
+    n, pool = sample.size, sample.pool_size
+    pool_variance = (weights * automatic).var(axis=1, ddof=1)
+    pool_mean = (weights * automatic).mean(axis=1, keepdims=True)
+    sum_h = weighted_human.sum(axis=1, keepdims=True)
+    sum_a = weighted_auto.sum(axis=1, keepdims=True)
+    sum_ha = (weighted_human * weighted_auto).sum(axis=1, keepdims=True)
+    rest = n - 1
+    left_h, left_a = sum_h - weighted_human, sum_a - weighted_auto
+    covariance = (sum_ha - weighted_human * weighted_auto - left_h * left_a / rest) / (rest - 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lam_out = np.where(pool_variance[:, None] > 0, covariance / pool_variance[:, None], 0.0)
+    lam_out = np.clip(lam_out, 0.0, 1.0)
+    return pool * (weighted_human - lam_out * (weighted_auto - pool_mean))
+
+
 def _cross_fitted(
     weighted_human: np.ndarray,
     weighted_auto: np.ndarray,
@@ -310,17 +334,7 @@ def _cross_fitted(
     n, pool = sample.size, sample.pool_size
     fraction = 1 - n / pool
     pool_variance = (weights * automatic).var(axis=1, ddof=1)
-    pool_mean = (weights * automatic).mean(axis=1, keepdims=True)
-    sum_h = weighted_human.sum(axis=1, keepdims=True)
-    sum_a = weighted_auto.sum(axis=1, keepdims=True)
-    sum_ha = (weighted_human * weighted_auto).sum(axis=1, keepdims=True)
-    rest = n - 1
-    left_h, left_a = sum_h - weighted_human, sum_a - weighted_auto
-    covariance = (sum_ha - weighted_human * weighted_auto - left_h * left_a / rest) / (rest - 1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        lam_out = np.where(pool_variance[:, None] > 0, covariance / pool_variance[:, None], 0.0)
-    lam_out = np.clip(lam_out, 0.0, 1.0)
-    units = pool * (weighted_human - lam_out * (weighted_auto - pool_mean))
+    units = _cross_fitted_units(weighted_human, weighted_auto, sample, weights, automatic)
     estimate = units.mean(axis=1)
     variance = fraction * units.var(axis=1, ddof=1) / n
     centred_h = weighted_human - weighted_human.mean(axis=1, keepdims=True)
@@ -653,18 +667,36 @@ def labels_for_width(
     The variance of one label, S²_z with z = w(y − λ f), is estimated from the sample
     (with each figure's tuned λ), then the uniform design's variance is solved for n:
     width = 2 z_q N √((1/n − 1/N) S²_z). At most the pool size (the whole pool, graded,
-    has no sampling error).
+    has no sampling error). Where the estimate is cross-fitted (graded gains, a labeller, a
+    uniform sample, one retriever's figure), the variance also holds λ's noise, which
+    shrinks as 1/n² (``_cross_fitted``): the equation is then a quadratic in 1/n − 1/N.
     """
     if width <= 0:
         raise ValueError(f"width {width}: use a positive number")
     weights = np.atleast_2d(np.asarray(weights, dtype=float))
     sampled_weights = weights[:, sample.rows]
     residual = sampled_weights * sample.grades
-    if automatic is not None:
-        weighted_auto = sampled_weights * np.asarray(automatic, dtype=float)[sample.rows]
-        lams = _tuned_lambda(residual, weighted_auto, sample, weights, np.asarray(automatic, float))
-        residual = residual - lams[:, None] * weighted_auto
     pool = sample.pool_size
+    noise = np.zeros(len(weights))  # N² Var-of-λ factor: the 1/n² term's coefficient
+    if automatic is not None:
+        automatic = np.asarray(automatic, dtype=float)
+        weighted_auto = sampled_weights * automatic[sample.rows]
+        lams = _tuned_lambda(residual, weighted_auto, sample, weights, automatic)
+        graded = not (_binary(sample.grades) and _binary(automatic))
+        if sample.design == UNIFORM and graded and sample.size > 2:
+            centred_h = residual - residual.mean(axis=1, keepdims=True)
+            centred_a = weighted_auto - weighted_auto.mean(axis=1, keepdims=True)
+            products = (centred_h * centred_a).var(axis=1, ddof=1)
+            spread = (weights * automatic).var(axis=1, ddof=1)
+            signed = (weights < 0).any(axis=1)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                noise = np.where(~signed & (spread > 0), products / spread, 0.0)
+        tuned = residual - lams[:, None] * weighted_auto
+        if noise.any():
+            # the cross-fitted residuals: those tuned on the same sample are optimistic
+            crossed = _cross_fitted_units(residual, weighted_auto, sample, weights, automatic)
+            tuned = np.where((noise > 0)[:, None], crossed / pool, tuned)
+        residual = tuned
     if sample.design == UNIFORM:
         unit_variance = residual.var(axis=1, ddof=1) if sample.size > 1 else np.zeros(len(weights))
     else:
@@ -673,8 +705,12 @@ def labels_for_width(
         squares = (residual**2 / sample.inclusion).sum(axis=1)
         unit_variance = np.maximum(squares - total**2 / pool, 0.0) / max(pool - 1, 1)
     allowed = (width / (2 * _normal_quantile(confidence) * pool)) ** 2
-    with np.errstate(divide="ignore"):
-        needed = 1.0 / (allowed / unit_variance + 1.0 / pool)
+    # allowed = S²_z u + noise u², u = 1/n − 1/N
+    with np.errstate(divide="ignore", invalid="ignore"):
+        linear = allowed / unit_variance
+        root = (np.sqrt(unit_variance**2 + 4 * noise * allowed) - unit_variance) / (2 * noise)
+        u = np.where(noise > 0, root, linear)
+        needed = 1.0 / (u + 1.0 / pool)
     needed = np.where(unit_variance > 0, needed, 1.0)
     return np.minimum(np.ceil(needed), pool).astype(int)
 
