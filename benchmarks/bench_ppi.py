@@ -19,19 +19,27 @@ probability 0.85 (or 0.70) and otherwise gives one of the other grades 0–4 at 
 one that grades at random. Each is corrected by the sample (``ragtui.experiment.stats.ppi``,
 λ tuned); "human only" is the same sample's Horvitz–Thompson estimate.
 
-For each sample size, ``--draws`` samples are drawn uniformly without replacement, and as
-many by *active* sampling: Poisson, each pair with its own recorded probability from a
-rank prior (a document ranked high by several retrievers is more often relevant, and one
-that some retrievers rank and others do not moves their comparisons), mixed with a
-uniform share so that every pair can be drawn.
+For each sample size, ``--draws`` samples are drawn by each of three designs:
+
+- uniform without replacement (what ``ragtui label --budget`` draws);
+- *active* (rank prior): Poisson, each pair with its own probability from a rank prior (a
+  document ranked high by several retrievers is more often relevant, and one that some
+  retrievers rank and others do not moves their comparisons), mixed with a uniform share
+  so that every pair can be drawn;
+- *two-phase* (strata): a uniform pilot of a quarter of the labels, then a Poisson second
+  batch by Neyman allocation over strata of labeller grade × rank, from the pilot's
+  residuals (see "two-phase design" below; drawn per labeller, since the strata are its).
+
+The active and two-phase designs are measured here only: ``label --budget`` draws uniform.
 
 Reported: coverage of each retriever's 95% interval (lowest and highest of the seven;
-goal 0.93–0.97), mean interval width and its ratio to the person's grades alone, and for
-the 21 pairs of retrievers on P@10: how often the gap's interval lies wholly beyond the
-near-tie margin (±0.01) on one side ("ordered"), how often such an order is wrong, and how
-often a near-tie (true |gap| < 0.01) was ordered (it should be reported as a tie). The
-active rows add the labels saved: 1 − (active variance / uniform variance) at the same
-number of labels.
+goal 0.93–0.97), mean interval width and its ratio to the person's grades alone from the
+same sample (mean, and the worst retriever for DCG@10), and for the 21 pairs of retrievers
+on P@10: how often the gap's interval lies wholly beyond the near-tie margin (±0.01) on
+one side ("ordered"), how often such an order is wrong, and how often a near-tie (true
+|gap| < 0.01) was ordered (it should be reported as a tie). The active and two-phase rows
+add the labels saved: 1 − (their variance / the uniform sample's) at the same number of
+labels, median over P@10's retrievers / P@10's gaps ≥ 0.01 / DCG@10's retrievers.
 """
 
 from __future__ import annotations
@@ -65,7 +73,14 @@ SPECS = ("bm25", "bm25:okapi", "static", "dense:minilm-int8", "dense", "hybrid",
 DEPTH = 10
 SIZES = (50, 100, 200, 400, 800)
 NEAR_TIE = 0.01  # on P@10's scale
+DESIGNS = ("uniform", "rank prior", "two-phase")
+DESIGN_NAMES = {
+    "uniform": "uniform",
+    "rank prior": "active (rank prior)",
+    "two-phase": "two-phase (strata)",
+}
 ACTIVE_UNIFORM_SHARE = 0.3  # of the expected sample drawn uniformly (every π > 0)
+PILOT_SHARE = 0.25  # of a two-phase sample's labels: the uniform first batch
 MAX_GRADE = 4  # Cranfield's qrels grade 1–4
 
 
@@ -157,6 +172,123 @@ def rank_prior_inclusion(ranks: np.ndarray, expected: float) -> np.ndarray:
     return np.minimum(inclusion, 1.0)
 
 
+# two-phase design ---------------------------------------------------------------------------
+# Where the person's next labels do the most: a second batch drawn by stratified (Neyman)
+# allocation from what a first, uniform batch (the pilot) showed. Measured here only:
+# ``ragtui label --budget`` draws uniform samples.
+#
+# The second batch draws each remaining pool pair independently (Poisson) with its own
+# probability, from strata of pairs that behave alike: the labeller's grade × how many
+# retrievers placed the pair in their top k × its best rank. The pilot estimates each
+# stratum's mean squared residual σ²_h (the person's grade less λ times the labeller's; the
+# grade itself without a labeller), shrunk towards the pilot's overall mean so that a stratum
+# where the pilot saw no error still gets labels. A pair's π grows with √(σ²_h Σ_k w_kp² /
+# V_k), Neyman's allocation for the sum of the figures' relative variances (V_k: figure k's
+# variance under the strata's σ²), and a uniform share keeps every π > 0.
+#
+# The estimate conditions on the pilot: its pairs are known exactly (π = 1), and the second
+# batch is a Poisson sample of the rest with probabilities fixed before it was drawn, so the
+# Horvitz–Thompson correction (``POISSON``) is unbiased given the pilot, hence
+# unconditionally, however wrong the labeller or the pilot's σ² are; a poor σ² costs
+# precision only. Conditioning wastes what the pilot says about the rest of the pool, so
+# without a labeller with signal this loses to one uniform sample of the same size.
+
+
+SECOND_UNIFORM_SHARE = 0.2  # of the second batch spread evenly over the remaining pairs
+SHRINK = 2.0  # pseudo-pairs of the pilot's overall mean in each stratum's σ²
+
+
+def design_strata(ranks: np.ndarray, automatic: np.ndarray | None) -> np.ndarray:
+    """A stratum code per pool pair: labeller grade × placed by one / some / all of the
+    retrievers × best rank 1–3 or lower. ``ranks``: R × N, 0 where not ranked."""
+    ranks = np.asarray(ranks)
+    inside = ranks > 0
+    placed = inside.sum(axis=0)
+    count = len(ranks)
+    share = np.where(placed >= count, 2, np.where(placed > 1, 1, 0))
+    best = np.where(inside, ranks, np.iinfo(np.int64).max).min(axis=0)
+    top = (best <= 3).astype(int)
+    grade = np.zeros(ranks.shape[1], dtype=int)
+    if automatic is not None:
+        grade = np.rint(np.asarray(automatic, dtype=float)).astype(int) + 1
+    return grade * 6 + share * 2 + top
+
+
+def stratified_inclusion(
+    weights: np.ndarray,
+    strata: np.ndarray,
+    pilot_rows: np.ndarray,
+    pilot_gains: np.ndarray,
+    automatic: np.ndarray | None,
+    expected: float,
+) -> np.ndarray:
+    """Inclusion probabilities of the second batch (``expected`` pairs on average) over the
+    whole pool: 1 for the pilot's pairs (already graded), Neyman's allocation elsewhere.
+
+    ``weights``: K × N, the figures the labels serve (each retriever's metric and the gaps
+    between them); ``pilot_gains``: the person's gains of ``pilot_rows``; ``automatic``:
+    the labeller's gains of every pair, or None.
+    """
+    weights = np.atleast_2d(np.asarray(weights, dtype=float))
+    strata = np.asarray(strata)
+    pilot_rows = np.asarray(pilot_rows, dtype=np.intp)
+    size = weights.shape[1]
+    if len(pilot_rows) < 2:
+        raise ValueError("a pilot of at least two graded pairs is needed to allocate by")
+    residual = np.asarray(pilot_gains, dtype=float)
+    if automatic is not None:
+        automatic = np.asarray(automatic, dtype=float)
+        labelled = automatic[pilot_rows]
+        spread = labelled.var()
+        # one λ for the allocation (the pooled regression slope, in [0, 1]): it only
+        # steers where labels go, the estimate tunes its own
+        lam = np.cov(residual, labelled)[0, 1] / spread if spread > 0 else 0.0
+        residual = residual - float(np.clip(lam, 0.0, 1.0)) * labelled
+    squares = residual**2
+    overall = float(squares.mean())
+    codes, where = np.unique(strata, return_inverse=True)
+    pilot_codes = where[pilot_rows]
+    sums = np.bincount(pilot_codes, weights=squares, minlength=len(codes))
+    counts = np.bincount(pilot_codes, minlength=len(codes))
+    sigma2 = (sums + SHRINK * overall) / (counts + SHRINK)
+    per_pair = sigma2[where]
+    figure_variance = (weights**2 * per_pair).sum(axis=1)
+    usable = figure_variance > 0
+    need = (weights[usable] ** 2 / figure_variance[usable, None]).sum(axis=0)
+    score = np.sqrt(per_pair * need)
+    rest = np.ones(size, dtype=bool)
+    rest[pilot_rows] = False
+    score[~rest] = 0.0
+    remaining = int(rest.sum())
+    if remaining == 0 or expected <= 0:
+        inclusion = np.zeros(size)
+    else:
+        total = score.sum()
+        share = SECOND_UNIFORM_SHARE if total > 0 else 1.0
+        inclusion = expected * share / remaining * rest
+        if total > 0:
+            inclusion = inclusion + expected * (1 - share) * score / total
+        inclusion = _capped(inclusion, rest)
+    inclusion[pilot_rows] = 1.0
+    return inclusion
+
+
+def _capped(inclusion: np.ndarray, rest: np.ndarray) -> np.ndarray:
+    """Cap at 1 and hand the excess to the other pairs of ``rest``, in proportion."""
+    inclusion = inclusion.copy()
+    for _ in range(50):
+        over = inclusion > 1
+        if not over.any():
+            break
+        excess = (inclusion[over] - 1).sum()
+        inclusion[over] = 1.0
+        free = rest & (inclusion < 1)
+        if not free.any():
+            break
+        inclusion[free] += excess * inclusion[free] / inclusion[free].sum()
+    return np.minimum(inclusion, 1.0)
+
+
 @dataclass
 class Tally:
     """Sums over the draws of one (design, size, labeller), by what is counted."""
@@ -176,7 +308,12 @@ Tallies = dict[tuple[str, int, str], Tally]
 
 
 def simulate(
-    pooled: PooledSet, draws: int, seed: int, interval: str = ADJUSTED
+    pooled: PooledSet,
+    draws: int,
+    seed: int,
+    interval: str = ADJUSTED,
+    sizes: tuple[int, ...] = SIZES,
+    designs: tuple[str, ...] = DESIGNS,
 ) -> tuple[Tallies, np.ndarray]:
     """Every (design, size, labeller) over ``draws`` human samples; and the true P@10 gaps."""
     queries = len(pooled.query_ids)
@@ -197,25 +334,45 @@ def simulate(
     size = len(pooled.truth)
     rng = np.random.default_rng(seed + 1)
     tallies: Tallies = {}
-    for design in (UNIFORM, POISSON):
-        for n in SIZES:
-            if design == POISSON:
+    served = np.vstack([by_metric["P@10"], by_metric["DCG@10"]])
+    strata = {name: design_strata(pooled.ranks, automatic[name, "DCG@10"]) for name in labellers}
+    for design in designs:
+        kind = UNIFORM if design == "uniform" else POISSON
+        for n in sizes:
+            if design == "rank prior":
                 inclusion = rank_prior_inclusion(pooled.ranks, n)
             else:
                 inclusion = np.full(size, n / size)
             for _ in range(draws):
-                if design == UNIFORM:
+                if design == "uniform":
                     rows = np.sort(rng.choice(size, n, replace=False))
-                else:
+                elif design == "rank prior":
                     rows = np.flatnonzero(rng.random(size) < inclusion)
+                else:
+                    pilot = np.sort(rng.choice(size, int(n * PILOT_SHARE), replace=False))
+                    uniform_draw = rng.random(size)
+                drawn = {}
                 for name in labellers:
+                    if design == "two-phase":
+                        # the second batch is drawn with the labeller's own strata; the same
+                        # random numbers for every labeller, so they differ by design alone
+                        inclusion = stratified_inclusion(
+                            served,
+                            strata[name],
+                            pilot,
+                            gains["DCG@10"][pilot],
+                            automatic[name, "DCG@10"],
+                            n - len(pilot),
+                        )
+                        rows = np.union1d(pilot, np.flatnonzero(uniform_draw < inclusion))
+                    drawn[name] = rows, inclusion
+                for name in labellers:
+                    rows, inclusion = drawn[name]
                     tally = tallies.setdefault((design, n, name), Tally())
                     tally.draws += 1
                     tally.add("labels", np.array(len(rows)))
                     for metric, weights in by_metric.items():
-                        sample = HumanSample(
-                            rows, gains[metric][rows], inclusion[rows], design, size
-                        )
+                        sample = HumanSample(rows, gains[metric][rows], inclusion[rows], kind, size)
                         result = prediction_powered(
                             weights, sample, automatic[name, metric], interval=interval
                         )
@@ -309,28 +466,36 @@ def rows_of(tallies: Tallies, truth: dict[str, np.ndarray]) -> list[dict[str, st
     rows = []
     for (design, n, name), tally in tallies.items():
         coverage = {m: tally.mean(f"covered {m}") for m in ("P@10", "DCG@10")}
-        width = tally.mean("width P@10")
-        ratio = tally.sums["width P@10"] / tally.sums["human width P@10"]
+        width = {m: tally.mean(f"width {m}") for m in ("P@10", "DCG@10")}
+        ratio = {
+            m: tally.sums[f"width {m}"] / tally.sums[f"human width {m}"] for m in ("P@10", "DCG@10")
+        }
         ordered, wrong = tally.mean("ordered"), tally.mean("wrong")
         row = {
-            "sampling": "uniform" if design == UNIFORM else "active (rank prior)",
-            "labels": f"{n}" if design == UNIFORM else f"{tally.mean('labels'):.0f}",
+            "sampling": DESIGN_NAMES[design],
+            "labels": f"{n}" if design == "uniform" else f"{tally.mean('labels'):.0f}",
             "automatic grades": name,
             "coverage P@10": f"{coverage['P@10'].min():.3f}–{coverage['P@10'].max():.3f}",
             "coverage DCG@10": f"{coverage['DCG@10'].min():.3f}–{coverage['DCG@10'].max():.3f}",
-            "P@10 width": f"{width.mean():.3f}",
-            "vs human only": f"{ratio.mean():.2f}",
+            "P@10 width (vs yours)": f"{width['P@10'].mean():.3f} ({ratio['P@10'].mean():.2f})",
+            "DCG@10 width (vs yours)": (
+                f"{width['DCG@10'].mean():.3f} ({ratio['DCG@10'].mean():.2f}; "
+                f"max {ratio['DCG@10'].max():.2f})"
+            ),
             f"gaps ≥ {NEAR_TIE} ordered": _percent(ordered[apart].mean()) if apart.any() else "–",
             "wrong (max)": _percent(wrong.max()),
             "near-ties ordered (max)": _percent(ordered[ties].max()) if ties.any() else "–",
             "labels saved": "",
         }
-        if design == POISSON:
-            uniform = tallies[(UNIFORM, n, name)]
+        if design != "uniform" and ("uniform", n, name) in tallies:
+            uniform = tallies[("uniform", n, name)]
             share = tally.mean("variance P@10") / uniform.mean("variance P@10")
             retriever_saving = 1 - np.median(share[:count])
             gap_saving = 1 - np.median(share[count:][apart]) if apart.any() else float("nan")
-            row["labels saved"] = f"{_percent(retriever_saving)} / {_percent(gap_saving)}"
+            dcg = 1 - np.median(tally.mean("variance DCG@10") / uniform.mean("variance DCG@10"))
+            row["labels saved"] = (
+                f"{_percent(retriever_saving)} / {_percent(gap_saving)} / {_percent(dcg)}"
+            )
         rows.append(row)
     return rows
 
@@ -358,6 +523,11 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--pool-only", action="store_true")
+    parser.add_argument(
+        "--sizes", default=",".join(map(str, SIZES)), help="labels per sample (comma-separated)"
+    )
+    parser.add_argument("--designs", default=",".join(DESIGNS), help=f"any of {', '.join(DESIGNS)}")
+    parser.add_argument("--no-focused", action="store_true", help="skip the two-retriever table")
     parser.add_argument("--markdown", action="store_true", help="print the README table")
     parser.add_argument(
         "--interval",
@@ -372,7 +542,12 @@ def main() -> None:
     if args.pool_only:
         return
     started = time.perf_counter()
-    tallies, truth = simulate(pooled, args.draws, args.seed, args.interval)
+    sizes = tuple(int(size) for size in args.sizes.split(","))
+    designs = tuple(name.strip() for name in args.designs.split(","))
+    unknown = [name for name in designs if name not in DESIGNS]
+    if unknown:
+        parser.error(f"--designs {','.join(unknown)}: use any of {', '.join(DESIGNS)}")
+    tallies, truth = simulate(pooled, args.draws, args.seed, args.interval, sizes, designs)
     elapsed = time.perf_counter() - started
     print("\ntruth (qrels on the pool):")
     for index, spec in enumerate(SPECS):
@@ -384,6 +559,8 @@ def main() -> None:
     )
     print(f"\n{args.draws} draws per row, interval {args.interval!r}, {elapsed:.0f} s:\n")
     print_table(rows_of(tallies, truth), args.markdown)
+    if args.no_focused:
+        return
     print(
         f"\ntwo retrievers, only their differing pairs, uniform ({args.draws} draws): "
         f"ordered beyond ±{NEAR_TIE} (wrong; coverage of the gap)\n"

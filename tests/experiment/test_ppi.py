@@ -62,10 +62,15 @@ def test_uniform_sample_equals_ppi_py(lam: float | None) -> None:
     assert (ours.ci_high - ours.ci_low) / 2 == pytest.approx(half_width, rel=1e-3)
     if lam is None:
         assert 0.3 < ours.lam < 1.0  # a labeller with signal: tuned, not 0 or 1
-    # The default (skewness-corrected here: graded gains) is the same estimate, and with
-    # 1,000 labels its interval is within a few percent of the normal one.
+    # The default (skewness-corrected here: graded gains) is the same estimate for a fixed
+    # λ (cross-fitted for a tuned one: within a tenth of the half-width at 1,000
+    # labels), and with 1,000 labels its interval is within a few percent of the normal one.
     adjusted = prediction_powered(weights, sample, automatic, lam=lam).entry()
-    assert adjusted.interval == ADJUSTED and adjusted.estimate == ours.estimate
+    assert adjusted.interval == ADJUSTED
+    if lam is None:
+        assert adjusted.estimate == pytest.approx(ours.estimate, abs=half_width * 0.1)
+    else:
+        assert adjusted.estimate == ours.estimate
     assert adjusted.ci_low < adjusted.estimate < adjusted.ci_high
     assert adjusted.ci_low == pytest.approx(low[0], abs=half_width * 0.05)
     assert adjusted.ci_high == pytest.approx(high[0], abs=half_width * 0.05)
@@ -257,3 +262,76 @@ def test_below_the_floor_the_figure_says_too_few_labels() -> None:
     from ragtui.evidence_rules import describe_rules
 
     assert f"at least {floor} graded pairs of the sample" in " ".join(describe_rules())
+
+
+def _graded_population(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cranfield's pool in small: 5,000 pairs, 14% relevant with grades 1–4 in Cranfield's
+    proportions, a labeller that keeps the grade 85% of the time and otherwise gives another
+    of 0–4 at random (so a false alarm can be a 4), and three DCG@10-like figures (each
+    ranks 40% of the pairs, weight 1/log2(rank + 1))."""
+    rng = np.random.default_rng(seed)
+    size = 5_000
+    grades = rng.choice(5, size=size, p=[0.86, 0.025, 0.064, 0.037, 0.014]).astype(float)
+    keep = rng.random(size) < 0.85
+    labeller = np.where(keep, grades, (grades + rng.integers(1, 5, size)) % 5)
+    ranks = np.where(rng.random((3, size)) < 0.4, rng.integers(1, 11, (3, size)), 0)
+    weights = np.where(ranks > 0, 1 / np.log2(np.where(ranks > 0, ranks, 1) + 1), 0) / 200
+    return grades, labeller, weights
+
+
+def test_tuned_lambda_graded_gains_the_estimate_is_unbiased_and_covers() -> None:
+    """λ tuned on the same sample that corrects by it pulls the estimate towards the
+    labeller's total: over 1,000 uniform samples of 200 pairs that bias was 5–9 standard
+    errors of the mean estimate (measured -8.7, -6.9, -8.2). With each pair corrected by a
+    λ tuned on the other pairs (cross-fitted), the mean lies within 3 standard errors of the
+    truth, and the interval (with λ's own noise in its variance) covers 0.93–0.975."""
+    grades, labeller, weights = _graded_population(seed=0)
+    target = weights @ grades
+    rng = np.random.default_rng(21)
+    draws, n = 1_000, 200
+    estimates = np.empty((draws, len(weights)))
+    covered = np.zeros(len(weights))
+    for draw in range(draws):
+        sample = _uniform(grades, n, rng)
+        result = prediction_powered(weights, sample, labeller)
+        estimates[draw] = result.estimate
+        covered += (result.ci_low <= target) & (target <= result.ci_high)
+    standard_error = estimates.std(axis=0, ddof=1) / np.sqrt(draws)
+    assert np.all(np.abs(estimates.mean(axis=0) - target) < 3 * standard_error)
+    assert np.all((covered / draws > 0.93) & (covered / draws < 0.975))  # measured 0.936–0.949
+
+
+def test_tuned_lambda_on_a_poisson_sample_carries_its_noise() -> None:
+    """A Poisson (active) sample of about 200 pairs, drawn more often where the labeller
+    grades high, graded gains: with each pair corrected by a λ tuned without it and λ's
+    noise in the SE, the normal interval covered 0.931–0.934 over 1,000 draws, where the
+    tuned λ's covered 0.911–0.925 (still under 0.95: the README's active rows say so). The
+    mean estimate stays within 3 standard errors of the truth."""
+    grades, labeller, weights = _graded_population(seed=0)
+    target = weights @ grades
+    rng = np.random.default_rng(4)
+    score = 0.5 + labeller
+    inclusion = np.minimum(200 * score / score.sum(), 1.0)
+    draws = 1_000
+    estimates = np.empty((draws, len(weights)))
+    covered = np.zeros(len(weights))
+    for draw in range(draws):
+        rows = np.flatnonzero(rng.random(len(grades)) < inclusion)
+        sample = HumanSample(rows, grades[rows], inclusion[rows], POISSON, len(grades))
+        result = prediction_powered(weights, sample, labeller)
+        estimates[draw] = result.estimate
+        covered += (result.ci_low <= target) & (target <= result.ci_high)
+    standard_error = estimates.std(axis=0, ddof=1) / np.sqrt(draws)
+    assert np.all(np.abs(estimates.mean(axis=0) - target) < 3 * standard_error)
+    assert np.all(covered / draws >= 0.928)
+
+
+def test_the_whole_pool_graded_is_exact_with_a_labeller() -> None:
+    """Every pair graded: the corrected figure is the person's, with no width, whatever λ
+    each pair would have been corrected by."""
+    grades, labeller, weights = _graded_population(seed=0)
+    rows = np.arange(len(grades))
+    sample = HumanSample.uniform(rows, grades, len(grades))
+    result = prediction_powered(weights, sample, labeller)
+    assert np.allclose(result.estimate, weights @ grades, rtol=1e-12)
+    assert np.allclose(result.ci_low, result.ci_high)

@@ -51,9 +51,16 @@ lowest retriever at 100–200 labels. ``ADJUSTED`` uses, per case:
   interval is **Hall's (1992) skewness-corrected** one: the studentised estimate is
   transformed by g(t) = t + a t²/3 + a² t³/27 + a/6, a = the estimator's estimated skewness
   (with the design's finite-population or Poisson factors), and the bounds are θ̂ − SE ·
-  g⁻¹(±z).
+  g⁻¹(±z). With λ tuned (``lam=None``) the estimate there is **cross-fitted**: each sampled
+  pair is corrected by a λ tuned on the other n − 1, which removes the bias of tuning λ on
+  the residuals it then shrinks (5–9 standard errors of the mean over 1,000 draws in
+  tests/experiment/test_ppi.py), and the SE adds λ's own noise (``_cross_fitted``). On
+  Cranfield's DCG@10 with the 85% labeller the tuned-λ interval covered 0.91–0.94 for the
+  lowest retriever at 200–800 labels, lying below the truth twice as often as above it.
 - automatic grades on a Poisson (active) sample, and every gap between two retrievers
-  (weights of both signs): the normal interval (see the comments in ``prediction_powered``).
+  (weights of both signs): the normal interval (see the comments in ``prediction_powered``);
+  on a Poisson sample with λ tuned, around the cross-fitted estimate
+  (``_cross_fitted_poisson``).
 
 Below ``evidence_rules.SAMPLED_LABELS_FLOOR`` graded pairs no interval reaches 93% coverage
 in the simulation; ``CorrectedEstimate.enough`` is False there and ``words()`` prints
@@ -283,6 +290,121 @@ def _rectifier(residual: np.ndarray, sample: HumanSample) -> tuple[np.ndarray, n
     return total, np.sqrt(np.maximum(variance, 0.0))
 
 
+def _cross_fitted_units(
+    weighted_human: np.ndarray,
+    weighted_auto: np.ndarray,
+    sample: HumanSample,
+    weights: np.ndarray,
+    automatic: np.ndarray,
+) -> np.ndarray:
+    """u_i = N (w y_i − λ₋ᵢ (w f_i − mean_pool w f)), λ₋ᵢ tuned on the other n − 1 pairs
+    (the sample's sums less pair i); uniform design, n ≥ 3."""
+    n, pool = sample.size, sample.pool_size
+    pool_variance = (weights * automatic).var(axis=1, ddof=1)
+    pool_mean = (weights * automatic).mean(axis=1, keepdims=True)
+    sum_h = weighted_human.sum(axis=1, keepdims=True)
+    sum_a = weighted_auto.sum(axis=1, keepdims=True)
+    sum_ha = (weighted_human * weighted_auto).sum(axis=1, keepdims=True)
+    rest = n - 1
+    left_h, left_a = sum_h - weighted_human, sum_a - weighted_auto
+    covariance = (sum_ha - weighted_human * weighted_auto - left_h * left_a / rest) / (rest - 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lam_out = np.where(pool_variance[:, None] > 0, covariance / pool_variance[:, None], 0.0)
+    lam_out = np.clip(lam_out, 0.0, 1.0)
+    return pool * (weighted_human - lam_out * (weighted_auto - pool_mean))
+
+
+def _cross_fitted(
+    weighted_human: np.ndarray,
+    weighted_auto: np.ndarray,
+    sample: HumanSample,
+    weights: np.ndarray,
+    automatic: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The estimate with each sampled pair corrected by a λ tuned without it, its standard
+    error with λ's own noise, and the estimate's skewness (uniform design, n ≥ 3).
+
+    θ̂ = (N/n) Σ_i u_i, u_i = w y_i − λ₋ᵢ (w f_i − mean_pool w f), λ₋ᵢ tuned on the other
+    n − 1 pairs (closed form: the sample's sums less pair i). Pair i's own residual no
+    longer picks the λ that makes it small, so the bias of a λ tuned on the same sample
+    (O(1/n), towards the automatic grades' total, and on Cranfield's DCG@10 the reason the
+    interval fell below the truth twice as often as above it) goes. The variance adds
+    Var(λ̂)·Var(R_f), the term of (λ̂ − λ*)(R_f − A) that the normal approximation drops
+    (R_f: the sample's total of the automatic grades, A: theirs over the pool); Var(R_f) is
+    known exactly (f is known on the whole pool), Var(λ̂) by the delta method.
+    """
+    n, pool = sample.size, sample.pool_size
+    fraction = 1 - n / pool
+    pool_variance = (weights * automatic).var(axis=1, ddof=1)
+    units = _cross_fitted_units(weighted_human, weighted_auto, sample, weights, automatic)
+    estimate = units.mean(axis=1)
+    variance = fraction * units.var(axis=1, ddof=1) / n
+    centred_h = weighted_human - weighted_human.mean(axis=1, keepdims=True)
+    centred_a = weighted_auto - weighted_auto.mean(axis=1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lam_variance = np.where(
+            pool_variance > 0,
+            fraction * (centred_h * centred_a).var(axis=1, ddof=1) / n / pool_variance**2,
+            0.0,
+        )
+    automatic_variance = pool**2 * fraction * pool_variance / n
+    se = np.sqrt(variance + lam_variance * automatic_variance)
+    skew = _skewness(units, sample)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # the units' skewness is the total's over its own variance; the SE is larger
+        skew = np.where(se > 0, skew * (np.sqrt(variance) / se) ** 3, 0.0)
+    return estimate, se, skew
+
+
+def _cross_fitted_poisson(
+    weighted_human: np.ndarray,
+    weighted_auto: np.ndarray,
+    sample: HumanSample,
+    weights: np.ndarray,
+    automatic: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``_cross_fitted`` for a Poisson sample: the estimate and its standard error.
+
+    θ̂ = λ̂ A + Σ_S (w y_i − λ₋ᵢ w f_i)/π_i + Σ_S (λ₋ᵢ − λ̂) w f_i, λ₋ᵢ tuned without pair
+    i (the HT sums of ``_tuned_lambda`` less i's terms). λ₋ᵢ depends only on the other
+    pairs' draws, which a Poisson design makes independent of i's, so θ̂ is exactly unbiased
+    for any labeller. The variance is the rectifier's with these residuals plus
+    Var(λ̂)·Var(R_f), Var(R_f) = Σ_all (1 − π) (w f)²/π estimated over the sample (the
+    sample does not carry the unsampled pairs' π), Var(λ̂) by the delta method. Pairs
+    drawn with certainty (π = 1: a pilot batch graded before the rest was drawn) have no
+    sampling error and do not inform λ.
+    """
+    pi = sample.inclusion
+    factor = (1 - pi) / pi**2
+    numerator_terms = factor * weighted_human * weighted_auto
+    denominator_terms = factor * weighted_auto**2
+    numerator = numerator_terms.sum(axis=1, keepdims=True)
+    denominator = denominator_terms.sum(axis=1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        full = np.where(denominator > 0, numerator / denominator, 0.0)
+        left = denominator - denominator_terms
+        lam_out = np.where(left > 0, (numerator - numerator_terms) / left, full)
+    full, lam_out = np.clip(full, 0.0, 1.0), np.clip(lam_out, 0.0, 1.0)
+    residual = weighted_human - lam_out * weighted_auto
+    automatic_total = weights @ automatic
+    estimate = (
+        full[:, 0] * automatic_total
+        + (residual / pi).sum(axis=1)
+        + ((lam_out - full) * weighted_auto).sum(axis=1)
+    )
+    variance = ((1 - pi) * residual**2 / pi**2).sum(axis=1)
+    spread = (1 - pi) / pi * weighted_auto * (weighted_human - full * weighted_auto)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lam_variance = np.where(
+            denominator[:, 0] > 0,
+            ((1 - pi) * spread**2 / pi**2).sum(axis=1) / denominator[:, 0] ** 2,
+            0.0,
+        )
+    # Var(R_f) by Horvitz–Thompson (the sample does not carry the unsampled pairs' π)
+    automatic_variance = denominator[:, 0]
+    return estimate, np.sqrt(variance + lam_variance * automatic_variance)
+
+
 def _wald(estimate: np.ndarray, se: np.ndarray, z: float) -> tuple[np.ndarray, np.ndarray]:
     return estimate - z * se, estimate + z * se
 
@@ -302,6 +424,8 @@ def _skewness(residual: np.ndarray, sample: HumanSample) -> np.ndarray:
             centred = residual - residual.mean(axis=1, keepdims=True)
             second = (centred**2).mean(axis=1)
             gamma = np.where(second > 0, (centred**3).mean(axis=1) / second**1.5, 0.0)
+            if fraction >= 1:  # the whole pool: no sampling error, nothing to skew
+                return np.zeros(len(residual))
             return gamma * (1 - 2 * fraction) / np.sqrt(n * (1 - fraction))
         pi = sample.inclusion
         third = ((1 - pi) * (1 - 2 * pi) * residual**3 / pi**3).sum(axis=1)
@@ -479,10 +603,28 @@ def prediction_powered(
         low, high = _wald(estimate, se, z)
     else:
         low, high = _hall(estimate, se, _skewness(residual, sample), z)
+        graded = not (_binary(sample.grades) and _binary(automatic))
+        crossable = 3 <= sample.size < sample.pool_size  # the whole pool graded is exact
+        if sample.design == UNIFORM and lam is None and graded and crossable:
+            # λ tuned on the sample: cross-fitted (see ``_cross_fitted``) for the figures of
+            # one retriever; a gap keeps the tuned λ and the normal interval (below).
+            crossed, crossed_se, crossed_skew = _cross_fitted(
+                weighted_human, weighted_auto, sample, weights, automatic
+            )
+            estimate = np.where(signed, estimate, crossed)
+            se = np.where(signed, se, crossed_se)
+            low, high = _hall(estimate, se, crossed_skew, z)
         if sample.design == POISSON:
             # The Horvitz–Thompson third moment (weights 1/π³) is too noisy to correct by:
             # on a weighted sample Hall's interval covered 0.92 where the normal one held
-            # 0.95 (tests/experiment/test_ppi.py), so the normal interval stays.
+            # 0.95 (tests/experiment/test_ppi.py), so the normal interval stays; with λ
+            # tuned, around the cross-fitted estimate (a gap keeps the tuned λ, as above).
+            if lam is None:
+                crossed, crossed_se = _cross_fitted_poisson(
+                    weighted_human, weighted_auto, sample, weights, automatic
+                )
+                estimate = np.where(signed, estimate, crossed)
+                se = np.where(signed, se, crossed_se)
             low, high = _wald(estimate, se, z)
         elif _binary(sample.grades) and _binary(automatic):
             low, high = _score(
@@ -527,18 +669,36 @@ def labels_for_width(
     The variance of one label, S²_z with z = w(y − λ f), is estimated from the sample
     (with each figure's tuned λ), then the uniform design's variance is solved for n:
     width = 2 z_q N √((1/n − 1/N) S²_z). At most the pool size (the whole pool, graded,
-    has no sampling error).
+    has no sampling error). Where the estimate is cross-fitted (graded gains, a labeller, a
+    uniform sample, one retriever's figure), the variance also holds λ's noise, which
+    shrinks as 1/n² (``_cross_fitted``): the equation is then a quadratic in 1/n − 1/N.
     """
     if width <= 0:
         raise ValueError(f"width {width}: use a positive number")
     weights = np.atleast_2d(np.asarray(weights, dtype=float))
     sampled_weights = weights[:, sample.rows]
     residual = sampled_weights * sample.grades
-    if automatic is not None:
-        weighted_auto = sampled_weights * np.asarray(automatic, dtype=float)[sample.rows]
-        lams = _tuned_lambda(residual, weighted_auto, sample, weights, np.asarray(automatic, float))
-        residual = residual - lams[:, None] * weighted_auto
     pool = sample.pool_size
+    noise = np.zeros(len(weights))  # N² Var-of-λ factor: the 1/n² term's coefficient
+    if automatic is not None:
+        automatic = np.asarray(automatic, dtype=float)
+        weighted_auto = sampled_weights * automatic[sample.rows]
+        lams = _tuned_lambda(residual, weighted_auto, sample, weights, automatic)
+        graded = not (_binary(sample.grades) and _binary(automatic))
+        if sample.design == UNIFORM and graded and sample.size > 2:
+            centred_h = residual - residual.mean(axis=1, keepdims=True)
+            centred_a = weighted_auto - weighted_auto.mean(axis=1, keepdims=True)
+            products = (centred_h * centred_a).var(axis=1, ddof=1)
+            spread = (weights * automatic).var(axis=1, ddof=1)
+            signed = (weights < 0).any(axis=1)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                noise = np.where(~signed & (spread > 0), products / spread, 0.0)
+        tuned = residual - lams[:, None] * weighted_auto
+        if noise.any():
+            # the cross-fitted residuals: those tuned on the same sample are optimistic
+            crossed = _cross_fitted_units(residual, weighted_auto, sample, weights, automatic)
+            tuned = np.where((noise > 0)[:, None], crossed / pool, tuned)
+        residual = tuned
     if sample.design == UNIFORM:
         unit_variance = residual.var(axis=1, ddof=1) if sample.size > 1 else np.zeros(len(weights))
     else:
@@ -547,8 +707,12 @@ def labels_for_width(
         squares = (residual**2 / sample.inclusion).sum(axis=1)
         unit_variance = np.maximum(squares - total**2 / pool, 0.0) / max(pool - 1, 1)
     allowed = (width / (2 * _normal_quantile(confidence) * pool)) ** 2
-    with np.errstate(divide="ignore"):
-        needed = 1.0 / (allowed / unit_variance + 1.0 / pool)
+    # allowed = S²_z u + noise u², u = 1/n − 1/N
+    with np.errstate(divide="ignore", invalid="ignore"):
+        linear = allowed / unit_variance
+        root = (np.sqrt(unit_variance**2 + 4 * noise * allowed) - unit_variance) / (2 * noise)
+        u = np.where(noise > 0, root, linear)
+        needed = 1.0 / (u + 1.0 / pool)
     needed = np.where(unit_variance > 0, needed, 1.0)
     return np.minimum(np.ceil(needed), pool).astype(int)
 
