@@ -31,7 +31,7 @@ from ragtui.experiment.report.html import render_html
 from ragtui.experiment.report.judge import judge_markdown, judged_label
 from ragtui.experiment.run.answer_metrics import SUPPORT_SHARE
 from ragtui.experiment.run.grid import GridRun
-from ragtui.experiment.run.judged_grid import JUDGE_LABELS, write_judge_pairs
+from ragtui.experiment.run.judged_grid import JUDGE_LABELS, vote_items, write_judge_pairs
 from ragtui.experiment.run.scoring import (
     ANSWER_LABELS,
     ANSWER_METRICS,
@@ -42,6 +42,7 @@ from ragtui.experiment.run.scoring import (
 )
 from ragtui.experiment.stats.comparisons import MULTIPLICITY_CORRECTION
 from ragtui.judging.trec_ids import trec_id
+from ragtui.judging.vote_queue import VOTE_ITEMS_FILE, write_vote_items
 from ragtui.metrics import retrieval_names, trec_order
 
 MARKER = "results.json"
@@ -602,6 +603,8 @@ def write_outputs(run: GridRun, results: dict[str, Any], out: Path, judged: Any 
                 writer.writerows(rows)
         if judged is not None:
             write_judge_pairs(staging / "judge_pairs.jsonl", judged)
+            if judged.pairs:  # what 'ragtui vote' draws from
+                write_vote_items(staging / VOTE_ITEMS_FILE, vote_items(run, judged))
         markdown = render_markdown(results)
         (staging / "report.md").write_text(markdown, encoding="utf-8")
         page = render_html(results, markdown, rows, ANSWER_LABELS)

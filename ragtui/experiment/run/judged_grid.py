@@ -23,6 +23,7 @@ from ragtui.experiment.run.grid import Cell, GridRun
 from ragtui.experiment.stats.comparisons import bradley_terry_with_intervals
 from ragtui.judging.agreement import position_inconsistency
 from ragtui.judging.judge import ORDERS_PER_PAIR, Judge, PairJudgment, VerdictProgress
+from ragtui.judging.vote_queue import VoteItem
 
 JUDGE_KINDS = ("correctness", "faithfulness", "pairwise")
 JUDGE_METRICS = ("judge_correctness", "judge_faithfulness")
@@ -128,6 +129,24 @@ def write_judge_pairs(path: Path, judged: JudgedGrid) -> None:
         for query_id, first, second, pair in judged.pairs:
             record = {"query_id": query_id, "a": first, "b": second, **pair.to_json()}
             handle.write(json_line(record) + "\n")
+
+
+def vote_items(run: GridRun, judged: JudgedGrid) -> list[VoteItem]:
+    """Every pair the judge compared, with the question and both answers: the population
+    the random vote queue draws from (``ragtui vote``)."""
+    answers = {(cell.query_id, cell.pipeline): cell.answer for cell in run.cells}
+    return [
+        VoteItem(
+            query_id=query_id,
+            question=run.dataset.queries[query_id],
+            first=first,
+            second=second,
+            answer_first=answers[(query_id, first)],
+            answer_second=answers[(query_id, second)],
+            judge_outcome=pair.outcome,
+        )
+        for query_id, first, second, pair in judged.pairs
+    ]
 
 
 def failure_outcomes(run: GridRun) -> list[tuple[str, str, str, str]]:
