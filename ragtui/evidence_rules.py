@@ -71,7 +71,7 @@ AGREEMENT_FLOOR = Floor("labeller agreement (κ)", 10, "pairs graded by you and 
 # queue on one pipeline pair. Measured by simulation (README, "Votes that correct the
 # judge"; 500 draws per row, 100 and 300 judged pairs, win rates 0.5 and 0.8, a judge
 # agreeing with the person 60% and 80%): at 30 votes the interval covered 0.93–0.97 in
-# every case; at 20 the unwidened interval covered 0.65–0.93.
+# every case (the unwidened PPI interval: 0.85–0.95).
 VOTE_SAMPLE_FLOOR = Floor("corrected win rates", 30, "of your queue votes on the pair")
 FLOORS = (
     VERDICT_FLOOR,

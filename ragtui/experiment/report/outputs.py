@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ragtui.errors import RagtuiError
-from ragtui.evidence_rules import JUDGED_SHARE_FLOOR, describe_rules, too_few
+from ragtui.evidence_rules import JUDGED_SHARE_FLOOR, PAIRWISE_FLOOR, describe_rules, too_few
 from ragtui.experiment.report.agreement import (
     answer_correction_lines,
     answer_correction_markdown,
@@ -462,7 +462,13 @@ def _votes_section(votes: dict[str, Any]) -> list[str]:
         ]
         for strength in votes["bradley_terry"]
     ]
-    if rows:
+    if rows and votes.get("bradley_terry_enough") is False:
+        out += [
+            f"Bradley–Terry strengths: {too_few(votes['bradley_terry_queries'])} "
+            f"(at least {PAIRWISE_FLOOR.minimum}).",
+            "",
+        ]
+    elif rows:
         out += ["Bradley–Terry strengths (ties and “both bad” count half a win each):", ""]
         header = ["pipeline", "log strength", "95% CI", "beats average", "votes"]
         out += markdown_table(header, rows)

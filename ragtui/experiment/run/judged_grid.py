@@ -18,7 +18,7 @@ from typing import Any
 
 from ragtui.display.safe_text import json_line
 from ragtui.encoders import EncodeProgress
-from ragtui.evidence_rules import failure_outcome
+from ragtui.evidence_rules import PAIRWISE_FLOOR, failure_outcome
 from ragtui.experiment.run.grid import Cell, GridRun
 from ragtui.experiment.stats.comparisons import bradley_terry_with_intervals
 from ragtui.judging.agreement import position_inconsistency
@@ -217,6 +217,9 @@ def judge_summary(
                 outcomes, samples=BT_ROUNDS, queries=queries
             )
         ],
+        # Strengths from verdicts on too few queries are not stated (the report says n).
+        "bradley_terry_queries": len(set(queries)),
+        "bradley_terry_enough": PAIRWISE_FLOOR.met(len(set(queries))),
         # A pairwise calibration is kept only where pairwise verdicts were made.
         "calibration": calibration if "pairwise" in judged.kinds else None,
         "calibration_sentence": grid_calibration_sentence(calibration, judged.kinds),

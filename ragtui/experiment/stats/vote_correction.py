@@ -105,7 +105,7 @@ class PairCorrection:
             )
         votes = self.votes_only
         return (
-            f"{self.first} beats {self.second} at a corrected rate of {self.words()} "
+            f"{self.first} over {self.second}: corrected win rate {self.words()} "
             f"(the judge on {self.n_automatic} pairs, corrected by your {self.n_human} "
             f"random votes; judge alone {self.judge_only:.2f}, your votes alone "
             f"{votes['estimate']:.2f} [{votes['ci_low']:.2f}, {votes['ci_high']:.2f}])"
