@@ -149,7 +149,7 @@ def _import(args: argparse.Namespace, folder: Path, file: Path) -> int:
         raise RagtuiError(f"cannot read {file} ({error.strerror})") from None
     draws: dict[tuple[str, int, int], object] = {}
     this_run = run_id(items)
-    voted = queue_votes(store.votes(), this_run)
+    voted = set(queue_votes(store.votes(), this_run))
     stored, unvoted, problems = 0, 0, []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -200,7 +200,7 @@ def _import(args: argparse.Namespace, folder: Path, file: Path) -> int:
         if queued.item.item_id in voted:
             continue  # voted already (on the screen or in an earlier import)
         store.add_vote(queue.vote(queued, choice, time.time()))  # type: ignore[attr-defined]
-        voted[queued.item.item_id] = queued  # type: ignore[assignment]
+        voted.add(queued.item.item_id)
         stored += 1
     for problem in problems:
         sys.stderr.write(f"ragtui: warning: {printable(problem)} (line skipped)\n")

@@ -66,6 +66,9 @@ def test_eval_says_your_votes_correct_nothing(judge_env: Path, capsys) -> None:
     assert correction["used_for_correction"] == 0 and correction["sighted"] == len(PLANTED)
     report = (out / "report.md").read_text(encoding="utf-8")
     assert "## Answer judging, corrected" in report
+    # Strengths from verdicts on 3 queries are not stated (evidence_rules' floor: 10).
+    assert results["judge"]["bradley_terry_enough"] is False
+    assert "pairwise verdicts: too few queries to tell (n = 3)" in report
     assert main(["results", str(out)]) == 0
     shown = capsys.readouterr().out
     for text in (printed, report, shown):

@@ -154,9 +154,9 @@ def corrected_win_rate(
     low, high = figures.ci_low, figures.ci_high
     votes_low, votes_high = figures.human_only.ci_low, figures.human_only.ci_high
     if interval is None and len(voted_rows) < judged:
-        from ragtui.experiment.stats.ppi import _normal_quantile
+        from scipy.stats import norm
 
-        z = _normal_quantile(confidence) * judged / total
+        z = float(norm.ppf(0.5 + confidence / 2)) * judged / total
 
         def padded_half_width(residual: np.ndarray) -> float:
             centre = residual.mean()
