@@ -634,7 +634,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         run, votes, margin=margin, primary=primary, judged=judged, judge=judge_object
     )
     results.update(eval_additions(run, store))
-    results["answer_correction"] = _answer_correction(run, judged, votes, judge_object)
+    results["answer_correction"] = _answer_correction(run, judged, votes, judge_object, store)
     if args.testset:
         from ragtui.experiment.run.labeller_checks import for_eval
 
@@ -666,18 +666,29 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def _answer_correction(run, judged, votes, judge_object) -> dict:
+def _answer_correction(run, judged, votes, judge_object, store) -> dict:
     """results.json's ``answer_correction``: the judge's win rates corrected by the votes of
     the random vote queue on this run's answers; votes the person chose are never a
     correction sample, and the report says so."""
-    from ragtui.experiment.run.judged_grid import vote_items
-    from ragtui.experiment.stats.vote_correction import vote_correction
+    from ragtui.experiment.run.judged_grid import grade_items, vote_items
+    from ragtui.experiment.stats.vote_correction import corrected_scores, vote_correction
+    from ragtui.judging.grade_queue import grade_run_id, queue_grades
     from ragtui.judging.vote_queue import run_id
 
     items = vote_items(run, judged) if judged is not None and judged.pairs else []
     failures = judged.failure_pairs if judged is not None else []
+    graded = grade_items(run, judged) if judged is not None else []
+    scores = []
+    if graded:
+        grades = queue_grades(store.answer_grades(), grade_run_id(graded))
+        if grades:
+            failed: dict[str, int] = {}
+            for cell in run.cells:
+                if cell.error is not None:
+                    failed[cell.pipeline] = failed.get(cell.pipeline, 0) + 1
+            scores = corrected_scores(graded, grades, failed)
     return vote_correction(
-        votes, judge_object, items, failures, run_id(items) if items else None
+        votes, judge_object, items, failures, run_id(items) if items else None, scores
     ).to_json()
 
 

@@ -6,6 +6,9 @@ votes can correct the judge's win rates (``ragtui.experiment.stats.vote_correcti
   command again resumes where it stopped, and a larger budget extends the same draw;
 - ``ragtui vote queue RUN --budget N --out FILE`` writes the items not voted yet as JSONL,
   without pipeline names or verdicts, for voting elsewhere;
+- ``ragtui vote grade RUN --budget N`` draws N of the run's judged answers the same way
+  and asks for a correctness grade of each (1–5, the judge's scale), to correct the
+  judge's correctness scores;
 - ``ragtui vote import RUN FILE`` stores such a file's votes (a ``vote`` per line: a, b,
   tie or both_bad; a = the answer under ``answer_a``).
 
@@ -26,7 +29,8 @@ from ragtui.display.safe_text import printable
 from ragtui.errors import RagtuiError
 
 USAGE = (
-    "use 'ragtui vote RUN --budget N', 'ragtui vote queue RUN --budget N --out FILE' "
+    "use 'ragtui vote RUN --budget N', 'ragtui vote grade RUN --budget N', "
+    "'ragtui vote queue RUN --budget N --out FILE' "
     "or 'ragtui vote import RUN FILE' (RUN: the --out folder of 'ragtui eval --judge')"
 )
 
@@ -41,7 +45,7 @@ def add_parser(commands) -> None:
         "which pipeline wrote which; the votes correct the judge's win rates in the next "
         "report of the same eval.",
     )
-    vote.add_argument("words", nargs="+", metavar="RUN | queue RUN | import RUN FILE")
+    vote.add_argument("words", nargs="+", metavar="RUN | grade RUN | queue RUN | import RUN FILE")
     vote.add_argument("--budget", type=int, default=50, help="items to draw (50)")
     vote.add_argument("--seed", type=int, default=0, help="the draw and its order (0)")
     vote.add_argument(
@@ -57,6 +61,8 @@ def run(args: argparse.Namespace) -> int:
     words = list(args.words)
     if words[0] == "queue" and len(words) == 2:
         return _queue(args, Path(words[1]).expanduser())
+    if words[0] == "grade" and len(words) == 2:
+        return _grade_screen(args, Path(words[1]).expanduser())
     if words[0] == "import" and len(words) == 3:
         return _import(args, Path(words[1]).expanduser(), Path(words[2]).expanduser())
     if len(words) != 1:
@@ -64,8 +70,9 @@ def run(args: argparse.Namespace) -> int:
     return _screen(args, Path(words[0]).expanduser())
 
 
-def open_run(folder: Path):
-    """(results.json, the run's items, the corpus's judgment store)."""
+def open_run(folder: Path, items: bool = True):
+    """(results.json, the run's vote items (or [] without ``items``), the corpus's
+    judgment store)."""
     from ragtui.config import paths
     from ragtui.corpus.model import location_key
     from ragtui.experiment.report.outputs import load_results
@@ -73,7 +80,7 @@ def open_run(folder: Path):
     from ragtui.judging.vote_queue import read_vote_items
 
     results = load_results(folder)
-    items = read_vote_items(folder)
+    vote_items = read_vote_items(folder) if items else []
     try:
         root = Path(results["dataset"]["path"])
     except (KeyError, TypeError):
@@ -81,7 +88,7 @@ def open_run(folder: Path):
             f"{folder / 'results.json'} names no corpus; run 'ragtui eval' again"
         ) from None
     store = JudgmentStore.for_corpus(root, location_key(root), paths.data_dir())
-    return results, items, store
+    return results, vote_items, store
 
 
 def _draw(args: argparse.Namespace, folder: Path):
@@ -237,4 +244,32 @@ def _screen(args: argparse.Namespace, folder: Path) -> int:
         os._exit(app.return_code or 0)
     print(printable(session.summary()))
     print(printable("run the same 'ragtui eval' again to see the corrected win rates"))
+    return app.return_code or 0
+
+
+def _grade_screen(args: argparse.Namespace, folder: Path) -> int:
+    from ragtui.judging.grade_queue import draw_answers, read_grade_items
+    from ragtui.judging.voting import GradingSession
+
+    if not sys.stdout.isatty():
+        raise RagtuiError("the grading screen needs a terminal")
+    results, _, store = open_run(folder, items=False)
+    queue = draw_answers(read_grade_items(folder), args.budget, args.seed, args.design)
+    session = GradingSession(queue, store)
+    if session.done:
+        print(printable(f"every answer of {queue.describe()} is graded already"))
+        return 0
+    from ragtui.tui.hangup import must_end_at_once
+    from ragtui.tui.vote_app import GradeApp
+
+    name = str(results.get("dataset", {}).get("name") or folder.name)
+    app = GradeApp(session, f"{name} · {queue.describe()}")
+    try:
+        app.run()
+    finally:
+        session.close()
+    if must_end_at_once():
+        os._exit(app.return_code or 0)
+    print(printable(session.summary()))
+    print(printable("run the same 'ragtui eval' again to see the corrected scores"))
     return app.return_code or 0

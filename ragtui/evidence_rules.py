@@ -73,6 +73,12 @@ AGREEMENT_FLOOR = Floor("labeller agreement (κ)", 10, "pairs graded by you and 
 # agreeing with the person 60% and 80%): at 30 votes the interval covered 0.93–0.97 in
 # every case (the unwidened PPI interval: 0.85–0.95).
 VOTE_SAMPLE_FLOOR = Floor("corrected win rates", 30, "of your queue votes on the pair")
+# Judged correctness scores corrected by the person's grades of drawn answers (the same
+# estimator and widened interval as the win rates; the same floor, checked by simulation in
+# tests/experiment/test_answer_correction.py on grades 1–5).
+GRADE_SAMPLE_FLOOR = Floor(
+    "corrected judged scores", 30, "of your grades of the pipeline's answers"
+)
 FLOORS = (
     VERDICT_FLOOR,
     THRESHOLD_BIN_FLOOR,
@@ -82,6 +88,7 @@ FLOORS = (
     SAMPLED_LABELS_FLOOR,
     AGREEMENT_FLOOR,
     VOTE_SAMPLE_FLOOR,
+    GRADE_SAMPLE_FLOOR,
 )
 
 # A retriever whose top k is less judged than this is scored against many passages nobody

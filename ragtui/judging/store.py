@@ -333,6 +333,8 @@ class JudgmentStore:
         self.labels_log = JsonlLog(folder / "labels.jsonl")
         self.votes_log = JsonlLog(folder / "votes.jsonl")
         self.runs_log = JsonlLog(folder / "runs.jsonl")
+        # The person's grades of answers drawn by the grade queue (ragtui.judging.grade_queue)
+        self.answer_grades_log = JsonlLog(folder / "answer_grades.jsonl")
         self._labels: dict[str, dict[tuple[str, ...], Label]] | None = None
         self._lock = threading.Lock()
 
@@ -404,6 +406,15 @@ class JudgmentStore:
                 latest[key] = len(votes)
             votes.append(vote)
         return [vote for vote in votes if vote is not None]
+
+    # answer grades ---------------------------------------------------------------------
+
+    def add_answer_grade(self, record: dict[str, Any]) -> None:
+        self.answer_grades_log.append({"v": RECORD_VERSION, **record})
+
+    def answer_grades(self) -> list[dict[str, Any]]:
+        """Every answer-grade record in order (``grade_queue.queue_grades`` reads them)."""
+        return list(self.answer_grades_log.records())
 
     # runs (history) ---------------------------------------------------------------------
 

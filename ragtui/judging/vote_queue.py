@@ -74,6 +74,10 @@ class VoteItem:
     def pair(self) -> tuple[str, str]:
         return (self.first, self.second)
 
+    @property
+    def stratum(self) -> tuple[str, str]:
+        return self.pair
+
     def to_record(self) -> dict[str, Any]:
         return {"item_id": self.item_id, **asdict(self)}
 
@@ -85,12 +89,12 @@ class VoteItem:
         return cls(**values)  # type: ignore[arg-type]
 
 
-def run_id(items: Sequence[VoteItem]) -> str:
+def run_id(items: Sequence[Any], prefix: str = "vr-") -> str:
     """The population's id: a hash of every item's id."""
     digest = hashlib.sha256()
     for item_id in sorted(item.item_id for item in items):
         digest.update(item_id.encode("ascii") + b"\n")
-    return "vr-" + digest.hexdigest()[:16]
+    return prefix + digest.hexdigest()[:16]
 
 
 def write_vote_items(path: Path, items: Iterable[VoteItem]) -> None:
@@ -208,8 +212,12 @@ class VoteDraw:
         )
 
 
-def draw(items: Sequence[VoteItem], budget: int, seed: int, design: str) -> VoteDraw:
-    """Draw ``budget`` items (at most all of them) by ``design``, seeded."""
+def drawn_rows(
+    items: Sequence[Any], budget: int, seed: int, design: str
+) -> tuple[list[tuple[Any, float, int, int]], Any]:
+    """(item, inclusion, N_h, n_h) of each drawn item, in a fixed order, and the random
+    stream that goes on to order them. Strata are the items' ``stratum`` (a pipeline pair,
+    or a pipeline for graded answers)."""
     import numpy as np
 
     if design not in DRAW_DESIGNS:
@@ -219,24 +227,30 @@ def draw(items: Sequence[VoteItem], budget: int, seed: int, design: str) -> Vote
     # Items in a fixed order (by id), so the draw depends on the seed only.
     ordered = sorted(items, key=lambda item: item.item_id)
     rng = np.random.default_rng(seed)
-    chosen: list[tuple[VoteItem, float, int, int]] = []
+    chosen: list[tuple[Any, float, int, int]] = []
     if design == UNIFORM_DRAW:
         size = min(budget, len(ordered))
         for row in rng.permutation(len(ordered))[:size]:
             chosen.append((ordered[int(row)], size / len(ordered), len(ordered), size))
     else:
-        strata: dict[tuple[str, str], list[VoteItem]] = {}
+        strata: dict[Any, list[Any]] = {}
         for item in ordered:
-            strata.setdefault(item.pair, []).append(item)
+            strata.setdefault(item.stratum, []).append(item)
         names = sorted(strata)
         shares = _equal_shares(budget, [len(strata[name]) for name in names])
         for number, name in enumerate(names):
             members = strata[name]
-            # One stream per pair, so a pair's draw does not depend on the other pairs.
-            pair_rng = np.random.default_rng([seed, number])
+            # One stream per stratum, so its draw does not depend on the others.
+            stratum_rng = np.random.default_rng([seed, number])
             share = shares[number]
-            for row in pair_rng.permutation(len(members))[:share]:
+            for row in stratum_rng.permutation(len(members))[:share]:
                 chosen.append((members[int(row)], share / len(members), len(members), share))
+    return chosen, rng
+
+
+def draw(items: Sequence[VoteItem], budget: int, seed: int, design: str) -> VoteDraw:
+    """Draw ``budget`` items (at most all of them) by ``design``, seeded."""
+    chosen, rng = drawn_rows(items, budget, seed, design)
     order = rng.permutation(len(chosen))
     sides = rng.integers(0, 2, size=len(chosen))
     queued = tuple(

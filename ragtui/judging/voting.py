@@ -16,9 +16,11 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
+from ragtui.judging.grade_queue import ANSWER_GRADES, GRADE_NAMES, queue_grades
 from ragtui.judging.store import VOTE_CHOICES, JudgmentStore
-from ragtui.judging.vote_queue import QueuedItem, VoteDraw, queue_votes
+from ragtui.judging.vote_queue import QueuedItem, queue_votes
 
 LONGEST_PACE_S = 300.0  # a longer pause (a break) is not the person's pace
 PACE_AFTER_VOTES = 3
@@ -34,7 +36,7 @@ class Step:
 class VotingSession:
     def __init__(
         self,
-        queue: VoteDraw,
+        queue: Any,  # VoteDraw, or a GradeDraw for GradingSession
         store: JudgmentStore,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -42,9 +44,7 @@ class VotingSession:
         self.store = store
         self._clock = clock
         # item id → choice, for this run's items (from any earlier session)
-        self.choices: dict[str, str] = {
-            item: vote.choice for item, vote in queue_votes(store.votes(), queue.run_id).items()
-        }
+        self.choices: dict[str, Any] = self._earlier()
         self.voted_before = sum(1 for q in queue.queued if q.item.item_id in self.choices)
         self.skipped: set[int] = set()
         self.steps: list[Step] = []
@@ -78,13 +78,14 @@ class VotingSession:
         """ "item 4 of 40 · 12 voted · about 9 min left at your pace"."""
         total = len(self.queue.queued)
         if self.position is None:
-            return f"all {total} drawn pairs voted"
-        parts = [f"item {self.position + 1} of {total}", f"{self.voted} voted"]
+            return f"all {total} drawn {self.noun}s {self.done_word}"
+        parts = [f"item {self.position + 1} of {total}", f"{self.voted} {self.done_word}"]
         if len(self.paces_s) >= PACE_AFTER_VOTES:
             pace = statistics.median(self.paces_s)
             left_min = self.remaining * pace / 60
             parts.append(
-                f"about {max(1, round(left_min))} min left at your pace ({pace:.0f} s a vote)"
+                f"about {max(1, round(left_min))} min left at your pace "
+                f"({pace:.0f} s {self.act_word})"
                 if left_min >= 1
                 else "under a minute left at your pace"
             )
@@ -97,8 +98,8 @@ class VotingSession:
     def summary(self) -> str:
         made = self.voted - self.voted_before
         return (
-            f"{made} votes made this session; {self.voted} of {len(self.queue.queued)} drawn "
-            f"pairs voted ({self.remaining} left: run the same command to go on)"
+            f"{made} made this session; {self.voted} of {len(self.queue.queued)} drawn "
+            f"{self.noun}s {self.done_word} ({self.remaining} left: run the same command to go on)"
         )
 
     def _move_from(self, index: int) -> None:
@@ -126,22 +127,44 @@ class VotingSession:
     async def _on_disk(self, job: Callable[[], None]) -> None:
         await asyncio.shield(asyncio.get_running_loop().run_in_executor(self._io, job))
 
-    async def vote(self, choice: str) -> None:
-        """Vote on the current item; returns once it is on disk, then shows the next."""
-        if choice not in VOTE_CHOICES:
-            raise ValueError(f"vote {choice!r}: use one of {', '.join(VOTE_CHOICES)}")
+    # what a vote is, and where it goes (GradingSession grades answers instead) ------------
+
+    noun = "pair"
+    done_word = "voted"
+    act_word = "a vote"
+    allowed: tuple[Any, ...] = VOTE_CHOICES
+
+    def _earlier(self) -> dict[str, Any]:
+        """This run's items judged in earlier sessions: item id → choice."""
+        return {
+            item: vote.choice
+            for item, vote in queue_votes(self.store.votes(), self.queue.run_id).items()
+        }
+
+    def _save(self, queued: Any, choice: Any) -> None:
+        self.store.add_vote(self.queue.vote(queued, choice, time.time()))
+
+    def _clear(self, queued: Any) -> None:
+        self.store.clear_queue_vote(self.queue.run_id, queued.item.item_id)
+
+    def _words(self, choice: Any) -> str:
+        return CHOICE_WORDS[choice]
+
+    async def vote(self, choice: Any) -> None:
+        """Judge the current item; returns once it is on disk, then shows the next."""
+        if choice not in self.allowed:
+            raise ValueError(f"{choice!r}: use one of {', '.join(map(str, self.allowed))}")
         if self.position is None:
             return
         index, queued = self.position, self.queue.queued[self.position]
         pace_s = self._clock() - self._shown_at
-        record = self.queue.vote(queued, choice, time.time())
         self.status = "saving…"
-        await self._on_disk(lambda: self.store.add_vote(record))
+        await self._on_disk(lambda: self._save(queued, choice))
         self.choices[queued.item.item_id] = choice
         self.paces_s.append(min(pace_s, LONGEST_PACE_S))
         self.steps.append(Step("vote", index))
         self.skipped.discard(index)
-        self.status = f"saved: {CHOICE_WORDS[choice]}"
+        self.status = f"saved: {self._words(choice)}"
         self._move_from(index)
 
     def skip(self) -> None:
@@ -159,16 +182,17 @@ class VotingSession:
             self.status = "nothing to undo in this session"
             return
         step = self.steps[-1]
-        item_id = self.queue.queued[step.index].item.item_id
+        queued = self.queue.queued[step.index]
+        item_id = queued.item.item_id
         if step.kind == "vote":
             self.status = "saving…"
-            await self._on_disk(lambda: self.store.clear_queue_vote(self.queue.run_id, item_id))
+            await self._on_disk(lambda: self._clear(queued))
         self.steps.pop()  # only once the clear is on disk: a failed write can be retried
         if step.kind == "vote":
             self.choices.pop(item_id, None)
             if self.paces_s:
                 self.paces_s.pop()
-            self.status = "undone: the vote is cleared"
+            self.status = f"undone: {self.act_word} cleared"
         else:
             self.skipped.discard(step.index)
             self.status = "undone: the skip"
@@ -177,3 +201,26 @@ class VotingSession:
     def close(self) -> None:
         """Wait for every write queued (a quit right after a vote keeps it)."""
         self._io.shutdown(wait=True)
+
+
+class GradingSession(VotingSession):
+    """The same session over drawn answers: each graded 1–5 on the judge's correctness
+    scale, stored in the corpus's answer-grade log with its draw."""
+
+    noun = "answer"
+    done_word = "graded"
+    act_word = "a grade"
+    allowed = ANSWER_GRADES
+
+    def _earlier(self) -> dict[str, Any]:
+        grades = queue_grades(self.store.answer_grades(), self.queue.run_id)
+        return {item: record["grade"] for item, record in grades.items()}
+
+    def _save(self, queued: Any, choice: Any) -> None:
+        self.store.add_answer_grade(self.queue.record(queued, choice, time.time()))
+
+    def _clear(self, queued: Any) -> None:
+        self.store.add_answer_grade(self.queue.record(queued, None, time.time()))
+
+    def _words(self, choice: Any) -> str:
+        return f"grade {choice} ({GRADE_NAMES[choice - 1]})"

@@ -16,6 +16,7 @@ from textual.widgets import Footer, Static
 
 from ragtui.display.safe_text import printable
 from ragtui.errors import RagtuiError
+from ragtui.judging.grade_queue import ANSWER_GRADES, GRADE_NAMES
 from ragtui.judging.voting import VotingSession
 from ragtui.tui.hangup import end_with_terminal
 from ragtui.tui.log_notices import PlainNotices
@@ -107,3 +108,43 @@ class VoteApp(PlainNotices, App[None]):
     async def action_quit(self) -> None:
         self.session.close()
         self.exit()
+
+
+class GradeApp(VoteApp):
+    """The blind grading screen: one drawn answer (and the reference answer where the
+    judge had one), graded 1–5 on the judge's correctness scale. No pipeline, score or
+    timing on screen."""
+
+    TITLE = "ragtui vote grade"
+    BINDINGS = [
+        *(
+            Binding(str(grade), f"vote({grade})", name, id=f"grade-{grade}")
+            for grade, name in zip(ANSWER_GRADES, GRADE_NAMES, strict=True)
+        ),
+        Binding("s", "skip", "Skip", id="skip"),
+        Binding("u", "undo", "Undo", id="undo"),
+        Binding("q,escape", "quit", "Quit", id="quit"),
+    ]
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#left-box").border_title = "Answer"
+        self.query_one("#right-box").border_title = "Reference answer"
+
+    def refresh_view(self) -> None:
+        session = self.session
+        queued = session.current
+        self.query_one("#progress", Static).update(Text(printable(session.progress_line())))
+        if queued is None:
+            self.query_one("#query", Static).update(Text("Every drawn answer is graded. q quits."))
+            for side in ("#left", "#right"):
+                self.query_one(side, Static).update(Text(""))
+        else:
+            query = Text("Question: ", style="bold")
+            query.append(printable(queued.item.question))
+            query.append("\nHow correct and complete is the answer? 1 (wrong) to 5 (fully)")
+            self.query_one("#query", Static).update(query)
+            self.query_one("#left", Static).update(Text(printable(queued.item.answer)))
+            reference = queued.item.reference or "(this question has no reference answer)"
+            self.query_one("#right", Static).update(Text(printable(reference)))
+        self.query_one("#status", Static).update(Text(printable(session.status)))

@@ -261,3 +261,26 @@ def test_coverage_at_the_floor() -> None:
             figures = corrected_win_rate(judge, rows, human[rows])
             covered += figures["ci_low"] <= truth <= figures["ci_high"]
         assert 0.92 <= covered / 500 <= 0.99, (size, agree, covered / 500)
+
+
+def test_coverage_of_corrected_scores_at_the_floor() -> None:
+    """Grades 1–5 (read as 0–1) of a pipeline's answers: at the floor (30 grades) the
+    corrected judged score's interval covers the person's mean grade over every judged
+    answer about 95% of the time, for a judge one grade off a third or two thirds of the
+    time (500 draws per case)."""
+    from ragtui.evidence_rules import GRADE_SAMPLE_FLOOR
+
+    rng = np.random.default_rng(12)
+    n = GRADE_SAMPLE_FLOOR.minimum
+    for size, off in ((100, 1 / 3), (300, 2 / 3)):
+        population = np.random.default_rng(size)
+        person = population.choice(5, size=size, p=[0.1, 0.15, 0.2, 0.25, 0.3])
+        shift = np.where(population.random(size) < off, population.choice([-1, 1], size), 0)
+        judge = np.clip(person + shift, 0, 4) / 4
+        human, truth = person / 4, person.mean() / 4
+        covered = 0
+        for _ in range(500):
+            rows = rng.choice(size, n, replace=False)
+            figures = corrected_win_rate(judge, rows, human[rows])
+            covered += figures["ci_low"] <= truth <= figures["ci_high"]
+        assert 0.92 <= covered / 500 <= 0.99, (size, off, covered / 500)

@@ -107,3 +107,46 @@ def test_queue_votes_correct_the_judge_in_the_next_eval(judge_env: Path, capsys)
             f"{first} over {sorted(PIPELINES)[1]}: corrected win rate" in text
             and f"{pair['words']}" in text
         )
+
+
+def test_grades_of_drawn_answers_correct_the_judged_correctness(judge_env: Path, capsys) -> None:
+    from ragtui.corpus.model import location_key
+    from ragtui.judging.grade_queue import draw_answers, read_grade_items
+    from ragtui.judging.store import JudgmentStore
+
+    sample = judge_env.parent / "sample"
+    shutil.copytree(SAMPLE, sample)
+    out = judge_env.parent / "eval"
+    args = ["eval", str(sample), "--retrievers", "bm25,bm25:okapi", "--generators"]
+    args += ["extractive", "--judge", "openai:judge-planted", "--yes", "--limit", "20"]
+    args += ["--judge-kinds", "correctness", "--out", str(out)]
+    assert main(args) == 0
+    items = read_grade_items(out)
+    assert len(items) == 40 and {item.judge_score for item in items} == {0.25}
+    assert not (out / "vote_items.jsonl").exists()  # no pairwise verdicts to vote on
+    # Every answer drawn (20 per pipeline) and graded.
+    queue = draw_answers(items, 40, seed=2, design="stratified")
+    assert {queued.inclusion for queued in queue.queued} == {1.0}
+    root = json.loads((out / "results.json").read_text())["dataset"]["path"]
+    store = JudgmentStore.for_corpus(Path(root), location_key(Path(root)))
+    grades = {}
+    for queued in queue.queued:
+        grade = 5 if len(queued.item.answer) % 2 else 3
+        grades[queued.item.item_id] = grade
+        store.add_answer_grade(queue.record(queued, grade, 0.0))
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    scores = json.loads((out / "results.json").read_text())["answer_correction"]["scores"]
+    assert [entry["pipeline"] for entry in scores] == sorted(
+        {"bm25+extractive", "bm25:okapi+extractive"}
+    )
+    for entry in scores:
+        mine = [
+            (grades[item.item_id] - 1) / 4 for item in items if item.pipeline == entry["pipeline"]
+        ]
+        # All of the pipeline's answers graded: the corrected score is the person's own.
+        assert (entry["n_human"], entry["n_automatic"]) == (20, 20)
+        assert entry["estimate"] == pytest.approx(sum(mine) / len(mine))
+        assert entry["judge_only"] == pytest.approx(0.25)
+        assert entry["enough"] is False and entry["words"] == "too few grades to tell (n = 20)"
+    assert "Judged correctness, corrected by 40 random grades of answers" in printed

@@ -114,3 +114,38 @@ async def test_a_new_session_resumes_and_never_asks_twice(tmp_path: Path) -> Non
     # A larger budget with the same seed extends the draw: only the new items are asked.
     larger = VotingSession(draw(items, 6, seed=1, design=UNIFORM_DRAW), JudgmentStore(store.folder))
     assert larger.remaining == 1
+
+
+async def test_the_grading_screen_stores_grades_of_drawn_answers(tmp_path: Path) -> None:
+    from ragtui.judging.grade_queue import GradeItem, draw_answers, queue_grades
+    from ragtui.judging.voting import GradingSession
+    from ragtui.tui.vote_app import GradeApp
+
+    items = [
+        GradeItem(f"q{n}", f"Question {n}?", "Ten years.", PIPELINES[n % 2], f"Answer {n}.", 0.5)
+        for n in range(6)
+    ]
+    queue = draw_answers(items, 4, seed=3, design="stratified")
+    store = JudgmentStore(tmp_path / "store")
+    session = GradingSession(queue, store)
+    app = GradeApp(session, "corpus")
+    async with app.run_test(size=(120, 30)) as pilot:
+        text = screen_text(app)
+        assert queue.queued[0].item.answer in text and "Ten years." in text
+        assert not HIDDEN.search(text), HIDDEN.search(text)
+        await pilot.press("4")
+        await wait_for(pilot, lambda: session.position == 1)
+        await pilot.press("u")
+        await wait_for(pilot, lambda: session.position == 0)
+        await pilot.press("2", "s", "5")
+        await wait_for(pilot, lambda: len(session.steps) == 3)
+        await pilot.press("q")
+    grades = queue_grades(JudgmentStore(store.folder).answer_grades(), queue.run_id)
+    assert {item: record["grade"] for item, record in grades.items()} == {
+        queue.queued[0].item.item_id: 2,
+        queue.queued[2].item.item_id: 5,
+    }
+    record = grades[queue.queued[0].item.item_id]
+    assert record["inclusion"] == 2 / 3 and record["queue_draw"]["design"] == "stratified"
+    resumed = GradingSession(queue, JudgmentStore(store.folder))
+    assert resumed.position == 1 and resumed.remaining == 2

@@ -31,7 +31,12 @@ from ragtui.experiment.report.html import render_html
 from ragtui.experiment.report.judge import judge_markdown, judged_label
 from ragtui.experiment.run.answer_metrics import SUPPORT_SHARE
 from ragtui.experiment.run.grid import GridRun
-from ragtui.experiment.run.judged_grid import JUDGE_LABELS, vote_items, write_judge_pairs
+from ragtui.experiment.run.judged_grid import (
+    JUDGE_LABELS,
+    grade_items,
+    vote_items,
+    write_judge_pairs,
+)
 from ragtui.experiment.run.scoring import (
     ANSWER_LABELS,
     ANSWER_METRICS,
@@ -41,6 +46,7 @@ from ragtui.experiment.run.scoring import (
     coverage_names,
 )
 from ragtui.experiment.stats.comparisons import MULTIPLICITY_CORRECTION
+from ragtui.judging.grade_queue import GRADE_ITEMS_FILE, write_grade_items
 from ragtui.judging.trec_ids import trec_id
 from ragtui.judging.vote_queue import VOTE_ITEMS_FILE, write_vote_items
 from ragtui.metrics import retrieval_names, trec_order
@@ -611,6 +617,9 @@ def write_outputs(run: GridRun, results: dict[str, Any], out: Path, judged: Any 
             write_judge_pairs(staging / "judge_pairs.jsonl", judged)
             if judged.pairs:  # what 'ragtui vote' draws from
                 write_vote_items(staging / VOTE_ITEMS_FILE, vote_items(run, judged))
+            graded = grade_items(run, judged)
+            if graded:  # what 'ragtui vote grade' draws from
+                write_grade_items(staging / GRADE_ITEMS_FILE, graded)
         markdown = render_markdown(results)
         (staging / "report.md").write_text(markdown, encoding="utf-8")
         page = render_html(results, markdown, rows, ANSWER_LABELS)

@@ -22,6 +22,7 @@ from ragtui.evidence_rules import PAIRWISE_FLOOR, failure_outcome
 from ragtui.experiment.run.grid import Cell, GridRun
 from ragtui.experiment.stats.comparisons import bradley_terry_with_intervals
 from ragtui.judging.agreement import position_inconsistency
+from ragtui.judging.grade_queue import GradeItem
 from ragtui.judging.judge import ORDERS_PER_PAIR, Judge, PairJudgment, VerdictProgress
 from ragtui.judging.vote_queue import VoteItem
 
@@ -147,6 +148,29 @@ def vote_items(run: GridRun, judged: JudgedGrid) -> list[VoteItem]:
         )
         for query_id, first, second, pair in judged.pairs
     ]
+
+
+def grade_items(run: GridRun, judged: JudgedGrid) -> list[GradeItem]:
+    """Every answer the judge graded for correctness: what 'ragtui vote grade' draws from."""
+    if "correctness" not in judged.kinds:
+        return []
+    items = []
+    for cell in run.cells:
+        scores = judged.scores.get((cell.retriever, cell.generator, cell.query_id))
+        if cell.error is not None or scores is None:
+            continue
+        references = run.dataset.answers.get(cell.query_id) or []
+        items.append(
+            GradeItem(
+                query_id=cell.query_id,
+                question=run.dataset.queries[cell.query_id],
+                reference=references[0] if references else "",
+                pipeline=cell.pipeline,
+                answer=cell.answer,
+                judge_score=scores.get("judge_correctness"),
+            )
+        )
+    return items
 
 
 def failure_outcomes(run: GridRun) -> list[tuple[str, str, str, str]]:

@@ -52,7 +52,13 @@ from typing import Any
 
 import numpy as np
 
-from ragtui.evidence_rules import CONFIDENCE, PAIRWISE_FLOOR, VOTE_SAMPLE_FLOOR, too_few
+from ragtui.evidence_rules import (
+    CONFIDENCE,
+    GRADE_SAMPLE_FLOOR,
+    PAIRWISE_FLOOR,
+    VOTE_SAMPLE_FLOOR,
+    too_few,
+)
 
 SIGHTED = "sighted"
 CHOSEN = "chosen by you"
@@ -346,6 +352,81 @@ def corrected_strengths(
     return sorted(strengths, key=lambda row: -row["log_strength"])
 
 
+def corrected_scores(
+    items: Sequence[Any],
+    grades: Mapping[str, Mapping[str, Any]],
+    failed_answers: Mapping[str, int] | None = None,
+) -> list[dict[str, Any]]:
+    """Each pipeline's judged correctness (0–1) corrected by the person's grades (1–5, read
+    as (grade − 1)/4 like the judge's) of the answers the grade queue drew
+    (``grade_queue.GradeItem``s; ``grades``: item id → grade record). The same estimator as
+    the win rates (``corrected_win_rate``): the grades of one pipeline's answers are, given
+    their number, a uniform sample of its judged answers. A failed answer counts
+    ``FAILED_SCORE`` (0) without a grade; an answer the judge abstained on enters its
+    automatic figure at 0.5 (the correction keeps the estimate unbiased; a missing verdict
+    costs width, not bias)."""
+    from ragtui.evidence_rules import FAILED_SCORE
+
+    by_pipeline: dict[str, tuple[list[float], list[int], list[float]]] = {}
+    for item in items:
+        judge, rows, human = by_pipeline.setdefault(item.pipeline, ([], [], []))
+        judge.append(0.5 if item.judge_score is None else float(item.judge_score))
+        record = grades.get(item.item_id)
+        if record is not None:
+            rows.append(len(judge) - 1)
+            human.append((int(record["grade"]) - 1) / 4)
+    entries = []
+    for pipeline, (judge, rows, human) in sorted(by_pipeline.items()):
+        failed = (failed_answers or {}).get(pipeline, 0)
+        base = {
+            "pipeline": pipeline,
+            "metric": "judge_correctness",
+            "n_human": len(rows),
+            "n_automatic": len(judge),
+            "failed_answers": failed,
+        }
+        judge_only = (sum(judge) + failed * FAILED_SCORE) / (len(judge) + failed)
+        if not rows:
+            entries.append(
+                {
+                    **base,
+                    "estimate": judge_only,
+                    "judge_only": judge_only,
+                    "enough": False,
+                    "words": too_few(0, "grades"),
+                }
+            )
+            continue
+        figures = corrected_win_rate(
+            np.array(judge), np.array(rows), np.array(human), [FAILED_SCORE] * failed
+        )
+        figures.pop("std_error")
+        figures["grades_only"] = figures.pop("votes_only")
+        enough = GRADE_SAMPLE_FLOOR.met(len(rows))
+        words = (
+            f"{figures['estimate']:.2f} [{figures['ci_low']:.2f}, {figures['ci_high']:.2f}]"
+            if enough
+            else too_few(len(rows), "grades")
+        )
+        entries.append({**base, **figures, "enough": enough, "words": words})
+    return entries
+
+
+def _score_line(entry: Mapping[str, Any]) -> str:
+    if not entry["enough"]:
+        return (
+            f"{entry['pipeline']}: {entry['words']}; needs {GRADE_SAMPLE_FLOOR.minimum} of your "
+            f"grades (judge alone {entry['judge_only']:.2f}, uncorrected)"
+        )
+    grades = entry["grades_only"]
+    return (
+        f"{entry['pipeline']}: corrected judged correctness {entry['words']} (the judge on "
+        f"{entry['n_automatic']} answers, corrected by your {entry['n_human']} random grades; "
+        f"judge alone {entry['judge_only']:.2f}, your grades alone {grades['estimate']:.2f} "
+        f"[{grades['ci_low']:.2f}, {grades['ci_high']:.2f}])"
+    )
+
+
 @dataclass(frozen=True)
 class VoteCorrection:
     """What the person's votes do for the judge's answer figures."""
@@ -361,6 +442,8 @@ class VoteCorrection:
     pairs: tuple[PairCorrection, ...] = ()
     bradley_terry: tuple[dict[str, Any], ...] = ()
     bradley_terry_note: str = ""
+    # Judged correctness corrected by the grade queue's grades (``corrected_scores``).
+    scores: tuple[dict[str, Any], ...] = ()
 
     @property
     def refused(self) -> int:
@@ -422,6 +505,10 @@ class VoteCorrection:
                 out.append(f"Corrected Bradley-Terry log-strengths: {shown}")
             elif self.bradley_terry_note:
                 out.append(f"Corrected Bradley-Terry strengths: {self.bradley_terry_note}")
+        total = sum(entry["n_human"] for entry in self.scores)
+        if total:
+            out.append(f"Judged correctness, corrected by {total} random grades of answers")
+            out += [f"Corrected correctness: {_score_line(entry)}" for entry in self.scores]
         return out
 
     def to_json(self) -> dict[str, Any]:
@@ -431,6 +518,7 @@ class VoteCorrection:
             for pair in self.pairs
         ]
         data["bradley_terry"] = list(self.bradley_terry)
+        data["scores"] = list(self.scores)
         data["bradley_terry_method"] = BT_METHOD
         return {**data, "sentence": self.sentence(), "lines": self.lines()}
 
@@ -449,6 +537,7 @@ def vote_correction(
     items: Sequence[Any] = (),
     failures: Sequence[tuple[str, str, str, str]] = (),
     run_id: str | None = None,
+    scores: Sequence[dict[str, Any]] = (),
 ) -> VoteCorrection:
     """The judge's pairwise verdicts on ``items`` (``vote_queue.VoteItem``s of run
     ``run_id``; ``failures``: pairs decided without the judge) corrected by the queue votes
@@ -501,4 +590,5 @@ def vote_correction(
         pairs=pairs,
         bradley_terry=strengths,
         bradley_terry_note=note,
+        scores=tuple(scores),
     )
