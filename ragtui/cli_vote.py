@@ -221,12 +221,12 @@ def _import(args: argparse.Namespace, folder: Path, file: Path) -> int:
 def _screen(args: argparse.Namespace, folder: Path) -> int:
     from ragtui.judging.voting import VotingSession
 
+    results, queue, store = _draw(args, folder)  # a wrong folder or budget is said first
     if not sys.stdout.isatty():
         raise RagtuiError(
             "the voting screen needs a terminal; write a queue instead: "
             f"ragtui vote queue {folder} --budget {args.budget} --out FILE"
         )
-    results, queue, store = _draw(args, folder)
     session = VotingSession(queue, store)
     if session.done:
         print(printable(f"every item of {queue.describe()} is voted already"))
@@ -251,10 +251,10 @@ def _grade_screen(args: argparse.Namespace, folder: Path) -> int:
     from ragtui.judging.grade_queue import draw_answers, read_grade_items
     from ragtui.judging.voting import GradingSession
 
-    if not sys.stdout.isatty():
-        raise RagtuiError("the grading screen needs a terminal")
     results, _, store = open_run(folder, items=False)
     queue = draw_answers(read_grade_items(folder), args.budget, args.seed, args.design)
+    if not sys.stdout.isatty():
+        raise RagtuiError("the grading screen needs a terminal: run it in one")
     session = GradingSession(queue, store)
     if session.done:
         print(printable(f"every answer of {queue.describe()} is graded already"))
