@@ -42,6 +42,8 @@ difficulty, and the votes sit inside queries, so this one bootstrap carries both
 spread of queries and the sampling of votes. PPI for the BT M-estimator (a rectified
 logistic loss, as ``ppi_py.ppi_logistic`` does for GLMs) would treat every pair as an
 independent draw and give intervals too narrow for clustered pairs; it was not chosen.
+Unlike the win rates' intervals (these queries' pairs), the strengths' intervals also
+cover drawing other queries.
 """
 
 from __future__ import annotations
