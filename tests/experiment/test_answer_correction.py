@@ -284,3 +284,17 @@ def test_coverage_of_corrected_scores_at_the_floor() -> None:
             figures = corrected_win_rate(judge, rows, human[rows])
             covered += figures["ci_low"] <= truth <= figures["ci_high"]
         assert 0.92 <= covered / 500 <= 0.99, (size, off, covered / 500)
+
+
+def test_one_vote_gives_no_interval_and_strict_json() -> None:
+    import json
+
+    items = _items(40)
+    queue = draw(items, 40, seed=4, design=UNIFORM_DRAW)
+    correction = vote_correction(
+        _queue_votes(queue, 1), {"kinds": ["pairwise"]}, items, (), run_id(items)
+    )
+    (pair,) = correction.to_json()["pairs"]
+    assert pair["words"] == "too few votes to tell (n = 1)"
+    assert pair["ci_low"] is None or np.isfinite(pair["ci_low"])
+    json.dumps(correction.to_json(), allow_nan=False)  # no NaN or Infinity in results.json

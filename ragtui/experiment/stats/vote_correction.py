@@ -520,9 +520,20 @@ class VoteCorrection:
             for pair in self.pairs
         ]
         data["bradley_terry"] = list(self.bradley_terry)
-        data["scores"] = list(self.scores)
+        data["scores"] = [_finite(entry) for entry in self.scores]
+        data["pairs"] = [_finite(pair) for pair in data["pairs"]]
         data["bradley_terry_method"] = BT_METHOD
         return {**data, "sentence": self.sentence(), "lines": self.lines()}
+
+
+def _finite(value: Any) -> Any:
+    """results.json is strict JSON: an interval that does not exist (one vote, none) is
+    null, not NaN or Infinity."""
+    if isinstance(value, dict):
+        return {name: _finite(item) for name, item in value.items()}
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
 
 
 def _latest_draw(queue_votes: Sequence[Any]) -> tuple[str, dict[str, Any]] | None:
