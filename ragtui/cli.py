@@ -51,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     from ragtui.cli_judge import add_judge_options
     from ragtui.cli_judge import add_parser as add_judge_parser
     from ragtui.cli_label import add_parser as add_label_parser
+    from ragtui.cli_vote import add_parser as add_vote_parser
 
     parser = _Parser(
         prog="ragtui",
@@ -232,6 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
     testset.add_argument("--config", help="ragtui.toml to use")
 
     add_label_parser(commands)
+    add_vote_parser(commands)
 
     results = commands.add_parser("results", help="charts of a finished 'ragtui eval' run")
     results.add_argument("folder", type=Path, help="the eval's --out folder")
@@ -637,10 +639,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         run, votes, margin=margin, primary=primary, judged=judged, judge=judge_object
     )
     results.update(eval_additions(run, store))
-    from ragtui.experiment.stats.vote_correction import vote_correction
-
-    # Votes the person chose are never a correction sample: the report says so.
-    results["answer_correction"] = vote_correction(votes, judge_object).to_json()
+    results["answer_correction"] = _answer_correction(run, judged, votes, judge_object, store)
     if args.testset:
         from ragtui.experiment.run.labeller_checks import for_eval
 
@@ -670,6 +669,32 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     if args.show:
         return _show_results(written)
     return 0
+
+
+def _answer_correction(run, judged, votes, judge_object, store) -> dict:
+    """results.json's ``answer_correction``: the judge's win rates corrected by the votes of
+    the random vote queue on this run's answers; votes the person chose are never a
+    correction sample, and the report says so."""
+    from ragtui.experiment.run.judged_grid import grade_items, vote_items
+    from ragtui.experiment.stats.vote_correction import corrected_scores, vote_correction
+    from ragtui.judging.grade_queue import grade_run_id, queue_grades
+    from ragtui.judging.vote_queue import run_id
+
+    items = vote_items(run, judged) if judged is not None and judged.pairs else []
+    failures = judged.failure_pairs if judged is not None else []
+    graded = grade_items(run, judged) if judged is not None else []
+    scores = []
+    if graded:
+        grades = queue_grades(store.answer_grades(), grade_run_id(graded))
+        if grades:
+            failed: dict[str, int] = {}
+            for cell in run.cells:
+                if cell.error is not None:
+                    failed[cell.pipeline] = failed.get(cell.pipeline, 0) + 1
+            scores = corrected_scores(graded, grades, failed)
+    return vote_correction(
+        votes, judge_object, items, failures, run_id(items) if items else None, scores
+    ).to_json()
 
 
 def _confirm_eval_costs(args, plan, dataset, settings, judge_kinds, judge) -> None:
@@ -772,6 +797,12 @@ def _cmd_label(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def _cmd_vote(args: argparse.Namespace) -> int:
+    from ragtui.cli_vote import run
+
+    return run(args)
+
+
 def _cmd_judge(args: argparse.Namespace) -> int:
     from ragtui.cli_judge import run
 
@@ -826,6 +857,7 @@ COMMANDS = {
     "testset": _cmd_testset,
     "judge": _cmd_judge,
     "label": _cmd_label,
+    "vote": _cmd_vote,
 }
 
 

@@ -67,6 +67,18 @@ SAMPLED_LABELS_FLOOR = Floor("corrected retrieval figures", 200, "graded pairs o
 # judge's calibration, κ from a handful of pairs says nothing, and a query-resampled
 # interval needs pairs from several queries to have any width.
 AGREEMENT_FLOOR = Floor("labeller agreement (κ)", 10, "pairs graded by you and by the labeller")
+# Corrected win rates (ragtui.experiment.stats.vote_correction): votes of the random vote
+# queue on one pipeline pair. Measured by simulation (README, "Votes that correct the
+# judge"; 500 draws per row, 100 and 300 judged pairs, win rates 0.5 and 0.8, a judge
+# agreeing with the person 60% and 80%): at 30 votes the interval covered 0.93–0.97 in
+# every case (the unwidened PPI interval: 0.85–0.95).
+VOTE_SAMPLE_FLOOR = Floor("corrected win rates", 30, "of your queue votes on the pair")
+# Judged correctness scores corrected by the person's grades of drawn answers (the same
+# estimator and widened interval as the win rates; the same floor, checked by simulation in
+# tests/experiment/test_answer_correction.py on grades 1–5).
+GRADE_SAMPLE_FLOOR = Floor(
+    "corrected judged scores", 30, "of your grades of the pipeline's answers"
+)
 FLOORS = (
     VERDICT_FLOOR,
     THRESHOLD_BIN_FLOOR,
@@ -75,6 +87,8 @@ FLOORS = (
     CORRELATION_FLOOR,
     SAMPLED_LABELS_FLOOR,
     AGREEMENT_FLOOR,
+    VOTE_SAMPLE_FLOOR,
+    GRADE_SAMPLE_FLOOR,
 )
 
 # A retriever whose top k is less judged than this is scored against many passages nobody

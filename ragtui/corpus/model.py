@@ -61,6 +61,11 @@ class Passage:
         return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
 
 
+def location_key(root: Path) -> str:
+    """A corpus's ``source_key`` from its root folder alone (no need to load it)."""
+    return hashlib.sha256(str(root).encode("utf-8")).hexdigest()[:16]
+
+
 @dataclass(frozen=True)
 class Corpus:
     """A loaded corpus: documents, their passages, and any queries/judgments shipped with it."""
@@ -89,7 +94,7 @@ class Corpus:
     @cached_property
     def source_key(self) -> str:
         """Names this corpus's location, so a changed corpus can reuse its old embeddings."""
-        return hashlib.sha256(str(self.root).encode("utf-8")).hexdigest()[:16]
+        return location_key(self.root)
 
     @cached_property
     def passage_index(self) -> dict[str, int]:

@@ -236,6 +236,17 @@ class Vote:
     # two pipelines ("kept" or "swapped" relative to the panes before the query).
     blind: bool = False
     draw: str | None = None
+    # A vote from the random vote queue (ragtui.judging.vote_queue): the eval run's id, the
+    # item's id, its inclusion probability and how it was drawn. Only such votes may
+    # correct the judge (ragtui.experiment.stats.vote_correction).
+    queue_run: str | None = None
+    queue_item: str | None = None
+    inclusion: float | None = None
+    queue_draw: dict[str, Any] | None = None
+
+    @property
+    def from_queue(self) -> bool:
+        return bool(self.queue_run and self.queue_item and self.inclusion)
 
     def to_record(self) -> dict[str, Any]:
         return {"v": RECORD_VERSION, **asdict(self)}
@@ -253,6 +264,18 @@ class Vote:
         values["blind"] = values["blind"] is True
         for name in ("query", "query_id", "answer_a", "answer_b"):
             values[name] = str(values[name] or "")
+        inclusion = values["inclusion"]
+        queued = (
+            isinstance(values["queue_run"], str)
+            and isinstance(values["queue_item"], str)
+            and isinstance(inclusion, int | float)
+            and 0 < inclusion <= 1
+        )
+        if not queued:  # a damaged queue record counts as an ordinary blind vote, no more
+            for name in ("queue_run", "queue_item", "inclusion", "queue_draw"):
+                values[name] = None
+        elif not isinstance(values["queue_draw"], dict):
+            values["queue_draw"] = None
         return cls(**values)
 
 
@@ -310,6 +333,8 @@ class JudgmentStore:
         self.labels_log = JsonlLog(folder / "labels.jsonl")
         self.votes_log = JsonlLog(folder / "votes.jsonl")
         self.runs_log = JsonlLog(folder / "runs.jsonl")
+        # The person's grades of answers drawn by the grade queue (ragtui.judging.grade_queue)
+        self.answer_grades_log = JsonlLog(folder / "answer_grades.jsonl")
         self._labels: dict[str, dict[tuple[str, ...], Label]] | None = None
         self._lock = threading.Lock()
 
@@ -358,9 +383,38 @@ class JudgmentStore:
             raise JudgmentStoreError(f"vote {vote.choice!r}: use one of {', '.join(VOTE_CHOICES)}")
         self.votes_log.append(vote.to_record())
 
+    def clear_queue_vote(self, queue_run: str, queue_item: str) -> None:
+        """Take back a queue vote (undo): a record that cancels the item's latest vote."""
+        self.votes_log.append(
+            {"v": RECORD_VERSION, "cleared": True, "queue_run": queue_run, "queue_item": queue_item}
+        )
+
     def votes(self) -> list[Vote]:
-        votes = (Vote.from_record(record) for record in self.votes_log.records())
+        """Every vote, in the order cast, without those an undo took back."""
+        votes: list[Vote | None] = []
+        latest: dict[tuple[str, str], int] = {}
+        for record in self.votes_log.records():
+            key = (str(record.get("queue_run")), str(record.get("queue_item")))
+            if record.get("cleared") is True:
+                if key in latest:
+                    votes[latest.pop(key)] = None
+                continue
+            vote = Vote.from_record(record)
+            if vote is None:
+                continue
+            if vote.from_queue:
+                latest[key] = len(votes)
+            votes.append(vote)
         return [vote for vote in votes if vote is not None]
+
+    # answer grades ---------------------------------------------------------------------
+
+    def add_answer_grade(self, record: dict[str, Any]) -> None:
+        self.answer_grades_log.append({"v": RECORD_VERSION, **record})
+
+    def answer_grades(self) -> list[dict[str, Any]]:
+        """Every answer-grade record in order (``grade_queue.queue_grades`` reads them)."""
+        return list(self.answer_grades_log.records())
 
     # runs (history) ---------------------------------------------------------------------
 

@@ -104,6 +104,10 @@ class EvalResultsApp(PlainNotices, App[None]):
         if judge and self.metric.startswith("judge_"):
             # A judged figure never shows without how far the judge agrees with the user.
             findings = [f"Judge {judge['spec']}: {judge['calibration_sentence']}.", *findings]
+        from ragtui.experiment.report.agreement import answer_correction_lines
+
+        # The judge's win rates corrected by the person's random votes (or why not).
+        findings = findings + answer_correction_lines(results)
         self.query_one("#findings", Static).update(printable("\n".join(findings)))
         self._fill_table(label)
 

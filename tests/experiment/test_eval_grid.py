@@ -107,6 +107,10 @@ def test_votes_from_the_app_appear_as_win_rates_and_strengths(tmp_path: Path) ->
     assert (pair["first"], pair["first_wins"], pair["second_wins"]) == ("bm25+x", 1, 3)
     strengths = results["votes"]["bradley_terry"]
     assert strengths[0]["name"] == "dense+x" and strengths[0]["log_strength"] > 0
+    # Six votes on one query: one unit to resample, below the floor; not stated as a finding.
+    assert results["votes"]["bradley_terry_queries"] == 1
+    assert results["votes"]["bradley_terry_enough"] is False
+    assert strengths[0]["ci_low"] == strengths[0]["ci_high"]
     # None of these was blind: 4 decided sighted votes, the left answer won 1.
     assert results["votes"]["blind_votes"] == 0
     sighted = results["votes"]["position_bias"]["sighted"]

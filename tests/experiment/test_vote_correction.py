@@ -45,7 +45,7 @@ def test_sighted_votes_are_refused_as_a_correction_sample() -> None:
     correction = vote_correction([*sighted, *blind], {"kinds": ["pairwise"]})
     assert correction.used_for_correction == 0
     assert (correction.votes, correction.sighted, correction.blind) == (5, 3, 2)
-    assert f"your 5 votes were {REFUSED}" in correction.sentence()
+    assert f"your 5 compare-screen votes were {REFUSED}" in correction.sentence()
     assert "3 sighted" in correction.sentence() and "2 blind" in correction.sentence()
     alone = vote_correction([], {"kinds": ["pairwise"]}).sentence()
     assert "you have no votes" in alone and "uncorrected" in alone
@@ -66,7 +66,10 @@ def test_eval_says_your_votes_correct_nothing(judge_env: Path, capsys) -> None:
     assert correction["used_for_correction"] == 0 and correction["sighted"] == len(PLANTED)
     report = (out / "report.md").read_text(encoding="utf-8")
     assert "## Answer judging, corrected" in report
+    # Strengths from verdicts on 3 queries are not stated (evidence_rules' floor: 10).
+    assert results["judge"]["bradley_terry_enough"] is False
+    assert "pairwise verdicts: too few queries to tell (n = 3)" in report
     assert main(["results", str(out)]) == 0
     shown = capsys.readouterr().out
     for text in (printed, report, shown):
-        assert f"your {len(PLANTED)} votes were {REFUSED}" in text
+        assert f"your {len(PLANTED)} compare-screen votes were {REFUSED}" in text

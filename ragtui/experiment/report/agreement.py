@@ -18,28 +18,92 @@ def labeller_agreement_lines(results: dict[str, Any]) -> list[str]:
 
 
 def answer_correction_lines(results: dict[str, Any]) -> list[str]:
-    """The findings' line on correcting the judge by the person's votes (results.json's
-    ``answer_correction``, ``ragtui.experiment.stats.vote_correction``): refused, and why."""
+    """The findings' lines on correcting the judge by the person's votes (results.json's
+    ``answer_correction``, ``ragtui.experiment.stats.vote_correction``): the corrected win
+    rates (or "too few votes"), and the votes refused, with why."""
     entry = results.get("answer_correction")
-    sentence = entry.get("sentence") if isinstance(entry, dict) else None
-    return [f"{sentence}."] if sentence else []
+    if not isinstance(entry, dict):
+        return []
+    lines = entry.get("lines")
+    if not isinstance(lines, list):  # results.json of an earlier ragtui
+        lines = [entry["sentence"]] if entry.get("sentence") else []
+    return [f"{line}." for line in lines if isinstance(line, str) and line]
+
+
+def _pair_rows(entry: dict[str, Any]) -> list[list[str]]:
+    rows = []
+    for pair in entry.get("pairs") or []:
+        votes = pair.get("votes_only") or {}
+        rows.append(
+            [
+                f"`{pair['first']}` over `{pair['second']}`",
+                pair["words"],
+                f"{pair['judge_only']:.2f}",
+                f"{votes['estimate']:.2f} [{votes['ci_low']:.2f}, {votes['ci_high']:.2f}]"
+                if votes
+                else "–",
+                str(pair["n_human"]),
+                str(pair["n_automatic"]),
+                str(pair["failed_pairs"]),
+            ]
+        )
+    return rows
 
 
 def answer_correction_markdown(results: dict[str, Any]) -> list[str]:
     """report.md's "Answer judging, corrected" section."""
+    from ragtui.experiment.report.formatting import markdown_table
+
     lines = answer_correction_lines(results)
     if not lines:
         return []
-    return [
-        "## Answer judging, corrected",
-        "",
-        *lines,
-        "",
+    entry = results["answer_correction"]
+    out = ["## Answer judging, corrected", "", *[f"- {line}" for line in lines], ""]
+    if entry.get("pairs"):
+        out += [
+            "Win rate of the first pipeline over the second (a tie or 'both bad' counts "
+            "half), 95% intervals; the corrected rate is prediction-powered (PPI++): the "
+            "judge's verdict on every judged pair plus the mean of (your vote − the judge's "
+            "verdict) over the pairs the queue drew at random. Pairs where an answer failed "
+            "count as the failure's loss, without a vote.",
+            "",
+        ]
+        out += markdown_table(
+            [
+                "pair",
+                "corrected",
+                "judge alone",
+                "your votes alone",
+                "your votes",
+                "judged pairs",
+                "failed answers",
+            ],
+            _pair_rows(entry),
+        )
+        if entry.get("bradley_terry"):
+            out += [
+                "Bradley–Terry strengths from the corrected rates "
+                f"({entry['bradley_terry_method']}):",
+                "",
+            ]
+            out += markdown_table(
+                ["pipeline", "log-strength [95% CI]", "beats an average pipeline"],
+                [
+                    [
+                        f"`{row['name']}`",
+                        f"{row['log_strength']:+.2f} [{row['ci_low']:+.2f}, {row['ci_high']:+.2f}]",
+                        f"{row['p_beats_average']:.0%}",
+                    ]
+                    for row in entry["bradley_terry"]
+                ],
+            )
+    out += [
         "A corrected win rate combines the judge's verdicts on every pair with your votes on "
         "a random sample of those same pairs, each weighted by its known chance of being "
         "drawn (prediction-powered inference); it is unbiased however wrong the judge is, "
-        "but only for such a sample. Votes on pairs you chose carry what led you to them, "
-        "and no weight can undo that, so they measure how far the judge agrees with you "
-        "('ragtui judge calibrate') and correct nothing.",
+        "but only for such a sample. Votes on pairs you chose (the compare screen, sighted "
+        "or blind) carry what led you to them, and no weight can undo that, so they measure "
+        "how far the judge agrees with you ('ragtui judge calibrate') and correct nothing.",
         "",
     ]
+    return out

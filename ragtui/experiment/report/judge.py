@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ragtui.evidence_rules import PAIRWISE_FLOOR, too_few
 from ragtui.experiment.report.formatting import markdown_table
 from ragtui.experiment.run.judged_grid import JUDGE_LABELS, JUDGE_METRICS
 
@@ -72,7 +73,13 @@ def judge_markdown(results: dict[str, Any]) -> list[str]:
         ]
         out += ["Judged scores (1–5 scale mapped to 0–1):", ""]
         out += markdown_table(["pipeline", *[JUDGE_LABELS[m] for m in metrics]], rows)
-    if judge["bradley_terry"]:
+    if judge["bradley_terry"] and judge.get("bradley_terry_enough") is False:
+        out += [
+            "Bradley–Terry strengths from the pairwise verdicts: "
+            f"{too_few(judge['bradley_terry_queries'])} (at least {PAIRWISE_FLOOR.minimum}).",
+            "",
+        ]
+    elif judge["bradley_terry"]:
         out += ["Bradley–Terry strengths from the pairwise verdicts (ties count half):", ""]
         rows = [
             [

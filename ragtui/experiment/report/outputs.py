@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ragtui.errors import RagtuiError
-from ragtui.evidence_rules import JUDGED_SHARE_FLOOR, describe_rules, too_few
+from ragtui.evidence_rules import JUDGED_SHARE_FLOOR, PAIRWISE_FLOOR, describe_rules, too_few
 from ragtui.experiment.report.agreement import (
     answer_correction_lines,
     answer_correction_markdown,
@@ -31,7 +31,12 @@ from ragtui.experiment.report.html import render_html
 from ragtui.experiment.report.judge import judge_markdown, judged_label
 from ragtui.experiment.run.answer_metrics import SUPPORT_SHARE
 from ragtui.experiment.run.grid import GridRun
-from ragtui.experiment.run.judged_grid import JUDGE_LABELS, write_judge_pairs
+from ragtui.experiment.run.judged_grid import (
+    JUDGE_LABELS,
+    grade_items,
+    vote_items,
+    write_judge_pairs,
+)
 from ragtui.experiment.run.scoring import (
     ANSWER_LABELS,
     ANSWER_METRICS,
@@ -41,7 +46,9 @@ from ragtui.experiment.run.scoring import (
     coverage_names,
 )
 from ragtui.experiment.stats.comparisons import MULTIPLICITY_CORRECTION
+from ragtui.judging.grade_queue import GRADE_ITEMS_FILE, write_grade_items
 from ragtui.judging.trec_ids import trec_id
+from ragtui.judging.vote_queue import VOTE_ITEMS_FILE, write_vote_items
 from ragtui.metrics import retrieval_names, trec_order
 
 MARKER = "results.json"
@@ -461,7 +468,13 @@ def _votes_section(votes: dict[str, Any]) -> list[str]:
         ]
         for strength in votes["bradley_terry"]
     ]
-    if rows:
+    if rows and votes.get("bradley_terry_enough") is False:
+        out += [
+            f"Bradley–Terry strengths: {too_few(votes['bradley_terry_queries'])} "
+            f"(at least {PAIRWISE_FLOOR.minimum}).",
+            "",
+        ]
+    elif rows:
         out += ["Bradley–Terry strengths (ties and “both bad” count half a win each):", ""]
         header = ["pipeline", "log strength", "95% CI", "beats average", "votes"]
         out += markdown_table(header, rows)
@@ -602,6 +615,11 @@ def write_outputs(run: GridRun, results: dict[str, Any], out: Path, judged: Any 
                 writer.writerows(rows)
         if judged is not None:
             write_judge_pairs(staging / "judge_pairs.jsonl", judged)
+            if judged.pairs:  # what 'ragtui vote' draws from
+                write_vote_items(staging / VOTE_ITEMS_FILE, vote_items(run, judged))
+            graded = grade_items(run, judged)
+            if graded:  # what 'ragtui vote grade' draws from
+                write_grade_items(staging / GRADE_ITEMS_FILE, graded)
         markdown = render_markdown(results)
         (staging / "report.md").write_text(markdown, encoding="utf-8")
         page = render_html(results, markdown, rows, ANSWER_LABELS)

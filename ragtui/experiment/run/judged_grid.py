@@ -18,11 +18,13 @@ from typing import Any
 
 from ragtui.display.safe_text import json_line
 from ragtui.encoders import EncodeProgress
-from ragtui.evidence_rules import failure_outcome
+from ragtui.evidence_rules import PAIRWISE_FLOOR, failure_outcome
 from ragtui.experiment.run.grid import Cell, GridRun
 from ragtui.experiment.stats.comparisons import bradley_terry_with_intervals
 from ragtui.judging.agreement import position_inconsistency
+from ragtui.judging.grade_queue import GradeItem
 from ragtui.judging.judge import ORDERS_PER_PAIR, Judge, PairJudgment, VerdictProgress
+from ragtui.judging.vote_queue import VoteItem
 
 JUDGE_KINDS = ("correctness", "faithfulness", "pairwise")
 JUDGE_METRICS = ("judge_correctness", "judge_faithfulness")
@@ -130,6 +132,47 @@ def write_judge_pairs(path: Path, judged: JudgedGrid) -> None:
             handle.write(json_line(record) + "\n")
 
 
+def vote_items(run: GridRun, judged: JudgedGrid) -> list[VoteItem]:
+    """Every pair the judge compared, with the question and both answers: the population
+    the random vote queue draws from (``ragtui vote``)."""
+    answers = {(cell.query_id, cell.pipeline): cell.answer for cell in run.cells}
+    return [
+        VoteItem(
+            query_id=query_id,
+            question=run.dataset.queries[query_id],
+            first=first,
+            second=second,
+            answer_first=answers[(query_id, first)],
+            answer_second=answers[(query_id, second)],
+            judge_outcome=pair.outcome,
+        )
+        for query_id, first, second, pair in judged.pairs
+    ]
+
+
+def grade_items(run: GridRun, judged: JudgedGrid) -> list[GradeItem]:
+    """Every answer the judge graded for correctness: what 'ragtui vote grade' draws from."""
+    if "correctness" not in judged.kinds:
+        return []
+    items = []
+    for cell in run.cells:
+        scores = judged.scores.get((cell.retriever, cell.generator, cell.query_id))
+        if cell.error is not None or scores is None:
+            continue
+        references = run.dataset.answers.get(cell.query_id) or []
+        items.append(
+            GradeItem(
+                query_id=cell.query_id,
+                question=run.dataset.queries[cell.query_id],
+                reference=references[0] if references else "",
+                pipeline=cell.pipeline,
+                answer=cell.answer,
+                judge_score=scores.get("judge_correctness"),
+            )
+        )
+    return items
+
+
 def failure_outcomes(run: GridRun) -> list[tuple[str, str, str, str]]:
     """Every pair of pipelines on a query where at least one answer failed, with its outcome
     under ``evidence_rules``: the answer given beats the failure, two failures tie."""
@@ -198,6 +241,9 @@ def judge_summary(
                 outcomes, samples=BT_ROUNDS, queries=queries
             )
         ],
+        # Strengths from verdicts on too few queries are not stated (the report says n).
+        "bradley_terry_queries": len(set(queries)),
+        "bradley_terry_enough": PAIRWISE_FLOOR.met(len(set(queries))),
         # A pairwise calibration is kept only where pairwise verdicts were made.
         "calibration": calibration if "pairwise" in judged.kinds else None,
         "calibration_sentence": grid_calibration_sentence(calibration, judged.kinds),

@@ -469,6 +469,7 @@ def _votes(votes: Sequence[Any]) -> dict[str, Any]:
             outcomes.append((vote.pipeline_a, vote.pipeline_b, 0.0))
         else:  # a tie, and "both bad" (a tie of losers, as in the app's win table)
             outcomes.append((vote.pipeline_a, vote.pipeline_b, 0.5))
+    queries = [vote.query_id or vote.query for vote in votes]
     from ragtui.judging.agreement import position_bias
 
     position = {}
@@ -483,8 +484,11 @@ def _votes(votes: Sequence[Any]) -> dict[str, Any]:
             {**asdict(record), "first_win_rate": record.first_win_rate}
             for record in win_table(list(votes))
         ],
+        # Whole queries are resampled: the votes on one query share its difficulty.
         "bradley_terry": [
             {**asdict(strength), "p_beats_average": strength.p_beats_average}
-            for strength in bradley_terry_with_intervals(outcomes)
+            for strength in bradley_terry_with_intervals(outcomes, queries=queries)
         ],
+        "bradley_terry_queries": len(set(queries)),
+        "bradley_terry_enough": PAIRWISE_FLOOR.met(len(set(queries))),
     }

@@ -171,19 +171,30 @@ def bradley_terry(
     Hunter's MM updates. Each pair also gets ``prior`` virtual ties, a light
     regularisation that keeps strengths finite when one side won every time.
     """
-    names = sorted({name for first, second, _ in outcomes for name in (first, second)})
+    return bradley_terry_counts(
+        [(first, second, score, 1.0) for first, second, score in outcomes], iterations, prior
+    )
+
+
+def bradley_terry_counts(
+    records: Sequence[tuple[str, str, float, float]], iterations: int = 500, prior: float = 0.5
+) -> dict[str, float]:
+    """Log-strengths from (first, second, wins of first, games): ``bradley_terry`` on
+    outcomes already summed per pair (wins may be fractional: ties, or a corrected rate
+    times the pair's games)."""
+    names = sorted({name for first, second, _, _ in records for name in (first, second)})
     if len(names) < 2:
         return {name: 0.0 for name in names}
     index = {name: position for position, name in enumerate(names)}
     size = len(names)
     wins = np.zeros(size)
     games = np.zeros((size, size))
-    for first, second, score in outcomes:
+    for first, second, won, played in records:
         i, j = index[first], index[second]
-        wins[i] += score
-        wins[j] += 1 - score
-        games[i, j] += 1
-        games[j, i] += 1
+        wins[i] += won
+        wins[j] += played - won
+        games[i, j] += played
+        games[j, i] += played
     for i, j in itertools.combinations(range(size), 2):
         if games[i, j]:
             games[i, j] += prior
@@ -195,6 +206,7 @@ def bradley_terry(
         totals = strengths[:, None] + strengths[None, :]
         denominators = (games / totals).sum(axis=1)
         updated = np.where(denominators > 0, wins / np.maximum(denominators, 1e-300), strengths)
+        updated = np.maximum(updated, 1e-300)
         updated /= np.exp(np.mean(np.log(updated)))
         if np.max(np.abs(updated - strengths)) < 1e-10:
             strengths = updated
