@@ -478,18 +478,13 @@ def _run_app(argv: Sequence[str]) -> int:
         raise RagtuiError(
             f"corpus {corpus} does not exist: name a folder of documents or a command ({commands})"
         )
-    from ragtui.compare.pane_encoders import start_encoders_for
-
-    spec_a, spec_b = args.pane_a or settings.ui.pane_a, args.pane_b or settings.ui.pane_b
-    # First: the embedding models load in processes of their own while Textual starts here.
-    start_encoders_for((spec_a, spec_b), settings, args.cache_dir)
     from ragtui.tui.app import CompareOptions, make_app
 
     app = make_app(
         CompareOptions(
             corpus=corpus,
-            spec_a=spec_a,
-            spec_b=spec_b,
+            spec_a=args.pane_a or settings.ui.pane_a,
+            spec_b=args.pane_b or settings.ui.pane_b,
             theme=args.theme or settings.ui.theme,
             settings=settings,
             chunking=ChunkingSettings(args.chunk_tokens, args.chunk_overlap),

@@ -20,10 +20,7 @@ NOT_AT_STARTUP: dict[str, str] = {
     "torch": "exporting an embedding model (~12 s with sentence-transformers); a child process",
     "sentence_transformers": "the fallback encoder and the ONNX export, never on a query's path",
     "transformers": "pulled by sentence-transformers; same reason",
-    "onnxruntime": "the embedding model's runtime: the compare screen loads the model in a "
-    "child process of its own (ragtui/encoders/encoder_process.py); search/ask load it for "
-    "a dense retriever only",
-    "onnx": "model export only (queries run on onnxruntime, not on the onnx package)",
+    "onnx": "model export only (queries run on onnxruntime, loaded with the dense index)",
     "ragtui.experiment": "the eval grid, statistics and reports: `ragtui eval`/`results` only",
     "ragtui.testsets": "test-set generation and storage: read in a worker after the frame",
     "ragtui.judging.judge": "the LLM judge, made on the first `J`",

@@ -53,9 +53,8 @@ from ragtui.compare.events import (
     SessionEvent,
     SessionReady,
 )
-from ragtui.compare.pane_encoders import resolve_spec, start_encoders_for
 from ragtui.config.settings_file import Settings
-from ragtui.config.specs import parse_pipeline_spec
+from ragtui.config.specs import PipelineSpec, parse_pipeline_spec
 from ragtui.corpus import ChunkingSettings, load_corpus
 from ragtui.corpus.model import Corpus
 from ragtui.display.progress import describe
@@ -172,6 +171,11 @@ class DatasetQuery:
 
 def _new_run_id() -> str:
     return uuid.uuid4().hex[:12]
+
+
+def resolve_spec(text: str, settings: Settings) -> PipelineSpec:
+    """A spec string, or the name of a pipeline in ragtui.toml, as a spec value."""
+    return parse_pipeline_spec(settings.pipelines.get(text, text))
 
 
 class CompareSession:
@@ -312,20 +316,29 @@ class CompareSession:
     def start_loading_encoders(self) -> None:
         """Start loading the embedding models the panes' retrievers encode queries with.
 
-        Each in a child process (``ragtui.encoders.encoder_process``), at once: a model
-        takes longer to load than the corpus takes to read and needs nothing from it, and
-        in a process of its own it neither holds up the first frame nor waits for it. The
-        CLI calls this before Textual is imported; the compare screen and open() call it
-        again (nothing is started twice).
+        In a thread of its own, at once: the model takes longer to load than the corpus
+        takes to read and needs nothing from it, and the compare screen calls this before
+        its first frame (measured: both panes ready sooner, the first frame no later).
+        open() calls it too; the second call does nothing.
         """
         if self._encoders_started:
             return
         self._encoders_started = True
-        start_encoders_for(
-            (self.options.spec_a, self.options.spec_b),
-            self.options.settings,
-            self.options.cache_root,
-        )
+        threading.Thread(target=self._load_encoders, name="ragtui-encoders", daemon=True).start()
+
+    def _load_encoders(self) -> None:
+        from ragtui.encoders import get_encoder
+        from ragtui.retrieval.local import embedding_model
+
+        for pane in self.panes.values():
+            try:
+                model = embedding_model(resolve_spec(pane.spec, self.options.settings).retriever)
+                if model is not None:
+                    get_encoder(model, self.options.cache_root, self._stage)
+            except Exception:
+                # A head start only: the pane's build makes the same call and shows the
+                # error in its pane; a traceback printed from here would tear the screen.
+                log.debug("loading an embedding model early failed", exc_info=True)
 
     def _read_corpus(self) -> tuple[Corpus, list[RunRecord]]:
         from ragtui.index.cache import Indexes
@@ -703,8 +716,6 @@ class CompareSession:
             text = str(parse_pipeline_spec(f"{spec.retriever}+{value}"))
         pane = self.panes[key]
         pane.spec = text
-        # A model new to this app loads in its own process, not on the screen's GIL.
-        start_encoders_for((text,), self.options.settings, self.options.cache_root)
         # Whoever picks a component knows where it went: the query is no longer blind.
         self.draw = ""
         run_task = pane.task
@@ -965,9 +976,6 @@ class CompareSession:
         building = sys.modules.get("ragtui.encoders.building")
         if building is not None:
             building.stop_exports()
-        children = sys.modules.get("ragtui.encoders.encoder_process")
-        if children is not None:  # a model loading in its own process, its export with it
-            children.stop_loading()
         for task in list(self._tasks):
             task.cancel()
         for task in list(self._tasks):

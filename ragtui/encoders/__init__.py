@@ -15,18 +15,15 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
+
+import numpy as np
 
 from ragtui.config import paths
 from ragtui.encoders.base import EncodeProgress, ProgressCallback
 from ragtui.errors import Cancelled, RagtuiError
-
-if TYPE_CHECKING:  # numpy is not imported before the compare screen's first frame
-    import numpy as np
-
-    from ragtui.config.specs import RetrieverSpec
 
 __all__ = [
     "DEFAULT_EMBEDDING_MODEL",
@@ -35,17 +32,14 @@ __all__ = [
     "Encoder",
     "ProgressCallback",
     "canonical_name",
-    "embedding_model",
     "encoder_loaded",
     "get_encoder",
     "source_model",
-    "start_loading",
 ]
 
 log = logging.getLogger("ragtui")
 
 DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
-STATIC_MODEL = "minilm-static"
 _ALIASES = {
     "minilm": DEFAULT_EMBEDDING_MODEL,
     "sentence-transformers/all-MiniLM-L6-v2": DEFAULT_EMBEDDING_MODEL,
@@ -92,15 +86,6 @@ def source_model(name: str) -> str:
     return _VARIANTS.get(canonical, (canonical, ""))[0]
 
 
-def embedding_model(spec: RetrieverSpec) -> str | None:
-    """The embedding model a local retriever encodes queries with; None for BM25 alone."""
-    if spec.kind == "static":
-        return spec.model or STATIC_MODEL
-    if spec.kind in {"dense", "hybrid"}:
-        return spec.model or DEFAULT_EMBEDDING_MODEL
-    return None
-
-
 _encoders: dict[str, Encoder] = {}
 # One lock per model: loading one (an export can take a minute) must not hold up another
 # that is already on disk, e.g. the static model of one pane behind the ONNX one of the other.
@@ -110,18 +95,6 @@ _load_locks_guard = threading.Lock()
 
 def encoder_loaded(name: str) -> bool:
     return canonical_name(name) in _encoders
-
-
-def start_loading(names: Iterable[str], cache_root: Path | None = None) -> None:
-    """Start loading these encoders in child processes now (``encoder_process``); the
-    first ``get_encoder`` of each name takes its child over. A name already loaded here, or
-    already started, is left alone."""
-    from ragtui.encoders.encoder_process import start_encoder_process
-
-    for name in names:
-        canonical = canonical_name(name)
-        if canonical not in _encoders:
-            start_encoder_process(canonical, cache_root or paths.cache_dir())
 
 
 def get_encoder(
@@ -136,28 +109,9 @@ def get_encoder(
     with lock:
         encoder = _encoders.get(name)
         if encoder is None:
-            root = cache_root or paths.cache_dir()
-            encoder = _from_child(name, root, stage) or _load(name, root, stage)
+            encoder = _load(name, cache_root or paths.cache_dir(), stage)
             _encoders[name] = encoder
         return encoder
-
-
-def _from_child(name: str, cache_root: Path, stage: Callable[[str], None] | None) -> Encoder | None:
-    """The encoder a child started by ``start_loading`` has loaded; None when none was
-    started, or when it died (then the model is loaded here, as without a child)."""
-    from ragtui.encoders.encoder_process import EncoderProcessDied, take_started
-
-    started = take_started(name)
-    if started is None:
-        return None
-    try:
-        info = started.wait_ready(stage)
-    except EncoderProcessDied as died:
-        log.warning("%s; loading the model in the app instead", died)
-        return None
-    from ragtui.encoders.process_encoder import ProcessEncoder
-
-    return ProcessEncoder(started, info, lambda: _load(name, cache_root, None))
 
 
 def _load(name: str, cache_root: Path, stage: Callable[[str], None] | None) -> Encoder:

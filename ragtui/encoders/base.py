@@ -6,10 +6,8 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # imported where used: ``ragtui.encoders`` is loaded before the first frame
-    import numpy as np
+import numpy as np
 
 ENCODE_BLOCK = 1024
 
@@ -74,8 +72,6 @@ class BlockEncoder:
         progress: ProgressCallback | None = None,
     ) -> np.ndarray:
         """L2-normalised float32 vectors, one row per text."""
-        import numpy as np
-
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         started = time.monotonic()
@@ -101,7 +97,5 @@ class BlockEncoder:
 
 
 def normalize_rows(vectors: np.ndarray) -> np.ndarray:
-    import numpy as np
-
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return vectors / np.maximum(norms, 1e-12)

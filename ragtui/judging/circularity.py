@@ -49,7 +49,7 @@ def retriever_models(retriever: str) -> list[str]:
         return []
     if spec.kind == "milvus":  # Milvus embeds with the default model; its BM25 with none
         return [] if spec.model == "bm25" else [DEFAULT_EMBEDDING_MODEL]
-    from ragtui.encoders import embedding_model
+    from ragtui.retrieval.local import embedding_model
 
     model = embedding_model(spec)
     return [] if model is None else [model]

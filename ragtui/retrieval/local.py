@@ -9,11 +9,12 @@ import numpy as np
 
 from ragtui.config.specs import RetrieverSpec
 from ragtui.corpus.model import Corpus
-from ragtui.encoders import DEFAULT_EMBEDDING_MODEL, embedding_model
+from ragtui.encoders import DEFAULT_EMBEDDING_MODEL
 from ragtui.index.bm25_index import tokenize
 from ragtui.index.cache import Indexes
 from ragtui.retrieval.types import HYBRID_DEPTH, RRF_K, Hit, SearchResult, check_query
 
+STATIC_MODEL = "minilm-static"
 OKAPI_SLOW_PASSAGES = 20_000
 log = logging.getLogger("ragtui")
 
@@ -94,6 +95,15 @@ class OkapiRetriever:
         rows, scores = self.ranked_rows(query, k)
         hits = _hits(self._indexes.corpus, rows, scores)
         return SearchResult(query, str(self.spec), hits, (time.perf_counter() - started) * 1000)
+
+
+def embedding_model(spec: RetrieverSpec) -> str | None:
+    """The embedding model a local retriever encodes queries with; None for BM25 alone."""
+    if spec.kind == "static":
+        return spec.model or STATIC_MODEL
+    if spec.kind in {"dense", "hybrid"}:
+        return spec.model or DEFAULT_EMBEDDING_MODEL
+    return None
 
 
 class DenseRetriever:
