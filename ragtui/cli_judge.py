@@ -36,20 +36,27 @@ def add_judge_options(parser: argparse.ArgumentParser, required: bool = False) -
 
 
 def make_judge(args: argparse.Namespace, settings, cache_root: Path | None):
+    """The judge of ``--judge``; the caller closes it (``Judge.close``) however it ends."""
     from ragtui.config import paths
     from ragtui.generation.prices import PriceTable
     from ragtui.judging.judge import Judge, JudgeOptions
     from ragtui.judging.verdict_cache import VerdictCache
 
     cache = VerdictCache((cache_root or paths.cache_dir()) / "judge" / "verdicts.sqlite")
-    return Judge(
-        args.judge,
-        settings.backends,
-        templates=settings.judge,
-        options=JudgeOptions(method=args.judge_method, use_reference=not args.judge_no_reference),
-        cache=cache,
-        prices=PriceTable(settings.prices),
-    )
+    try:
+        return Judge(
+            args.judge,
+            settings.backends,
+            templates=settings.judge,
+            options=JudgeOptions(
+                method=args.judge_method, use_reference=not args.judge_no_reference
+            ),
+            cache=cache,
+            prices=PriceTable(settings.prices),
+        )
+    except BaseException:
+        cache.close()  # a judge that cannot be made leaves no open cache behind
+        raise
 
 
 def add_parser(commands) -> None:
@@ -172,20 +179,23 @@ def _calibrate(args: argparse.Namespace) -> int:
             "then calibrate"
         )
     judge = make_judge(args, settings, args.cache_dir)
-    references = _references(corpus)
-    chars = sum(len(v.query) + len(v.answer_a) + len(v.answer_b) for v in votes) // len(votes)
-    calls = judge.most_requests(ORDERS_PER_PAIR * len(votes))
-    confirm_cost("judge", args.judge, calls, chars + 400, MAX_TOKENS, settings, args.yes)
+    try:
+        references = _references(corpus)
+        chars = sum(len(v.query) + len(v.answer_a) + len(v.answer_b) for v in votes) // len(votes)
+        calls = judge.most_requests(ORDERS_PER_PAIR * len(votes))
+        confirm_cost("judge", args.judge, calls, chars + 400, MAX_TOKENS, settings, args.yes)
 
-    async def replay():
-        try:
-            description = await judge.describe()
-            judged = await replay_votes(judge, votes, references, ProgressPrinter())
-            return description, judged
-        finally:
-            await judge.aclose()
+        async def replay():
+            try:
+                description = await judge.describe()
+                judged = await replay_votes(judge, votes, references, ProgressPrinter())
+                return description, judged
+            finally:
+                await judge.aclose()
 
-    description, judged = asyncio.run(replay())
+        description, judged = asyncio.run(replay())
+    finally:
+        judge.close()  # a refused cost or a bad reference file must not leave it open
     figures = figures_of(votes, judged)
     record = calibration_record(
         {**description, "calls": judge.tally.calls, "from_cache": judge.tally.from_cache},

@@ -24,6 +24,7 @@ uses), and a pair is consistent when both orders name the same side.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -258,6 +259,7 @@ class Judge:
         prices: PriceTable | None = None,
     ) -> None:
         self.spec = spec
+        self.closed = False
         self.generator_spec = parse_generator_spec(spec)
         if self.generator_spec.backend == "extractive":
             raise JudgeError(
@@ -309,9 +311,20 @@ class Judge:
         }
 
     async def aclose(self) -> None:
-        await self.generator.aclose()
-        if self.cache is not None:
-            self.cache.close()
+        """Close the model's connection and the verdict cache (again: nothing happens)."""
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            await self.generator.aclose()
+        finally:
+            if self.cache is not None:
+                self.cache.close()
+
+    def close(self) -> None:
+        """``aclose`` from synchronous code (a command's ``finally``), outside any loop."""
+        if not self.closed:
+            asyncio.run(self.aclose())
 
     # asking -----------------------------------------------------------------------------
 

@@ -482,3 +482,45 @@ def test_a_grade_on_a_ten_point_scale_is_an_abstention_not_the_worst_grade(
     assert judge["abstentions"] == 1 and judge["calls"] == 2
     with (out / "per_query.csv").open() as handle:
         assert [row["judge_correctness"] for row in csv.DictReader(handle)] == [""]
+
+
+def _made_judges(monkeypatch: pytest.MonkeyPatch) -> list:
+    """Every judge the commands make (the real ones), to look at after the command ends."""
+    import ragtui.cli_judge
+
+    made, real = [], ragtui.cli_judge.make_judge
+
+    def recording(*args, **kwargs):
+        made.append(real(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(ragtui.cli_judge, "make_judge", recording)
+    return made
+
+
+def _is_closed(judge) -> bool:
+    import sqlite3
+
+    try:
+        judge.cache._db.execute("SELECT 1")
+    except sqlite3.ProgrammingError:  # "Cannot operate on a closed database."
+        return judge.closed and judge.generator._client is None
+    return False
+
+
+def test_a_command_that_stops_early_closes_its_judge(
+    judge_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """eval stopping on a corpus without questions, and calibrate refused its cost on a
+    pipe, both after the judge was made: its verdict cache and HTTP client are closed."""
+    made = _made_judges(monkeypatch)
+    argv = ["eval", str(judge_env), "--retrievers", "bm25", "--generators", "extractive"]
+    assert main([*argv, "--judge", "openai:ok", "--out", str(tmp_path / "out"), "--yes"]) == 1
+    assert "no queries.jsonl" in capsys.readouterr().err
+    plant_votes(judge_env)
+    config = tmp_path / "ragtui.toml"
+    config.write_text('[prices."openai:ok"]\ninput_per_million = 1.0\noutput_per_million = 1.0\n')
+    argv = ["judge", "calibrate", str(judge_env), "--judge", "openai:ok", "--config", str(config)]
+    assert main(argv) == 1  # stdin is not a terminal under pytest, and no --yes
+    assert "is paid: pass --yes" in capsys.readouterr().err
+    assert len(made) == 2 and all(_is_closed(judge) for judge in made)
