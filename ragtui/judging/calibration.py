@@ -169,6 +169,7 @@ def _sentence_from(figures: Mapping[str, Any]) -> str | None:
         float(kappa) if isinstance(kappa, (int, float)) else None,
         interval(figures.get("kappa_ci")),
         non_tie,
+        str(figures.get("kappa_ci_basis") or "bootstrap"),
     )
 
 

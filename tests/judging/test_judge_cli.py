@@ -195,7 +195,8 @@ def test_eval_prints_the_judges_calibration_once_there_is_one(judge_env: Path, c
     out = judge_env.parent / "eval"
     args = ["eval", str(sample), "--retrievers", "bm25", "--generators", "extractive"]
     args += ["--limit", "3", "--judge", "openai:judge-planted", "--yes", "--out", str(out)]
-    sentence = "agrees with your votes 100% [72%, 100%], κ 1.00 [1.00, 1.00], n = 10"
+    # Ten votes, all agreed: κ's interval is the agreement's carried to κ, not [1.00, 1.00].
+    sentence = "agrees with your votes 100% [72%, 100%], κ 1.00 [0.42, 1.00], n = 10"
     # Grades alone: the calibration (from pairwise votes) is never printed beside them.
     assert main([*args, "--judge-kinds", "correctness"]) == 0
     printed = capsys.readouterr().out
