@@ -282,7 +282,6 @@ def _relevance(args: argparse.Namespace) -> int:
     from ragtui.config.settings_file import load_settings
     from ragtui.display.progress import ProgressPrinter
     from ragtui.display.safe_text import printable
-    from ragtui.encoders.base import EncodeProgress
     from ragtui.generation.prices import PriceTable
     from ragtui.judging.automatic_grades import GRADES_FILE, AutomaticGrades
     from ragtui.judging.labeller_prompts import KNOWN_CHARS, PASSAGE_CHARS
@@ -294,6 +293,7 @@ def _relevance(args: argparse.Namespace) -> int:
         plan_labelling,
         set_context,
     )
+    from ragtui.progress import WorkProgress
 
     settings = load_settings(args.config)
     # A wrong spec or method fails before the pool is built.
@@ -336,7 +336,7 @@ def _relevance(args: argparse.Namespace) -> int:
 
             def progress(done: int, total: int) -> None:
                 elapsed = time.monotonic() - started
-                printer(EncodeProgress(done, total, elapsed, "grading", "pairs"))
+                printer(WorkProgress(done, total, elapsed, "grading", "pairs"))
 
             return await label_pairs(labeller, plan, store, source, progress)
         finally:

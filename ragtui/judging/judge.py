@@ -31,7 +31,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ragtui.config.specs import parse_generator_spec
-from ragtui.encoders import EncodeProgress
 from ragtui.errors import RagtuiError
 from ragtui.generation import GenerationOptions, make_generator
 from ragtui.generation.base import GenerationDone, GenerationError, Prompt
@@ -48,6 +47,7 @@ from ragtui.judging.judge_prompts import (
     parse_scale,
 )
 from ragtui.judging.verdict_cache import VerdictCache, verdict_key
+from ragtui.progress import WorkProgress
 
 METHODS = ("auto", "text", "logprob")
 ORDERS_PER_PAIR = 2  # MT-Bench's swap rule: every pair is asked with each answer first
@@ -198,7 +198,7 @@ class VerdictProgress:
         self,
         judge: Judge,
         total: int,
-        report: Callable[[EncodeProgress], None] | None,
+        report: Callable[[WorkProgress], None] | None,
         action: str,
         unit: str = "verdicts",
     ) -> None:
@@ -223,7 +223,7 @@ class VerdictProgress:
             note = f"{self.cached:,} from the cache" if self.cached else ""
             elapsed_s = time.monotonic() - self._started
             self.report(
-                EncodeProgress(self.done, self.total, elapsed_s, self.action, self.unit, note)
+                WorkProgress(self.done, self.total, elapsed_s, self.action, self.unit, note)
             )
 
 

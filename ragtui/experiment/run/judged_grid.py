@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from ragtui.display.safe_text import json_line
-from ragtui.encoders import EncodeProgress
 from ragtui.evidence_rules import failure_outcome
 from ragtui.experiment.run.grid import Cell, GridRun
 from ragtui.experiment.stats.comparisons import bradley_terry_with_intervals
 from ragtui.judging.agreement import position_inconsistency
 from ragtui.judging.judge import ORDERS_PER_PAIR, Judge, PairJudgment, VerdictProgress
+from ragtui.progress import WorkProgress
 
 JUDGE_KINDS = ("correctness", "faithfulness", "pairwise")
 JUDGE_METRICS = ("judge_correctness", "judge_faithfulness")
@@ -76,7 +76,7 @@ async def judge_grid(
     run: GridRun,
     judge: Judge,
     kinds: Sequence[str] = JUDGE_KINDS,
-    progress: Callable[[EncodeProgress], None] | None = None,
+    progress: Callable[[WorkProgress], None] | None = None,
 ) -> JudgedGrid:
     started = time.monotonic()
     judged = JudgedGrid(await judge.describe(), tuple(kinds))
