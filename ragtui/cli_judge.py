@@ -198,7 +198,12 @@ def _calibrate(args: argparse.Namespace) -> int:
         judge.close()  # a refused cost or a bad reference file must not leave it open
     figures = figures_of(votes, judged)
     record = calibration_record(
-        {**description, "calls": judge.tally.calls, "from_cache": judge.tally.from_cache},
+        {
+            **description,
+            "calls": judge.tally.calls,
+            "http_retries": judge.tally.http_retries,
+            "from_cache": judge.tally.from_cache,
+        },
         figures,
     )
     calibrations_log(store).append(record)

@@ -178,6 +178,9 @@ class ScoreJudgment:
 @dataclass
 class JudgeTally:
     calls: int = 0  # requests sent to the model: retries included, the unit of the estimate
+    # Of those, requests the server refused (HTTP 429/5xx) and ragtui sent again: they
+    # generated no tokens, so they add no cost by the usage the server reports.
+    http_retries: int = 0
     from_cache: int = 0  # verdicts read from the cache
     abstentions: int = 0  # pairwise orders or single grades with no verdict
     prompt_tokens: int = 0
@@ -396,6 +399,8 @@ class Judge:
         return reply
 
     def _count(self, done: GenerationDone) -> None:
+        self.tally.calls += done.http_retries
+        self.tally.http_retries += done.http_retries
         usage = done.usage
         self.tally.prompt_tokens += usage.prompt_tokens or 0
         self.tally.completion_tokens += usage.completion_tokens or 0

@@ -174,6 +174,7 @@ def judge_summary(
         **judged.description,
         "kinds": list(judged.kinds),
         "calls": tally.calls,
+        "http_retries": tally.http_retries,
         "from_cache": tally.from_cache,
         "abstentions": tally.abstentions,
         "failed_calls": len(tally.errors),
