@@ -273,3 +273,37 @@ def test_unknown_costs_leave_cost_out_of_the_frontier() -> None:
 def test_a_metric_with_one_value_everywhere_decides_nothing() -> None:
     grounded = [_contender(name, [1.0] * 20, latency_ms=ms) for name, ms in (("a", 1), ("b", 9))]
     assert judge_stage("pipeline", "groundedness", grounded, margin=0.02) == []
+
+
+def test_clearly_worse_checks_are_counted_and_their_joint_confidence_is_said() -> None:
+    """A good-enough verdict checked on two other metrics: two checks at the verdicts'
+    per-interval level, outside their Bonferroni family. They are counted, and the report
+    states the level verdicts and checks hold at together (union bound over m + c)."""
+    from ragtui.experiment.report.decision import _rules_sentence
+    from ragtui.experiment.stats.decision import _check_other_metrics, joint_confidence
+
+    rng = np.random.default_rng(13)
+    base = rng.uniform(0, 1, 50)
+    best = _contender("slow-best", base + 0.05, latency_ms=40.0)
+    fast = _contender("fast", base + 0.045 + rng.normal(0, 0.002, 50), latency_ms=4.0)
+    plan = plan_stage("pipeline", "f1", [best, fast])
+    entries = judge_plan(plan, Margin(0.02), claims=2)
+    assert entries[0]["verdict"] == GOOD_ENOUGH
+    recall = rng.uniform(0.5, 0.9, 50)
+    others = {
+        "answer_recall": [
+            _contender("slow-best", recall),
+            _contender("fast", recall - 0.2 + rng.normal(0, 0.02, 50)),
+        ],
+        "groundedness": [_contender("slow-best", recall), _contender("fast", recall + 0.001)],
+    }
+    labels = {"answer_recall": "answer recall", "groundedness": "groundedness"}
+    checks = _check_other_metrics(entries, plan, others, Margin(0.02), labels)
+    assert checks == 2
+    assert [worse["metric"] for worse in entries[0]["clearly_worse_on"]] == ["answer_recall"]
+    assert joint_confidence(2, 2) == pytest.approx(0.90)
+    assert joint_confidence(2, 0) == pytest.approx(0.95) and joint_confidence(0, 0) == 0.95
+    rules = {"claims": 2, "confidence": 0.975, "clearly_worse_checks": 2}
+    sentence = _rules_sentence({"good_enough_rules": {**rules, "joint_confidence": 0.90}})
+    assert "The 2 “clearly worse on …” checks" in sentence
+    assert "not counted in that family" in sentence and "at least 90% confidence" in sentence

@@ -40,6 +40,14 @@ def _rules_sentence(results: dict[str, Any]) -> str:
         if claims > 1
         else ""
     )
+    checks = rules.get("clearly_worse_checks") or 0
+    if checks:
+        correction += (
+            f"The {checks} “clearly worse on …” checks of good-enough verdicts on other "
+            "metrics use the same level but are not counted in that family: verdicts and "
+            f"checks together hold with at least {rules['joint_confidence'] * 100:.4g}% "
+            "confidence (Bonferroni over both). "
+        )
     return (
         f" {correction}Every contender of a stage is compared on the same queries (failed "
         "answers count as wrong ones, and as slower than any answer); no verdict is given "
