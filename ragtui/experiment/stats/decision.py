@@ -32,10 +32,12 @@ from ragtui.experiment.stats.good_enough import (
     StagePlan,
     clearly_worse,
     describe_entry,
+    frontier_steps,
     judge_plan,
     margin_note,
     pareto_frontier,
     plan_stage,
+    quality_intervals,
 )
 from ragtui.experiment.stats.threshold import threshold_effect
 from ragtui.metrics import retrieval_names
@@ -261,6 +263,8 @@ def decide(
     )
     stages += [retriever_plan] if retriever_plan else []
     frontier: list[str] = []
+    quality: dict[str, Any] = {}
+    steps: list[dict[str, Any]] = []
     threshold = None
     others: dict[str, dict[str, list[Contender]]] = {}
     if answer_metric is not None:
@@ -275,6 +279,9 @@ def decide(
         frontier = pareto_frontier(
             [Point(c.name, c.mean, c.latency_ms, c.cost_usd) for c in shown if c.scores]
         )
+        # Each point's interval, and whether the data separates neighbours on the frontier.
+        quality = quality_intervals([c for c in shown if c.scores])
+        steps = frontier_steps(shown, frontier)
         threshold = threshold_effect(run, figures, answer_metric, answer_labels[answer_metric])
         reported = [
             metric
@@ -338,6 +345,8 @@ def decide(
         "left_out": {stage.stage: list(stage.left_out) for stage in stages if stage.left_out},
         "margin_notes": notes,
         "pareto": frontier,
+        "pareto_quality": quality,
+        "pareto_steps": steps,
         "threshold": threshold,
     }
 
