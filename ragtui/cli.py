@@ -520,29 +520,10 @@ EXIT_ALL_ANSWERS_FAILED = 3
 def _cmd_eval(args: argparse.Namespace) -> int:
     from ragtui.config import paths
     from ragtui.config.settings_file import load_settings
-    from ragtui.corpus import ChunkingSettings
-    from ragtui.display.progress import ProgressPrinter
-    from ragtui.experiment.report.corrected import text_chart
-    from ragtui.experiment.report.decision import verdict_lines
-    from ragtui.experiment.report.judge import judge_line
-    from ragtui.experiment.report.outputs import (
-        check_destination,
-        every_answer_failed,
-        failed_answers,
-        render_markdown,
-        write_outputs,
-    )
-    from ragtui.experiment.run.corrected_estimates import eval_additions
-    from ragtui.experiment.run.dataset import load_dataset
-    from ragtui.experiment.run.grid import GridPlan, make_generators, run_grid
-    from ragtui.experiment.run.scoring import ANSWER_METRICS, summarize
-    from ragtui.experiment.stats.decision import (
-        check_primary,
-        check_primary_for_dataset,
-        parse_primary,
-    )
+    from ragtui.experiment.run.grid import GridPlan, make_generators
+    from ragtui.experiment.run.scoring import ANSWER_METRICS
+    from ragtui.experiment.stats.decision import check_primary, parse_primary
     from ragtui.experiment.stats.good_enough import parse_margin
-    from ragtui.judging.store import JudgmentStore
 
     for name, value in (
         ("-k", args.k),
@@ -589,6 +570,37 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         from ragtui.cli_judge import make_judge
 
         judge = make_judge(args, settings, cache_root)
+    try:
+        return _eval_with(args, plan, settings, cache_root, judge, judge_kinds, margin, primary)
+    finally:
+        # Every way out (a refused cost, a bad --out, an interrupt, an error) closes the
+        # judge's HTTP client and verdict cache; closing twice is harmless.
+        if judge is not None:
+            judge.close()
+
+
+def _eval_with(args, plan, settings, cache_root, judge, judge_kinds, margin, primary) -> int:
+    """``ragtui eval`` once its arguments, generators and judge are checked."""
+    from ragtui.config import paths
+    from ragtui.corpus import ChunkingSettings
+    from ragtui.display.progress import ProgressPrinter
+    from ragtui.experiment.report.corrected import text_chart
+    from ragtui.experiment.report.decision import verdict_lines
+    from ragtui.experiment.report.judge import judge_line
+    from ragtui.experiment.report.outputs import (
+        check_destination,
+        every_answer_failed,
+        failed_answers,
+        render_markdown,
+        write_outputs,
+    )
+    from ragtui.experiment.run.corrected_estimates import eval_additions
+    from ragtui.experiment.run.dataset import load_dataset
+    from ragtui.experiment.run.grid import run_grid
+    from ragtui.experiment.run.scoring import summarize
+    from ragtui.experiment.stats.decision import check_primary_for_dataset
+    from ragtui.judging.store import JudgmentStore
+
     dataset = load_dataset(
         args.corpus,
         ChunkingSettings(args.chunk_tokens, args.chunk_overlap),

@@ -7,6 +7,18 @@ import sys
 from ragtui.errors import RagtuiError
 
 
+def _retry_words() -> str:
+    """What the estimate's calls include, and what they leave out."""
+    from ragtui.generation.remote import RETRY_ATTEMPTS
+
+    return (
+        "the calls count every retry of an unreadable reply (each is billed); requests the "
+        f"server refuses (HTTP 429/5xx, sent again up to {RETRY_ATTEMPTS - 1} times each) "
+        "are not in the estimate: a refused request generates no tokens, so providers "
+        "bill none as a rule"
+    )
+
+
 def confirm_cost(
     who: str,
     spec: str,
@@ -44,7 +56,8 @@ def confirm_cost(
     price_text = f"about ${cost:.4f}" if cost is not None else "cost unknown (no price in [prices])"
     sys.stderr.write(
         f"ragtui: {who} {spec}: up to {calls} calls, about {prompt_tokens:,} tokens in and "
-        f"{completion_tokens:,} out (estimated; work already cached is free): {price_text}\n"
+        f"{completion_tokens:,} out (estimated; work already cached is free): {price_text}"
+        f"; {_retry_words()}\n"
     )
     if yes:
         return

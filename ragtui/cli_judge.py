@@ -36,20 +36,27 @@ def add_judge_options(parser: argparse.ArgumentParser, required: bool = False) -
 
 
 def make_judge(args: argparse.Namespace, settings, cache_root: Path | None):
+    """The judge of ``--judge``; the caller closes it (``Judge.close``) however it ends."""
     from ragtui.config import paths
     from ragtui.generation.prices import PriceTable
     from ragtui.judging.judge import Judge, JudgeOptions
     from ragtui.judging.verdict_cache import VerdictCache
 
     cache = VerdictCache((cache_root or paths.cache_dir()) / "judge" / "verdicts.sqlite")
-    return Judge(
-        args.judge,
-        settings.backends,
-        templates=settings.judge,
-        options=JudgeOptions(method=args.judge_method, use_reference=not args.judge_no_reference),
-        cache=cache,
-        prices=PriceTable(settings.prices),
-    )
+    try:
+        return Judge(
+            args.judge,
+            settings.backends,
+            templates=settings.judge,
+            options=JudgeOptions(
+                method=args.judge_method, use_reference=not args.judge_no_reference
+            ),
+            cache=cache,
+            prices=PriceTable(settings.prices),
+        )
+    except BaseException:
+        cache.close()  # a judge that cannot be made leaves no open cache behind
+        raise
 
 
 def add_parser(commands) -> None:
@@ -172,23 +179,31 @@ def _calibrate(args: argparse.Namespace) -> int:
             "then calibrate"
         )
     judge = make_judge(args, settings, args.cache_dir)
-    references = _references(corpus)
-    chars = sum(len(v.query) + len(v.answer_a) + len(v.answer_b) for v in votes) // len(votes)
-    calls = judge.most_requests(ORDERS_PER_PAIR * len(votes))
-    confirm_cost("judge", args.judge, calls, chars + 400, MAX_TOKENS, settings, args.yes)
+    try:
+        references = _references(corpus)
+        chars = sum(len(v.query) + len(v.answer_a) + len(v.answer_b) for v in votes) // len(votes)
+        calls = judge.most_requests(ORDERS_PER_PAIR * len(votes))
+        confirm_cost("judge", args.judge, calls, chars + 400, MAX_TOKENS, settings, args.yes)
 
-    async def replay():
-        try:
-            description = await judge.describe()
-            judged = await replay_votes(judge, votes, references, ProgressPrinter())
-            return description, judged
-        finally:
-            await judge.aclose()
+        async def replay():
+            try:
+                description = await judge.describe()
+                judged = await replay_votes(judge, votes, references, ProgressPrinter())
+                return description, judged
+            finally:
+                await judge.aclose()
 
-    description, judged = asyncio.run(replay())
+        description, judged = asyncio.run(replay())
+    finally:
+        judge.close()  # a refused cost or a bad reference file must not leave it open
     figures = figures_of(votes, judged)
     record = calibration_record(
-        {**description, "calls": judge.tally.calls, "from_cache": judge.tally.from_cache},
+        {
+            **description,
+            "calls": judge.tally.calls,
+            "http_retries": judge.tally.http_retries,
+            "from_cache": judge.tally.from_cache,
+        },
         figures,
     )
     calibrations_log(store).append(record)
@@ -272,7 +287,6 @@ def _relevance(args: argparse.Namespace) -> int:
     from ragtui.config.settings_file import load_settings
     from ragtui.display.progress import ProgressPrinter
     from ragtui.display.safe_text import printable
-    from ragtui.encoders.base import EncodeProgress
     from ragtui.generation.prices import PriceTable
     from ragtui.judging.automatic_grades import GRADES_FILE, AutomaticGrades
     from ragtui.judging.labeller_prompts import KNOWN_CHARS, PASSAGE_CHARS
@@ -284,6 +298,7 @@ def _relevance(args: argparse.Namespace) -> int:
         plan_labelling,
         set_context,
     )
+    from ragtui.progress import WorkProgress
 
     settings = load_settings(args.config)
     # A wrong spec or method fails before the pool is built.
@@ -326,7 +341,7 @@ def _relevance(args: argparse.Namespace) -> int:
 
             def progress(done: int, total: int) -> None:
                 elapsed = time.monotonic() - started
-                printer(EncodeProgress(done, total, elapsed, "grading", "pairs"))
+                printer(WorkProgress(done, total, elapsed, "grading", "pairs"))
 
             return await label_pairs(labeller, plan, store, source, progress)
         finally:

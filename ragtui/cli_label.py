@@ -162,6 +162,17 @@ def _automatic_grades(folder: Path) -> tuple[str, dict] | None:
     return best
 
 
+def _left_out_words(sighted: int) -> str:
+    """Why some of the sample's grades do not count (empty when all do)."""
+    if not sighted:
+        return ""
+    return (
+        f" (left out: {sighted} sampled pairs graded on the compare screen, where you chose "
+        "the query and saw the retrievers' ranks, so those grades are not a random sample; "
+        "grade them again on the blind screen for them to count)"
+    )
+
+
 def _plan(args: argparse.Namespace, path: str) -> int:
     from ragtui.experiment.stats.label_plan import plan_labels
     from ragtui.judging.label_samples import latest_sample, measured_pace_s, sampled_pool
@@ -186,11 +197,13 @@ def _plan(args: argparse.Namespace, path: str) -> int:
             f"pairs, not the {sampled.recorded_pool_size} it was drawn from (the pool or the "
             "corpus changed): the plan is rough\n"
         )
-    if len(sampled.grades) < 2:
+    left_out = _left_out_words(sampled.sighted)
+    if len(sampled.random_grades) < 2:
         raise RagtuiError(
-            f"{len(sampled.grades)} of the {len(sampled.sampled)} sampled pairs are graded: "
-            f"grade a few first ('ragtui label {path} --testset {args.testset} "
-            f"--retrievers {','.join(design.retrievers)} --budget {design.budget}')"
+            f"{len(sampled.random_grades)} of the {len(sampled.sampled)} sampled pairs are "
+            f"graded{left_out}: grade a few first ('ragtui label {path} --testset "
+            f"{args.testset} --retrievers {','.join(design.retrievers)} --budget "
+            f"{design.budget}')"
         )
     names = (
         [name.strip() for name in args.retrievers.split(",")]
@@ -222,6 +235,8 @@ def _plan(args: argparse.Namespace, path: str) -> int:
             f"of {plan.population} pool pairs ({plan.metric}, {source}):"
         )
     )
+    if sampled.sighted:
+        print(printable(f"  {left_out.strip()}"))
     for figure in plan.figures:
         print(
             printable(

@@ -40,10 +40,10 @@ def prepare_queue(args: argparse.Namespace, path: str, *, opened=None, record: b
     from ragtui.config.settings_file import load_settings
     from ragtui.config.specs import parse_retriever_spec
     from ragtui.display.progress import ProgressPrinter
-    from ragtui.encoders.base import EncodeProgress
     from ragtui.index.cache import Indexes
     from ragtui.judging.label_queue import QueueDesign, build_queue, record_sample
     from ragtui.judging.pools import extend_pool
+    from ragtui.progress import WorkProgress
     from ragtui.retrieval import make_retriever
 
     if not args.retrievers:
@@ -65,7 +65,7 @@ def prepare_queue(args: argparse.Namespace, path: str, *, opened=None, record: b
 
     def progress(done: int, total: int) -> None:
         elapsed = time.monotonic() - started
-        printer(EncodeProgress(done, total, elapsed, "pooling", "searches"))
+        printer(WorkProgress(done, total, elapsed, "pooling", "searches"))
 
     pool = extend_pool(testset.folder, corpus, unit, queries, retrievers, args.depth, progress)
     design = QueueDesign(tuple(names), args.depth, args.budget, args.seed, args.only_differing)

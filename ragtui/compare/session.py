@@ -89,8 +89,8 @@ from ragtui.pipeline import (
 from ragtui.retrieval.types import Hit, SearchResult
 
 if TYPE_CHECKING:
-    from ragtui.encoders import EncodeProgress
     from ragtui.index.cache import Indexes
+    from ragtui.progress import WorkProgress
     from ragtui.testsets.for_labeling import LabelingQuestion
     from ragtui.testsets.store import GeneratedQuestion
 
@@ -367,7 +367,7 @@ class CompareSession:
         self._stop_if_closed()
         self._emit_from_thread(LoadStage(text))
 
-    def _progress(self, progress: EncodeProgress) -> None:
+    def _progress(self, progress: WorkProgress) -> None:
         self._stop_if_closed()
         self._emit_from_thread(LoadStage(describe(progress), progress.done, progress.total))
 

@@ -14,7 +14,7 @@ import time
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
-    from ragtui.encoders import EncodeProgress
+    from ragtui.progress import WorkProgress
 
 
 def format_duration(seconds: float) -> str:
@@ -28,20 +28,20 @@ def format_duration(seconds: float) -> str:
     return f"{seconds}s"
 
 
-def _rate(progress: EncodeProgress) -> float:
+def _rate(progress: WorkProgress) -> float:
     return progress.done / progress.elapsed_s if progress.elapsed_s > 0 else 0.0
 
 
-def _eta(progress: EncodeProgress) -> str:
+def _eta(progress: WorkProgress) -> str:
     return "?" if progress.eta_s is None else format_duration(progress.eta_s)
 
 
-def _rate_text(progress: EncodeProgress) -> str:
+def _rate_text(progress: WorkProgress) -> str:
     rate = _rate(progress)
     return f"{rate:.1f}" if rate < 10 else f"{rate:,.0f}"
 
 
-def describe(progress: EncodeProgress) -> str:
+def describe(progress: WorkProgress) -> str:
     note = f", {progress.note}" if progress.note else ""
     return (
         f"{progress.action} {progress.done:,}/{progress.total:,} {progress.unit}{note} "
@@ -72,7 +72,7 @@ class _Bars:
         self.ended: dict[str, int] = {}  # action → total of its last finished report
         self.started = False
 
-    def show(self, progress: EncodeProgress) -> None:
+    def show(self, progress: WorkProgress) -> None:
         finished = progress.done >= progress.total
         if finished and self.ended.get(progress.action) == progress.total:
             return  # the same end reported twice
@@ -108,7 +108,7 @@ class _Bars:
 
 
 class ProgressPrinter:
-    """Takes EncodeProgress reports: bars on a terminal, a plain line every few seconds
+    """Takes WorkProgress reports: bars on a terminal, a plain line every few seconds
     elsewhere (and always the last one)."""
 
     def __init__(
@@ -121,7 +121,7 @@ class ProgressPrinter:
         self._live = self.stream.isatty() if live is None else live
         self._bars: _Bars | None = None
 
-    def __call__(self, progress: EncodeProgress) -> None:
+    def __call__(self, progress: WorkProgress) -> None:
         if self._live:
             if self._bars is None:
                 self._bars = _Bars(self.stream)

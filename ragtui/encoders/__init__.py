@@ -22,13 +22,12 @@ from typing import Protocol
 import numpy as np
 
 from ragtui.config import paths
-from ragtui.encoders.base import EncodeProgress, ProgressCallback
 from ragtui.errors import Cancelled, RagtuiError
+from ragtui.progress import ProgressCallback
 
 __all__ = [
     "DEFAULT_EMBEDDING_MODEL",
     "ENCODER_NOTES",
-    "EncodeProgress",
     "Encoder",
     "ProgressCallback",
     "canonical_name",

@@ -5,32 +5,14 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import numpy as np
+
+from ragtui.progress import ProgressCallback, WorkProgress
 
 ENCODE_BLOCK = 1024
 
 
-@dataclass(frozen=True)
-class EncodeProgress:
-    """How far a long run over passages is; ``eta_s`` is None until a rate is known."""
-
-    done: int
-    total: int
-    elapsed_s: float
-    action: str = "embedding"  # what is done to the passages: "embedding", "writing to milvus"
-    unit: str = "passages"  # what is counted: passages, answers
-    note: str = ""  # running counts beside the bar, e.g. "kept 12 · dropped 30"
-
-    @property
-    def eta_s(self) -> float | None:
-        if self.done == 0 or self.elapsed_s <= 0:
-            return None
-        return (self.total - self.done) * self.elapsed_s / self.done
-
-
-ProgressCallback = Callable[[EncodeProgress], None]
 # Told how many texts of the current block are done; engines that encode in batches call
 # it after each batch, so progress (and a cancel) comes every second or so.
 BatchDone = Callable[[int], None]
@@ -85,7 +67,7 @@ class BlockEncoder:
                 def report(done_in_block: int, first: int = first) -> None:
                     if progress is not None:
                         elapsed_s = time.monotonic() - started
-                        progress(EncodeProgress(first + done_in_block, len(texts), elapsed_s))
+                        progress(WorkProgress(first + done_in_block, len(texts), elapsed_s))
 
                 vectors = self._encode_block(block, batch_size, report)
                 blocks.append(vectors.astype(np.float32, copy=False))

@@ -171,6 +171,7 @@ class OllamaGenerator:
         if final.eval_duration and eval_count:
             rate = eval_count / (final.eval_duration / 1e9)  # the server's own decode timing
         yield GenerationDone(
+            http_retries=attempt - 1,
             usage=usage,
             ttft_ms=clock.ttft_ms,
             total_ms=clock.elapsed_ms(),

@@ -195,6 +195,7 @@ class OpenAICompatGenerator:
             flat = "\n".join(message["content"] for message in messages)
             counted = Usage(estimate_tokens(flat), estimate_tokens(answer), True)
         yield GenerationDone(
+            http_retries=attempt - 1,
             usage=counted,
             ttft_ms=clock.ttft_ms,
             total_ms=clock.elapsed_ms(),

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ragtui.encoders.base import EncodeProgress, ProgressCallback
+from ragtui.progress import ProgressCallback, WorkProgress
 
 EF_CONSTRUCTION = 200
 M = 16
@@ -39,7 +39,7 @@ class DenseIndex:
             index.add_items(vectors[first:last], np.arange(first, last), num_threads=threads)
             if progress is not None:
                 elapsed_s = time.monotonic() - started
-                progress(EncodeProgress(last, count, elapsed_s, "adding to the HNSW graph"))
+                progress(WorkProgress(last, count, elapsed_s, "adding to the HNSW graph"))
         index.set_ef(EF_SEARCH_MIN)
         return cls(index, count)
 

@@ -94,12 +94,20 @@ class AgreementFigures:
     position_inconsistency_ci: tuple[float, float] | None
     both_orders: int  # pairs with a verdict in both orders
     confusion: dict[str, dict[str, int]]  # user label → judge label → count
+    # How κ's interval was found: "bootstrap" (percentile, resampling the scored votes) or
+    # "agreement" (the bootstrap could not vary: see ``kappa_from_agreement``).
+    kappa_ci_basis: str = "bootstrap"
 
     def sentence(self) -> str:
         if self.agreement is None:
             return f"no non-tie votes to compare (n = {self.n})"
         return votes_sentence(
-            self.agreement, self.agreement_ci, self.kappa, self.kappa_ci, self.non_tie
+            self.agreement,
+            self.agreement_ci,
+            self.kappa,
+            self.kappa_ci,
+            self.non_tie,
+            self.kappa_ci_basis,
         )
 
 
@@ -109,6 +117,7 @@ def votes_sentence(
     kappa: float | None,
     kappa_ci: Sequence[float] | None,
     non_tie: int,
+    kappa_ci_basis: str = "bootstrap",
 ) -> str:
     """``agrees with your votes 78% [64%, 88%], κ 0.55 [0.31, 0.76], n = 40 (…)``: each
     figure with its 95% interval, and the n both rest on."""
@@ -116,10 +125,41 @@ def votes_sentence(
     kappa_words = "κ n/a" if kappa is None else f"κ {kappa:.2f}"
     if kappa is not None and kappa_ci:
         kappa_words += f" [{kappa_ci[0]:.2f}, {kappa_ci[1]:.2f}]"
+    basis = (
+        f"; κ's interval is the agreement's carried to κ: with every one of the {non_tie} "
+        "votes alike, resampling them cannot vary, and n that small cannot rule out more "
+        "disagreement"
+        if kappa is not None and kappa_ci and kappa_ci_basis == "agreement"
+        else ""
+    )
     return (
         f"agrees with your votes {agreement:.0%}{shared}, {kappa_words}, n = {non_tie} "
-        f"({SCORED_PAIRS})"
+        f"({SCORED_PAIRS}{basis})"
     )
+
+
+def kappa_from_agreement(
+    users: Sequence[str], judges: Sequence[str], agreement_ci: tuple[float, float]
+) -> tuple[float, float]:
+    """κ's interval from the observed agreement's (Wilson) interval, at the observed chance
+    agreement p_e: κ = (p_o − p_e) / (1 − p_e) is increasing in p_o.
+
+    Used where the percentile bootstrap has zero width: a judge that agreed on all of a
+    few votes gives every resample κ 1, "[1.00, 1.00]", which claims certainty that n
+    votes cannot give. Wilson's interval for p_o does have width at p_o = 1 (its lower end
+    is n / (n + z²)); p_e is taken as known, which the bootstrap would have varied too.
+    """
+    table: dict[tuple[str, str], int] = {}
+    for user, judge in zip(users, judges, strict=True):
+        table[(user, judge)] = table.get((user, judge), 0) + 1
+    total = len(users)
+    chance = sum(
+        sum(n for (u, _), n in table.items() if u == label)
+        * sum(n for (_, j), n in table.items() if j == label)
+        for label in LABELS
+    ) / (total * total)
+    low, high = ((p - chance) / (1 - chance) for p in agreement_ci)
+    return max(-1.0, min(low, 1.0)), max(-1.0, min(high, 1.0))
 
 
 def agreement_figures(
@@ -154,13 +194,20 @@ def agreement_figures(
         if draws:
             low, high = np.percentile(draws, [2.5, 97.5])
             kappa_ci = (float(low), float(high))
+    basis = "bootstrap"
+    agreement_ci = wilson(agreed, len(scored))
+    if kappa_ci is not None and agreement_ci and kappa_ci[1] - kappa_ci[0] <= 1e-12:
+        kappa_ci = kappa_from_agreement(
+            [u for u, _ in scored], [j for _, j in scored], agreement_ci
+        )
+        basis = "agreement"
     inconsistency = position_inconsistency(consistent)
     return AgreementFigures(
         n=len(users),
         abstentions=sum(judge == "abstain" for judge in judges),
         non_tie=len(scored),
         agreement=agreed / len(scored) if scored else None,
-        agreement_ci=wilson(agreed, len(scored)),
+        agreement_ci=agreement_ci,
         decided=len(decided),
         agreement_decided=sum(u == j for u, j in decided) / len(decided) if decided else None,
         kappa=kappa,
@@ -169,6 +216,7 @@ def agreement_figures(
         position_inconsistency_ci=inconsistency.interval,
         both_orders=inconsistency.pairs,
         confusion=confusion,
+        kappa_ci_basis=basis,
     )
 
 

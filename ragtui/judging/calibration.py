@@ -16,7 +16,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
 from typing import Any
 
-from ragtui.encoders import EncodeProgress
 from ragtui.evidence_rules import CALIBRATION_FLOOR, too_few
 from ragtui.judging.agreement import (
     AgreementFigures,
@@ -26,6 +25,7 @@ from ragtui.judging.agreement import (
 )
 from ragtui.judging.judge import ORDERS_PER_PAIR, Judge, PairJudgment, VerdictProgress
 from ragtui.judging.store import JsonlLog, JudgmentStore, Vote
+from ragtui.progress import WorkProgress
 
 CALIBRATIONS_FILE = "judge_calibrations.jsonl"
 # Votes compare two answers, so a calibration is of pairwise verdicts; 1–5 grades are never
@@ -50,7 +50,7 @@ async def replay_votes(
     judge: Judge,
     votes: Sequence[Vote],
     references: Mapping[str, str] | None = None,
-    progress: Callable[[EncodeProgress], None] | None = None,
+    progress: Callable[[WorkProgress], None] | None = None,
 ) -> list[PairJudgment]:
     """The judge's verdict on each vote's pair, in the vote's order.
 
@@ -169,6 +169,7 @@ def _sentence_from(figures: Mapping[str, Any]) -> str | None:
         float(kappa) if isinstance(kappa, (int, float)) else None,
         interval(figures.get("kappa_ci")),
         non_tie,
+        str(figures.get("kappa_ci_basis") or "bootstrap"),
     )
 
 

@@ -24,13 +24,13 @@ uses), and a pair is consistent when both orders name the same side.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ragtui.config.specs import parse_generator_spec
-from ragtui.encoders import EncodeProgress
 from ragtui.errors import RagtuiError
 from ragtui.generation import GenerationOptions, make_generator
 from ragtui.generation.base import GenerationDone, GenerationError, Prompt
@@ -47,6 +47,7 @@ from ragtui.judging.judge_prompts import (
     parse_scale,
 )
 from ragtui.judging.verdict_cache import VerdictCache, verdict_key
+from ragtui.progress import WorkProgress
 
 METHODS = ("auto", "text", "logprob")
 ORDERS_PER_PAIR = 2  # MT-Bench's swap rule: every pair is asked with each answer first
@@ -177,6 +178,9 @@ class ScoreJudgment:
 @dataclass
 class JudgeTally:
     calls: int = 0  # requests sent to the model: retries included, the unit of the estimate
+    # Of those, requests the server refused (HTTP 429/5xx) and ragtui sent again: they
+    # generated no tokens, so they add no cost by the usage the server reports.
+    http_retries: int = 0
     from_cache: int = 0  # verdicts read from the cache
     abstentions: int = 0  # pairwise orders or single grades with no verdict
     prompt_tokens: int = 0
@@ -197,7 +201,7 @@ class VerdictProgress:
         self,
         judge: Judge,
         total: int,
-        report: Callable[[EncodeProgress], None] | None,
+        report: Callable[[WorkProgress], None] | None,
         action: str,
         unit: str = "verdicts",
     ) -> None:
@@ -222,7 +226,7 @@ class VerdictProgress:
             note = f"{self.cached:,} from the cache" if self.cached else ""
             elapsed_s = time.monotonic() - self._started
             self.report(
-                EncodeProgress(self.done, self.total, elapsed_s, self.action, self.unit, note)
+                WorkProgress(self.done, self.total, elapsed_s, self.action, self.unit, note)
             )
 
 
@@ -258,6 +262,7 @@ class Judge:
         prices: PriceTable | None = None,
     ) -> None:
         self.spec = spec
+        self.closed = False
         self.generator_spec = parse_generator_spec(spec)
         if self.generator_spec.backend == "extractive":
             raise JudgeError(
@@ -309,9 +314,20 @@ class Judge:
         }
 
     async def aclose(self) -> None:
-        await self.generator.aclose()
-        if self.cache is not None:
-            self.cache.close()
+        """Close the model's connection and the verdict cache (again: nothing happens)."""
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            await self.generator.aclose()
+        finally:
+            if self.cache is not None:
+                self.cache.close()
+
+    def close(self) -> None:
+        """``aclose`` from synchronous code (a command's ``finally``), outside any loop."""
+        if not self.closed:
+            asyncio.run(self.aclose())
 
     # asking -----------------------------------------------------------------------------
 
@@ -383,6 +399,8 @@ class Judge:
         return reply
 
     def _count(self, done: GenerationDone) -> None:
+        self.tally.calls += done.http_retries
+        self.tally.http_retries += done.http_retries
         usage = done.usage
         self.tally.prompt_tokens += usage.prompt_tokens or 0
         self.tally.completion_tokens += usage.completion_tokens or 0

@@ -175,12 +175,19 @@ def pair_key(label_or_pair: Label | QueuePair) -> tuple[str, str, int, int, str]
 
 
 def graded_pairs(store: JudgmentStore, queue: LabelQueue) -> dict[tuple, int]:
-    """Pair key → grade, for queue pairs the store already holds a grade of that text."""
+    """Pair key → grade, for queue pairs the store already holds a grade of that text.
+
+    In a random sample (``--budget``), a grade made on the compare screen (no source) does
+    not count as done: it is not part of the sample (``SampledPool.random_grades``), so the
+    blind screen and the queue file ask for the pair again."""
     labels = store.labels()
     wanted = {pair_key(pair) for pair in queue.pairs}
+    sample = queue.design.budget is not None
     graded: dict[tuple, int] = {}
     for query_id in {pair.query_id for pair in queue.pairs}:
         for label in labels.get(query_id, {}).values():
+            if sample and label.source is None:
+                continue
             if label.anchored and label.grade is not None and pair_key(label) in wanted:
                 graded[pair_key(label)] = label.grade
     return graded

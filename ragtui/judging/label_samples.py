@@ -35,6 +35,24 @@ class SampledPool:
     grade_sources: dict[int, str | None] = field(default_factory=dict)
 
     @property
+    def random_grades(self) -> dict[int, int]:
+        """The grades that read as a random sample: of drawn pairs, given on the blind
+        labeling screen or by ``label import`` (of the queue). A drawn pair whose grade was
+        made on the compare screen is left out: there the person chose the query and saw
+        which retriever ranked the passage where, so whether and how it was graded is not
+        the draw's. Eval's corrected figures and ``label plan`` both read these."""
+        return {row: grade for row, grade in self.grades.items() if self.random_source(row)}
+
+    @property
+    def sighted(self) -> int:
+        """Drawn pairs whose (latest) grade was made on the compare screen: left out."""
+        return sum(1 for row in self.grades if not self.random_source(row))
+
+    def random_source(self, row: int) -> bool:
+        # The compare screen's labels carry no source; the blind screen's and imports do.
+        return self.grade_sources.get(row) is not None
+
+    @property
     def changed(self) -> bool:
         """The population differs from the one the sample was drawn from."""
         return len(self.population) != self.recorded_pool_size

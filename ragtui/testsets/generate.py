@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from ragtui.corpus.model import Corpus
-from ragtui.encoders import EncodeProgress
 from ragtui.generation import make_generator
 from ragtui.generation.base import GenerationError
+from ragtui.progress import WorkProgress
 from ragtui.testsets.asking import ask_passage
 from ragtui.testsets.filters import word_overlap
 from ragtui.testsets.for_labeling import labeling_only
@@ -105,7 +105,7 @@ async def generate_testset(
     backends,
     *,
     data_root: Path | None = None,
-    progress: Callable[[EncodeProgress], None] | None = None,
+    progress: Callable[[WorkProgress], None] | None = None,
 ) -> TestsetOutcome:
     """Make (or resume) the named set; returns where it is and its funnel.
 
@@ -167,9 +167,7 @@ async def generate_testset(
                 note = f"kept {kept_count} · dropped {len(done) - kept_count}"
                 elapsed = time.monotonic() - started
                 progress(
-                    EncodeProgress(
-                        number, len(todo), elapsed, "writing questions", "passages", note
-                    )
+                    WorkProgress(number, len(todo), elapsed, "writing questions", "passages", note)
                 )
             if failed_in_a_row >= STOP_AFTER_FAILURES:
                 stopped = True

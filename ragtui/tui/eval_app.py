@@ -47,6 +47,7 @@ class EvalResultsApp(PlainNotices, App[None]):
     """
     BINDINGS = [
         Binding("m", "next_metric", "Next metric"),
+        Binding("c", "corrected", "Corrected estimates"),
         Binding("q,escape", "quit", "Quit"),
     ]
 
@@ -73,6 +74,11 @@ class EvalResultsApp(PlainNotices, App[None]):
         self.metric = self.metrics[(position + 1) % len(self.metrics)]
         self.show_metric()
 
+    def action_corrected(self) -> None:
+        from ragtui.tui.screens.corrected import CorrectedEstimates
+
+        self.push_screen(CorrectedEstimates(self.results))
+
     def _quality(self, name: str) -> float | None:
         return self.results["pipelines"][name]["mean"].get(self.metric)
 
@@ -86,6 +92,7 @@ class EvalResultsApp(PlainNotices, App[None]):
                 f" · showing {label} (m: next metric)"
             )
             + self._labeller_lines()
+            + self._corrected_line()
         )
         self._draw_quality_latency(label)
         self._draw_effects(label)
@@ -118,6 +125,22 @@ class EvalResultsApp(PlainNotices, App[None]):
 
         lines = labeller_agreement_lines(self.results)
         return "".join("\n" + printable(line) for line in lines)
+
+    def _corrected_line(self) -> str:
+        """Where the test set's corrected retrieval figures stand, and the key to see them."""
+        summary = self.results.get("corrected_summary")
+        if not summary:
+            return ""
+        entries = self.results.get("corrected") or []
+        if not entries:
+            notes = summary.get("notes") or ["not corrected"]
+            return "\n" + printable(f"Corrected estimates: {notes[0]}")
+        metrics = ", ".join(dict.fromkeys(entry["metric"] for entry in entries))
+        graded = summary["sample"]["graded"]
+        return "\n" + printable(
+            f"Corrected {metrics} from {graded} of your sampled grades "
+            f"({summary['status']}): c shows them"
+        )
 
     def _draw_quality_latency(self, label: str) -> None:
         """One marker and legend entry per pipeline (names never overlap), log time axis."""

@@ -273,3 +273,96 @@ def test_unknown_costs_leave_cost_out_of_the_frontier() -> None:
 def test_a_metric_with_one_value_everywhere_decides_nothing() -> None:
     grounded = [_contender(name, [1.0] * 20, latency_ms=ms) for name, ms in (("a", 1), ("b", 9))]
     assert judge_stage("pipeline", "groundedness", grounded, margin=0.02) == []
+
+
+def test_clearly_worse_checks_are_counted_and_their_joint_confidence_is_said() -> None:
+    """A good-enough verdict checked on two other metrics: two checks at the verdicts'
+    per-interval level, outside their Bonferroni family. They are counted, and the report
+    states the level verdicts and checks hold at together (union bound over m + c)."""
+    from ragtui.experiment.report.decision import _rules_sentence
+    from ragtui.experiment.stats.decision import _check_other_metrics, joint_confidence
+
+    rng = np.random.default_rng(13)
+    base = rng.uniform(0, 1, 50)
+    best = _contender("slow-best", base + 0.05, latency_ms=40.0)
+    fast = _contender("fast", base + 0.045 + rng.normal(0, 0.002, 50), latency_ms=4.0)
+    plan = plan_stage("pipeline", "f1", [best, fast])
+    entries = judge_plan(plan, Margin(0.02), claims=2)
+    assert entries[0]["verdict"] == GOOD_ENOUGH
+    recall = rng.uniform(0.5, 0.9, 50)
+    others = {
+        "answer_recall": [
+            _contender("slow-best", recall),
+            _contender("fast", recall - 0.2 + rng.normal(0, 0.02, 50)),
+        ],
+        "groundedness": [_contender("slow-best", recall), _contender("fast", recall + 0.001)],
+    }
+    labels = {"answer_recall": "answer recall", "groundedness": "groundedness"}
+    checks = _check_other_metrics(entries, plan, others, Margin(0.02), labels)
+    assert checks == 2
+    assert [worse["metric"] for worse in entries[0]["clearly_worse_on"]] == ["answer_recall"]
+    assert joint_confidence(2, 2) == pytest.approx(0.90)
+    assert joint_confidence(2, 0) == pytest.approx(0.95) and joint_confidence(0, 0) == 0.95
+    rules = {"claims": 2, "confidence": 0.975, "clearly_worse_checks": 2}
+    sentence = _rules_sentence({"good_enough_rules": {**rules, "joint_confidence": 0.90}})
+    assert "The 2 “clearly worse on …” checks" in sentence
+    assert "not counted in that family" in sentence and "at least 90% confidence" in sentence
+
+
+def test_frontier_points_the_data_does_not_separate_are_marked() -> None:
+    """Three pipelines on the frontier: the second is 0.2 better than the fastest on 60
+    queries (separated); the slowest is 0.002 better than the second (not separated, and
+    their own intervals overlap). Each point carries its 95% interval, drawn as error bars;
+    the unseparated one is drawn hollow and the report says it cannot be told apart."""
+    from ragtui.experiment.report.charts import quality_latency
+    from ragtui.experiment.report.decision import decision_markdown
+    from ragtui.experiment.stats.comparisons import paired_bootstrap_ci
+    from ragtui.experiment.stats.good_enough import (
+        frontier_steps,
+        quality_intervals,
+    )
+
+    rng = np.random.default_rng(21)
+    base = rng.uniform(0.2, 0.6, 60)
+    fast = _contender("fast", base, latency_ms=10.0)
+    good = _contender("good", base + 0.2 + rng.normal(0, 0.03, 60), latency_ms=100.0)
+    same = _contender(
+        "same", np.array(list(good.scores.values())) + rng.normal(0.002, 0.03, 60), 1000.0
+    )
+    steps = frontier_steps([fast, good, same], ["fast", "good", "same"])
+    first, second = steps
+    assert (first["faster"], first["slower"], second["slower"]) == ("fast", "good", "same")
+    gaps = np.array([good.scores[q] - fast.scores[q] for q in fast.scores])
+    assert first["gap"] == pytest.approx(gaps.mean())
+    assert (first["ci_low"], first["ci_high"]) == pytest.approx(paired_bootstrap_ci(gaps))
+    assert first["separated"] and not first["intervals_overlap"]
+    assert not second["separated"] and second["intervals_overlap"] and second["enough"]
+    quality = quality_intervals([fast, good, same])
+    assert quality["good"]["ci_low"] < quality["good"]["mean"] < quality["good"]["ci_high"]
+
+    def pipeline(contender: Contender) -> dict:
+        return {
+            "mean": {"f1": contender.mean},
+            "total_ms": {"p50": contender.latency_ms},
+            "cost_usd_total": 0.0,
+        }
+
+    results = {
+        "primary": {"retriever": "nDCG@10", "answer": "f1", "answer_label": "answer F1"},
+        "margin": 0.02,
+        "good_enough": [],
+        "pipelines": {c.name: pipeline(c) for c in (fast, good, same)},
+        "pareto": ["fast", "good", "same"],
+        "pareto_quality": quality,
+        "pareto_steps": steps,
+    }
+    report = "\n".join(decision_markdown(results))
+    assert f"`good` is separated from `fast` (answer F1 gap +{first['gap']:.3f} [+" in report
+    assert "`same` is not separated from `good` (answer F1 gap " in report
+    assert "the data cannot tell their answer F1 apart" in report
+    figure = quality_latency(results)
+    traces = {trace.name: trace for trace in figure.data if trace.mode == "markers"}
+    assert traces["same"].marker.symbol.endswith("-open")
+    assert not traces["good"].marker.symbol.endswith("-open")
+    low = quality["good"]["ci_low"]
+    assert traces["good"].error_y.arrayminus[0] == pytest.approx(good.mean - low)

@@ -195,7 +195,8 @@ def test_eval_prints_the_judges_calibration_once_there_is_one(judge_env: Path, c
     out = judge_env.parent / "eval"
     args = ["eval", str(sample), "--retrievers", "bm25", "--generators", "extractive"]
     args += ["--limit", "3", "--judge", "openai:judge-planted", "--yes", "--out", str(out)]
-    sentence = "agrees with your votes 100% [72%, 100%], κ 1.00 [1.00, 1.00], n = 10"
+    # Ten votes, all agreed: κ's interval is the agreement's carried to κ, not [1.00, 1.00].
+    sentence = "agrees with your votes 100% [72%, 100%], κ 1.00 [0.42, 1.00], n = 10"
     # Grades alone: the calibration (from pairwise votes) is never printed beside them.
     assert main([*args, "--judge-kinds", "correctness"]) == 0
     printed = capsys.readouterr().out
@@ -482,3 +483,87 @@ def test_a_grade_on_a_ten_point_scale_is_an_abstention_not_the_worst_grade(
     assert judge["abstentions"] == 1 and judge["calls"] == 2
     with (out / "per_query.csv").open() as handle:
         assert [row["judge_correctness"] for row in csv.DictReader(handle)] == [""]
+
+
+def _made_judges(monkeypatch: pytest.MonkeyPatch) -> list:
+    """Every judge the commands make (the real ones), to look at after the command ends."""
+    import ragtui.cli_judge
+
+    made, real = [], ragtui.cli_judge.make_judge
+
+    def recording(*args, **kwargs):
+        made.append(real(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(ragtui.cli_judge, "make_judge", recording)
+    return made
+
+
+def _is_closed(judge) -> bool:
+    import sqlite3
+
+    try:
+        judge.cache._db.execute("SELECT 1")
+    except sqlite3.ProgrammingError:  # "Cannot operate on a closed database."
+        return judge.closed and judge.generator._client is None
+    return False
+
+
+def test_a_command_that_stops_early_closes_its_judge(
+    judge_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """eval stopping on a corpus without questions, and calibrate refused its cost on a
+    pipe, both after the judge was made: its verdict cache and HTTP client are closed."""
+    made = _made_judges(monkeypatch)
+    argv = ["eval", str(judge_env), "--retrievers", "bm25", "--generators", "extractive"]
+    assert main([*argv, "--judge", "openai:ok", "--out", str(tmp_path / "out"), "--yes"]) == 1
+    assert "no queries.jsonl" in capsys.readouterr().err
+    plant_votes(judge_env)
+    config = tmp_path / "ragtui.toml"
+    config.write_text('[prices."openai:ok"]\ninput_per_million = 1.0\noutput_per_million = 1.0\n')
+    argv = ["judge", "calibrate", str(judge_env), "--judge", "openai:ok", "--config", str(config)]
+    assert main(argv) == 1  # stdin is not a terminal under pytest, and no --yes
+    assert "is paid: pass --yes" in capsys.readouterr().err
+    assert len(made) == 2 and all(_is_closed(judge) for judge in made)
+
+
+async def test_requests_the_server_refused_are_counted_apart_from_the_cost(
+    judge_env: Path,
+) -> None:
+    """A judge whose server refuses every first try (503): each of the pair's two orders
+    takes two requests; the tally counts four requests, two of them sent again, and the
+    cost only the tokens of the two answered ones."""
+    from ragtui.experiment.report.judge import retried_words
+    from ragtui.generation.prices import Price, PriceTable
+    from ragtui.judging.judge import Judge
+
+    judge = Judge("openai:judge-busy", prices=PriceTable({"openai:judge-busy": Price(1e6, 0)}))
+    try:
+        judgment = await judge.pairwise("Which is heavier?", "142 kg.", "It is heavy.")
+    finally:
+        await judge.aclose()
+    # "1" in both orders: read at the first answer (no reply retried), a tie by the swap rule.
+    assert (judgment.forward.verdict, judgment.backward.verdict, judgment.outcome) == (
+        "1",
+        "1",
+        "tie",
+    )
+    assert (judge.tally.calls, judge.tally.http_retries) == (4, 2)
+    # $1 per prompt token: the cost is the answered requests' prompt tokens, no more.
+    assert judge.tally.cost_usd == judge.tally.prompt_tokens > 0
+    words = retried_words({"calls": 4, "http_retries": 2})
+    assert "2 of its 4 requests refused by the server (HTTP 429/5xx)" in words
+
+
+def test_a_cost_estimate_says_what_its_calls_include(
+    judge_env: Path, tmp_path: Path, capsys
+) -> None:
+    plant_votes(judge_env)
+    config = tmp_path / "ragtui.toml"
+    config.write_text('[prices."openai:ok"]\ninput_per_million = 1.0\noutput_per_million = 1.0\n')
+    argv = ["judge", "calibrate", str(judge_env), "--judge", "openai:ok", "--config", str(config)]
+    assert main(argv) == 1  # no --yes on a pipe: the estimate is printed, nothing sent
+    estimate = capsys.readouterr().err
+    assert "the calls count every retry of an unreadable reply" in estimate
+    assert "requests the server refuses (HTTP 429/5xx, sent again up to 2 times each)" in (estimate)
+    assert "are not in the estimate" in estimate

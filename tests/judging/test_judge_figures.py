@@ -73,7 +73,8 @@ def test_kappa_agreement_and_n_rest_on_the_same_pairs() -> None:
     assert figures.non_tie == 2 and figures.agreement == 1.0
     assert figures.kappa == pytest.approx(expected) == pytest.approx(1.0)
     assert "agrees with your votes 100% [" in figures.sentence()
-    assert "κ 1.00 [1.00, 1.00], n = 2 " in figures.sentence()
+    # Two votes, both agreed: not "[1.00, 1.00]" but the agreement's interval carried to κ.
+    assert "κ 1.00 [-0.32, 1.00], n = 2 " in figures.sentence()
     # The bootstrap interval resamples those same pairs: on a random set it is centred
     # on scikit-learn's κ of the scored pairs, not of every answered pair.
     rng = np.random.default_rng(3)
@@ -251,3 +252,26 @@ def test_judge_prompts_come_from_ragtui_toml_and_a_bad_one_is_one_line(tmp_path,
     assert main(args) == 1
     err = capsys.readouterr().err
     assert "verdict" in err and len(err.splitlines()) == 1
+
+
+def test_a_judge_agreeing_on_every_one_of_few_votes_gets_an_interval_with_width() -> None:
+    """Twelve votes, all agreed: every bootstrap resample has κ 1, so the percentile
+    interval would be [1.00, 1.00]. The interval is the agreement's Wilson interval carried
+    to κ instead (lower end 12 / (12 + 1.96²) for the agreement), and the sentence says why."""
+    from ragtui.judging.agreement import agreement_figures, wilson
+
+    users = ["a", "b", "a", "a", "b", "b", "a", "b", "a", "b", "a", "a"]
+    figures = agreement_figures(users, users, [True] * len(users))
+    assert figures.kappa == 1.0 and figures.kappa_ci_basis == "agreement"
+    low, high = figures.kappa_ci
+    agreement_low = wilson(12, 12)[0]
+    assert agreement_low == pytest.approx(12 / (12 + 1.959964**2), abs=1e-4)
+    chance = (7 / 12) ** 2 + (5 / 12) ** 2  # both raters: 7 a, 5 b
+    assert low == pytest.approx((agreement_low - chance) / (1 - chance))
+    assert high == 1.0 and low < 0.8
+    sentence = figures.sentence()
+    assert f"κ 1.00 [{low:.2f}, 1.00]" in sentence and "n = 12" in sentence
+    assert "resampling them cannot vary" in sentence
+    # Where the votes vary, the bootstrap interval stays.
+    mixed = agreement_figures(users, [*users[:-2], "b", "a"], [True] * len(users))
+    assert mixed.kappa_ci_basis == "bootstrap" and "cannot vary" not in mixed.sentence()

@@ -184,3 +184,66 @@ def test_the_plan_for_dcg_with_a_labeller_counts_lambdas_noise() -> None:
         ratios.append(reached)
     mean = np.mean(ratios, axis=0)
     assert np.all((mean > 0.93) & (mean < 1.13))
+
+
+def test_plan_counts_only_the_samples_random_grades(imported: Path, tmp_path: Path, capsys) -> None:
+    """Grades of sampled pairs made on the compare screen (no source: the person chose the
+    query and saw the ranks) are left out of the plan, which says how many and why; the
+    plan is then exactly the one from the blind grades alone, and the queue asks for the
+    left-out pairs again."""
+    from ragtui.corpus import load_corpus
+
+    out = tmp_path / "queue.jsonl"
+    argv = ["label", "queue", str(imported), "--testset", "own", "--retrievers", "bm25,dense"]
+    argv += ["--depth", "5", "--budget", "10"]
+    assert main([*argv, "--out", str(out)]) == 0
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    corpus = load_corpus(imported)
+    store = JudgmentStore.for_corpus(corpus.root, corpus.source_key)
+
+    def grade(line: dict, number: int, source: str | None) -> None:
+        store.add_label(
+            Label(
+                query_id=line["query_id"],
+                query=line["query"],
+                passage_id=line["passage_id"],
+                doc_id=line["doc_id"],
+                grade=number % 4,
+                start=line["start"],
+                end=line["end"],
+                text_sha256=line["text_sha256"],
+                text=line["text"],
+                chunking=corpus.chunking.key,
+                time=time.time(),
+                source=source,
+            )
+        )
+
+    for number, line in enumerate(lines[:6]):
+        grade(line, number, BLIND_SOURCE)
+    capsys.readouterr()
+    assert _plan(imported, "--width", "0.2") == 0
+    blind_only = capsys.readouterr().out
+    assert "from 6 of your grades on a uniform sample of 10 " in blind_only
+    assert "left out" not in blind_only
+    for number, line in enumerate(lines[6:]):
+        grade(line, 3 - number, None)  # the compare screen's labels carry no source
+    assert _plan(imported, "--width", "0.2") == 0
+    printed = capsys.readouterr().out
+    left_out = next(line for line in printed.splitlines() if "left out" in line)
+    assert "4 sampled pairs graded on the compare screen" in left_out
+    assert "not a random sample" in left_out
+    assert [line for line in printed.splitlines() if "left out" not in line] == (
+        blind_only.splitlines()
+    )
+    # The blind screen's queue asks for those four again (their grades do not count).
+    assert main([*argv, "--out", str(out)]) == 0
+    asked = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [line["passage_id"] for line in asked] == [line["passage_id"] for line in lines[6:]]
+    assert "6 already graded are left out" in capsys.readouterr().out
+    # With only one grade of the sample's own, the plan refuses and says why.
+    for number, line in enumerate(lines[1:6]):
+        grade(line, number, None)
+    assert _plan(imported, "--width", "0.2") == 1
+    error = capsys.readouterr().err
+    assert "1 of the 10 sampled pairs are graded (left out: 9 sampled pairs" in error

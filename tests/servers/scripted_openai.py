@@ -10,7 +10,9 @@ that cuts a stream, a buggy server that never stops), so the fault tests run thi
 the most requests each model had in flight at once).
 
 ``judge-first``, ``judge-planted``, ``judge-garbage``, ``judge-chatty``, ``judge-hostile``
-and ``judge-tenpoint`` are LLM judges with a known behaviour (see ``_judge_reply``).
+and ``judge-tenpoint`` are LLM judges with a known behaviour (see ``_judge_reply``);
+``judge-busy`` refuses every odd-numbered request with a 503 and answers "1" to the others
+(so each call, made one at a time, is sent twice).
 
 ``label-planted``, ``label-garbage``, ``label-flaky`` and ``label-down`` are relevance
 labellers with a known behaviour (see ``_label_reply``).
@@ -167,6 +169,10 @@ async def chat(request: Request) -> Response:
         return JSONResponse({"error": {"message": "crashed\x1b[2J\x1b[H\x9b31m now"}}, 500)
     if model == "http500-empty":
         return Response(status_code=500)
+    if model == "judge-busy":
+        if requests_seen[model] % 2:
+            return Response("overloaded", status_code=503, headers={"Retry-After": "0"})
+        return _answer(["1"])
     if model == "http503-twice":
         if requests_seen[model] <= 2:
             return Response("overloaded", status_code=503, headers={"Retry-After": "0"})

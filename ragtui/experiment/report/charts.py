@@ -45,22 +45,52 @@ def quality_latency(results: Mapping[str, Any]) -> go.Figure | None:
     label = results["primary"]["answer_label"]
     figure = go.Figure()
     points = {}
+    intervals = results.get("pareto_quality") or {}
+    # A frontier pipeline the data does not separate from the faster one before it is
+    # drawn hollow, and says so.
+    unseparated = {
+        step["slower"]: step["faster"]
+        for step in results.get("pareto_steps") or []
+        if not step["separated"]
+    }
     for position, (name, data) in enumerate(results["pipelines"].items()):
         quality, latency = data["mean"].get(metric), data["total_ms"]["p50"]
         if quality is None or not latency:
             continue
         points[name] = (latency, quality)
         cost = data["cost_usd_total"]
+        interval = intervals.get(name)
+        error_y = None
+        if interval is not None:
+            error_y = {
+                "type": "data",
+                "symmetric": False,
+                "array": [max(interval["ci_high"] - quality, 0.0)],
+                "arrayminus": [max(quality - interval["ci_low"], 0.0)],
+            }
+        symbol = SYMBOLS[position % len(SYMBOLS)]
+        note = ""
+        if name in unseparated:
+            symbol += "-open"
+            note = f"<br>not separated from {_plain(unseparated[name])}"
         figure.add_trace(
             go.Scatter(
                 x=[latency],
                 y=[quality],
                 mode="markers",
                 name=_plain(name),
-                marker={"size": 12, "symbol": SYMBOLS[position % len(SYMBOLS)]},
+                marker={"size": 12, "symbol": symbol},
+                error_y=error_y,
                 hovertemplate=(
-                    f"{label} %{{y:.3f}}<br>p50 %{{x:,.1f}} ms<br>"
+                    f"{label} %{{y:.3f}}"
+                    + (
+                        ""
+                        if interval is None
+                        else f" [{interval['ci_low']:.3f}, {interval['ci_high']:.3f}]"
+                    )
+                    + "<br>p50 %{x:,.1f} ms<br>"
                     + ("cost unknown" if cost is None else f"cost ${cost:.4f}")
+                    + note
                     + "<extra>%{fullData.name}</extra>"
                 ),
             )

@@ -135,6 +135,101 @@ def text_chart(entries: Sequence[Mapping[str, Any]], metric: str) -> list[str]:
     return lines
 
 
+TABLE_HEADER = (
+    "retriever",
+    "metric",
+    "automatic only",
+    "your grades only (95%)",
+    "corrected (95%)",
+    "n human",
+    "n automatic",
+    "effective labels",
+    "method",
+)
+
+
+def _table_rows(entries: Sequence[Mapping[str, Any]]) -> list[list[str]]:
+    """One row per entry, under ``TABLE_HEADER``; a figure below the floor or outside the
+    sample's pool reads as its words ("too few labels to tell (n = …)")."""
+    return [
+        [
+            entry["retriever"],
+            entry["metric"],
+            "–" if entry["automatic_only"] is None else f"{entry['automatic_only']:.3f}",
+            "–"
+            if entry["human_only"] is None
+            else _interval(
+                entry["human_only"]["ci_low"],
+                entry["human_only"]["ci_high"],
+                entry["human_only"]["estimate"],
+            ),
+            entry["words"],
+            str(entry["n_human"]),
+            str(entry["n_automatic"]),
+            "–" if entry["effective_labels"] is None else f"{entry['effective_labels']:.0f}",
+            entry["method"] or "–",
+        ]
+        for entry in entries
+    ]
+
+
+def _ordering_header(orderings: Sequence[Mapping[str, Any]], margin: float) -> str:
+    return (
+        f"Which retrievers the data can order (corrected {orderings[0]['metric']} gap; "
+        f"ordered only when its 95% interval lies beyond ±{margin:g}, each pair's own "
+        "interval):"
+    )
+
+
+def corrected_text(results: Mapping[str, Any]) -> list[tuple[bool, list[str]]]:
+    """The "Corrected estimates" section for a terminal screen, in blocks of plain lines,
+    each flagged True when it is aligned (a table or chart: never wrapped) or False when it
+    is prose (wrapped to the screen): the source, a column-aligned table (the method left
+    out: results.json and report.md hold it), the charts, the orderings and the notes.
+    Empty without a sample."""
+    summary = results.get("corrected_summary")
+    if not summary:
+        return []
+    entries = results.get("corrected") or []
+    notes = [f"- {note}" for note in summary.get("notes", [])]
+    if not entries:
+        return [(False, ["Corrected estimates: not corrected.", *notes])]
+    header = list(TABLE_HEADER[:-1])
+    rows = [row[:-1] for row in _table_rows(entries)]
+    widths = [max(len(line[column]) for line in (header, *rows)) for column in range(len(header))]
+    table = [
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        for line in (header, *rows)
+    ]
+    blocks = [
+        (
+            False,
+            [f"Corrected estimates (95%) over {summary['queries']} queries: {_source(summary)}."],
+        ),
+        (True, table),
+    ]
+    for metric in _metrics(entries):
+        chart = text_chart(entries, metric)
+        if chart:
+            blocks.append(
+                (
+                    False,
+                    [
+                        f"{metric}: ○ automatic grades alone, your grades alone and corrected, "
+                        "each ├──●──┤ with its 95% interval:"
+                    ],
+                )
+            )
+            blocks.append((True, [line.rstrip() for line in chart]))
+    orderings = summary.get("orderings", [])
+    if orderings:
+        margin = summary.get("near_tie", 0.01)
+        lines = [_ordering_header(orderings, margin)]
+        blocks.append((False, lines + [f"- {_ordering_line(row, margin)}" for row in orderings]))
+    blocks.append((False, notes))
+    return blocks
+
+
 def corrected_markdown(results: Mapping[str, Any]) -> list[str]:
     """The "Corrected estimates" section (empty without a test set's sample)."""
     summary = results.get("corrected_summary")
@@ -153,40 +248,8 @@ def corrected_markdown(results: Mapping[str, Any]) -> list[str]:
         "having graded every pair, not drawing other queries.",
         "",
     ]
-    rows = [
-        [
-            f"`{entry['retriever']}`",
-            entry["metric"],
-            "–" if entry["automatic_only"] is None else f"{entry['automatic_only']:.3f}",
-            "–"
-            if entry["human_only"] is None
-            else _interval(
-                entry["human_only"]["ci_low"],
-                entry["human_only"]["ci_high"],
-                entry["human_only"]["estimate"],
-            ),
-            entry["words"],
-            str(entry["n_human"]),
-            str(entry["n_automatic"]),
-            "–" if entry["effective_labels"] is None else f"{entry['effective_labels']:.0f}",
-            entry["method"] or "–",
-        ]
-        for entry in entries
-    ]
-    out += markdown_table(
-        [
-            "retriever",
-            "metric",
-            "automatic only",
-            "your grades only (95%)",
-            "corrected (95%)",
-            "n human",
-            "n automatic",
-            "effective labels",
-            "method",
-        ],
-        rows,
-    )
+    rows = [[f"`{row[0]}`", *row[1:]] for row in _table_rows(entries)]
+    out += markdown_table(list(TABLE_HEADER), rows)
     for metric in _metrics(entries):
         chart = text_chart(entries, metric)
         if chart:
@@ -203,9 +266,7 @@ def corrected_markdown(results: Mapping[str, Any]) -> list[str]:
     if orderings:
         margin = summary.get("near_tie", 0.01)
         out += [
-            f"Which retrievers the data can order (corrected {orderings[0]['metric']} gap; "
-            f"ordered only when its 95% interval lies beyond ±{margin:g}, each pair's own "
-            "interval):",
+            _ordering_header(orderings, margin),
             "",
             *[f"- {_ordering_line(row, margin)}" for row in orderings],
             "",

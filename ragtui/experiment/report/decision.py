@@ -12,7 +12,7 @@ from ragtui.evidence_rules import (
     VERDICT_FLOOR,
 )
 from ragtui.experiment.report.formatting import markdown_table, signed
-from ragtui.experiment.stats.good_enough import STAGES
+from ragtui.experiment.stats.good_enough import STAGES, frontier_step_words
 
 STAGE_TITLES = {"retriever": "Retrievers", "generator": "Generators", "pipeline": "Pipelines"}
 
@@ -40,6 +40,14 @@ def _rules_sentence(results: dict[str, Any]) -> str:
         if claims > 1
         else ""
     )
+    checks = rules.get("clearly_worse_checks") or 0
+    if checks:
+        correction += (
+            f"The {checks} “clearly worse on …” checks of good-enough verdicts on other "
+            "metrics use the same level but are not counted in that family: verdicts and "
+            f"checks together hold with at least {rules['joint_confidence'] * 100:.4g}% "
+            "confidence (Bonferroni over both). "
+        )
     return (
         f" {correction}Every contender of a stage is compared on the same queries (failed "
         "answers count as wrong ones, and as slower than any answer); no verdict is given "
@@ -92,6 +100,16 @@ def decision_markdown(results: dict[str, Any]) -> list[str]:
             f"latency and cost at once), fastest first: {names}.",
             "",
         ]
+        steps = results.get("pareto_steps") or []
+        if steps:
+            out += [
+                "Along the frontier, each pipeline against the faster one before it (the "
+                f"{primary['answer_label']} gap on the queries both scored, its 95% paired "
+                "bootstrap interval; each step its own interval):",
+                "",
+                *[f"- {frontier_step_words(step, primary['answer_label'])}" for step in steps],
+                "",
+            ]
     out += threshold_markdown(results.get("threshold"))
     return out
 

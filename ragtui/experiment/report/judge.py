@@ -23,7 +23,19 @@ def judge_line(judge: dict[str, Any]) -> str:
     return (
         f"judge {judge['spec']} ({judge['method']}): {judge['pairs_judged']} pairs, "
         f"position inconsistency {_percent(judge['position_inconsistency'])}, "
-        f"{judge['abstentions']} abstentions; {judge['calibration_sentence']}"
+        f"{judge['abstentions']} abstentions{retried_words(judge)}; "
+        f"{judge['calibration_sentence']}"
+    )
+
+
+def retried_words(judge: dict[str, Any]) -> str:
+    """How many requests the server refused and ragtui sent again (none: empty)."""
+    retries = judge.get("http_retries") or 0
+    if not retries:
+        return ""
+    return (
+        f", {retries} of its {judge['calls']} requests refused by the server (HTTP 429/5xx) "
+        "and sent again: counted in its requests, no tokens in its cost"
     )
 
 

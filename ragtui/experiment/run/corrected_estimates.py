@@ -237,11 +237,8 @@ def corrected_results(
     size = columns.population
     # The person's grades that may correct: drawn by the sample, and not made in sight of
     # the retrievers (the compare screen's labels carry no source).
-    rows = np.array(
-        sorted(row for row in sampled.grades if sampled.grade_sources.get(row) is not None),
-        dtype=np.intp,
-    )
-    sighted = sum(1 for row in sampled.grades if sampled.grade_sources.get(row) is None)
+    rows = np.array(sorted(sampled.random_grades), dtype=np.intp)
+    sighted = sampled.sighted
     labeller = dataset.pooled.labeller
     automatic_grades: dict[tuple, int] = {}
     if labeller is not None:

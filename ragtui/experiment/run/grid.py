@@ -22,7 +22,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ragtui.config.specs import PipelineSpec, parse_generator_spec, parse_retriever_spec
-from ragtui.encoders import EncodeProgress, ProgressCallback
 from ragtui.errors import RagtuiError
 from ragtui.experiment.run.dataset import EvalDataset
 from ragtui.experiment.run.generation_cache import GenerationCache, generation_key
@@ -30,6 +29,7 @@ from ragtui.generation import GenerationOptions, Generator, make_generator
 from ragtui.generation.prices import PriceTable
 from ragtui.index.cache import Indexes
 from ragtui.pipeline import Failed, Finished, Pipeline, RunStats
+from ragtui.progress import ProgressCallback, WorkProgress
 from ragtui.retrieval import SearchResult, make_retriever
 
 log = logging.getLogger("ragtui")
@@ -127,7 +127,7 @@ class _AnswerMeter:
             self.total -= 1
         if self.report is not None and self.total and (new or self.new == self.total):
             elapsed = time.monotonic() - self.started
-            self.report(EncodeProgress(self.new, self.total, elapsed, "answering", "answers"))
+            self.report(WorkProgress(self.new, self.total, elapsed, "answering", "answers"))
 
 
 def run_grid(

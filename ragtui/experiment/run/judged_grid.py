@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from ragtui.display.safe_text import json_line
-from ragtui.encoders import EncodeProgress
 from ragtui.evidence_rules import PAIRWISE_FLOOR, failure_outcome
 from ragtui.experiment.run.grid import Cell, GridRun
 from ragtui.experiment.stats.comparisons import bradley_terry_with_intervals
@@ -25,6 +24,7 @@ from ragtui.judging.agreement import position_inconsistency
 from ragtui.judging.grade_queue import GradeItem
 from ragtui.judging.judge import ORDERS_PER_PAIR, Judge, PairJudgment, VerdictProgress
 from ragtui.judging.vote_queue import VoteItem
+from ragtui.progress import WorkProgress
 
 JUDGE_KINDS = ("correctness", "faithfulness", "pairwise")
 JUDGE_METRICS = ("judge_correctness", "judge_faithfulness")
@@ -78,7 +78,7 @@ async def judge_grid(
     run: GridRun,
     judge: Judge,
     kinds: Sequence[str] = JUDGE_KINDS,
-    progress: Callable[[EncodeProgress], None] | None = None,
+    progress: Callable[[WorkProgress], None] | None = None,
 ) -> JudgedGrid:
     started = time.monotonic()
     judged = JudgedGrid(await judge.describe(), tuple(kinds))
@@ -217,6 +217,7 @@ def judge_summary(
         **judged.description,
         "kinds": list(judged.kinds),
         "calls": tally.calls,
+        "http_retries": tally.http_retries,
         "from_cache": tally.from_cache,
         "abstentions": tally.abstentions,
         "failed_calls": len(tally.errors),

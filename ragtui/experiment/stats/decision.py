@@ -17,6 +17,7 @@ import numpy as np
 
 from ragtui.errors import RagtuiError
 from ragtui.evidence_rules import (
+    CONFIDENCE,
     GOOD_ENOUGH_FAMILY,
     VERDICT_FLOOR,
     bonferroni_confidence,
@@ -31,10 +32,12 @@ from ragtui.experiment.stats.good_enough import (
     StagePlan,
     clearly_worse,
     describe_entry,
+    frontier_steps,
     judge_plan,
     margin_note,
     pareto_frontier,
     plan_stage,
+    quality_intervals,
 )
 from ragtui.experiment.stats.threshold import threshold_effect
 from ragtui.metrics import retrieval_names
@@ -210,8 +213,10 @@ def _check_other_metrics(
     others: Mapping[str, list[Contender]],
     margin: Margin,
     labels: Mapping[str, str],
-) -> None:
-    """Mark a good-enough entry that is clearly worse on another reported answer metric."""
+) -> int:
+    """Mark a good-enough entry that is clearly worse on another reported answer metric;
+    the number of checks made (each an interval at the verdicts' level, outside their m)."""
+    checks = 0
     for entry in entries:
         if entry["verdict"] != GOOD_ENOUGH:
             continue
@@ -225,12 +230,14 @@ def _check_other_metrics(
             queries = [q for q in plan.best.scores if q in best.scores and q in candidate.scores]
             best = replace(best, scores={q: best.scores[q] for q in queries})
             candidate = replace(candidate, scores={q: candidate.scores[q] for q in queries})
+            checks += 1
             found = clearly_worse(
                 best, candidate, margin.of(best.mean), entry["confidence"], seed=len(worse)
             )
             if found is not None:
                 worse.append({"metric": metric, "label": labels.get(metric, metric), **found})
         entry["clearly_worse_on"] = worse
+    return checks
 
 
 def decide(
@@ -256,6 +263,8 @@ def decide(
     )
     stages += [retriever_plan] if retriever_plan else []
     frontier: list[str] = []
+    quality: dict[str, Any] = {}
+    steps: list[dict[str, Any]] = []
     threshold = None
     others: dict[str, dict[str, list[Contender]]] = {}
     if answer_metric is not None:
@@ -270,6 +279,9 @@ def decide(
         frontier = pareto_frontier(
             [Point(c.name, c.mean, c.latency_ms, c.cost_usd) for c in shown if c.scores]
         )
+        # Each point's interval, and whether the data separates neighbours on the frontier.
+        quality = quality_intervals([c for c in shown if c.scores])
+        steps = frontier_steps(shown, frontier)
         threshold = threshold_effect(run, figures, answer_metric, answer_labels[answer_metric])
         reported = [
             metric
@@ -283,9 +295,12 @@ def decide(
     claims = sum(stage.claims for stage in stages)
     entries: list[dict[str, Any]] = []
     notes: list[str] = []
+    checks = 0
     for stage in stages:
         stage_entries = judge_plan(stage, chosen, claims)
-        _check_other_metrics(stage_entries, stage, others.get(stage.stage, {}), chosen, labels)
+        checks += _check_other_metrics(
+            stage_entries, stage, others.get(stage.stage, {}), chosen, labels
+        )
         entries += stage_entries
         shared = len(stage.best.scores)
         if not VERDICT_FLOOR.met(shared):
@@ -316,6 +331,11 @@ def decide(
             "claims": claims,
             "correction": GOOD_ENOUGH_FAMILY.correction,
             "confidence": bonferroni_confidence(claims),
+            # "Clearly worse on …" checks use the same level but are not counted in the
+            # verdicts' family (they are made only for verdicts found good enough): the
+            # union bound gives what verdicts and checks hold at together.
+            "clearly_worse_checks": checks,
+            "joint_confidence": joint_confidence(claims, checks),
         },
         "not_tested": [
             {"stage": stage.stage, "candidate": name, "best": stage.best.name}
@@ -325,8 +345,18 @@ def decide(
         "left_out": {stage.stage: list(stage.left_out) for stage in stages if stage.left_out},
         "margin_notes": notes,
         "pareto": frontier,
+        "pareto_quality": quality,
+        "pareto_steps": steps,
         "threshold": threshold,
     }
+
+
+def joint_confidence(claims: int, checks: int) -> float:
+    """At least how confident all ``claims`` verdicts and ``checks`` clearly-worse checks
+    are together, each interval at ``bonferroni_confidence(claims)`` (Bonferroni)."""
+    if claims == 0:
+        return CONFIDENCE
+    return max(0.0, 1 - (1 - CONFIDENCE) * (claims + checks) / claims)
 
 
 def _margin_number(margin: Margin, stages: Sequence[StagePlan]) -> float:

@@ -15,6 +15,7 @@ of them will do, and a candidate slower and no cheaper is no choice to weigh.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -26,6 +27,7 @@ from ragtui.errors import RagtuiError
 from ragtui.evidence_rules import (
     CONFIDENCE,
     GOOD_ENOUGH_FAMILY,
+    PAIRWISE_FLOOR,
     VERDICT_FLOOR,
     align,
     bonferroni_confidence,
@@ -412,3 +414,79 @@ def pareto_frontier(points: Sequence[Point]) -> list[str]:
         if not any(_dominates(other, point, with_cost) for other in timed if other is not point)
     ]
     return [point.name for point in sorted(frontier, key=lambda point: point.latency_ms)]
+
+
+def quality_intervals(contenders: Sequence[Contender]) -> dict[str, dict[str, float | int]]:
+    """Each contender's mean quality with its 95% interval (percentile bootstrap,
+    resampling queries), for the points of the quality × latency chart."""
+    found: dict[str, dict[str, float | int]] = {}
+    for contender in contenders:
+        scores = np.array(list(contender.scores.values()), dtype=float)
+        if len(scores) == 0:
+            continue
+        mean = float(scores.mean())
+        low, high = paired_bootstrap_ci(scores) if len(scores) >= 2 else (mean, mean)
+        found[contender.name] = {"mean": mean, "ci_low": low, "ci_high": high, "n": len(scores)}
+    return found
+
+
+def frontier_steps(contenders: Sequence[Contender], frontier: Sequence[str]) -> list[dict]:
+    """Each step along the frontier (fastest first): the slower pipeline's quality gap over
+    the faster one on the queries both scored, its paired 95% interval, and whether the data
+    separates the two. Not separated (the gap's interval reaches 0, or too few queries):
+    the slower one's place on the frontier rests on a quality difference the data cannot
+    show. The gap is paired, as every comparison here; two points whose own intervals
+    overlap may still be separated by it (``intervals_overlap`` says whether they do)."""
+    by_name = {contender.name: contender for contender in contenders}
+    intervals = quality_intervals([by_name[name] for name in frontier if name in by_name])
+    steps = []
+    for faster, slower in itertools.pairwise(frontier):
+        if faster not in by_name or slower not in by_name:
+            continue
+        first, second = by_name[faster], by_name[slower]
+        shared = [query for query in second.scores if query in first.scores]
+        if not shared:
+            continue
+        gaps = np.array([second.scores[q] - first.scores[q] for q in shared], dtype=float)
+        low, high = (
+            paired_bootstrap_ci(gaps) if len(shared) >= 2 else (float(gaps[0]), float(gaps[0]))
+        )
+        enough = PAIRWISE_FLOOR.met(len(shared), (low, high))
+        separated = enough and (low > 0 or high < 0)
+        overlap = (
+            intervals[faster]["ci_low"] <= intervals[slower]["ci_high"]
+            and intervals[slower]["ci_low"] <= intervals[faster]["ci_high"]
+        )
+        steps.append(
+            {
+                "faster": faster,
+                "slower": slower,
+                "gap": float(gaps.mean()),
+                "ci_low": low,
+                "ci_high": high,
+                "n": len(shared),
+                "enough": enough,
+                "separated": separated,
+                "intervals_overlap": bool(overlap),
+            }
+        )
+    return steps
+
+
+def frontier_step_words(step: Mapping, label: str) -> str:
+    """One step of the frontier in words: separated, or not and why."""
+    gap = (
+        f"{label} gap {signed(step['gap'])} [{signed(step['ci_low'])}, "
+        f"{signed(step['ci_high'])}], n = {step['n']} queries, paired"
+    )
+    if not step["enough"]:
+        return (
+            f"`{step['slower']}` and `{step['faster']}` on the frontier are not separated: "
+            f"{too_few(step['n'])}"
+        )
+    if step["separated"]:
+        return f"`{step['slower']}` is separated from `{step['faster']}` ({gap})"
+    return (
+        f"`{step['slower']}` is not separated from `{step['faster']}` ({gap}): the data "
+        f"cannot tell their {label} apart"
+    )

@@ -3,7 +3,9 @@
 From the grades made so far on a recorded uniform sample (``ragtui.judging.label_samples``),
 each figure's variance per label is estimated (with the automatic grades' tuned weight,
 where a labeller graded the pool) and the uniform design's variance is solved for the
-sample size (``ppi.labels_for_width``). The grades made so far are read as a uniform
+sample size (``ppi.labels_for_width``). Only the grades that are a random sample count
+(``SampledPool.random_grades``: drawn pairs graded blind or imported, not on the compare
+screen), as in eval's corrected figures. The grades made so far are read as a uniform
 sample of the drawn pairs; the screen asks question by question, so a half-graded sample
 leans on fewer queries than a finished one, and the answer is a plan, not a figure. With
 a labeller it is a little optimistic from a small first batch (λ and the variance both come
@@ -45,7 +47,7 @@ class PlannedFigure:
 @dataclass(frozen=True)
 class LabelPlan:
     figures: tuple[PlannedFigure, ...]
-    graded: int
+    graded: int  # the sample's grades the plan rests on (blind screen or imported)
     population: int
     metric: str
     uses_automatic: bool
@@ -70,7 +72,9 @@ def plan_labels(
     """Labels for intervals ``width`` wide: each retriever's figure (not when the sample is
     of the differing pairs only, which cannot estimate it) and every gap between two."""
     population = sampled.population
-    rows = np.array(sorted(sampled.grades), dtype=np.intp)
+    # Only the grades that are a random sample (not the compare screen's): as eval reads them.
+    grades = sampled.random_grades
+    rows = np.array(sorted(grades), dtype=np.intp)
     if len(rows) < 2:
         raise ValueError("at least two graded pairs of the sample are needed")
     ranks = np.array(
@@ -91,9 +95,7 @@ def plan_labels(
     weights = np.vstack([weights, gap_weights])
     names += [f"{retrievers[a]} − {retrievers[b]}" for a, b in gaps]
     size = len(population)
-    sample = HumanSample.uniform(
-        rows, metric_gains([sampled.grades[row] for row in rows], metric), size
-    )
+    sample = HumanSample.uniform(rows, metric_gains([grades[row] for row in rows], metric), size)
     grades_everywhere = None
     if automatic:
         grades_everywhere = metric_gains(

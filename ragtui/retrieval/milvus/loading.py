@@ -16,8 +16,8 @@ import numpy as np
 
 from ragtui.config.backends import BackendSettings
 from ragtui.corpus.model import Corpus, Passage
-from ragtui.encoders import EncodeProgress, ProgressCallback
 from ragtui.index.cache import Indexes
+from ragtui.progress import ProgressCallback, WorkProgress
 from ragtui.retrieval.milvus import collection as coll
 from ragtui.retrieval.milvus.connection import MilvusError, connect, explain, milvus_uri, shown_uri
 
@@ -169,7 +169,7 @@ def load_corpus_into_milvus(
                 written += len(batch)
                 if progress is not None:
                     progress(
-                        EncodeProgress(
+                        WorkProgress(
                             written, total, time.monotonic() - write_started, "writing to milvus"
                         )
                     )
