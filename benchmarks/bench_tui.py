@@ -13,9 +13,8 @@
    mode so both really stream at once): Pilot presses j/k and waits until the app has
    processed the key and refreshed; p50/p95 against the same presses on an idle screen
    (target p95 <= 50 ms).
-3. Resident memory of the app process and its children (the embedding model's process)
-   with both embedded generators and the encoder loaded (target <= 1.5 GiB), against the
-   memory of the bare Python + Textual process.
+3. Resident memory of the app process with both embedded generators and the encoder
+   loaded (target <= 1.5 GiB), against the memory of the bare Python + Textual process.
 """
 
 from __future__ import annotations
@@ -23,7 +22,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import atexit
-import contextlib
 import os
 import shutil
 import statistics
@@ -206,15 +204,6 @@ def _p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20)[-1]
 
 
-def _tree_rss(process) -> int:
-    """The app's resident memory with its children's (the embedding model's process)."""
-    total = process.memory_info().rss
-    for child in process.children(recursive=True):
-        with contextlib.suppress(Exception):  # a child that just ended
-            total += child.memory_info().rss
-    return total
-
-
 def _all_done(session) -> bool:
     return all(pane.run is not None and pane.run.done for pane in session.panes.values())
 
@@ -268,7 +257,7 @@ async def bench_keys_and_memory(presses: int, rounds_wanted: int = 3) -> None:
             while not _all_done(session) and len(streaming) < presses:
                 streaming += await _press_latencies(app, 1)
             rounds.append(streaming)
-            rss = _tree_rss(process)
+            rss = process.memory_info().rss
             while not _all_done(session):
                 await pilot.pause(0.1)
     print(f"keypress latency (key posted until the list is redrawn, j/k, {presses} max):")
@@ -288,7 +277,7 @@ async def bench_keys_and_memory(presses: int, rounds_wanted: int = 3) -> None:
     print("resident memory:")
     print(f"  python + ragtui imports     {bare_rss / 2**20:7.0f} MiB  (baseline)")
     print(
-        f"  app (and its encoder process), smollm2 + gemma3 loaded {rss / 2**20:7.0f} MiB  "
+        f"  app, encoder + smollm2 + gemma3 loaded {rss / 2**20:7.0f} MiB  "
         f"({rss / bare_rss:.1f}x; target <= 1536 MiB)"
     )
 
