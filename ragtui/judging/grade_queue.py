@@ -12,15 +12,12 @@ pipeline, seeded, each answer's inclusion probability recorded with its grade.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ragtui.display.safe_text import json_line
-from ragtui.errors import RagtuiError
-from ragtui.judging.vote_queue import drawn_rows, run_id
+from ragtui.judging.vote_queue import drawn_rows, read_items, run_id, write_items
 
 GRADE_ITEMS_FILE = "grade_items.jsonl"
 ANSWER_GRADES = (1, 2, 3, 4, 5)  # the judge's scale (judge_prompts.SCALE)
@@ -68,37 +65,17 @@ def grade_run_id(items: Sequence[GradeItem]) -> str:
 
 
 def write_grade_items(path: Path, items: Iterable[GradeItem]) -> None:
-    with path.open("w", encoding="utf-8") as handle:
-        for item in items:
-            handle.write(json_line(item.to_record()) + "\n")
+    write_items(path, items)
 
 
 def read_grade_items(folder: Path) -> list[GradeItem]:
-    path = folder / GRADE_ITEMS_FILE
-    try:
-        lines = path.read_text(encoding="utf-8").split("\n")
-    except FileNotFoundError:
-        raise RagtuiError(
-            f"{path} does not exist: give the --out folder of a 'ragtui eval ... --judge SPEC' "
-            "run that graded correctness (--judge-kinds including correctness)"
-        ) from None
-    except OSError as error:
-        raise RagtuiError(f"cannot read {path} ({error.strerror})") from None
-    items = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            raise RagtuiError(f"{path}:{number}: not JSON; run the eval again") from None
-        item = GradeItem.from_record(record) if isinstance(record, dict) else None
-        if item is None:
-            raise RagtuiError(f"{path}:{number}: not a graded answer; run the eval again")
-        items.append(item)
-    if not items:
-        raise RagtuiError(f"{path} holds no graded answers")
-    return items
+    return read_items(
+        folder / GRADE_ITEMS_FILE,
+        GradeItem.from_record,
+        "that graded correctness (--judge-kinds including correctness)",
+        "a graded answer",
+        "no graded answers",
+    )
 
 
 @dataclass(frozen=True)

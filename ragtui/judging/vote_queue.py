@@ -25,14 +25,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ragtui.display.safe_text import json_line
 from ragtui.errors import RagtuiError
 from ragtui.judging.store import Vote
+
+T = TypeVar("T")
 
 VOTE_ITEMS_FILE = "vote_items.jsonl"
 UNIFORM_DRAW = "uniform"
@@ -97,23 +99,29 @@ def run_id(items: Sequence[Any], prefix: str = "vr-") -> str:
     return prefix + digest.hexdigest()[:16]
 
 
-def write_vote_items(path: Path, items: Iterable[VoteItem]) -> None:
-    """Answers and names are untrusted text: ``json_line`` escapes what a line reader or a
-    terminal would trip on."""
+def write_items(path: Path, items: Iterable[Any]) -> None:
+    """An eval's queue items (votes or grades), one JSON line each. Answers and names are
+    untrusted text: ``json_line`` escapes what a line reader or a terminal would trip on."""
     with path.open("w", encoding="utf-8") as handle:
         for item in items:
             handle.write(json_line(item.to_record()) + "\n")
 
 
-def read_vote_items(folder: Path) -> list[VoteItem]:
-    """The judged items of an eval folder; RagtuiError in one line when there are none."""
-    path = folder / VOTE_ITEMS_FILE
+def read_items(
+    path: Path,
+    from_record: Callable[[dict[str, Any]], T | None],
+    made_by: str,
+    noun: str,
+    none_held: str,
+) -> list[T]:
+    """The items ``write_items`` wrote; a RagtuiError in one line naming the file (and the
+    line) when it is missing, damaged or empty."""
     try:
         lines = path.read_text(encoding="utf-8").split("\n")
     except FileNotFoundError:
         raise RagtuiError(
             f"{path} does not exist: give the --out folder of a 'ragtui eval ... --judge SPEC' "
-            "run with pairwise verdicts (--judge-kinds including pairwise)"
+            f"run {made_by}"
         ) from None
     except OSError as error:
         raise RagtuiError(f"cannot read {path} ({error.strerror})") from None
@@ -125,13 +133,28 @@ def read_vote_items(folder: Path) -> list[VoteItem]:
             record = json.loads(line)
         except json.JSONDecodeError:
             raise RagtuiError(f"{path}:{number}: not JSON; run the eval again") from None
-        item = VoteItem.from_record(record) if isinstance(record, dict) else None
+        item = from_record(record) if isinstance(record, dict) else None
         if item is None:
-            raise RagtuiError(f"{path}:{number}: not a vote item; run the eval again")
+            raise RagtuiError(f"{path}:{number}: not {noun}; run the eval again")
         items.append(item)
     if not items:
-        raise RagtuiError(f"{path} holds no judged pairs: the eval had fewer than two pipelines")
+        raise RagtuiError(f"{path} holds {none_held}")
     return items
+
+
+def write_vote_items(path: Path, items: Iterable[VoteItem]) -> None:
+    write_items(path, items)
+
+
+def read_vote_items(folder: Path) -> list[VoteItem]:
+    """The judged items of an eval folder; RagtuiError in one line when there are none."""
+    return read_items(
+        folder / VOTE_ITEMS_FILE,
+        VoteItem.from_record,
+        "with pairwise verdicts (--judge-kinds including pairwise)",
+        "a vote item",
+        "no judged pairs: the eval had fewer than two pipelines",
+    )
 
 
 @dataclass(frozen=True)
