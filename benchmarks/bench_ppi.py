@@ -30,7 +30,8 @@ For each sample size, ``--draws`` samples are drawn by each of three designs:
   batch by Neyman allocation over strata of labeller grade × rank, from the pilot's
   residuals (see "two-phase design" below; drawn per labeller, since the strata are its).
 
-The active and two-phase designs are measured here only: ``label --budget`` draws uniform.
+The rank prior is ``ragtui label --budget N --design rank-prior``'s own
+(``ragtui.judging.label_designs``); the two-phase design is measured here only.
 
 Reported: coverage of each retriever's 95% interval (lowest and highest of the seven;
 goal 0.93–0.97), mean interval width and its ratio to the person's grades alone from the
@@ -68,6 +69,7 @@ from ragtui.experiment.stats.ppi import (  # noqa: E402
     pair_differences,
     prediction_powered,
 )
+from ragtui.judging.label_designs import rank_prior_inclusion  # noqa: E402
 
 SPECS = ("bm25", "bm25:okapi", "static", "dense:minilm-int8", "dense", "hybrid", "hybrid:static")
 DEPTH = 10
@@ -79,7 +81,6 @@ DESIGN_NAMES = {
     "rank prior": "active (rank prior)",
     "two-phase": "two-phase (strata)",
 }
-ACTIVE_UNIFORM_SHARE = 0.3  # of the expected sample drawn uniformly (every π > 0)
 PILOT_SHARE = 0.25  # of a two-phase sample's labels: the uniform first batch
 MAX_GRADE = 4  # Cranfield's qrels grade 1–4
 
@@ -142,40 +143,10 @@ def simulated_labellers(truth: np.ndarray, seed: int) -> dict[str, np.ndarray | 
     }
 
 
-def rank_prior_inclusion(ranks: np.ndarray, expected: float) -> np.ndarray:
-    """Poisson inclusion probabilities from where the retrievers ranked each pair.
-
-    Neyman's allocation for a Horvitz–Thompson total samples a pair in proportion to the
-    spread of what it contributes: √(P(relevant) · Σ weight²). P(relevant) is guessed from
-    the ranks (mean of 1/log2(rank + 1) over the retrievers, 0 where unranked); the
-    weights are P@10's for each retriever and for each gap between two, so a document some
-    retrievers rank and others do not counts more. A uniform share keeps every π > 0.
-    """
-    count = len(ranks)
-    inside = ranks > 0
-    prior = np.where(inside, 1.0 / np.log2(np.where(inside, ranks, 1) + 1.0), 0.0).mean(axis=0)
-    placed = inside.sum(axis=0)
-    spread = placed + placed * (count - placed)
-    score = np.sqrt(prior * spread)
-    size = ranks.shape[1]
-    inclusion = expected * (
-        ACTIVE_UNIFORM_SHARE / size + (1 - ACTIVE_UNIFORM_SHARE) * score / score.sum()
-    )
-    for _ in range(20):  # cap at 1 and hand the excess to the others, in proportion
-        over = inclusion > 1
-        if not over.any():
-            break
-        excess = (inclusion[over] - 1).sum()
-        inclusion[over] = 1.0
-        rest = ~over & (inclusion < 1)
-        inclusion[rest] += excess * inclusion[rest] / inclusion[rest].sum()
-    return np.minimum(inclusion, 1.0)
-
-
 # two-phase design ---------------------------------------------------------------------------
 # Where the person's next labels do the most: a second batch drawn by stratified (Neyman)
 # allocation from what a first, uniform batch (the pilot) showed. Measured here only:
-# ``ragtui label --budget`` draws uniform samples.
+# ``ragtui label --budget`` offers uniform, rank-prior and labeller designs, not this one.
 #
 # The second batch draws each remaining pool pair independently (Poisson) with its own
 # probability, from strata of pairs that behave alike: the labeller's grade × how many

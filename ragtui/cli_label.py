@@ -6,6 +6,9 @@ or read grades made elsewhere back in.
   the kept ones; see ``ragtui.testsets.for_labeling``);
 - ``ragtui label queue CORPUS --testset NAME --retrievers R1,R2 --out FILE`` writes the
   pairs that screen would ask about as JSONL;
+- ``--budget N`` (both) asks about a seeded random sample of about N pool pairs, drawn by
+  ``--design uniform|rank-prior|labeller`` (``ragtui.judging.label_designs``), each drawn
+  pair's inclusion probability recorded;
 - ``ragtui label import CORPUS FILE --testset NAME`` stores the grades of such a file (a
   ``grade`` per line) or of TREC qrels as the person's labels;
 - ``ragtui label plan CORPUS --testset NAME --width 0.05`` says how many more pairs of the
@@ -43,6 +46,15 @@ def add_parser(commands) -> None:
     label.add_argument("--retrievers", help="comma-separated retriever specs to pool")
     label.add_argument("--depth", type=int, default=10, help="each retriever's top N (10)")
     label.add_argument("--budget", type=int, help="ask about a random sample of N pool pairs")
+    label.add_argument(
+        "--design",
+        choices=("uniform", "rank-prior", "labeller"),
+        default="uniform",
+        help="how --budget draws: uniform (each pair equally likely), rank-prior (pairs the "
+        "retrievers rank high, or rank differently, more often) or labeller (pairs the "
+        "labeller is unsure of more often); every pair's chance is recorded and the "
+        "estimates weight by it (uniform)",
+    )
     label.add_argument("--seed", type=int, default=0, help="sample and order (0)")
     label.add_argument(
         "--only-differing",
@@ -90,12 +102,25 @@ def _prepare_queue(args: argparse.Namespace, path: str):
 
 
 def _describe(queue, unit: str) -> str:
-    sample = (
-        f"a random sample of {len(queue.pairs)} of {queue.pool_size} pool pairs "
-        f"(inclusion probability {len(queue.pairs) / queue.pool_size:.3f})"
-        if queue.design.budget is not None and len(queue.pairs) < queue.pool_size
-        else f"{len(queue.pairs)} pool pairs"
-    )
+    design = queue.design
+    drawn = design.budget is not None and len(queue.pairs) < queue.pool_size
+    if drawn and design.poisson:
+        chances = [pair.inclusion_probability for pair in queue.pairs] or [0.0]
+        steered = (
+            "the retrievers' ranks" if design.sampling == "rank-prior" else "the labeller's doubt"
+        )
+        sample = (
+            f"a {design.sampling} sample of {len(queue.pairs)} of {queue.pool_size} pool "
+            f"pairs (Poisson, {design.budget} expected; each pair's inclusion probability "
+            f"{min(chances):.3f}–{max(chances):.3f}, from {steered}, recorded)"
+        )
+    elif drawn:
+        sample = (
+            f"a random sample of {len(queue.pairs)} of {queue.pool_size} pool pairs "
+            f"(inclusion probability {len(queue.pairs) / queue.pool_size:.3f})"
+        )
+    else:
+        sample = f"{len(queue.pairs)} pool pairs"
     differing = " where the retrievers differ" if queue.design.only_differing else ""
     queries = len({pair.query_id for pair in queue.pairs})
     return f"{sample}{differing} ({unit}s), {queries} queries, depth {queue.design.depth}"
@@ -228,10 +253,13 @@ def _plan(args: argparse.Namespace, path: str) -> int:
         )
     except ValueError as error:
         raise RagtuiError(f"--metric {args.metric}: {error}") from None
+    from ragtui.judging.label_designs import sampling_words
+
     source = f"corrected by {labeller[0]}" if labeller else "your grades only"
+    drawn = "a uniform sample" if not design.poisson else sampling_words(design.sampling)
     print(
         printable(
-            f"from {plan.graded} of your grades on a uniform sample of {len(sampled.sampled)} "
+            f"from {plan.graded} of your grades on {drawn} of {len(sampled.sampled)} "
             f"of {plan.population} pool pairs ({plan.metric}, {source}):"
         )
     )

@@ -52,12 +52,19 @@ def prepare_queue(args: argparse.Namespace, path: str, *, opened=None, record: b
         raise RagtuiError(f"--depth {args.depth}: use at least 1")
     if args.budget is not None and args.budget < 1:
         raise RagtuiError(f"--budget {args.budget}: use at least 1")
+    if getattr(args, "design", "uniform") not in (None, "uniform") and args.budget is None:
+        raise RagtuiError(f"--design {args.design} draws a sample: give its size, --budget N")
     specs = [parse_retriever_spec(text.strip()) for text in args.retrievers.split(",")]
     names = list(dict.fromkeys(str(spec) for spec in specs))
     if args.only_differing and len(names) < 2:
         raise RagtuiError("--only-differing compares retrievers: name at least two")
     settings = load_settings(args.config)
     corpus, testset, unit, queries = opened or open_set(args, path)
+    sampling = getattr(args, "design", None) or "uniform"  # ``judge relevance`` has none
+    labeller, labeller_grades = None, None
+    if sampling == "labeller" and args.budget is not None:
+        # before pooling: a missing labeller is told at once, not after the searches
+        labeller, labeller_grades = _labeller_for_design(testset, path, args)
     printer = ProgressPrinter()
     indexes = Indexes(corpus, cache_root=args.cache_dir, progress=printer)
     retrievers = {name: make_retriever(name, indexes, settings.backends) for name in names}
@@ -68,8 +75,27 @@ def prepare_queue(args: argparse.Namespace, path: str, *, opened=None, record: b
         printer(WorkProgress(done, total, elapsed, "pooling", "searches"))
 
     pool = extend_pool(testset.folder, corpus, unit, queries, retrievers, args.depth, progress)
-    design = QueueDesign(tuple(names), args.depth, args.budget, args.seed, args.only_differing)
-    queue = build_queue(pool, corpus, queries, design)
+    design = QueueDesign(
+        tuple(names),
+        args.depth,
+        args.budget,
+        args.seed,
+        args.only_differing,
+        sampling,
+        labeller,
+    )
+    queue = build_queue(pool, corpus, queries, design, labeller_grades)
+    if labeller_grades is not None:
+        items = pool.pairs(design.retrievers, design.depth, only_differing=design.only_differing)
+        keys = {(i.query_id, i.doc_id, i.start, i.end, i.text_sha256) for i in items}
+        covered = sum(
+            1 for key, grade in labeller_grades.items() if key in keys and grade.grade is not None
+        )
+        if covered < len(keys):
+            sys.stderr.write(
+                f"ragtui: warning: the labeller ({labeller}) graded {covered} of the "
+                f"{len(keys)} pool pairs; the others count as the most uncertain\n"
+            )
     if record:
         record_sample(testset.folder, queue)
     if queue.stale:
@@ -78,3 +104,25 @@ def prepare_queue(args: argparse.Namespace, path: str, *, opened=None, record: b
             "left the corpus since they were pooled\n"
         )
     return corpus, testset, queue
+
+
+def _labeller_for_design(testset, path: str, args: argparse.Namespace):
+    """The labeller that graded most of the set's pairs and its grades, for ``--design
+    labeller``; a one-line error when no labeller graded the set."""
+    from ragtui.judging.automatic_grades import AutomaticGrades
+
+    grades = AutomaticGrades(testset.folder)
+    latest = grades.latest()
+    best = None
+    for source in grades.sources():
+        of_source = latest.get(source.key, {})
+        count = sum(grade.grade is not None for grade in of_source.values())
+        if count and (best is None or count > best[2]):
+            best = (source, of_source, count)
+    if best is None:
+        raise RagtuiError(
+            f"--design labeller: test set {testset.name!r} has no labeller grades; run "
+            f"'ragtui judge relevance {path} --testset {args.testset} --retrievers "
+            f"{args.retrievers} --judge SPEC' first, or use --design uniform or rank-prior"
+        )
+    return best[0].describe(), best[1]

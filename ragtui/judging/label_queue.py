@@ -2,9 +2,12 @@
 read back from another tool.
 
 The queue is the comparison's pool (``ragtui.judging.pools``), optionally only the pairs
-where the compared retrievers' top lists differ, optionally a seeded uniform random sample
-of ``budget`` pairs without replacement (each pair's inclusion probability is budget /
-pool size, recorded per pair and in the set's ``label_samples.jsonl``). Its order is a
+where the compared retrievers' top lists differ, optionally a seeded random sample of
+about ``budget`` pairs drawn by one of ``ragtui.judging.label_designs``: uniform without
+replacement (each pair's inclusion probability budget / pool size), or Poisson with each
+pair's own probability from the retrievers' ranks (``rank-prior``) or a labeller's
+uncertainty (``labeller``). Each drawn pair's probability is recorded per pair, in the
+queue and in the set's ``label_samples.jsonl`` with the design's name. Its order is a
 seeded shuffle, query by query: a person reads a question once and grades its passages.
 
 The labeling screen and ``ragtui label queue`` use the same queue, so the file holds
@@ -17,13 +20,26 @@ from __future__ import annotations
 import json
 import random
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ragtui.corpus.model import Corpus
 from ragtui.judged_unit import id_in_unit
-from ragtui.judging.pools import JudgedText, Pool, UnitTexts
+from ragtui.judging.automatic_grades import AutomaticGrade, PairKey
+from ragtui.judging.label_designs import (
+    LABELLER,
+    RANK_PRIOR,
+    UNIFORM,
+    grade_uncertainty,
+    labeller_inclusion,
+    poisson_draw,
+    rank_prior_inclusion,
+)
+from ragtui.judging.pools import JudgedText, Pool, PoolItem, UnitTexts
 from ragtui.judging.store import GRADES, JsonlLog, JudgmentStore, JudgmentStoreError, Label
 from ragtui.judging.trec_ids import from_trec_id
 
@@ -77,15 +93,26 @@ class QueueDesign:
     budget: int | None
     seed: int
     only_differing: bool
+    sampling: str = UNIFORM  # how a budget draws: one of label_designs.DESIGNS
+    labeller: str | None = None  # the labeller whose uncertainty steered a labeller design
+
+    @property
+    def poisson(self) -> bool:
+        """Each pair drawn independently with its own probability (the active designs)."""
+        return self.sampling != UNIFORM
 
     def to_record(self) -> dict[str, Any]:
-        return {
+        record: dict[str, Any] = {
             "retrievers": list(self.retrievers),
             "depth": self.depth,
             "budget": self.budget,
             "seed": self.seed,
             "only_differing": self.only_differing,
+            "sampling": self.sampling,
         }
+        if self.labeller is not None:
+            record["labeller"] = self.labeller
+        return record
 
 
 @dataclass(frozen=True)
@@ -97,11 +124,19 @@ class LabelQueue:
 
 
 def build_queue(
-    pool: Pool, corpus: Corpus, queries: dict[str, str], design: QueueDesign
+    pool: Pool,
+    corpus: Corpus,
+    queries: dict[str, str],
+    design: QueueDesign,
+    labeller_grades: Mapping[PairKey, AutomaticGrade] | None = None,
 ) -> LabelQueue:
-    """The pairs to ask about, in the order to ask them."""
+    """The pairs to ask about, in the order to ask them.
+
+    ``labeller_grades``: the labeller's grades of the pool, for ``design.sampling``
+    ``labeller`` (a pair without one counts as the most uncertain)."""
     texts = UnitTexts(corpus, pool.unit)
     population: list[QueuePair] = []
+    items: list[PoolItem] = []
     stale = 0
     for item in pool.pairs(design.retrievers, design.depth, only_differing=design.only_differing):
         if item.query_id not in queries:
@@ -111,15 +146,25 @@ def build_queue(
             stale += 1
             continue
         population.append(QueuePair(item.query_id, queries[item.query_id], judged, 1.0))
+        items.append(item)
     rng = random.Random(design.seed)
     chosen = population
     if design.budget is not None and design.budget < len(population):
-        probability = design.budget / len(population)
-        rows = sorted(rng.sample(range(len(population)), design.budget))
-        chosen = [
-            QueuePair(p.query_id, p.query, p.judged, probability)
-            for p in (population[row] for row in rows)
-        ]
+        if design.poisson:
+            inclusion = design_inclusion(design, items, population, labeller_grades)
+            chosen = []
+            for row in poisson_draw(inclusion, design.seed):
+                pair = population[row]
+                chosen.append(
+                    QueuePair(pair.query_id, pair.query, pair.judged, float(inclusion[row]))
+                )
+        else:
+            probability = design.budget / len(population)
+            rows = sorted(rng.sample(range(len(population)), design.budget))
+            chosen = [
+                QueuePair(p.query_id, p.query, p.judged, probability)
+                for p in (population[row] for row in rows)
+            ]
     by_query: dict[str, list[QueuePair]] = {}
     for pair in chosen:
         by_query.setdefault(pair.query_id, []).append(pair)
@@ -133,18 +178,60 @@ def build_queue(
     return LabelQueue(tuple(ordered), len(population), stale, design)
 
 
+def design_inclusion(
+    design: QueueDesign,
+    items: Sequence[PoolItem],
+    population: Sequence[QueuePair],
+    labeller_grades: Mapping[PairKey, AutomaticGrade] | None,
+) -> np.ndarray:
+    """Each population pair's inclusion probability under an active (Poisson) design, for
+    an expected sample of ``design.budget`` pairs."""
+    assert design.budget is not None
+    if design.sampling == RANK_PRIOR:
+        ranks = np.array(
+            [
+                [
+                    rank if (rank := item.placed.get(name, 0)) <= design.depth else 0
+                    for item in items
+                ]
+                for name in design.retrievers
+            ],
+            dtype=int,
+        ).reshape(len(design.retrievers), len(items))
+        return rank_prior_inclusion(ranks, design.budget)
+    if design.sampling == LABELLER:
+        grades = labeller_grades or {}
+        uncertainty = []
+        for pair in population:
+            grade = grades.get(pair_key(pair))
+            expected = (
+                grade.score if grade is not None and grade.source.method == "pointwise" else None
+            )
+            uncertainty.append(grade_uncertainty(None if grade is None else grade.grade, expected))
+        return labeller_inclusion(uncertainty, design.budget)
+    raise ValueError(f"design {design.sampling!r} is not a Poisson design")
+
+
 def record_sample(folder: Path, queue: LabelQueue) -> None:
-    """Keep a budgeted sample's design and inclusion probabilities with the set (once)."""
+    """Keep a budgeted sample's design and inclusion probabilities with the set (once).
+
+    ``inclusion_probabilities`` holds each drawn pair's π, in the order of ``pairs``; the
+    single ``inclusion_probability`` is kept for a uniform sample only (a reader that knows
+    only that one reads an active sample as no sample rather than as a uniform one)."""
     if queue.design.budget is None:
         return
+    pairs = sorted(queue.pairs, key=lambda p: (p.query_id, p.judged.judged_id))
+    uniform = not queue.design.poisson
     record = {
         "design": queue.design.to_record(),
         "pool_size": queue.pool_size,
         "pairs": [
-            [pair.query_id, pair.judged.judged_id, pair.judged.text_sha256]
-            for pair in sorted(queue.pairs, key=lambda p: (p.query_id, p.judged.judged_id))
+            [pair.query_id, pair.judged.judged_id, pair.judged.text_sha256] for pair in pairs
         ],
-        "inclusion_probability": queue.pairs[0].inclusion_probability if queue.pairs else None,
+        "inclusion_probabilities": [pair.inclusion_probability for pair in pairs],
+        "inclusion_probability": queue.pairs[0].inclusion_probability
+        if queue.pairs and uniform
+        else None,
     }
     log = JsonlLog(folder / SAMPLES_FILE)
     for earlier in log.records():

@@ -1,5 +1,10 @@
 """A test set's recorded label sample, read back: the population it was drawn from, the
-pairs drawn with their inclusion probability, and the person's grades of them so far.
+pairs drawn with each one's inclusion probability, and the person's grades of them so far.
+
+A record names its design (``design.sampling``: uniform, rank-prior or labeller; a record
+written before designs existed is uniform) and each drawn pair's probability
+(``inclusion_probabilities``; an older uniform record holds one ``inclusion_probability``
+for every pair).
 
 ``label --budget`` records each sample in ``label_samples.jsonl`` (``label_queue``). The
 population is rebuilt as the queue builds it (the pool of the design's retrievers and
@@ -11,11 +16,13 @@ from __future__ import annotations
 
 import itertools
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ragtui.corpus.model import Corpus
+from ragtui.judging.label_designs import DESIGNS, UNIFORM
 from ragtui.judging.label_queue import BLIND_SOURCE, SAMPLES_FILE, QueueDesign
 from ragtui.judging.labeling import LONGEST_PACE_S
 from ragtui.judging.pools import PoolItem, UnitTexts, pool_key, read_pool
@@ -27,7 +34,7 @@ class SampledPool:
     design: QueueDesign
     population: tuple[PoolItem, ...]  # in (query id, judged id) order
     sampled: tuple[int, ...]  # rows of the population drawn into the sample
-    inclusion_probability: float
+    inclusion: dict[int, float]  # sampled row → its recorded inclusion probability
     grades: dict[int, int]  # population row → the person's grade, for sampled rows graded
     recorded_pool_size: int
     # population row → who made its grade (the label's source: "label screen (blind)",
@@ -53,6 +60,20 @@ class SampledPool:
         return self.grade_sources.get(row) is not None
 
     @property
+    def sampling(self) -> str:
+        """The design that drew the sample (``label_designs.DESIGNS``)."""
+        return self.design.sampling
+
+    def graded_inclusion(self, rows: Sequence[int]) -> list[float]:
+        """The inclusion probabilities of graded ``rows`` of a Poisson (active) sample.
+
+        A sample graded only in part is read as the recorded draw thinned at random to the
+        pairs graded, each π times graded / drawn: the rule a uniform sample's reading
+        (graded / pool) follows too. Exact once every drawn pair is graded."""
+        share = len(rows) / len(self.sampled) if self.sampled else 1.0
+        return [self.inclusion[row] * share for row in rows]
+
+    @property
     def changed(self) -> bool:
         """The population differs from the one the sample was drawn from."""
         return len(self.population) != self.recorded_pool_size
@@ -65,21 +86,47 @@ def _design(record: dict[str, Any]) -> QueueDesign | None:
     depth, budget, seed = design.get("depth"), design.get("budget"), design.get("seed")
     if not isinstance(depth, int) or not isinstance(budget, int) or not isinstance(seed, int):
         return None
+    sampling = design.get("sampling", UNIFORM)
+    if sampling not in DESIGNS:
+        return None  # a design this version does not know: its weights cannot be trusted
+    labeller = design.get("labeller")
     return QueueDesign(
         tuple(str(name) for name in design["retrievers"]),
         depth,
         budget,
         seed,
         bool(design.get("only_differing")),
+        sampling,
+        labeller if isinstance(labeller, str) else None,
     )
+
+
+def _probability(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value <= 1
+
+
+def _probabilities(record: dict[str, Any]) -> list[float] | None:
+    """Each recorded pair's inclusion probability, in the order of ``pairs`` (None when
+    the record holds none usable)."""
+    pairs = record.get("pairs") or []
+    per_pair = record.get("inclusion_probabilities")
+    if isinstance(per_pair, list):
+        if len(per_pair) == len(pairs) and all(_probability(value) for value in per_pair):
+            return [float(value) for value in per_pair]
+        return None
+    design = _design(record)
+    single = record.get("inclusion_probability")
+    # An older record: one probability for every pair, of a uniform sample.
+    if design is not None and design.sampling == UNIFORM and _probability(single):
+        return [float(single)] * len(pairs)
+    return None
 
 
 def latest_sample(folder: Path) -> dict[str, Any] | None:
     """The last usable record of ``label_samples.jsonl`` (None when there is none)."""
     chosen = None
     for record in JsonlLog(folder / SAMPLES_FILE).records():
-        probability = record.get("inclusion_probability")
-        if _design(record) is not None and isinstance(probability, (int, float)):
+        if _design(record) is not None and _probabilities(record) is not None:
             chosen = record
     return chosen
 
@@ -117,13 +164,15 @@ def sampled_pool(
         (item.query_id, item.judged_id, item.text_sha256): row
         for row, item in enumerate(population)
     }
-    sampled = sorted(
-        {
-            row_of[key]
-            for key in (tuple(pair) for pair in record.get("pairs") or [] if isinstance(pair, list))
-            if key in row_of
-        }
-    )
+    probabilities = _probabilities(record)
+    if probabilities is None:
+        raise ValueError("the label sample record holds no inclusion probabilities")
+    inclusion: dict[int, float] = {}
+    for pair, probability in zip(record.get("pairs") or [], probabilities, strict=True):
+        key = tuple(pair) if isinstance(pair, list) else None
+        if key in row_of:
+            inclusion[row_of[key]] = probability
+    sampled = sorted(inclusion)
     graded: dict[tuple, Label] = {}
     for query_id in {population[row].query_id for row in sampled}:
         for label in store.labels().get(query_id, {}).values():
@@ -140,7 +189,7 @@ def sampled_pool(
         design,
         tuple(population),
         tuple(sampled),
-        float(record["inclusion_probability"]),
+        inclusion,
         grades,
         int(record.get("pool_size") or 0),
         sources,

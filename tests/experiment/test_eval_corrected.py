@@ -27,6 +27,7 @@ from ragtui.experiment.report.outputs import run_file_name
 from ragtui.experiment.stats.ppi import (
     METHOD_CORRECTED,
     METHOD_HUMAN_ONLY,
+    POISSON,
     UNIFORM,
     HumanSample,
     metric_gains,
@@ -408,3 +409,99 @@ def test_a_dropped_question_you_graded_is_scored_by_your_grades_alone(
     assert results["dataset"]["queries"] == len(before.queries) + 1
     assert dropped in results["retrieval_per_query"]["bm25"]
     assert "only the round trip dropped" in (out / "report.md").read_text()
+
+
+# --- an active (rank-prior) sample ------------------------------------------------------------
+
+
+def test_a_rank_prior_samples_figures_are_the_poisson_estimate(
+    imported: Path, tmp_path: Path, capsys
+) -> None:
+    """``label queue --budget 260 --design rank-prior``: each graded pair weighs by its own
+    recorded probability. Eval's corrected entries equal the estimator on a
+    ``HumanSample(POISSON)`` with those probabilities (with the labeller and without),
+    and differ from reading the same grades as a uniform sample; the report names the
+    design; ``label plan`` reads the sample the same way."""
+    pool = _queue(imported, tmp_path / "pool.jsonl")
+    sample = _queue(
+        imported,
+        tmp_path / "sample.jsonl",
+        "--budget",
+        "260",
+        "--seed",
+        "5",
+        "--design",
+        "rank-prior",
+    )
+    assert SAMPLED_LABELS_FLOOR.met(len(sample)) and len(sample) != 260
+    assert len({line["inclusion_probability"] for line in sample}) > 1
+    truth = _truth(imported)
+    for line in sample:
+        line["grade"] = truth.get((line["query_id"], line["doc_id"]), 0)
+    _import(imported, sample, tmp_path / "graded.jsonl")
+    population = sorted(_key(line) for line in pool)
+    grades = {_key(line): line["grade"] for line in sample}
+    chance = {_key(line): line["inclusion_probability"] for line in sample}
+    rows = np.array([i for i, pair in enumerate(population) if pair in grades])
+    inclusion = np.array([chance[population[row]] for row in rows])
+
+    def expected(out: Path, automatic: dict | None, metric: str, design: str = POISSON):
+        gains = metric_gains([grades[population[row]] for row in rows], metric)
+        human = (
+            HumanSample(rows, gains, inclusion, POISSON, len(population))
+            if design == POISSON
+            else HumanSample.uniform(rows, gains, len(population))
+        )
+        machine = (
+            None
+            if automatic is None
+            else metric_gains([automatic.get(pair, 0) for pair in population], metric)
+        )
+        weights = metric_weights(_ranks(out, population), metric, QUERIES)
+        return prediction_powered(weights, human, machine)
+
+    out = tmp_path / "alone"
+    results, printed, report = _eval(imported, out, capsys)
+    assert results["corrected_summary"]["sample"]["sampling"] == "rank-prior"
+    assert results["corrected_summary"]["sample"]["design"] == POISSON
+    for metric in ("P@10", "DCG@10"):
+        totals = expected(out, None, metric)
+        uniform = expected(out, None, metric, UNIFORM)
+        for index, retriever in enumerate(RETRIEVERS):
+            entry, figure = _by(results)[(retriever, metric)], totals.entry(index)
+            assert entry["status"] == "corrected" and entry["n_human"] == len(sample)
+            assert (entry["estimate"], entry["ci_low"], entry["ci_high"]) == pytest.approx(
+                (figure.estimate, figure.ci_low, figure.ci_high), abs=1e-12
+            )
+            # The direct Horvitz–Thompson sum, and not the same grades read as uniform.
+            assert entry["estimate"] == pytest.approx(
+                float(
+                    metric_weights(_ranks(out, population), metric, QUERIES)[index, rows]
+                    @ (metric_gains([grades[population[r]] for r in rows], metric) / inclusion)
+                ),
+                abs=1e-12,
+            )
+            assert entry["estimate"] != pytest.approx(uniform.entry(index).estimate, abs=1e-6)
+    for text in (printed, report):
+        assert "on a rank-prior random sample (Poisson, each grade weighted by the inverse" in text
+
+    planted = _planted(_folder(imported), pool, truth)
+    out = tmp_path / "corrected"
+    results, _printed, _report = _eval(imported, out, capsys)
+    for metric in ("P@10", "DCG@10"):
+        totals = expected(out, planted, metric)
+        for index, retriever in enumerate(RETRIEVERS):
+            entry, figure = _by(results)[(retriever, metric)], totals.entry(index)
+            assert entry["n_automatic"] == len(pool)
+            for name in ("estimate", "ci_low", "ci_high", "lam"):
+                assert entry[name] == pytest.approx(getattr(figure, name), abs=1e-12)
+
+    # label plan reads the same weighted sample: its widths now are the estimator's.
+    capsys.readouterr()
+    argv = ["label", "plan", str(imported), "--testset", "own", "--width", "0.05"]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert f"from {len(sample)} of your grades on a rank-prior random sample" in printed
+    totals = expected(out, planted, "P@10")
+    width = float(totals.ci_high[0] - totals.ci_low[0])
+    assert f"  bm25: interval {width:.3f} wide now" in printed

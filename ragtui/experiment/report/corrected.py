@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ragtui.experiment.report.formatting import markdown_table
+from ragtui.judging.label_designs import sampling_words
 
 CHART_WIDTH = 44
 
@@ -23,7 +24,8 @@ def _interval(low: float | None, high: float | None, estimate: float | None) -> 
 def _source(summary: Mapping[str, Any]) -> str:
     sample = summary["sample"]
     base = (
-        f"{sample['graded']} of your grades on a random sample of {sample['sampled']} of "
+        f"{sample['graded']} of your grades on "
+        f"{sampling_words(sample.get('sampling') or 'uniform')} of {sample['sampled']} of "
         f"{sample['population']} pool pairs ({','.join(sample['retrievers'])}, depth "
         f"{sample['depth']})"
     )

@@ -11,9 +11,12 @@ top-k pairs lie outside that population cannot be estimated from the sample, and
 recorded sample drew, graded blind (the labeling screen) or imported (``label import``).
 A grade of a pair outside the sample, or one made on the compare screen (where retrievers
 and ranks are in sight), was not drawn at random with a known probability: it is used for
-agreement only, never for correction. The grades made so far are read as a uniform sample
-of the population, as ``label plan`` reads them; the screen asks question by question, so
-an unfinished sample leans on fewer questions than the finished one would.
+agreement only, never for correction. The grades are read with the sample's recorded
+design, as ``label plan`` reads them (``label_plan.human_sample``): a uniform sample as
+uniform without replacement, an active one (``label --design rank-prior`` or
+``labeller``) as Poisson, each grade weighted by 1/π with its recorded probability π. The
+grades made so far are read as a random part of the draw; the screen asks question by
+question, so an unfinished sample leans on fewer questions than the finished one would.
 
 **Automatic grades.** The labeller eval uses (``--labeller``; ``PooledJudgments``) on every
 pair of the population. A pair it did not grade, or abstained on, counts 0: the estimator
@@ -41,13 +44,15 @@ from typing import Any
 import numpy as np
 
 from ragtui.evidence_rules import SAMPLED_LABELS_FLOOR, too_few
+from ragtui.experiment.stats.label_plan import human_sample
 from ragtui.experiment.stats.ppi import (
+    POISSON,
     UNIFORM,
-    HumanSample,
     metric_gains,
     metric_weights,
     prediction_powered,
 )
+from ragtui.judging.label_designs import sampling_words
 from ragtui.judging.label_samples import SampledPool, latest_sample, sampled_pool
 from ragtui.judging.store import JudgmentStore
 from ragtui.metrics import trec_order
@@ -266,12 +271,22 @@ def corrected_results(
         )
     elif labeller is not None:
         notes.append(ZERO_NOTE)
-    if 0 < len(rows) < len(sampled.sampled):
+    if sampled.design.poisson:
         notes.append(
-            f"{len(rows)} of the {len(sampled.sampled)} sampled pairs are graded: read as a "
-            "uniform sample of the pool (the screen asks question by question, so an "
-            "unfinished sample leans on fewer questions; finish it for the interval to hold "
-            "as stated)"
+            f"The sample is {sampling_words(sampled.sampling)}: the estimate is the "
+            "Horvitz-Thompson one for a Poisson sample, unbiased whatever the probabilities "
+            "were, as long as every pair could be drawn (each had at least a uniform share)."
+        )
+    if 0 < len(rows) < len(sampled.sampled):
+        read_as = (
+            "each graded pair's recorded probability scaled by the share graded"
+            if sampled.design.poisson
+            else "a uniform sample of the pool"
+        )
+        notes.append(
+            f"{len(rows)} of the {len(sampled.sampled)} sampled pairs are graded: read as "
+            f"{read_as} (the screen asks question by question, so an unfinished sample "
+            "leans on fewer questions; finish it for the interval to hold as stated)"
         )
     if sighted:
         notes.append(
@@ -286,8 +301,8 @@ def corrected_results(
         inside = ~np.any(weights[:, size:] != 0, axis=1)
         totals = None
         if len(rows) and inside.any():
-            sample = HumanSample.uniform(
-                rows, metric_gains([sampled.grades[row] for row in rows], metric), size
+            sample = human_sample(
+                sampled, rows, metric_gains([sampled.grades[row] for row in rows], metric)
             )
             automatic = None if not use_labeller else metric_gains(automatic_raw, metric)
             totals = prediction_powered(weights[:, :size], sample, automatic)
@@ -330,7 +345,9 @@ def corrected_results(
             "budget": design.budget,
             "seed": design.seed,
             "only_differing": design.only_differing,
-            "design": UNIFORM,
+            "design": POISSON if design.poisson else UNIFORM,
+            "sampling": design.sampling,
+            "sampling_labeller": design.labeller,
             "population": size,
             "sampled": len(sampled.sampled),
             "graded": len(rows),

@@ -1,9 +1,11 @@
 """How many more of the person's labels give intervals of a chosen width.
 
-From the grades made so far on a recorded uniform sample (``ragtui.judging.label_samples``),
-each figure's variance per label is estimated (with the automatic grades' tuned weight,
-where a labeller graded the pool) and the uniform design's variance is solved for the
-sample size (``ppi.labels_for_width``). Only the grades that are a random sample count
+From the grades made so far on a recorded sample (``ragtui.judging.label_samples``; an
+active one's grades weighted by their inclusion probabilities), each figure's variance per
+label is estimated (with the automatic grades' tuned weight, where a labeller graded the
+pool) and the uniform design's variance is solved for the sample size
+(``ppi.labels_for_width``): the plan is in labels of a uniform sample, whatever design drew
+the first batch. Only the grades that are a random sample count
 (``SampledPool.random_grades``: drawn pairs graded blind or imported, not on the compare
 screen), as in eval's corrected figures. The grades made so far are read as a uniform
 sample of the drawn pairs; the screen asks question by question, so a half-graded sample
@@ -25,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ragtui.experiment.stats.ppi import (
+    POISSON,
     HumanSample,
     labels_for_width,
     metric_gains,
@@ -35,6 +38,19 @@ from ragtui.experiment.stats.ppi import (
 from ragtui.judging.label_samples import SampledPool
 
 PairKey = tuple[str, str, int, int, str]
+
+
+def human_sample(sampled: SampledPool, rows: np.ndarray, gains: np.ndarray) -> HumanSample:
+    """The person's graded ``rows`` of a recorded sample, read with its design: a uniform
+    sample as uniform without replacement, an active one (rank-prior, labeller) as Poisson
+    with each pair's recorded probability (``SampledPool.graded_inclusion``), so the
+    estimate weighs every grade by 1/π. Eval's corrected figures and ``label plan`` both
+    read the sample through this."""
+    size = len(sampled.population)
+    if not sampled.design.poisson:
+        return HumanSample.uniform(rows, gains, size)
+    inclusion = np.array(sampled.graded_inclusion([int(row) for row in rows]), dtype=float)
+    return HumanSample(rows, gains, inclusion, POISSON, size)
 
 
 @dataclass(frozen=True)
@@ -95,7 +111,7 @@ def plan_labels(
     weights = np.vstack([weights, gap_weights])
     names += [f"{retrievers[a]} − {retrievers[b]}" for a, b in gaps]
     size = len(population)
-    sample = HumanSample.uniform(rows, metric_gains([grades[row] for row in rows], metric), size)
+    sample = human_sample(sampled, rows, metric_gains([grades[row] for row in rows], metric))
     grades_everywhere = None
     if automatic:
         grades_everywhere = metric_gains(
