@@ -228,7 +228,7 @@ def _plan(args: argparse.Namespace, path: str) -> int:
             f"{len(sampled.random_grades)} of the {len(sampled.sampled)} sampled pairs are "
             f"graded{left_out}: grade a few first ('ragtui label {path} --testset "
             f"{args.testset} --retrievers {','.join(design.retrievers)} --budget "
-            f"{design.budget}')"
+            f"{design.budget}{'' if not design.poisson else ' --design ' + design.sampling}')"
         )
     names = (
         [name.strip() for name in args.retrievers.split(",")]

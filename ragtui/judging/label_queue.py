@@ -204,9 +204,10 @@ def design_inclusion(
         uncertainty = []
         for pair in population:
             grade = grades.get(pair_key(pair))
-            expected = (
-                grade.score if grade is not None and grade.source.method == "pointwise" else None
-            )
+            # pointwise and one-shot keep the expected grade (from log-probabilities) as
+            # their score; answer-based's score is an answer match, not a grade
+            graded = grade is not None and grade.source.method != "answer-based"
+            expected = grade.score if graded and grade is not None else None
             uncertainty.append(grade_uncertainty(None if grade is None else grade.grade, expected))
         return labeller_inclusion(uncertainty, design.budget)
     raise ValueError(f"design {design.sampling!r} is not a Poisson design")
