@@ -680,11 +680,12 @@ def _eval_with(args, plan, settings, cache_root, judge, judge_kinds, margin, pri
 
 def _answer_correction(run, judged, votes, judge_object, store) -> dict:
     """results.json's ``answer_correction``: the judge's win rates corrected by the votes of
-    the random vote queue on this run's answers; votes the person chose are never a
+    the random vote queue on this run's answers, and its judged correctness and
+    faithfulness by the grade queue's grades; votes the person chose are never a
     correction sample, and the report says so."""
     from ragtui.experiment.run.judged_grid import grade_items, vote_items
     from ragtui.experiment.stats.vote_correction import corrected_scores, vote_correction
-    from ragtui.judging.grade_queue import grade_run_id, queue_grades
+    from ragtui.judging.grade_queue import run_grades
     from ragtui.judging.vote_queue import run_id
 
     items = vote_items(run, judged) if judged is not None and judged.pairs else []
@@ -692,7 +693,7 @@ def _answer_correction(run, judged, votes, judge_object, store) -> dict:
     graded = grade_items(run, judged) if judged is not None else []
     scores = []
     if graded:
-        grades = queue_grades(store.answer_grades(), grade_run_id(graded))
+        grades = run_grades(store.answer_grades(), graded)
         if grades:
             failed: dict[str, int] = {}
             for cell in run.cells:

@@ -6,9 +6,11 @@ votes can correct the judge's win rates (``ragtui.experiment.stats.vote_correcti
   command again resumes where it stopped, and a larger budget extends the same draw;
 - ``ragtui vote queue RUN --budget N --out FILE`` writes the items not voted yet as JSONL,
   without pipeline names or verdicts, for voting elsewhere;
-- ``ragtui vote grade RUN --budget N`` draws N of the run's judged answers the same way
-  and asks for a correctness grade of each (1–5, the judge's scale), to correct the
-  judge's correctness scores;
+- ``ragtui vote grade RUN --budget N [--kind correctness|faithfulness]`` draws N of the
+  run's judged answers the same way and asks for a grade of each (1–5, the judge's scale
+  of that kind), to correct the judge's correctness or faithfulness scores; with
+  ``--out FILE`` it writes the answers not graded yet as JSONL instead, and
+  ``ragtui vote grade import RUN FILE`` stores such a file's grades;
 - ``ragtui vote import RUN FILE`` stores such a file's votes (a ``vote`` per line: a, b,
   tie or both_bad; a = the answer under ``answer_a``).
 
@@ -29,8 +31,8 @@ from ragtui.display.safe_text import printable
 from ragtui.errors import RagtuiError
 
 USAGE = (
-    "use 'ragtui vote RUN --budget N', 'ragtui vote grade RUN --budget N', "
-    "'ragtui vote queue RUN --budget N --out FILE' "
+    "use 'ragtui vote RUN --budget N', 'ragtui vote grade RUN --budget N [--out FILE]', "
+    "'ragtui vote grade import RUN FILE', 'ragtui vote queue RUN --budget N --out FILE' "
     "or 'ragtui vote import RUN FILE' (RUN: the --out folder of 'ragtui eval --judge')"
 )
 
@@ -39,13 +41,17 @@ def add_parser(commands) -> None:
     vote = commands.add_parser(
         "vote",
         help="vote blind on a random sample of an eval's judged answer pairs (also: "
-        "vote queue|import)",
+        "vote queue|import, vote grade [import])",
         description="Draws (query, pipeline pair) items at random from an eval run with the "
         "judge's pairwise verdicts and asks you which answer is better, without showing "
         "which pipeline wrote which; the votes correct the judge's win rates in the next "
         "report of the same eval.",
     )
-    vote.add_argument("words", nargs="+", metavar="RUN | grade RUN | queue RUN | import RUN FILE")
+    vote.add_argument(
+        "words",
+        nargs="+",
+        metavar="RUN | grade RUN | grade import RUN FILE | queue RUN | import RUN FILE",
+    )
     vote.add_argument("--budget", type=int, default=50, help="items to draw (50)")
     vote.add_argument("--seed", type=int, default=0, help="the draw and its order (0)")
     vote.add_argument(
@@ -54,7 +60,15 @@ def add_parser(commands) -> None:
         default="uniform",
         help="uniform over all judged pairs, or an equal share per pipeline pair",
     )
-    vote.add_argument("--out", type=Path, help="vote queue: the JSONL file to write")
+    vote.add_argument(
+        "--out", type=Path, help="vote queue, vote grade: the JSONL file to write (no screen)"
+    )
+    vote.add_argument(
+        "--kind",
+        choices=["correctness", "faithfulness"],
+        default="correctness",
+        help="vote grade: what to grade, on the judge's scale of that kind (correctness)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -62,7 +76,11 @@ def run(args: argparse.Namespace) -> int:
     if words[0] == "queue" and len(words) == 2:
         return _queue(args, Path(words[1]).expanduser())
     if words[0] == "grade" and len(words) == 2:
+        if args.out is not None:
+            return _grade_queue(args, Path(words[1]).expanduser())
         return _grade_screen(args, Path(words[1]).expanduser())
+    if words[:2] == ["grade", "import"] and len(words) == 4:
+        return _grade_import(Path(words[2]).expanduser(), Path(words[3]).expanduser())
     if words[0] == "import" and len(words) == 3:
         return _import(args, Path(words[1]).expanduser(), Path(words[2]).expanduser())
     if len(words) != 1:
@@ -247,23 +265,85 @@ def _screen(args: argparse.Namespace, folder: Path) -> int:
     return app.return_code or 0
 
 
-def _grade_screen(args: argparse.Namespace, folder: Path) -> int:
+def _grade_draw(args: argparse.Namespace, folder: Path):
     from ragtui.judging.grade_queue import draw_answers, read_grade_items
-    from ragtui.judging.voting import GradingSession
 
     results, _, store = open_run(folder, items=False)
-    queue = draw_answers(read_grade_items(folder), args.budget, args.seed, args.design)
+    items = read_grade_items(folder, args.kind)
+    return results, draw_answers(items, args.budget, args.seed, args.design), store
+
+
+def _grade_queue(args: argparse.Namespace, folder: Path) -> int:
+    from ragtui.display.safe_text import json_line
+    from ragtui.index.store import write_file_atomic
+    from ragtui.judging.grade_queue import queue_grades
+
+    _, queue, store = _grade_draw(args, folder)
+    graded = queue_grades(store.answer_grades(), queue.run_id)
+    lines = [
+        json_line(queue.export_line(queued)) + "\n"
+        for queued in queue.queued
+        if queued.item.item_id not in graded
+    ]
+    try:
+        write_file_atomic(args.out.expanduser(), "".join(lines).encode("utf-8"))
+    except OSError as error:
+        raise RagtuiError(f"cannot write --out {args.out} ({error.strerror})") from None
+    left_out = f"; {len(graded)} already graded are left out" if graded else ""
+    print(printable(f"wrote {len(lines)} answers to {args.out}: {queue.describe()}{left_out}"))
+    print(
+        printable(
+            f"set 'grade' on each line to a whole number from 1 to 5 (its 'asked' says what "
+            f"they mean), then: ragtui vote grade import {folder} {args.out}"
+        )
+    )
+    return 0
+
+
+def _grade_import(folder: Path, file: Path) -> int:
+    from ragtui.judging.grade_queue import read_grade_items, read_graded_lines
+
+    if not file.is_file():
+        raise RagtuiError(
+            f"{file} does not exist: give a graded queue from 'ragtui vote grade RUN --out FILE'"
+        )
+    _, _, store = open_run(folder, items=False)
+    items = read_grade_items(folder, kind=None)
+    try:
+        lines = file.read_text(encoding="utf-8-sig", errors="replace").split("\n")
+    except OSError as error:
+        raise RagtuiError(f"cannot read {file} ({error.strerror})") from None
+    read = read_graded_lines(lines, items, store.answer_grades(), str(file), time.time())
+    for record in read.records:
+        store.add_answer_grade(record)
+    for problem in read.problems:
+        sys.stderr.write(f"ragtui: warning: {printable(problem)} (line skipped)\n")
+    print(
+        f"{len(read.records)} grades stored in {store.answer_grades_log.path} "
+        f"({len(read.problems)} lines skipped, {read.ungraded} not graded yet, "
+        f"{read.already} graded already and kept)"
+    )
+    return 0
+
+
+def _grade_screen(args: argparse.Namespace, folder: Path) -> int:
+    from ragtui.judging.voting import GradingSession
+
+    results, queue, store = _grade_draw(args, folder)
     if not sys.stdout.isatty():
-        raise RagtuiError("the grading screen needs a terminal: run it in one")
+        raise RagtuiError(
+            "the grading screen needs a terminal; write a queue instead: "
+            f"ragtui vote grade {folder} --kind {args.kind} --budget {args.budget} --out FILE"
+        )
     session = GradingSession(queue, store)
     if session.done:
         print(printable(f"every answer of {queue.describe()} is graded already"))
         return 0
     from ragtui.tui.hangup import must_end_at_once
-    from ragtui.tui.vote_app import GradeApp
+    from ragtui.tui.vote_app import grade_app
 
     name = str(results.get("dataset", {}).get("name") or folder.name)
-    app = GradeApp(session, f"{name} · {queue.describe()}")
+    app = grade_app(session, f"{name} · {queue.describe()}")
     try:
         app.run()
     finally:

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from ragtui.judging.grade_queue import ANSWER_GRADES, GRADE_NAMES, queue_grades
+from ragtui.judging.grade_queue import ANSWER_GRADES, SCALES, queue_grades
 from ragtui.judging.store import VOTE_CHOICES, JudgmentStore
 from ragtui.judging.vote_queue import QueuedItem, queue_votes
 
@@ -204,8 +204,9 @@ class VotingSession:
 
 
 class GradingSession(VotingSession):
-    """The same session over drawn answers: each graded 1–5 on the judge's correctness
-    scale, stored in the corpus's answer-grade log with its draw."""
+    """The same session over drawn answers: each graded 1–5 on the judge's scale of the
+    draw's kind (correctness or faithfulness), stored in the corpus's answer-grade log with
+    its draw."""
 
     noun = "answer"
     done_word = "graded"
@@ -223,4 +224,4 @@ class GradingSession(VotingSession):
         self.store.add_answer_grade(self.queue.record(queued, None, time.time()))
 
     def _words(self, choice: Any) -> str:
-        return f"grade {choice} ({GRADE_NAMES[choice - 1]})"
+        return f"grade {choice} ({SCALES[self.queue.kind].names[choice - 1]})"

@@ -16,7 +16,7 @@ from textual.widgets import Footer, Static
 
 from ragtui.display.safe_text import printable
 from ragtui.errors import RagtuiError
-from ragtui.judging.grade_queue import ANSWER_GRADES, GRADE_NAMES
+from ragtui.judging.grade_queue import ANSWER_GRADES, CORRECTNESS, FAITHFULNESS, SCALES, GradeItem
 from ragtui.judging.voting import VotingSession
 from ragtui.tui.hangup import end_with_terminal
 from ragtui.tui.log_notices import PlainNotices
@@ -110,26 +110,35 @@ class VoteApp(PlainNotices, App[None]):
         self.exit()
 
 
-class GradeApp(VoteApp):
-    """The blind grading screen: one drawn answer (and the reference answer where the
-    judge had one), graded 1–5 on the judge's correctness scale. No pipeline, score or
-    timing on screen."""
-
-    TITLE = "ragtui vote grade"
-    BINDINGS = [
+def _grade_bindings(names: tuple[str, ...]) -> list[Binding]:
+    return [
         *(
             Binding(str(grade), f"vote({grade})", name, id=f"grade-{grade}")
-            for grade, name in zip(ANSWER_GRADES, GRADE_NAMES, strict=True)
+            for grade, name in zip(ANSWER_GRADES, names, strict=True)
         ),
         Binding("s", "skip", "Skip", id="skip"),
         Binding("u", "undo", "Undo", id="undo"),
         Binding("q,escape", "quit", "Quit", id="quit"),
     ]
 
+
+class GradeApp(VoteApp):
+    """The blind grading screen: one drawn answer (and the reference answer where the
+    judge had one), graded 1–5 on the judge's correctness scale. No pipeline, score or
+    timing on screen."""
+
+    TITLE = "ragtui vote grade"
+    BINDINGS = _grade_bindings(SCALES[CORRECTNESS].names)
+    BESIDE = "Reference answer"
+
     def on_mount(self) -> None:
         super().on_mount()
         self.query_one("#left-box").border_title = "Answer"
-        self.query_one("#right-box").border_title = "Reference answer"
+        self.query_one("#right-box").border_title = self.BESIDE
+
+    def beside(self, item: GradeItem) -> Text:
+        """What goes beside the answer (untrusted text, shown as text)."""
+        return Text(printable(item.reference or "(this question has no reference answer)"))
 
     def refresh_view(self) -> None:
         session = self.session
@@ -142,9 +151,35 @@ class GradeApp(VoteApp):
         else:
             query = Text("Question: ", style="bold")
             query.append(printable(queued.item.question))
-            query.append("\nHow correct and complete is the answer? 1 (wrong) to 5 (fully)")
+            query.append(f"\n{SCALES[queued.item.kind].asked}")
             self.query_one("#query", Static).update(query)
             self.query_one("#left", Static).update(Text(printable(queued.item.answer)))
-            reference = queued.item.reference or "(this question has no reference answer)"
-            self.query_one("#right", Static).update(Text(printable(reference)))
+            self.query_one("#right", Static).update(self.beside(queued.item))
+            for box in ("#left-box", "#right-box"):
+                self.query_one(box, VerticalScroll).scroll_home(animate=False)
         self.query_one("#status", Static).update(Text(printable(session.status)))
+
+
+class FaithfulnessGradeApp(GradeApp):
+    """The grading screen for faithfulness: the passages the generator read beside the
+    answer, graded 1–5 on the judge's faithfulness scale (is every claim supported by the
+    passages?). The question is shown for context; the judge is not shown it."""
+
+    BINDINGS = _grade_bindings(SCALES[FAITHFULNESS].names)
+    BESIDE = "Passages the answer was written from"
+
+    def beside(self, item: GradeItem) -> Text:
+        if not item.passages:
+            return Text("(the generator read no passages)")
+        shown = Text()
+        for number, passage in enumerate(item.passages, start=1):
+            shown.append(f"[{number}] ", style="bold")
+            shown.append(printable(passage))
+            shown.append("\n\n")
+        return shown
+
+
+def grade_app(session: VotingSession, title: str) -> GradeApp:
+    """The grading screen for the session's kind of grade."""
+    kind = getattr(session.queue, "kind", CORRECTNESS)
+    return (FaithfulnessGradeApp if kind == FAITHFULNESS else GradeApp)(session, title)

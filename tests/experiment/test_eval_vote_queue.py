@@ -150,3 +150,71 @@ def test_grades_of_drawn_answers_correct_the_judged_correctness(judge_env: Path,
         assert entry["judge_only"] == pytest.approx(0.25)
         assert entry["enough"] is False and entry["words"] == "too few grades to tell (n = 20)"
     assert "Judged correctness, corrected by 40 random grades of answers" in printed
+
+
+def test_faithfulness_grades_made_elsewhere_correct_the_judged_faithfulness(
+    judge_env: Path, capsys
+) -> None:
+    """'vote grade RUN --kind faithfulness --out FILE' writes the drawn answers with their
+    passages; graded elsewhere, 'vote grade import RUN FILE' stores the grades (a bad line
+    named, the rest kept); the same eval again corrects judged faithfulness, and judged
+    correctness stays the judge's own (no correctness grade was made)."""
+    sample = judge_env.parent / "sample"
+    shutil.copytree(SAMPLE, sample)
+    out = judge_env.parent / "eval"
+    args = ["eval", str(sample), "--retrievers", "bm25,bm25:okapi", "--generators"]
+    args += ["extractive", "--judge", "openai:judge-planted", "--yes", "--limit", "20"]
+    args += ["--judge-kinds", "correctness,faithfulness", "--out", str(out)]
+    assert main(args) == 0
+    queue = judge_env.parent / "grades.jsonl"
+    command = ["vote", "grade", str(out), "--kind", "faithfulness", "--budget", "40"]
+    assert main([*command, "--design", "stratified", "--out", str(queue)]) == 0
+    assert "wrote 40 answers" in capsys.readouterr().out
+    lines = [json.loads(line) for line in queue.read_text(encoding="utf-8").splitlines()]
+    assert len(lines) == 40
+    for line in lines:  # the passages and the answer; no pipeline, no judge's score
+        assert line["kind"] == "faithfulness" and line["passages"] and line["grade"] is None
+        assert "pipeline" not in line and "judge_score" not in line
+    for line in lines:
+        line["grade"] = 5 if len(line["answer"]) % 2 else 2
+    mine = {
+        pipeline: [
+            (line["grade"] - 1) / 4
+            for line in lines
+            if any(line["item_id"] == item.item_id for item in _faithfulness_items(out, pipeline))
+        ]
+        for pipeline in PIPELINES
+    }
+    written = [json.dumps(line) for line in lines]
+    written.insert(3, "{not json")
+    queue.write_text("\n".join(written) + "\n", encoding="utf-8")
+    assert main(["vote", "grade", "import", str(out), str(queue)]) == 0
+    captured = capsys.readouterr()
+    assert "40 grades stored" in captured.out and "1 lines skipped" in captured.out
+    assert captured.err.count("\n") == 1 and f"{queue}:4: not JSON" in captured.err
+    assert main(["vote", "grade", "import", str(out), str(queue)]) == 0
+    assert "0 grades stored" in capsys.readouterr().out
+
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    scores = json.loads((out / "results.json").read_text())["answer_correction"]["scores"]
+    assert {entry["metric"] for entry in scores} == {"judge_faithfulness"}
+    for entry in scores:
+        # Every answer of the pipeline graded: the corrected score is the person's own.
+        assert (entry["n_human"], entry["n_automatic"]) == (20, 20)
+        expected = sum(mine[entry["pipeline"]]) / len(mine[entry["pipeline"]])
+        assert entry["estimate"] == pytest.approx(expected)
+        assert entry["judge_only"] == pytest.approx(0.25)  # the planted judge: 2 of 5
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert main(["results", str(out)]) == 0
+    shown = capsys.readouterr().out
+    for text in (printed, report, shown):
+        assert "Judged faithfulness, corrected by 40 random grades of answers" in text
+        assert "Judged correctness, corrected" not in text
+    assert "| judged faithfulness | `bm25+extractive` |" in report
+
+
+def _faithfulness_items(out: Path, pipeline: str) -> list:
+    from ragtui.judging.grade_queue import read_grade_items
+
+    return [item for item in read_grade_items(out, "faithfulness") if item.pipeline == pipeline]

@@ -149,3 +149,45 @@ async def test_the_grading_screen_stores_grades_of_drawn_answers(tmp_path: Path)
     assert record["inclusion"] == 2 / 3 and record["queue_draw"]["design"] == "stratified"
     resumed = GradingSession(queue, JudgmentStore(store.folder))
     assert resumed.position == 1 and resumed.remaining == 2
+
+
+async def test_the_faithfulness_screen_shows_the_passages_and_asks_about_support(
+    tmp_path: Path,
+) -> None:
+    from ragtui.judging.grade_queue import FAITHFULNESS, GradeItem, draw_answers, queue_grades
+    from ragtui.judging.voting import GradingSession
+    from ragtui.tui.vote_app import FaithfulnessGradeApp, grade_app
+
+    items = [
+        GradeItem(
+            f"q{n}",
+            f"Question {n}?",
+            "",
+            PIPELINES[n % 2],
+            f"Answer {n}.",
+            0.5,
+            kind=FAITHFULNESS,
+            # Markup in a passage stays text: [bold] is shown, not applied.
+            passages=(f"Plan {n} lasts [bold]ten[/bold] years.", "Cycles: 6,000."),
+        )
+        for n in range(4)
+    ]
+    queue = draw_answers(items, 4, seed=3, design="uniform")
+    store = JudgmentStore(tmp_path / "store")
+    session = GradingSession(queue, store)
+    app = grade_app(session, "corpus")
+    assert isinstance(app, FaithfulnessGradeApp)
+    async with app.run_test(size=(140, 34)) as pilot:
+        text = screen_text(app)
+        first = queue.queued[0].item
+        assert first.answer in text and first.passages[0] in text and "[2] Cycles" in text
+        assert "Is every claim of the answer supported by the passages?" in text
+        assert "fully supported" in text  # the keys are named on the faithfulness scale
+        assert not HIDDEN.search(text), HIDDEN.search(text)
+        await pilot.press("4")
+        await wait_for(pilot, lambda: session.position == 1)
+        assert "grade 4 (mostly supported)" in screen_text(app)
+        await pilot.press("q")
+    grades = queue_grades(JudgmentStore(store.folder).answer_grades(), queue.run_id)
+    (record,) = grades.values()
+    assert record["kind"] == FAITHFULNESS and record["grade"] == 4

@@ -50,6 +50,34 @@ def _pair_rows(entry: dict[str, Any]) -> list[list[str]]:
     return rows
 
 
+def _interval(figures: dict[str, Any] | None) -> str:
+    """ "0.62 [0.51, 0.73]"; "–" where there is no figure, the estimate alone where there
+    is no interval (one grade)."""
+    if not figures or figures.get("estimate") is None:
+        return "–"
+    low, high = figures.get("ci_low"), figures.get("ci_high")
+    if low is None or high is None:
+        return f"{figures['estimate']:.2f}"
+    return f"{figures['estimate']:.2f} [{low:.2f}, {high:.2f}]"
+
+
+def _score_rows(entry: dict[str, Any]) -> list[list[str]]:
+    return [
+        [
+            str(score["metric"]).replace("judge_", "judged ", 1),
+            f"`{score['pipeline']}`",
+            str(score["words"]),
+            f"{score['judge_only']:.2f}",
+            _interval(score.get("grades_only")),
+            str(score["n_human"]),
+            str(score["n_automatic"]),
+            str(score["failed_answers"]),
+        ]
+        for score in entry.get("scores") or []
+        if isinstance(score, dict)
+    ]
+
+
 def answer_correction_markdown(results: dict[str, Any]) -> list[str]:
     """report.md's "Answer judging, corrected" section."""
     from ragtui.experiment.report.formatting import markdown_table
@@ -97,6 +125,28 @@ def answer_correction_markdown(results: dict[str, Any]) -> list[str]:
                     for row in entry["bradley_terry"]
                 ],
             )
+    if _score_rows(entry):
+        out += [
+            "Judged scores per pipeline on 0–1 (your grades 1–5 read as (grade − 1)/4, as the "
+            "judge's are), 95% intervals; the corrected score is prediction-powered (PPI++): "
+            "the judge's score of every answer plus the mean of (your grade − the judge's "
+            "score) over the answers the grade queue drew at random ('ragtui vote grade "
+            "--kind correctness|faithfulness'). A failed answer counts 0, without a grade.",
+            "",
+        ]
+        out += markdown_table(
+            [
+                "metric",
+                "pipeline",
+                "corrected",
+                "judge alone",
+                "your grades alone",
+                "your grades",
+                "judged answers",
+                "failed answers",
+            ],
+            _score_rows(entry),
+        )
     out += [
         "A corrected win rate combines the judge's verdicts on every pair with your votes on "
         "a random sample of those same pairs, each weighted by its known chance of being "

@@ -21,7 +21,7 @@ from ragtui.evidence_rules import PAIRWISE_FLOOR, failure_outcome
 from ragtui.experiment.run.grid import Cell, GridRun
 from ragtui.experiment.stats.comparisons import bradley_terry_with_intervals
 from ragtui.judging.agreement import position_inconsistency
-from ragtui.judging.grade_queue import GradeItem
+from ragtui.judging.grade_queue import CORRECTNESS, FAITHFULNESS, GRADE_KINDS, SCALES, GradeItem
 from ragtui.judging.judge import ORDERS_PER_PAIR, Judge, PairJudgment, VerdictProgress
 from ragtui.judging.vote_queue import VoteItem
 from ragtui.progress import WorkProgress
@@ -151,25 +151,32 @@ def vote_items(run: GridRun, judged: JudgedGrid) -> list[VoteItem]:
 
 
 def grade_items(run: GridRun, judged: JudgedGrid) -> list[GradeItem]:
-    """Every answer the judge graded for correctness: what 'ragtui vote grade' draws from."""
-    if "correctness" not in judged.kinds:
-        return []
+    """Every answer the judge graded, once per kind it graded (correctness, then
+    faithfulness with the passages the generator read): what 'ragtui vote grade' draws
+    from."""
     items = []
-    for cell in run.cells:
-        scores = judged.scores.get((cell.retriever, cell.generator, cell.query_id))
-        if cell.error is not None or scores is None:
+    for kind in GRADE_KINDS:
+        if kind not in judged.kinds:
             continue
-        references = run.dataset.answers.get(cell.query_id) or []
-        items.append(
-            GradeItem(
-                query_id=cell.query_id,
-                question=run.dataset.queries[cell.query_id],
-                reference=references[0] if references else "",
-                pipeline=cell.pipeline,
-                answer=cell.answer,
-                judge_score=scores.get("judge_correctness"),
+        for cell in run.cells:
+            scores = judged.scores.get((cell.retriever, cell.generator, cell.query_id))
+            if cell.error is not None or scores is None:
+                continue
+            references = run.dataset.answers.get(cell.query_id) or []
+            # The faithfulness judge sees the passages, not the reference answer.
+            reference = references[0] if references and kind == CORRECTNESS else ""
+            items.append(
+                GradeItem(
+                    query_id=cell.query_id,
+                    question=run.dataset.queries[cell.query_id],
+                    reference=reference,
+                    pipeline=cell.pipeline,
+                    answer=cell.answer,
+                    judge_score=scores.get(SCALES[kind].metric),
+                    kind=kind,
+                    passages=tuple(cell.context) if kind == FAITHFULNESS else (),
+                )
             )
-        )
     return items
 
 

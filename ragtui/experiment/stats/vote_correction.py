@@ -366,59 +366,77 @@ def corrected_scores(
     grades: Mapping[str, Mapping[str, Any]],
     failed_answers: Mapping[str, int] | None = None,
 ) -> list[dict[str, Any]]:
-    """Each pipeline's judged correctness (0–1) corrected by the person's grades (1–5, read
-    as (grade − 1)/4 like the judge's) of the answers the grade queue drew
-    (``grade_queue.GradeItem``s; ``grades``: item id → grade record). The same estimator as
-    the win rates (``corrected_win_rate``): the grades of one pipeline's answers are, given
-    their number, a uniform sample of its judged answers. A failed answer counts
-    ``FAILED_SCORE`` (0) without a grade; an answer the judge abstained on enters its
-    automatic figure at 0.5 (the correction keeps the estimate unbiased; a missing verdict
-    costs width, not bias)."""
-    from ragtui.evidence_rules import FAILED_SCORE
-
-    by_pipeline: dict[str, tuple[list[float], list[int], list[float]]] = {}
+    """Each pipeline's judged scores (0–1) corrected by the person's grades (1–5, read as
+    (grade − 1)/4 like the judge's) of the answers the grade queue drew, one entry per
+    (metric, pipeline): ``items`` are ``grade_queue.GradeItem``s of any kinds, each naming
+    its metric (``judge_correctness``, ``judge_faithfulness``); ``grades``: item id → grade
+    record. A grade corrects only its own item's metric (an item's id differs by kind). The
+    same estimator as the win rates (``corrected_win_rate``): the grades of one pipeline's
+    answers are, given their number, a uniform sample of its answers judged for that metric.
+    A failed answer counts ``FAILED_SCORE`` (0) without a grade; an answer the judge
+    abstained on enters its automatic figure at 0.5 (the correction keeps the estimate
+    unbiased; a missing verdict costs width, not bias). A metric with no grade at all is
+    left out: its figures stay the judge's own, reported as such elsewhere."""
+    groups: dict[tuple[str, str], tuple[list[float], list[int], list[float]]] = {}
     for item in items:
-        judge, rows, human = by_pipeline.setdefault(item.pipeline, ([], [], []))
+        judge, rows, human = groups.setdefault((item.metric, item.pipeline), ([], [], []))
         judge.append(0.5 if item.judge_score is None else float(item.judge_score))
         record = grades.get(item.item_id)
         if record is not None:
             rows.append(len(judge) - 1)
             human.append((int(record["grade"]) - 1) / 4)
-    entries = []
-    for pipeline, (judge, rows, human) in sorted(by_pipeline.items()):
-        failed = (failed_answers or {}).get(pipeline, 0)
-        base = {
-            "pipeline": pipeline,
-            "metric": "judge_correctness",
-            "n_human": len(rows),
-            "n_automatic": len(judge),
-            "failed_answers": failed,
+    graded = {metric for (metric, _), (_, rows, _) in groups.items() if rows}
+    return [
+        _corrected_score(metric, pipeline, *group, (failed_answers or {}).get(pipeline, 0))
+        for (metric, pipeline), group in sorted(groups.items())
+        if metric in graded
+    ]
+
+
+def _corrected_score(
+    metric: str,
+    pipeline: str,
+    judge: list[float],
+    rows: list[int],
+    human: list[float],
+    failed: int,
+) -> dict[str, Any]:
+    """One (metric, pipeline) entry of ``corrected_scores``."""
+    from ragtui.evidence_rules import FAILED_SCORE
+
+    base = {
+        "pipeline": pipeline,
+        "metric": metric,
+        "n_human": len(rows),
+        "n_automatic": len(judge),
+        "failed_answers": failed,
+    }
+    judge_only = (sum(judge) + failed * FAILED_SCORE) / (len(judge) + failed)
+    if not rows:
+        return {
+            **base,
+            "estimate": judge_only,
+            "judge_only": judge_only,
+            "enough": False,
+            "words": too_few(0, "grades"),
         }
-        judge_only = (sum(judge) + failed * FAILED_SCORE) / (len(judge) + failed)
-        if not rows:
-            entries.append(
-                {
-                    **base,
-                    "estimate": judge_only,
-                    "judge_only": judge_only,
-                    "enough": False,
-                    "words": too_few(0, "grades"),
-                }
-            )
-            continue
-        figures = corrected_win_rate(
-            np.array(judge), np.array(rows), np.array(human), [FAILED_SCORE] * failed
-        )
-        figures.pop("std_error")
-        figures["grades_only"] = figures.pop("votes_only")
-        enough = GRADE_SAMPLE_FLOOR.met(len(rows))
-        words = (
-            f"{figures['estimate']:.2f} [{figures['ci_low']:.2f}, {figures['ci_high']:.2f}]"
-            if enough
-            else too_few(len(rows), "grades")
-        )
-        entries.append({**base, **figures, "enough": enough, "words": words})
-    return entries
+    figures = corrected_win_rate(
+        np.array(judge), np.array(rows), np.array(human), [FAILED_SCORE] * failed
+    )
+    figures.pop("std_error")
+    figures["grades_only"] = figures.pop("votes_only")
+    enough = GRADE_SAMPLE_FLOOR.met(len(rows))
+    words = (
+        f"{figures['estimate']:.2f} [{figures['ci_low']:.2f}, {figures['ci_high']:.2f}]"
+        if enough
+        else too_few(len(rows), "grades")
+    )
+    return {**base, **figures, "enough": enough, "words": words}
+
+
+def score_label(metric: str) -> str:
+    """ "judge_faithfulness" → "judged faithfulness"."""
+    return metric.replace("judge_", "judged ", 1)
 
 
 def _score_line(entry: Mapping[str, Any]) -> str:
@@ -429,11 +447,27 @@ def _score_line(entry: Mapping[str, Any]) -> str:
         )
     grades = entry["grades_only"]
     return (
-        f"{entry['pipeline']}: corrected judged correctness {entry['words']} (the judge on "
-        f"{entry['n_automatic']} answers, corrected by your {entry['n_human']} random grades; "
-        f"judge alone {entry['judge_only']:.2f}, your grades alone {grades['estimate']:.2f} "
-        f"[{grades['ci_low']:.2f}, {grades['ci_high']:.2f}])"
+        f"{entry['pipeline']}: corrected {score_label(entry['metric'])} {entry['words']} (the "
+        f"judge on {entry['n_automatic']} answers, corrected by your {entry['n_human']} random "
+        f"grades; judge alone {entry['judge_only']:.2f}, your grades alone "
+        f"{grades['estimate']:.2f} [{grades['ci_low']:.2f}, {grades['ci_high']:.2f}])"
     )
+
+
+def score_lines(scores: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Per metric graded: a head line with the number of grades, then one line per
+    pipeline (correctness first, faithfulness beside it)."""
+    out = []
+    for metric in dict.fromkeys(entry["metric"] for entry in scores):
+        mine = [entry for entry in scores if entry["metric"] == metric]
+        total = sum(entry["n_human"] for entry in mine)
+        if not total:
+            continue
+        label = score_label(metric)
+        out.append(f"{label.capitalize()}, corrected by {total} random grades of answers")
+        kind = label.split(" ", 1)[-1]
+        out += [f"Corrected {kind}: {_score_line(entry)}" for entry in mine]
+    return out
 
 
 @dataclass(frozen=True)
@@ -451,7 +485,8 @@ class VoteCorrection:
     pairs: tuple[PairCorrection, ...] = ()
     bradley_terry: tuple[dict[str, Any], ...] = ()
     bradley_terry_note: str = ""
-    # Judged correctness corrected by the grade queue's grades (``corrected_scores``).
+    # Judged correctness and faithfulness corrected by the grade queue's grades
+    # (``corrected_scores``).
     scores: tuple[dict[str, Any], ...] = ()
 
     @property
@@ -514,11 +549,7 @@ class VoteCorrection:
                 out.append(f"Corrected Bradley-Terry log-strengths: {shown}")
             elif self.bradley_terry_note:
                 out.append(f"Corrected Bradley-Terry strengths: {self.bradley_terry_note}")
-        total = sum(entry["n_human"] for entry in self.scores)
-        if total:
-            out.append(f"Judged correctness, corrected by {total} random grades of answers")
-            out += [f"Corrected correctness: {_score_line(entry)}" for entry in self.scores]
-        return out
+        return out + score_lines(self.scores)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
