@@ -139,7 +139,14 @@ def _queue(args: argparse.Namespace, path: str) -> int:
     store = JudgmentStore.for_corpus(corpus.root, corpus.source_key)
     graded = graded_pairs(store, queue)
     asked = [pair for pair in queue.pairs if pair_key(pair) not in graded]
-    text = "".join(json_line(pair.to_record()) + "\n" for pair in asked)
+    records = [pair.to_record() for pair in asked]
+    if queue.design.poisson:
+        # An active design's chance follows the retrievers' ranks or the labeller's doubt:
+        # in the file it would tell whoever grades how the pair was placed. It is kept in
+        # label_samples.jsonl, where the estimate reads it, and not needed on import.
+        for record in records:
+            del record["inclusion_probability"]
+    text = "".join(json_line(record) + "\n" for record in records)
     try:
         write_file_atomic(args.out.expanduser(), text.encode("utf-8"))
     except OSError as error:
