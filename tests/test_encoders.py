@@ -18,6 +18,7 @@ from ragtui.cli import main
 from ragtui.corpus import load_corpus
 from ragtui.encoders import get_encoder
 from ragtui.encoders.building import built_model
+from ragtui.encoders.export import WEIGHTS_FILE
 from ragtui.encoders.model_files import model_files_hash, resolve_model_path
 from ragtui.errors import Cancelled, RagtuiError
 from ragtui.index.cache import Indexes
@@ -120,7 +121,10 @@ def test_an_interrupted_export_is_never_used(tmp_path: Path) -> None:
     leftovers = list((tmp_path / "encoders").iterdir())
     assert leftovers == [], leftovers  # neither a half folder nor a scratch folder
     folder = built_model("onnx", "all-MiniLM-L6-v2", source, digest, tmp_path)
-    assert (folder / "model.onnx").stat().st_size > 80_000_000
+    # The weights sit in a file of their own, which ONNX Runtime maps rather than copies
+    # (the dense pane is ready sooner); the graph alone is small.
+    assert (folder / WEIGHTS_FILE).stat().st_size > 80_000_000
+    assert (folder / "model.onnx").stat().st_size < 1_000_000
 
 
 @pytest.mark.parametrize("spec", ["bm25:okapi", "dense:minilm-int8", "static", "hybrid:static"])

@@ -19,8 +19,9 @@ from ragtui.index.store import CacheCorrupt, building_folder, discard, read_mani
 
 log = logging.getLogger("ragtui")
 
-# Bumped when what the child writes changes, so older exports are rebuilt.
-EXPORT_VERSION = 1
+# Bumped when what the child writes changes, so older exports are rebuilt (2: the
+# weights in a file of their own, export.WEIGHTS_FILE).
+EXPORT_VERSION = 2
 WHAT = {
     "onnx": "exporting {name} to ONNX (once)",
     "int8": "quantizing {name} to int8 (once)",
