@@ -97,6 +97,9 @@ class CompareApp(PlainNotices, App[None]):
         self.theme_file: ThemeFile = pick_theme(self.themes, options.theme)
         # Every theme is loaded up front; its rules only apply while its class is on the App.
         super().__init__(css_path=["app.tcss", *(theme.path for theme in self.themes.values())])
+        # Classes given before the first frame are styled once, with everything else; the
+        # same class added once the widgets exist restyles every one of them again.
+        self.add_class(self.theme_file.css_class, update=False)
         self.shown_pane = "a"
         self._banner_text = ""
         self._log_handler = NotifyHandler(self)
@@ -110,7 +113,7 @@ class CompareApp(PlainNotices, App[None]):
         yield Static("", id="pane-tabs", markup=False)
         with Horizontal(id="panes"):
             for key in PANES:
-                yield PipelinePane(key, self.session.panes[key].spec)
+                yield PipelinePane(key, self.session.panes[key].spec, key == self.shown_pane)
         yield Footer()
 
     def on_mount(self) -> None:

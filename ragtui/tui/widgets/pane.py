@@ -74,8 +74,9 @@ class PassageList(OptionList):
 class PipelinePane(Vertical):
     """Shows one pipeline's run; the app drives it from the session's events."""
 
-    def __init__(self, key: str, spec: str, **kwargs: object) -> None:
-        super().__init__(id=f"pane-{key}", classes="pane", **kwargs)  # type: ignore[arg-type]
+    def __init__(self, key: str, spec: str, shown: bool = False, **kwargs: object) -> None:
+        classes = "pane -shown" if shown else "pane"
+        super().__init__(id=f"pane-{key}", classes=classes, **kwargs)  # type: ignore[arg-type]
         self.key = key
         self.spec = spec
         self.hits: tuple[Hit, ...] = ()
