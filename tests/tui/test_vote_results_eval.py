@@ -134,6 +134,8 @@ def test_the_latest_run_is_of_the_current_test_set_and_still_of_this_corpus(
         {"folder": str(other), "testset": "b", "content_sha256": "c1", "time": 4},
         {"folder": str(newer), "testset": "b", "content_sha256": "c1", "time": 3},
         {"folder": str(older), "testset": "a", "content_sha256": "c1", "time": 2},
+        # An earlier eval of set a into the folder the later one of set b replaced.
+        {"folder": str(newer), "testset": "a", "content_sha256": "c1", "time": 1},
     ]
     assert latest_eval(records, "a", "c1").folder == older
     found = latest_eval(records, "", "c2")

@@ -54,9 +54,16 @@ def latest_eval(
     A folder that is gone, unreadable, or was since overwritten by an eval of another
     corpus (its results name other content than the record) is passed over.
     """
-    found: list[EvalRun] = []
+    first_any: EvalRun | None = None
+    first_of_a_set: EvalRun | None = None
+    seen: set[Path] = set()
+    # Newest first, reading as few results.json files as the choice needs: each eval
+    # appends a record, so the same folder comes back once per re-run.
     for record in records:
         folder = Path(str(record["folder"]))
+        if folder in seen:
+            continue
+        seen.add(folder)
         results = _read(folder)
         if results is None:
             continue
@@ -64,24 +71,21 @@ def latest_eval(
         written = str((results.get("dataset") or {}).get("content_sha256") or "")
         if recorded and written and recorded != written:
             continue
-        found.append(
-            EvalRun(
-                folder,
-                str(record.get("testset") or ""),
-                float(record.get("time") or 0.0),
-                results,
-                bool(content_sha256 and written and written != content_sha256),
-            )
+        run = EvalRun(
+            folder,
+            str(record.get("testset") or ""),
+            float(record.get("time") or 0.0),
+            results,
+            bool(content_sha256 and written and written != content_sha256),
         )
-    for wanted in (
-        lambda run: bool(testset) and run.testset == testset,
-        lambda run: bool(run.testset),
-        lambda run: True,
-    ):
-        chosen = next((run for run in found if wanted(run)), None)
-        if chosen is not None:
-            return chosen
-    return None
+        if testset and run.testset == testset:
+            return run
+        first_any = first_any or run
+        if run.testset and first_of_a_set is None:
+            first_of_a_set = run
+            if not testset:
+                return run
+    return first_of_a_set or first_any
 
 
 def _judge_lines(results: Mapping[str, Any]) -> list[str]:
