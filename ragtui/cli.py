@@ -653,6 +653,7 @@ def _eval_with(args, plan, settings, cache_root, judge, judge_kinds, margin, pri
         # Beside every figure resting on a labeller's grades: its agreement with the person.
         results["labeller_agreement"] = for_eval(dataset, run, args.testset, plan.k)
     written = write_outputs(run, results, out, judged)
+    _record_eval(store, written, args.testset or "", dataset.corpus.content_key)
     findings = render_markdown(results).split("## Findings", 1)[1].split("## ", 1)[0].strip()
     # Findings carry names and a backend's error text: shown as text, control codes removed.
     print(printable(findings))
@@ -676,6 +677,19 @@ def _eval_with(args, plan, settings, cache_root, judge, judge_kinds, margin, pri
     if args.show:
         return _show_results(written)
     return 0
+
+
+def _record_eval(store, folder: Path, testset: str, content_sha256: str) -> None:
+    """Note the run in the corpus's records, for the compare screen's `v`; the outputs are
+    already written, so a record that cannot be saved costs a warning, not the eval."""
+    import time
+
+    from ragtui.judging.store import JudgmentStoreError
+
+    try:
+        store.add_eval(folder, testset, content_sha256, time.time())
+    except JudgmentStoreError as error:
+        log.warning("the compare screen will not find this run: %s", error)
 
 
 def _answer_correction(run, judged, votes, judge_object, store) -> dict:

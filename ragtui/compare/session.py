@@ -917,6 +917,16 @@ class CompareSession:
     def win_table(self) -> list[PairRecord]:
         return win_table(self.votes)
 
+    def current_testset(self) -> str:
+        """The test set the current question belongs to; "" for a typed question or one of
+        the corpus's own."""
+        if not self.query_id:
+            return ""
+        question = self.generated.get(self.query_id)
+        if question is not None:
+            return question.testset
+        return next((q.testset for q in self.labeling if q.query_id == self.query_id), "")
+
     def dataset_queries(self) -> list[DatasetQuery]:
         """The corpus's own queries, then its generated ones, then its imported ones, with
         how many judgments each has (dataset or source passage, plus yours)."""

@@ -335,6 +335,9 @@ class JudgmentStore:
         self.runs_log = JsonlLog(folder / "runs.jsonl")
         # The person's grades of answers drawn by the grade queue (ragtui.judging.grade_queue)
         self.answer_grades_log = JsonlLog(folder / "answer_grades.jsonl")
+        # Where each `ragtui eval` of the corpus wrote its results, so that the compare
+        # screen can show the latest run's figures without being told its folder.
+        self.evals_log = JsonlLog(folder / "evals.jsonl")
         self._labels: dict[str, dict[tuple[str, ...], Label]] | None = None
         self._lock = threading.Lock()
 
@@ -415,6 +418,29 @@ class JudgmentStore:
     def answer_grades(self) -> list[dict[str, Any]]:
         """Every answer-grade record in order (``grade_queue.queue_grades`` reads them)."""
         return list(self.answer_grades_log.records())
+
+    # eval runs --------------------------------------------------------------------------
+
+    def add_eval(self, folder: Path, testset: str, content_sha256: str, time_s: float) -> None:
+        """Record that ``ragtui eval`` wrote its outputs into ``folder`` (absolute)."""
+        self.evals_log.append(
+            {
+                "v": RECORD_VERSION,
+                "folder": str(folder),
+                "testset": testset,
+                "content_sha256": content_sha256,
+                "time": time_s,
+            }
+        )
+
+    def evals(self) -> list[dict[str, Any]]:
+        """The recorded eval runs, newest first (records without a folder left out)."""
+        found = [
+            record
+            for record in self.evals_log.records()
+            if isinstance(record.get("folder"), str) and record["folder"]
+        ]
+        return found[::-1]
 
     # runs (history) ---------------------------------------------------------------------
 

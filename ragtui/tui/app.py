@@ -425,7 +425,23 @@ class CompareApp(PlainNotices, App[None]):
         # The win-rate screen brings the statistics of agreement (scipy): loaded on `v`.
         from ragtui.tui.screens.results import VoteResults
 
-        self.push_screen(VoteResults(self.session.votes))
+        self.push_screen(VoteResults(self.session.votes, self._eval_figures))
+
+    def _eval_figures(self) -> list[tuple[bool, list[str]]]:
+        """The latest eval run's corrected figures (of the current question's test set when
+        it has one), as text blocks; blocking, so the `v` screen calls it in a thread."""
+        # The eval's report code (not its statistics) loads here, on `v`, not at start-up.
+        from ragtui.experiment.report.latest_eval import eval_figure_blocks, latest_eval
+
+        store, corpus = self.session.store, self.session.corpus
+        if store is None or corpus is None:
+            return [(False, ["The corpus is still opening: the latest eval run shows once it is."])]
+        try:
+            records = store.evals()
+        except RagtuiError as error:
+            return [(False, [str(error)])]
+        testset = self.session.current_testset()
+        return eval_figure_blocks(latest_eval(records, testset, corpus.content_key))
 
     def action_cycle_theme(self) -> None:
         names = sorted(self.themes)

@@ -155,6 +155,13 @@ class EvalResultsApp(PlainNotices, App[None]):
                 points.append((name, latency, quality))
         # The axis is log10(ms), drawn on a linear axis with decade ticks: plotext's own
         # log scale does not take limits and ticks in data units.
+        # Each point's 95% interval (over queries) as a vertical bar through it, so two
+        # pipelines whose bars overlap are not read as ordered. Drawn first, so the point's
+        # own marker sits on top; from low to high, as uneven as the interval is.
+        intervals = quality_intervals(self.results, self.metric)
+        barred = [(latency, intervals[name]) for name, latency, _ in points if name in intervals]
+        for latency, (low, high) in barred:
+            plt.plot([math.log10(latency)] * 2, [low, high], marker="│", color="red")
         for position, (name, latency, quality) in enumerate(points):
             plt.scatter(
                 [math.log10(latency)],
@@ -170,7 +177,8 @@ class EvalResultsApp(PlainNotices, App[None]):
             plt.xticks(decades, [_ms_tick(10.0**power) for power in decades])
             plt.xlim(low - 0.1, high + 0.1)
             plt.ylim(0, 1)  # 0–1 metrics on their whole scale
-        plt.title(f"{label} vs median total ms")
+        shown = "95% CI bars" if barred else "no interval"
+        plt.title(f"{label} vs median total ms ({shown})")
         plt.xlabel("median total ms (log scale)")
         plot.refresh()
 
@@ -222,6 +230,21 @@ class EvalResultsApp(PlainNotices, App[None]):
 
 MARKERS = ("●", "■", "◆", "▲", "✚", "✖", "★", "○", "□", "◇")
 EFFECT_SCALES = (25, 50, 100)  # points: a small effect never fills the panel
+
+
+def quality_intervals(results: dict[str, Any], metric: str) -> dict[str, tuple[float, float]]:
+    """Pipeline → (low, high) of its mean ``metric`` (95%, bootstrap over queries), from
+    results.json's ``quality_intervals`` (or, in a results.json written before it, the
+    primary answer metric's ``pareto_quality``); a pipeline without one is left out."""
+    by_metric = results.get("quality_intervals") or {}
+    found = by_metric.get(metric)
+    if found is None and metric == (results.get("primary") or {}).get("answer"):
+        found = results.get("pareto_quality")
+    return {
+        name: (float(interval["ci_low"]), float(interval["ci_high"]))
+        for name, interval in (found or {}).items()
+        if isinstance(interval, dict) and "ci_low" in interval and "ci_high" in interval
+    }
 
 
 def effect_rows(results: dict[str, Any], metric: str) -> list[tuple[str, float, float, float]]:

@@ -103,3 +103,36 @@ async def test_a_labellers_agreement_with_you_is_shown_under_the_summary(
         assert "not checked against your labels" in screen_text(app)  # on screen, not cut
         await pilot.press("m")  # every metric keeps it
         assert checked.sentence() in str(summary.render())
+
+
+async def test_each_point_of_quality_against_latency_carries_its_interval(
+    results: dict,
+) -> None:
+    from ragtui.tui.eval_app import quality_intervals
+
+    # Each pipeline's mean F1 with its 95% interval over queries, from results.json.
+    intervals = quality_intervals(results, "f1")
+    assert set(intervals) == set(results["pipelines"])
+    for name, (low, high) in intervals.items():
+        assert low <= results["pipelines"][name]["mean"]["f1"] <= high
+        assert high > low  # eight queries: an interval, not a point
+    assert quality_intervals(results, "citation_validity") == {}
+    app = EvalResultsApp(results)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert "answer F1 vs median total ms (95% CI bars)" in screen_text(app)
+        # A red bar through each point (its marker on top), from the interval's low end
+        # to its high end.
+        plot = app.query_one("#quality-latency")
+        drawn = plot.render().plain.splitlines()
+        canvas = [line[5:-1] for line in drawn if line[4:5] in {"│", "┤"}]  # inside the frame
+        for marker in ("●", "■"):
+            (row,) = [  # the point, not its legend line
+                number for number, line in enumerate(canvas) if marker in line and "+" not in line
+            ]
+            column = canvas[row].index(marker)
+            assert canvas[row - 1][column] == "│" and canvas[row + 1][column] == "│"
+        while app.metric != "citation_validity":
+            await pilot.press("m")
+        await pilot.pause()
+        assert "citation validity vs median total ms (no interval)" in str(plot.render())

@@ -9,8 +9,10 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ragtui.experiment.report.agreement import labeller_agreement_lines
 from ragtui.experiment.report.formatting import markdown_table
 from ragtui.judging.label_designs import sampling_words
+from ragtui.judging.labeller_agreement import NOT_CHECKED
 
 CHART_WIDTH = 44
 
@@ -103,12 +105,22 @@ def _bar(low: float, estimate: float, high: float, scale: tuple[float, float]) -
 
 
 def text_chart(entries: Sequence[Mapping[str, Any]], metric: str) -> list[str]:
-    """Per retriever: the automatic grades alone (a point: no interval, their bias is
-    unknown), your grades alone and the corrected figure, each with its 95% interval, on
-    one scale. Empty when no figure of ``metric`` is corrected."""
-    shown = [e for e in entries if e["metric"] == metric and e["status"] == "corrected"]
-    if not shown:
+    """Per retriever, in the entries' order: the automatic grades alone (a point: no
+    interval, their bias is unknown), your grades alone and the corrected figure, each with
+    its 95% interval, all on one scale per metric (from 0, or the lowest interval end if
+    below, to the highest end), so their widths compare by eye. A figure that is not
+    corrected (below the labels floor, or outside the sample's pool) shows its words in
+    place of bars. Empty when ``metric`` has no entry."""
+    listed = [e for e in entries if e["metric"] == metric]
+    if not listed:
         return []
+    shown = [e for e in listed if e["status"] == "corrected"]
+    name_width = max(len(entry["retriever"]) for entry in listed)
+    label_width = name_width + 12
+    if not shown:  # no bar to draw: each retriever's reason, under the metric's name
+        return [metric] + [
+            f"{entry['retriever'].ljust(name_width)}  {entry['words']}" for entry in listed
+        ]
     values = []
     for entry in shown:
         values += [entry["ci_low"], entry["ci_high"], entry["human_only"]["ci_low"]]
@@ -116,25 +128,48 @@ def text_chart(entries: Sequence[Mapping[str, Any]], metric: str) -> list[str]:
         if entry["automatic_only"] is not None:
             values.append(entry["automatic_only"])
     scale = (min(0.0, min(values)), max(values))
-    name_width = max(len(entry["retriever"]) for entry in shown)
-    label_width = name_width + 12
     axis = f"{scale[0]:.2f}".ljust(CHART_WIDTH - 6) + f"{scale[1]:.2f}".rjust(6)
     lines = [f"{metric}".ljust(label_width) + axis]
-    for entry in shown:
+    for entry in listed:
+        if entry["status"] != "corrected":
+            lines.append(f"{entry['retriever'].ljust(name_width)}  {entry['words']}")
+            continue
         rows = []
         if entry["automatic_only"] is not None:
             cells = [" "] * CHART_WIDTH
             cells[_position(entry["automatic_only"], *scale)] = "○"
-            rows.append(("automatic", "".join(cells)))
+            rows.append(("automatic", "".join(cells), f"{entry['automatic_only']:.3f}"))
         human = entry["human_only"]
-        rows.append(("yours", _bar(human["ci_low"], human["estimate"], human["ci_high"], scale)))
-        rows.append(
-            ("corrected", _bar(entry["ci_low"], entry["estimate"], entry["ci_high"], scale))
-        )
-        for number, (label, bar) in enumerate(rows):
+        for label, figure in (("yours", human), ("corrected", entry)):
+            low, estimate, high = figure["ci_low"], figure["estimate"], figure["ci_high"]
+            bar = _bar(low, estimate, high, scale)
+            rows.append((label, bar, _interval(low, high, estimate)))
+        # Each bar's numbers beside it: the picture compares widths, the numbers state them.
+        for number, (label, bar, figures) in enumerate(rows):
             name = entry["retriever"] if number == 0 else ""
-            lines.append(f"{name.ljust(name_width)}  {label.ljust(10)}{bar}")
+            lines.append(f"{name.ljust(name_width)}  {label.ljust(10)}{bar}  {figures}")
     return lines
+
+
+def _legend(entries: Sequence[Mapping[str, Any]], metric: str) -> str:
+    if any(e["metric"] == metric and e["status"] == "corrected" for e in entries):
+        return (
+            f"{metric}: ○ automatic grades alone, your grades alone and corrected, "
+            "each ├──●──┤ with its 95% interval, on one scale:"
+        )
+    return f"{metric}: no interval to draw:"
+
+
+def automatic_agreement_lines(results: Mapping[str, Any]) -> list[str]:
+    """How far the automatic grades these figures use agree with the person: the
+    labeller's κ (and τ) line from results.json's ``labeller_agreement``, "not checked
+    against your labels" when eval measured none, or that no automatic grades were used."""
+    summary = results.get("corrected_summary") or {}
+    labeller = summary.get("labeller")
+    if not labeller:
+        return ["No automatic grades: these figures are your grades alone."]
+    lines = labeller_agreement_lines(dict(results))
+    return lines or [f"Automatic grades of {labeller}: {NOT_CHECKED}."]
 
 
 TABLE_HEADER = (
@@ -183,12 +218,15 @@ def _ordering_header(orderings: Sequence[Mapping[str, Any]], margin: float) -> s
     )
 
 
-def corrected_text(results: Mapping[str, Any]) -> list[tuple[bool, list[str]]]:
+def corrected_text(
+    results: Mapping[str, Any], with_table: bool = True
+) -> list[tuple[bool, list[str]]]:
     """The "Corrected estimates" section for a terminal screen, in blocks of plain lines,
     each flagged True when it is aligned (a table or chart: never wrapped) or False when it
     is prose (wrapped to the screen): the source, a column-aligned table (the method left
     out: results.json and report.md hold it), the charts, the orderings and the notes.
-    Empty without a sample."""
+    ``with_table`` False leaves the table out (a narrow screen: the charts print each
+    figure's numbers too). Empty without a sample."""
     summary = results.get("corrected_summary")
     if not summary:
         return []
@@ -206,22 +244,17 @@ def corrected_text(results: Mapping[str, Any]) -> list[tuple[bool, list[str]]]:
     blocks = [
         (
             False,
-            [f"Corrected estimates (95%) over {summary['queries']} queries: {_source(summary)}."],
+            [
+                f"Corrected estimates (95%) over {summary['queries']} queries: {_source(summary)}.",
+                *automatic_agreement_lines(results),
+            ],
         ),
-        (True, table),
+        *([(True, table)] if with_table else []),
     ]
     for metric in _metrics(entries):
         chart = text_chart(entries, metric)
         if chart:
-            blocks.append(
-                (
-                    False,
-                    [
-                        f"{metric}: ○ automatic grades alone, your grades alone and corrected, "
-                        "each ├──●──┤ with its 95% interval:"
-                    ],
-                )
-            )
+            blocks.append((False, [_legend(entries, metric)]))
             blocks.append((True, [line.rstrip() for line in chart]))
     orderings = summary.get("orderings", [])
     if orderings:
@@ -256,8 +289,7 @@ def corrected_markdown(results: Mapping[str, Any]) -> list[str]:
         chart = text_chart(entries, metric)
         if chart:
             out += [
-                f"{metric}: ○ automatic grades alone, your grades alone and corrected, "
-                "each ├──●──┤ with its 95% interval:",
+                _legend(entries, metric),
                 "",
                 "```",
                 *chart,

@@ -264,6 +264,9 @@ def decide(
     stages += [retriever_plan] if retriever_plan else []
     frontier: list[str] = []
     quality: dict[str, Any] = {}
+    # Each pipeline's mean with its interval on every checked answer metric, for the
+    # terminal's quality × latency chart, whose metric the user switches.
+    quality_by_metric: dict[str, Any] = {}
     steps: list[dict[str, Any]] = []
     threshold = None
     others: dict[str, dict[str, list[Contender]]] = {}
@@ -292,6 +295,9 @@ def decide(
         ]
         others["generator"] = {m: _generator_contenders(run, figures, m) for m in reported}
         others["pipeline"] = {m: _pipeline_contenders(run, pipelines, figures, m) for m in reported}
+        quality_by_metric = {answer_metric: quality} | {
+            m: quality_intervals([c for c in others["pipeline"][m] if c.scores]) for m in reported
+        }
     claims = sum(stage.claims for stage in stages)
     entries: list[dict[str, Any]] = []
     notes: list[str] = []
@@ -346,6 +352,7 @@ def decide(
         "margin_notes": notes,
         "pareto": frontier,
         "pareto_quality": quality,
+        "quality_intervals": quality_by_metric,
         "pareto_steps": steps,
         "threshold": threshold,
     }
