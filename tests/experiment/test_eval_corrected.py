@@ -434,14 +434,26 @@ def test_a_rank_prior_samples_figures_are_the_poisson_estimate(
         "rank-prior",
     )
     assert SAMPLED_LABELS_FLOOR.met(len(sample)) and len(sample) != 260
-    assert len({line["inclusion_probability"] for line in sample}) > 1
+    # The file for whoever grades holds no chance; the set's sample record does, per pair.
+    assert not any("inclusion_probability" in line for line in sample)
+    record = [
+        json.loads(text)
+        for text in (_folder(imported) / "label_samples.jsonl").read_text().splitlines()
+    ][-1]
+    recorded = {
+        (query_id, judged_id): chance
+        for (query_id, judged_id, _sha), chance in zip(
+            record["pairs"], record["inclusion_probabilities"], strict=True
+        )
+    }
+    assert len(set(recorded.values())) > 1
     truth = _truth(imported)
     for line in sample:
         line["grade"] = truth.get((line["query_id"], line["doc_id"]), 0)
     _import(imported, sample, tmp_path / "graded.jsonl")
     population = sorted(_key(line) for line in pool)
     grades = {_key(line): line["grade"] for line in sample}
-    chance = {_key(line): line["inclusion_probability"] for line in sample}
+    chance = {_key(line): recorded[_key(line)] for line in sample}
     rows = np.array([i for i, pair in enumerate(population) if pair in grades])
     inclusion = np.array([chance[population[row]] for row in rows])
 
