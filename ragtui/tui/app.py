@@ -169,7 +169,8 @@ class CompareApp(PlainNotices, App[None]):
 
     def apply_theme(self, theme: ThemeFile) -> None:
         for other in self.themes.values():
-            self.remove_class(other.css_class)
+            if other.css_class != theme.css_class:
+                self.remove_class(other.css_class)
         self.add_class(theme.css_class)
         self.theme_file = theme
         if theme.base in self.available_themes:
