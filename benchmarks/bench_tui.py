@@ -8,7 +8,10 @@
    first frame (query box drawn: keys work), the footer, pane A ready and both panes ready
    (indexes open, the embedding model loaded: queries run at once); baseline: a minimal
    Textual app started the same way just before each launch (targets: first frame <= 2x,
-   both panes ready <= 3x).
+   both panes ready <= 3x). The checkout's modules are compiled to bytecode first, as pip
+   does when it installs ragtui (Textual's are, being installed); where
+   PYTHONDONTWRITEBYTECODE is set, a source checkout would otherwise compile every module
+   at every launch (``--no-compile`` measures that).
 2. Keypress-to-screen latency while both panes stream (two embedded models, concurrent
    mode so both really stream at once): Pilot presses j/k and waits until the app has
    processed the key and refreshed; p50/p95 against the same presses on an idle screen
@@ -123,10 +126,14 @@ def bench_imports() -> None:
     )
 
 
-def bench_launch(launches: int) -> None:
+def bench_launch(launches: int, compile_first: bool = True) -> None:
     if shutil.which("tmux") is None:
         print("launch: skipped (tmux not installed)")
         return
+    if compile_first:
+        import compileall
+
+        compileall.compile_dir(REPO / "ragtui", quiet=1)
     python = sys.executable
     cache = os.environ.setdefault("RAGTUI_CACHE_DIR", tempfile.mkdtemp(prefix="ragtui-bench-"))
     data = tempfile.mkdtemp(prefix="ragtui-bench-data-")
@@ -156,7 +163,8 @@ def bench_launch(launches: int) -> None:
         for name, found in zip(markers, _tmux_time_to(app, list(markers.values())), strict=True):
             seconds[name].append(found)
     targets = {"first frame: query box drawn, keys work": 2.0, "both panes ready (dense too)": 3.0}
-    print(f"launch (median of {launches} paired launches, cached index, tmux 120x40):")
+    bytecode = "bytecode compiled" if compile_first else "no bytecode compiled first"
+    print(f"launch (median of {launches} paired launches, cached index, tmux 120x40, {bytecode}):")
     print(f"  {'minimal Textual app drawn':40} {statistics.median(baseline):6.2f} s  (baseline)")
     for name, values in seconds.items():
         ratio = statistics.median(v / b for v, b in zip(values, baseline, strict=True))
@@ -289,10 +297,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="streaming runs to measure keys in")
     parser.add_argument("--skip-launch", action="store_true")
     parser.add_argument("--skip-keys", action="store_true", help="launch and imports only")
+    parser.add_argument(
+        "--no-compile", action="store_true", help="launch without compiling the bytecode first"
+    )
     args = parser.parse_args()
     bench_imports()
     if not args.skip_launch:
-        bench_launch(args.launches)
+        bench_launch(args.launches, compile_first=not args.no_compile)
     if not args.skip_keys:
         asyncio.run(bench_keys_and_memory(args.presses, args.rounds))
 
