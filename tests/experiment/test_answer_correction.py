@@ -17,6 +17,7 @@ import time
 import numpy as np
 import pytest
 
+from ragtui.errors import RagtuiError
 from ragtui.evidence_rules import VOTE_SAMPLE_FLOOR
 from ragtui.experiment.stats.ppi import WALD
 from ragtui.experiment.stats.vote_correction import (
@@ -125,6 +126,13 @@ def test_a_draw_records_inclusion_probabilities_and_extends_with_the_budget() ->
         assert set(values) == {len(values) / 40}
     # Another order of the same items draws the same: the draw depends on the seed alone.
     assert draw(items[::-1], 30, seed=7, design=UNIFORM_DRAW) == uniform
+
+
+def test_a_negative_seed_is_a_one_line_error() -> None:
+    # numpy takes no negative seed; `vote --seed -1` or an imported line with one must
+    # say what to do, not end in a traceback.
+    with pytest.raises(RagtuiError, match=r"--seed -1: use 0 or more"):
+        draw(_items(5, ("p1", "p2")), 3, seed=-1, design=UNIFORM_DRAW)
 
 
 def _compare_vote(number: int, blind: bool) -> Vote:
