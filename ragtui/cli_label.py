@@ -127,10 +127,9 @@ def _describe(queue, unit: str) -> str:
 
 
 def _queue(args: argparse.Namespace, path: str) -> int:
-    from ragtui.display.safe_text import json_line
-    from ragtui.index.store import write_file_atomic
     from ragtui.judging.label_queue import graded_pairs, pair_key
     from ragtui.judging.store import JudgmentStore
+    from ragtui.queue_files import write_queue_file
 
     if args.out is None:
         raise RagtuiError("name the file to write: --out queue.jsonl")
@@ -146,11 +145,7 @@ def _queue(args: argparse.Namespace, path: str) -> int:
         # label_samples.jsonl, where the estimate reads it, and not needed on import.
         for record in records:
             del record["inclusion_probability"]
-    text = "".join(json_line(record) + "\n" for record in records)
-    try:
-        write_file_atomic(args.out.expanduser(), text.encode("utf-8"))
-    except OSError as error:
-        raise RagtuiError(f"cannot write --out {args.out} ({error.strerror})") from None
+    write_queue_file(args.out, records)
     unit = str(testset.meta.get("judged_unit") or "passage")
     left_out = f"; {len(graded)} already graded are left out" if graded else ""
     print(printable(f"wrote {len(asked)} pairs to {args.out}: {_describe(queue, unit)}{left_out}"))

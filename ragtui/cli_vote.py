@@ -21,7 +21,6 @@ results.json, report and findings carry the corrected win rates.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -117,41 +116,34 @@ def _draw(args: argparse.Namespace, folder: Path):
 
 
 def _queue(args: argparse.Namespace, folder: Path) -> int:
-    from ragtui.display.safe_text import json_line
-    from ragtui.index.store import write_file_atomic
     from ragtui.judging.vote_queue import queue_votes
+    from ragtui.queue_files import write_queue_file
 
     if args.out is None:
         raise RagtuiError("name the file to write: --out votes.jsonl")
     _, queue, store = _draw(args, folder)
     voted = queue_votes(store.votes(), queue.run_id)
-    lines = []
-    for queued in queue.queued:
-        if queued.item.item_id in voted:
-            continue
-        # No pipeline names, no verdict: what the screen shows, and the item's id.
-        lines.append(
-            json_line(
-                {
-                    "run_id": queue.run_id,
-                    "item_id": queued.item.item_id,
-                    "design": queue.design,
-                    "seed": queue.seed,
-                    "budget": queue.budget,
-                    "question": queued.item.question,
-                    "answer_a": queued.left[1],
-                    "answer_b": queued.right[1],
-                    "vote": None,
-                }
-            )
-            + "\n"
-        )
-    try:
-        write_file_atomic(args.out.expanduser(), "".join(lines).encode("utf-8"))
-    except OSError as error:
-        raise RagtuiError(f"cannot write --out {args.out} ({error.strerror})") from None
+    # No pipeline names, no verdict: what the screen shows, and the item's id.
+    written = write_queue_file(
+        args.out,
+        (
+            {
+                "run_id": queue.run_id,
+                "item_id": queued.item.item_id,
+                "design": queue.design,
+                "seed": queue.seed,
+                "budget": queue.budget,
+                "question": queued.item.question,
+                "answer_a": queued.left[1],
+                "answer_b": queued.right[1],
+                "vote": None,
+            }
+            for queued in queue.queued
+            if queued.item.item_id not in voted
+        ),
+    )
     left_out = f"; {len(voted)} already voted are left out" if voted else ""
-    print(printable(f"wrote {len(lines)} items to {args.out}: {queue.describe()}{left_out}"))
+    print(printable(f"wrote {written} items to {args.out}: {queue.describe()}{left_out}"))
     print(
         printable(
             f"set 'vote' on each line to a, b, tie or both_bad, then: "
@@ -164,6 +156,7 @@ def _queue(args: argparse.Namespace, folder: Path) -> int:
 def _import(args: argparse.Namespace, folder: Path, file: Path) -> int:
     from ragtui.judging.store import VOTE_CHOICES
     from ragtui.judging.vote_queue import draw, queue_votes, run_id
+    from ragtui.queue_files import queue_lines
 
     if not file.is_file():
         raise RagtuiError(f"{file} does not exist: give a voted queue from 'ragtui vote queue'")
@@ -176,17 +169,10 @@ def _import(args: argparse.Namespace, folder: Path, file: Path) -> int:
     this_run = run_id(items)
     voted = set(queue_votes(store.votes(), this_run))
     stored, unvoted, problems = 0, 0, []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        where = f"{file}:{number}"
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            problems.append(f"{where}: not JSON ({error.msg})")
-            continue
-        if not isinstance(record, dict):
-            problems.append(f"{where}: not a JSON object")
+    for line in queue_lines(lines, str(file)):
+        where, record = line.where, line.record
+        if record is None:
+            problems.append(str(line.problem))
             continue
         choice = record.get("vote")
         if choice is None:
@@ -274,23 +260,17 @@ def _grade_draw(args: argparse.Namespace, folder: Path):
 
 
 def _grade_queue(args: argparse.Namespace, folder: Path) -> int:
-    from ragtui.display.safe_text import json_line
-    from ragtui.index.store import write_file_atomic
     from ragtui.judging.grade_queue import queue_grades
+    from ragtui.queue_files import write_queue_file
 
     _, queue, store = _grade_draw(args, folder)
     graded = queue_grades(store.answer_grades(), queue.run_id)
-    lines = [
-        json_line(queue.export_line(queued)) + "\n"
-        for queued in queue.queued
-        if queued.item.item_id not in graded
-    ]
-    try:
-        write_file_atomic(args.out.expanduser(), "".join(lines).encode("utf-8"))
-    except OSError as error:
-        raise RagtuiError(f"cannot write --out {args.out} ({error.strerror})") from None
+    written = write_queue_file(
+        args.out,
+        (queue.export_line(queued) for queued in queue.queued if queued.item.item_id not in graded),
+    )
     left_out = f"; {len(graded)} already graded are left out" if graded else ""
-    print(printable(f"wrote {len(lines)} answers to {args.out}: {queue.describe()}{left_out}"))
+    print(printable(f"wrote {written} answers to {args.out}: {queue.describe()}{left_out}"))
     print(
         printable(
             f"set 'grade' on each line to a whole number from 1 to 5 (its 'asked' says what "

@@ -312,7 +312,7 @@ def read_graded_lines(
     the draw it was made on, and its source says it was imported (and from which file). A
     line whose run, item or shown texts differ from the run's is refused: a grade of other
     text corrects nothing. ``earlier``: the answer-grade records already stored."""
-    import json
+    from ragtui.queue_files import queue_lines
 
     by_kind = {kind: [item for item in items if item.kind == kind] for kind in GRADE_KINDS}
     runs = {kind: grade_run_id(found) for kind, found in by_kind.items() if found}
@@ -320,17 +320,10 @@ def read_graded_lines(
     draws: dict[tuple[str, str, int, int], GradeDraw] = {}
     out = ReadGrades([], [])
     source = f"{IMPORT_SOURCE} from {file}"
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        where = f"{file}:{number}"
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            out.problems.append(f"{where}: not JSON ({error.msg})")
-            continue
-        if not isinstance(record, dict):
-            out.problems.append(f"{where}: not a JSON object")
+    for line in queue_lines(lines, file):
+        where, record = line.where, line.record
+        if record is None:
+            out.problems.append(str(line.problem))
             continue
         grade = record.get("grade")
         if grade is None:
@@ -365,9 +358,6 @@ def read_graded_lines(
                 draws[key] = draw_answers(by_kind[kind], budget, seed, design)
             except RagtuiError as error:
                 out.problems.append(f"{where}: {error}")
-                continue
-            except ValueError:  # numpy refuses the seed (a negative one)
-                out.problems.append(f"{where}: seed {seed}: not a draw's seed (0 or more)")
                 continue
         queue = draws[key]
         found = [queued for queued in queue.queued if queued.item.item_id == record.get("item_id")]

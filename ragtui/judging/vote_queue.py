@@ -248,7 +248,7 @@ def drawn_rows(
     if budget < 1:
         raise RagtuiError(f"--budget {budget}: use at least 1")
     if seed < 0:  # numpy's generators take no negative seed
-        raise RagtuiError(f"--seed {seed}: use 0 or more")
+        raise RagtuiError(f"seed {seed}: use 0 or more")
     # Items in a fixed order (by id), so the draw depends on the seed only.
     ordered = sorted(items, key=lambda item: item.item_id)
     rng = np.random.default_rng(seed)

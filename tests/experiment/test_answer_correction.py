@@ -131,7 +131,7 @@ def test_a_draw_records_inclusion_probabilities_and_extends_with_the_budget() ->
 def test_a_negative_seed_is_a_one_line_error() -> None:
     # numpy takes no negative seed; `vote --seed -1` or an imported line with one must
     # say what to do, not end in a traceback.
-    with pytest.raises(RagtuiError, match=r"--seed -1: use 0 or more"):
+    with pytest.raises(RagtuiError, match=r"seed -1: use 0 or more"):
         draw(_items(5, ("p1", "p2")), 3, seed=-1, design=UNIFORM_DRAW)
 
 

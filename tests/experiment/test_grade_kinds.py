@@ -207,7 +207,7 @@ def test_each_bad_line_is_one_problem_naming_its_line() -> None:
         "ungraded",
         "f.jsonl:6: its answer differs from the run's: not stored",
         "f.jsonl:8: from another eval run's answers (run id differs)",
-        "f.jsonl:9: seed -1: not a draw's seed (0 or more)",
+        "f.jsonl:9: seed -1: use 0 or more",
     ]
     # Nothing good is lost: the two sound lines (2 and 7) are stored.
     assert [record["queue_item"] for record in read.records] == [
