@@ -12,9 +12,10 @@ A Poisson design draws every pair independently with its probability π (``poiss
 the number drawn is random, ``budget`` on average, and π is each pair's exact chance of
 being drawn, so the Horvitz–Thompson weights 1/π make the estimate unbiased however the
 probabilities were chosen. A share of every active design is spread evenly over the pool
-(``UNIFORM_SHARE``) so that no pair has π = 0: a pair that could never be drawn would be
-missing from the estimate whatever its grade. ``benchmarks/bench_ppi.py`` measures the
-rank prior against the uniform sample on Cranfield.
+(``UNIFORM_SHARE``, ``LABELLER_UNIFORM_SHARE``) so that no pair has π = 0: a pair that
+could never be drawn would be missing from the estimate whatever its grade.
+``benchmarks/bench_ppi.py`` measures both active designs against the uniform sample on
+Cranfield.
 """
 
 from __future__ import annotations
@@ -32,9 +33,10 @@ UNIFORM_SHARE = 0.3  # of an active sample's expected size spread evenly (every 
 # The labeller design's even share is larger: its steering trusts the labeller's own doubt,
 # and where that is wrong (a relevant pair it was sure was a 0) the pair is drawn at the
 # floor probability. With a floor of 0.3 the few such pairs carried most of the variance
-# and were missing from about one sample in five, so the interval fell below the truth;
-# on Cranfield with the 85% labeller DCG@10 covered 0.87–0.95 at 800 labels with a share
-# of 0.5, 0.94–0.96 with 0.7 (benchmarks/bench_ppi.py, 300 draws).
+# and were missing from about one sample in five, so the interval fell below the truth:
+# on Cranfield with the 85% labeller, 800 labels, DCG@10's normal interval covered
+# 0.76–0.89 with a share of 0.3, 0.87–0.95 with 0.5 and 0.92–0.94 with 0.7 (development
+# runs of 300 draws on benchmarks/bench_ppi.py's pool).
 LABELLER_UNIFORM_SHARE = 0.7
 TOP_GRADE = 3  # the person's and the labellers' 0–3 scale
 # The weight the estimate is expected to give the labeller's grades when the sample is
