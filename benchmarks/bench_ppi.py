@@ -19,19 +19,24 @@ probability 0.85 (or 0.70) and otherwise gives one of the other grades 0–4 at 
 one that grades at random. Each is corrected by the sample (``ragtui.experiment.stats.ppi``,
 λ tuned); "human only" is the same sample's Horvitz–Thompson estimate.
 
-For each sample size, ``--draws`` samples are drawn by each of three designs:
+For each sample size, ``--draws`` samples are drawn by each of four designs:
 
 - uniform without replacement (what ``ragtui label --budget`` draws);
 - *active* (rank prior): Poisson, each pair with its own probability from a rank prior (a
   document ranked high by several retrievers is more often relevant, and one that some
   retrievers rank and others do not moves their comparisons), mixed with a uniform share
   so that every pair can be drawn;
+- *active* (labeller): Poisson, ``label --budget N --design labeller``'s probabilities
+  (``label_designs.labeller_inclusion`` of ``correction_spread``) from the simulated
+  labeller's own grades, so drawn per labeller; with no labeller ("human only") every pair
+  has the same π (a Poisson sample of the uniform design's probabilities);
 - *two-phase* (strata): a uniform pilot of a quarter of the labels, then a Poisson second
   batch by Neyman allocation over strata of labeller grade × rank, from the pilot's
   residuals (see "two-phase design" below; drawn per labeller, since the strata are its).
 
-The rank prior is ``ragtui label --budget N --design rank-prior``'s own
-(``ragtui.judging.label_designs``); the two-phase design is measured here only.
+The rank prior and the labeller design are ``ragtui label --budget N --design
+rank-prior|labeller``'s own (``ragtui.judging.label_designs``, imported); the two-phase
+design is measured here only.
 
 Reported: coverage of each retriever's 95% interval (lowest and highest of the seven;
 goal 0.93–0.97), mean interval width and its ratio to the person's grades alone from the
@@ -69,16 +74,22 @@ from ragtui.experiment.stats.ppi import (  # noqa: E402
     pair_differences,
     prediction_powered,
 )
-from ragtui.judging.label_designs import rank_prior_inclusion  # noqa: E402
+from ragtui.judging.label_designs import (  # noqa: E402
+    TOP_GRADE,
+    correction_spread,
+    labeller_inclusion,
+    rank_prior_inclusion,
+)
 
 SPECS = ("bm25", "bm25:okapi", "static", "dense:minilm-int8", "dense", "hybrid", "hybrid:static")
 DEPTH = 10
 SIZES = (50, 100, 200, 400, 800)
 NEAR_TIE = 0.01  # on P@10's scale
-DESIGNS = ("uniform", "rank prior", "two-phase")
+DESIGNS = ("uniform", "rank prior", "labeller", "two-phase")
 DESIGN_NAMES = {
     "uniform": "uniform",
     "rank prior": "active (rank prior)",
+    "labeller": "active (labeller)",
     "two-phase": "two-phase (strata)",
 }
 PILOT_SHARE = 0.25  # of a two-phase sample's labels: the uniform first batch
@@ -167,6 +178,20 @@ def simulated_labellers(truth: np.ndarray, seed: int) -> dict[str, np.ndarray | 
 
 SECOND_UNIFORM_SHARE = 0.2  # of the second batch spread evenly over the remaining pairs
 SHRINK = 2.0  # pseudo-pairs of the pilot's overall mean in each stratum's σ²
+
+
+def labeller_design(automatic: np.ndarray | None, size: int, expected: float) -> np.ndarray:
+    """``label --budget N --design labeller``'s inclusion probabilities for a simulated
+    labeller's grades of every pool pair (None: no labeller, every pair as unsure, which is
+    the uniform design's π drawn by Poisson).
+
+    The simulated grades are on Cranfield's 0–4 scale and ragtui's labellers grade 0–3, so
+    each is read as the expected grade g · 3/4 on ragtui's scale (0 and 4 sure, the middle
+    grades unsure), the value ``label`` passes where a labeller gave its expected grade."""
+    if automatic is None:
+        return labeller_inclusion([correction_spread(None)] * size, expected)
+    scaled = np.asarray(automatic, dtype=float) * TOP_GRADE / MAX_GRADE
+    return labeller_inclusion((correction_spread(None, float(s)) for s in scaled), expected)
 
 
 def design_strata(ranks: np.ndarray, automatic: np.ndarray | None) -> np.ndarray:
@@ -314,17 +339,29 @@ def simulate(
                 inclusion = rank_prior_inclusion(pooled.ranks, n)
             else:
                 inclusion = np.full(size, n / size)
+            # the labeller design steers by each labeller's own grades (drawn per labeller)
+            steered = {
+                name: labeller_design(grades, size, n)
+                for name, grades in labellers.items()
+                if design == "labeller"
+            }
             for _ in range(draws):
                 if design == "uniform":
                     rows = np.sort(rng.choice(size, n, replace=False))
                 elif design == "rank prior":
                     rows = np.flatnonzero(rng.random(size) < inclusion)
+                elif design == "labeller":
+                    uniform_draw = rng.random(size)
                 else:
                     pilot = np.sort(rng.choice(size, int(n * PILOT_SHARE), replace=False))
                     uniform_draw = rng.random(size)
                 drawn = {}
                 for name in labellers:
-                    if design == "two-phase":
+                    if design == "labeller":
+                        # the same random numbers for every labeller, as for two phases
+                        inclusion = steered[name]
+                        rows = np.flatnonzero(uniform_draw < inclusion)
+                    elif design == "two-phase":
                         # the second batch is drawn with the labeller's own strata; the same
                         # random numbers for every labeller, so they differ by design alone
                         inclusion = stratified_inclusion(

@@ -34,7 +34,7 @@ from ragtui.judging.label_designs import (
     LABELLER,
     RANK_PRIOR,
     UNIFORM,
-    grade_uncertainty,
+    correction_spread,
     labeller_inclusion,
     poisson_draw,
     rank_prior_inclusion,
@@ -201,15 +201,15 @@ def design_inclusion(
         return rank_prior_inclusion(ranks, design.budget)
     if design.sampling == LABELLER:
         grades = labeller_grades or {}
-        uncertainty = []
+        spread = []
         for pair in population:
             grade = grades.get(pair_key(pair))
             # pointwise and one-shot keep the expected grade (from log-probabilities) as
             # their score; answer-based's score is an answer match, not a grade
             graded = grade is not None and grade.source.method != "answer-based"
             expected = grade.score if graded and grade is not None else None
-            uncertainty.append(grade_uncertainty(None if grade is None else grade.grade, expected))
-        return labeller_inclusion(uncertainty, design.budget)
+            spread.append(correction_spread(None if grade is None else grade.grade, expected))
+        return labeller_inclusion(spread, design.budget)
     raise ValueError(f"design {design.sampling!r} is not a Poisson design")
 
 

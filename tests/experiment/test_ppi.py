@@ -109,8 +109,10 @@ def test_weighted_sample_is_unbiased(lam: float | None) -> None:
     standard_error = estimates.std(axis=0, ddof=1) / np.sqrt(draws)
     assert np.all(np.abs(estimates.mean(axis=0) - target) < 3 * standard_error)
     assert np.all(np.abs(naive.mean(axis=0) - target) > 10 * standard_error)
-    # 0.95 ± 2.5 standard errors of a coverage over 2,000 draws
-    assert np.all((covered / draws > 0.937) & (covered / draws < 0.963))
+    # 0.95 − 2.5 standard errors of a coverage over 2,000 draws, and at most the goal's
+    # 0.97: Student's t on an active sample's variance (``_effective_pairs``) is a little
+    # conservative here (measured 0.948–0.965; the normal quantile's 0.945–0.960)
+    assert np.all((covered / draws > 0.937) & (covered / draws < 0.97))
 
 
 def test_no_automatic_grades_is_the_weighted_human_estimate() -> None:
@@ -305,8 +307,9 @@ def test_tuned_lambda_on_a_poisson_sample_carries_its_noise() -> None:
     """A Poisson (active) sample of about 200 pairs, drawn more often where the labeller
     grades high, graded gains: with each pair corrected by a λ tuned without it and λ's
     noise in the SE, the normal interval covered 0.931–0.934 over 1,000 draws, where the
-    tuned λ's covered 0.911–0.925 (still under 0.95: the README's active rows say so). The
-    mean estimate stays within 3 standard errors of the truth."""
+    tuned λ's covered 0.911–0.925; with Student's t on the variance's degrees of freedom
+    (the default now, ``_effective_pairs``) 0.934–0.944. The mean estimate stays within 3
+    standard errors of the truth."""
     grades, labeller, weights = _graded_population(seed=0)
     target = weights @ grades
     rng = np.random.default_rng(4)
@@ -335,3 +338,25 @@ def test_the_whole_pool_graded_is_exact_with_a_labeller() -> None:
     result = prediction_powered(weights, sample, labeller)
     assert np.allclose(result.estimate, weights @ grades, rtol=1e-12)
     assert np.allclose(result.ci_low, result.ci_high)
+
+
+def test_a_poisson_samples_few_heavy_pairs_widen_the_interval() -> None:
+    """An active sample of about 200 pairs: half spread evenly, half in proportion to the
+    labeller's grade (weights 1/π up to 35). The variance estimate rests on the few pairs
+    drawn with a small π, so it is noisy; the normal interval around it covered 0.920–0.927
+    over 1,000 draws. Student's t on the variance's Satterthwaite degrees of freedom
+    (``_effective_pairs``) covers 0.938–0.942."""
+    grades, labeller, weights = _graded_population(seed=0)
+    size = len(grades)
+    target = weights @ grades
+    score = 0.5 + labeller
+    inclusion = np.minimum(200 * (0.5 / size + 0.5 * score / score.sum()), 1.0)
+    rng = np.random.default_rng(4)
+    draws = 1_000
+    covered = np.zeros(len(weights))
+    for _ in range(draws):
+        rows = np.flatnonzero(rng.random(size) < inclusion)
+        sample = HumanSample(rows, grades[rows], inclusion[rows], POISSON, size)
+        result = prediction_powered(weights, sample, labeller)
+        covered += (result.ci_low <= target) & (target <= result.ci_high)
+    assert np.all((covered / draws >= 0.933) & (covered / draws <= 0.97))

@@ -20,8 +20,8 @@ from ragtui.corpus import load_corpus
 from ragtui.experiment.stats.ppi import POISSON, HumanSample, prediction_powered
 from ragtui.judging.automatic_grades import AutomaticGrade, AutomaticGrades, LabellerSource
 from ragtui.judging.label_designs import (
-    UNIFORM_SHARE,
-    grade_uncertainty,
+    LABELLER_UNIFORM_SHARE,
+    correction_spread,
     labeller_inclusion,
     poisson_draw,
     rank_prior_inclusion,
@@ -156,7 +156,7 @@ def test_the_labeller_design_without_labeller_grades_says_what_to_do(
     assert not (tmp_path / "q.jsonl").exists()
 
 
-def test_the_labeller_design_draws_the_labellers_doubtful_pairs_more_often(
+def test_the_labeller_design_draws_where_the_correction_has_most_to_fix(
     imported: Path, tmp_path: Path
 ) -> None:
     everything = _queue(imported, tmp_path / "all.jsonl")
@@ -192,19 +192,25 @@ def test_the_labeller_design_draws_the_labellers_doubtful_pairs_more_often(
     for row in range(len(items)):
         number = by_row[row]
         if number % 5 == 4:
-            uncertainty.append(grade_uncertainty(None))
+            uncertainty.append(correction_spread(None))
         else:
             grade = (0, 1, 2, 3)[number % 4]
-            uncertainty.append(grade_uncertainty(grade, {0: 0.1, 1: 1.5, 2: 1.5, 3: 2.9}[grade]))
+            uncertainty.append(correction_spread(grade, {0: 0.1, 1: 1.5, 2: 1.5, 3: 2.9}[grade]))
     expected = labeller_inclusion(uncertainty, 80)
     assert expected.sum() == pytest.approx(80)
     drawn = sorted(column[_key(line)] for line in lines)
     assert drawn == list(poisson_draw(expected, 4))
     assert not any("inclusion_probability" in line for line in lines)
     graded = [row for row in range(len(items)) if by_row[row] % 5 != 4]
-    sure = [expected[row] for row in graded if by_row[row] % 4 in (0, 3)]
+    # A sure 0 leaves little to fix; an unsure middle grade most; a sure 3 in between (the
+    # estimate keeps only part of the labeller's grade: correction_spread).
+    sure_zero = [expected[row] for row in graded if by_row[row] % 4 == 0]
     unsure = [expected[row] for row in graded if by_row[row] % 4 in (1, 2)]
-    assert min(unsure) > 1.5 * max(sure) and min(sure) >= UNIFORM_SHARE * 80 / len(items) - 1e-12
+    sure_top = [expected[row] for row in graded if by_row[row] % 4 == 3]
+    # (70% of the budget is spread evenly, LABELLER_UNIFORM_SHARE, so the steered 30%
+    # separates them by a fifth or more)
+    assert min(unsure) > max(sure_top) and min(sure_top) > 1.2 * max(sure_zero)
+    assert min(sure_zero) >= LABELLER_UNIFORM_SHARE * 80 / len(items) - 1e-12
     record, sampled = _read_back(imported)
     assert record["design"]["sampling"] == "labeller"
     assert record["design"]["labeller"] == LABELLER.describe()
@@ -248,7 +254,7 @@ def test_the_weighted_estimate_is_unbiased_over_many_draws(design: str) -> None:
     else:
         inclusion = labeller_inclusion(
             [
-                grade_uncertainty(int(g), float(s))
+                correction_spread(int(g), float(s))
                 for g, s in zip(labeller, expected_grade, strict=True)
             ],
             300,
