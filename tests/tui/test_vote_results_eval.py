@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from ragtui.experiment.report.latest_eval import NO_EVAL, latest_eval
+from ragtui.experiment.report.latest_eval import NO_EVAL, eval_figure_blocks, latest_eval
 from ragtui.tui.app import CompareApp
 from tests.experiment.test_eval_corrected import (
     _eval,
@@ -142,3 +142,20 @@ def test_the_latest_run_is_of_the_current_test_set_and_still_of_this_corpus(
     assert found.folder == newer and found.testset == "b" and found.corpus_changed
     assert latest_eval(records, "missing", "c1").folder == newer
     assert latest_eval(records[:2], "b", "c1") is None
+
+
+def test_an_edited_record_or_results_file_is_passed_over_not_a_crash(tmp_path: Path) -> None:
+    # The `v` screen reads these in a worker whose error would end the app: an edited
+    # evals.jsonl or results.json must be skipped or read as far as it can be.
+    good = _written(tmp_path / "good", "c1")
+    edited = tmp_path / "edited"
+    edited.mkdir()
+    results = {"pipelines": {}, "dataset": "not an object"}
+    (edited / "results.json").write_text(json.dumps(results), encoding="utf-8")
+    records = [
+        {"folder": str(edited), "testset": "a", "content_sha256": "c1", "time": 9},
+        {"folder": str(good), "testset": "a", "content_sha256": "c1", "time": "x"},
+    ]
+    found = latest_eval(records, "a", "c1")
+    assert found is not None and found.folder == good and found.time_s == 0.0
+    assert eval_figure_blocks(found)[0][1][0].startswith(f"Latest eval run: {good}")

@@ -42,7 +42,14 @@ def _read(folder: Path) -> dict[str, Any] | None:
         return None
     if not isinstance(results, dict) or "pipelines" not in results:
         return None
+    if not isinstance(results.get("dataset", {}), dict):  # an edited file: passed over
+        return None
     return results
+
+
+def _seconds(value: Any) -> float:
+    """A record's time; 0 when an edited record holds something else."""
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
 
 
 def latest_eval(
@@ -74,7 +81,7 @@ def latest_eval(
         run = EvalRun(
             folder,
             str(record.get("testset") or ""),
-            float(record.get("time") or 0.0),
+            _seconds(record.get("time")),
             results,
             bool(content_sha256 and written and written != content_sha256),
         )
