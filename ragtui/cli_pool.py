@@ -84,7 +84,7 @@ def prepare_queue(args: argparse.Namespace, path: str, *, opened=None, record: b
         sampling,
         labeller,
     )
-    queue = build_queue(pool, corpus, queries, design, labeller_grades)
+    queue = build_queue(pool, corpus, queries, design, labeller_grades, testset.folder)
     if labeller_grades is not None:
         items = pool.pairs(design.retrievers, design.depth, only_differing=design.only_differing)
         keys = {(i.query_id, i.doc_id, i.start, i.end, i.text_sha256) for i in items}

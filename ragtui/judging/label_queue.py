@@ -129,11 +129,13 @@ def build_queue(
     queries: dict[str, str],
     design: QueueDesign,
     labeller_grades: Mapping[PairKey, AutomaticGrade] | None = None,
+    folder: Path | None = None,
 ) -> LabelQueue:
     """The pairs to ask about, in the order to ask them.
 
     ``labeller_grades``: the labeller's grades of the pool, for ``design.sampling``
-    ``labeller`` (a pair without one counts as the most uncertain)."""
+    ``labeller`` (a pair without one counts as the most uncertain). ``folder``: the set's,
+    where an active design's earlier draw is kept as it was (``earlier_draw``)."""
     texts = UnitTexts(corpus, pool.unit)
     population: list[QueuePair] = []
     items: list[PoolItem] = []
@@ -148,9 +150,20 @@ def build_queue(
         population.append(QueuePair(item.query_id, queries[item.query_id], judged, 1.0))
         items.append(item)
     rng = random.Random(design.seed)
+    earlier = (
+        earlier_draw(folder, design, len(population))
+        if folder is not None and design.poisson
+        else None
+    )
     chosen = population
     if design.budget is not None and design.budget < len(population):
-        if design.poisson:
+        if design.poisson and earlier is not None:
+            chosen = [
+                QueuePair(p.query_id, p.query, p.judged, earlier[key])
+                for p in population
+                if (key := (p.query_id, p.judged.judged_id, p.judged.text_sha256)) in earlier
+            ]
+        elif design.poisson:
             inclusion = design_inclusion(design, items, population, labeller_grades)
             chosen = []
             for row in poisson_draw(inclusion, design.seed):
@@ -211,6 +224,31 @@ def design_inclusion(
             spread.append(correction_spread(None if grade is None else grade.grade, expected))
         return labeller_inclusion(spread, design.budget)
     raise ValueError(f"design {design.sampling!r} is not a Poisson design")
+
+
+def earlier_draw(
+    folder: Path, design: QueueDesign, pool_size: int
+) -> dict[tuple[str, str, str], float] | None:
+    """The pairs and chances of the first recorded draw of exactly this active design on a
+    pool of this size, or None. A labeller design's chances follow the labeller's grades
+    at the time of the draw: redrawn after ``judge relevance`` added grades, the same seed
+    would pick other pairs, and the grades already made would no longer be of the sample
+    the estimate weights. So a recorded draw is kept as it was."""
+    wanted = design.to_record()
+    for record in JsonlLog(folder / SAMPLES_FILE).records():
+        if record.get("design") != wanted or record.get("pool_size") != pool_size:
+            continue
+        pairs, chances = record.get("pairs"), record.get("inclusion_probabilities")
+        if not isinstance(pairs, list) or not isinstance(chances, list):
+            continue
+        if len(pairs) != len(chances):
+            continue
+        return {
+            (str(pair[0]), str(pair[1]), str(pair[2])): float(chance)
+            for pair, chance in zip(pairs, chances, strict=True)
+            if isinstance(pair, list) and len(pair) == 3 and isinstance(chance, int | float)
+        }
+    return None
 
 
 def record_sample(folder: Path, queue: LabelQueue) -> None:

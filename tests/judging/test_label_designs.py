@@ -277,3 +277,39 @@ def test_the_weighted_estimate_is_unbiased_over_many_draws(design: str) -> None:
         assert np.all(np.abs(estimates.mean(axis=0) - target) < 3 * standard_error)
     standard_error = unweighted.std(axis=0, ddof=1) / np.sqrt(draws)
     assert np.all(np.abs(unweighted.mean(axis=0) - target) > 10 * standard_error)
+
+
+def test_a_labeller_draw_is_kept_when_the_labeller_grades_more(
+    imported: Path, tmp_path: Path
+) -> None:
+    # The chances follow the labeller's grades at the time of the draw; the same command
+    # after the labeller graded more must ask about the same pairs with the same chances
+    # (else the grades made would no longer be of the sample the estimate weights).
+    everything = _queue(imported, tmp_path / "all.jsonl")
+    _loaded, testset = _set(imported)
+    store = AutomaticGrades(testset.folder)
+
+    def grade(lines: list[dict], value: int) -> None:
+        for line in lines:
+            store.add(
+                AutomaticGrade(
+                    line["query_id"],
+                    line["doc_id"],
+                    line["passage_id"],
+                    line["start"],
+                    line["end"],
+                    line["text_sha256"],
+                    value,
+                    LABELLER,
+                    score=float(value),
+                )
+            )
+
+    grade(everything[: len(everything) // 2], 0)
+    args = ("--budget", "60", "--seed", "4", "--design", "labeller")
+    first = _queue(imported, tmp_path / "first.jsonl", *args)
+    grade(everything[len(everything) // 2 :], 3)  # the labeller grades the rest
+    again = _queue(imported, tmp_path / "again.jsonl", *args)
+    assert [_key(line) for line in again] == [_key(line) for line in first]
+    records = (testset.folder / "label_samples.jsonl").read_text().splitlines()
+    assert len(records) == 1
