@@ -229,8 +229,7 @@ def _plan(args: argparse.Namespace, path: str) -> int:
         raise RagtuiError(
             f"{len(sampled.random_grades)} of the {len(sampled.sampled)} sampled pairs are "
             f"graded{left_out}: grade a few first ('ragtui label {path} --testset "
-            f"{args.testset} --retrievers {','.join(design.retrievers)} --budget "
-            f"{design.budget}{'' if not design.poisson else ' --design ' + design.sampling}')"
+            f"{args.testset} {design.flags()}')"
         )
     names = (
         [name.strip() for name in args.retrievers.split(",")]
@@ -302,6 +301,25 @@ def _plan(args: argparse.Namespace, path: str) -> int:
     return 0
 
 
+def _draw_flags(args: argparse.Namespace) -> str:
+    """The flags of this command that choose its pairs, for a hint that repeats the draw."""
+    words = [f"--retrievers {args.retrievers or '...'}"]
+    if args.depth != 10:
+        words.append(f"--depth {args.depth}")
+    if args.budget is not None:
+        words.append(f"--budget {args.budget}")
+    if args.seed != 0:
+        words.append(f"--seed {args.seed}")
+    if args.design != "uniform":
+        words.append(f"--design {args.design}")
+    words += [
+        flag
+        for flag, on in (("--only-differing", args.only_differing), ("--kept-only", args.kept_only))
+        if on
+    ]
+    return " ".join(words)
+
+
 def _screen(args: argparse.Namespace, path: str) -> int:
     from ragtui.judging.labeling import LabelingSession
     from ragtui.judging.store import JudgmentStore
@@ -309,7 +327,7 @@ def _screen(args: argparse.Namespace, path: str) -> int:
     if not sys.stdout.isatty():
         raise RagtuiError(
             "the labeling screen needs a terminal; write a queue instead: "
-            f"ragtui label queue {path} --testset {args.testset} --retrievers ... --out FILE"
+            f"ragtui label queue {path} --testset {args.testset} {_draw_flags(args)} --out FILE"
         )
     corpus, testset, queue = _prepare_queue(args, path)
     if not queue.pairs:

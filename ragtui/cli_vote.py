@@ -222,6 +222,16 @@ def _import(args: argparse.Namespace, folder: Path, file: Path) -> int:
     return 0
 
 
+def _draw_flags(args: argparse.Namespace) -> str:
+    """The flags that choose the draw, so a hint's queue holds the items the screen would."""
+    words = [f"--budget {args.budget}"]
+    if args.seed != 0:
+        words.append(f"--seed {args.seed}")
+    if args.design != "uniform":
+        words.append(f"--design {args.design}")
+    return " ".join(words)
+
+
 def _screen(args: argparse.Namespace, folder: Path) -> int:
     from ragtui.judging.voting import VotingSession
 
@@ -229,7 +239,7 @@ def _screen(args: argparse.Namespace, folder: Path) -> int:
     if not sys.stdout.isatty():
         raise RagtuiError(
             "the voting screen needs a terminal; write a queue instead: "
-            f"ragtui vote queue {folder} --budget {args.budget} --out FILE"
+            f"ragtui vote queue {folder} {_draw_flags(args)} --out FILE"
         )
     session = VotingSession(queue, store)
     if session.done:
@@ -313,7 +323,7 @@ def _grade_screen(args: argparse.Namespace, folder: Path) -> int:
     if not sys.stdout.isatty():
         raise RagtuiError(
             "the grading screen needs a terminal; write a queue instead: "
-            f"ragtui vote grade {folder} --kind {args.kind} --budget {args.budget} --out FILE"
+            f"ragtui vote grade {folder} --kind {args.kind} {_draw_flags(args)} --out FILE"
         )
     session = GradingSession(queue, store)
     if session.done:

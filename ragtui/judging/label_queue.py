@@ -101,6 +101,21 @@ class QueueDesign:
         """Each pair drawn independently with its own probability (the active designs)."""
         return self.sampling != UNIFORM
 
+    def flags(self) -> str:
+        """The `ragtui label` flags that draw this design again (defaults left out)."""
+        words = [f"--retrievers {','.join(self.retrievers)}"]
+        if self.depth != 10:
+            words.append(f"--depth {self.depth}")
+        if self.budget is not None:
+            words.append(f"--budget {self.budget}")
+        if self.seed != 0:
+            words.append(f"--seed {self.seed}")
+        if self.only_differing:
+            words.append("--only-differing")
+        if self.poisson:
+            words.append(f"--design {self.sampling}")
+        return " ".join(words)
+
     def to_record(self) -> dict[str, Any]:
         record: dict[str, Any] = {
             "retrievers": list(self.retrievers),

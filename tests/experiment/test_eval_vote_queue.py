@@ -39,6 +39,10 @@ def test_queue_votes_correct_the_judge_in_the_next_eval(judge_env: Path, capsys)
     # Every judged pair drawn (a census): the corrected rate must be the person's own.
     queue = judge_env.parent / "queue.jsonl"
     budget = ["--budget", str(population), "--seed", "3"]
+    # Outside a terminal the screen names the queue that draws the same items.
+    assert main(["vote", str(out), *budget, "--design", "stratified"]) == 1
+    hint = f"vote queue {out} --budget {population} --seed 3 --design stratified --out FILE"
+    assert hint in capsys.readouterr().err
     assert main(["vote", "queue", str(out), *budget, "--out", str(queue)]) == 0
     lines = [json.loads(line) for line in queue.read_text(encoding="utf-8").splitlines()]
     assert len(lines) == population
@@ -168,6 +172,9 @@ def test_faithfulness_grades_made_elsewhere_correct_the_judged_faithfulness(
     assert main(args) == 0
     queue = judge_env.parent / "grades.jsonl"
     command = ["vote", "grade", str(out), "--kind", "faithfulness", "--budget", "40"]
+    assert main([*command, "--seed", "2", "--design", "stratified"]) == 1  # no terminal
+    hint = "--kind faithfulness --budget 40 --seed 2 --design stratified --out FILE"
+    assert hint in capsys.readouterr().err
     assert main([*command, "--design", "stratified", "--out", str(queue)]) == 0
     assert "wrote 40 answers" in capsys.readouterr().out
     lines = [json.loads(line) for line in queue.read_text(encoding="utf-8").splitlines()]

@@ -113,7 +113,10 @@ def test_plan_says_how_many_more_pairs_and_how_long(imported: Path, tmp_path: Pa
     assert main([*argv, "--depth", "5", "--budget", "10", "--out", str(out)]) == 0
     lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert _plan(imported, "--width", "0.3") == 1
-    assert "0 of the 10 sampled pairs are graded" in capsys.readouterr().err
+    error = capsys.readouterr().err
+    assert "0 of the 10 sampled pairs are graded" in error
+    # The command it suggests draws the recorded sample again (depth 5, not the default).
+    assert "--retrievers bm25,dense --depth 5 --budget 10')" in error
     # The person grades five pairs on the blind screen, one every 20 s, then the others
     # after breaks of ten minutes each (breaks are not their pace).
     from ragtui.corpus import load_corpus

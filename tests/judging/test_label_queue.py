@@ -214,9 +214,12 @@ def test_a_beir_queue_names_documents_and_their_grades_anchor_to_the_whole_text(
 
 def test_the_screen_outside_a_terminal_says_to_write_a_queue(imported: Path, capsys) -> None:
     argv = ["label", str(imported), "--testset", "own", "--retrievers", "bm25,dense"]
+    argv += ["--budget", "7", "--seed", "3", "--design", "rank-prior"]
     assert main(argv) == 1
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and "needs a terminal; write a queue instead" in error
+    # The queue it suggests is the draw the screen would have asked.
+    assert "--retrievers bm25,dense --budget 7 --seed 3 --design rank-prior --out" in error
 
 
 def test_a_new_queue_leaves_out_what_is_graded_as_the_screen_does(
