@@ -79,8 +79,12 @@ VOTE_SAMPLE_FLOOR = Floor("corrected win rates", 30, "of your queue votes on the
 GRADE_SAMPLE_FLOOR = Floor(
     "corrected judged scores", 30, "of your grades of the pipeline's answers"
 )
+# A pipeline's mean quality with its own interval (the bars of the quality × latency
+# charts): as for the verdicts, a bootstrap over fewer queries mostly redraws them.
+MEAN_INTERVAL_FLOOR = Floor("a mean's interval bars", 10, "queries scored")
 FLOORS = (
     VERDICT_FLOOR,
+    MEAN_INTERVAL_FLOOR,
     THRESHOLD_BIN_FLOOR,
     PAIRWISE_FLOOR,
     CALIBRATION_FLOOR,

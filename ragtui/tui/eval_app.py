@@ -177,8 +177,7 @@ class EvalResultsApp(PlainNotices, App[None]):
             plt.xticks(decades, [_ms_tick(10.0**power) for power in decades])
             plt.xlim(low - 0.1, high + 0.1)
             plt.ylim(0, 1)  # 0–1 metrics on their whole scale
-        shown = "95% CI bars" if barred else "no interval"
-        plt.title(f"{label} vs median total ms ({shown})")
+        plt.title(f"{label} vs median total ms ({interval_words(self.results, self.metric)})")
         plt.xlabel("median total ms (log scale)")
         plot.refresh()
 
@@ -235,16 +234,39 @@ EFFECT_SCALES = (25, 50, 100)  # points: a small effect never fills the panel
 def quality_intervals(results: dict[str, Any], metric: str) -> dict[str, tuple[float, float]]:
     """Pipeline → (low, high) of its mean ``metric`` (95%, bootstrap over queries), from
     results.json's ``quality_intervals`` (or, in a results.json written before it, the
-    primary answer metric's ``pareto_quality``); a pipeline without one is left out."""
+    primary answer metric's ``pareto_quality``); a pipeline without one, or with too few
+    queries for one (``enough`` false), is left out."""
+    return {
+        name: (float(interval["ci_low"]), float(interval["ci_high"]))
+        for name, interval in _interval_records(results, metric).items()
+        if "ci_low" in interval and "ci_high" in interval and interval.get("enough", True)
+    }
+
+
+def interval_words(results: dict[str, Any], metric: str) -> str:
+    """The chart title's short account of its bars: the queries they are over, or why there
+    are none (a title longer than the plot's width is not drawn at all)."""
+    records = _interval_records(results, metric)
+    drawn = quality_intervals(results, metric)
+    counts = [int(records[name]["n"]) for name in drawn if "n" in records[name]]
+    if drawn:
+        if not counts:
+            return "95% CI bars"
+        low, high = min(counts), max(counts)
+        left = len(records) - len(drawn)
+        return f"95% CI, n = {low if low == high else f'{low}–{high}'}" + (
+            f"; {left} too few" if left else ""
+        )
+    undrawn = [int(record["n"]) for record in records.values() if "n" in record]
+    return f"n = {max(undrawn)}: too few for a CI" if undrawn else "no interval"
+
+
+def _interval_records(results: dict[str, Any], metric: str) -> dict[str, dict[str, Any]]:
     by_metric = results.get("quality_intervals") or {}
     found = by_metric.get(metric)
     if found is None and metric == (results.get("primary") or {}).get("answer"):
         found = results.get("pareto_quality")
-    return {
-        name: (float(interval["ci_low"]), float(interval["ci_high"]))
-        for name, interval in (found or {}).items()
-        if isinstance(interval, dict) and "ci_low" in interval and "ci_high" in interval
-    }
+    return {name: record for name, record in (found or {}).items() if isinstance(record, dict)}
 
 
 def effect_rows(results: dict[str, Any], metric: str) -> list[tuple[str, float, float, float]]:

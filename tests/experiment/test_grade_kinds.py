@@ -100,7 +100,7 @@ def test_faithfulness_grades_correct_the_faithfulness_figure() -> None:
         assert entry["enough"] is True
     lines = score_lines(entries)
     assert lines[0] == "Judged faithfulness, corrected by 80 random grades of answers"
-    assert lines[1].startswith(f"Corrected faithfulness: {PIPELINES[0]}: corrected judged faith")
+    assert lines[1].startswith(f"Corrected judged faithfulness of {PIPELINES[0]}: 0.")
 
 
 def test_a_grade_corrects_only_its_own_kind() -> None:

@@ -19,7 +19,7 @@ from tests.tui.test_app import screen_text
 @pytest.fixture(scope="module")
 def results(tmp_path_factory: pytest.TempPathFactory) -> dict:
     root = tmp_path_factory.mktemp("eval")
-    dataset = load_dataset(SAMPLE_CORPUS, limit=8)
+    dataset = load_dataset(SAMPLE_CORPUS, limit=12)  # above the 10 queries a bar needs
     run = run_grid(
         dataset, GridPlan(("bm25", "dense"), ("extractive",)), Settings(), cache_root=root
     )
@@ -115,12 +115,12 @@ async def test_each_point_of_quality_against_latency_carries_its_interval(
     assert set(intervals) == set(results["pipelines"])
     for name, (low, high) in intervals.items():
         assert low <= results["pipelines"][name]["mean"]["f1"] <= high
-        assert high > low  # eight queries: an interval, not a point
+        assert high > low  # twelve queries: an interval, not a point
     assert quality_intervals(results, "citation_validity") == {}
     app = EvalResultsApp(results)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        assert "answer F1 vs median total ms (95% CI bars)" in screen_text(app)
+        assert "answer F1 vs median total ms (95% CI, n = 12)" in screen_text(app)
         # A red bar through each point (its marker on top), from the interval's low end
         # to its high end.
         plot = app.query_one("#quality-latency")
@@ -136,3 +136,32 @@ async def test_each_point_of_quality_against_latency_carries_its_interval(
             await pilot.press("m")
         await pilot.pause()
         assert "citation validity vs median total ms (no interval)" in str(plot.render())
+
+
+@pytest.fixture(scope="module")
+def six_queries(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    root = tmp_path_factory.mktemp("eval-six")
+    dataset = load_dataset(SAMPLE_CORPUS, limit=6)
+    run = run_grid(dataset, GridPlan(("bm25",), ("extractive",)), Settings(), cache_root=root)
+    return load_results(write_outputs(run, summarize(run), root / "out"))
+
+
+async def test_a_mean_over_too_few_queries_draws_no_bar_and_says_so(six_queries: dict) -> None:
+    """Below MEAN_INTERVAL_FLOOR (10 queries) eval records the interval but marks it not
+    enough; the chart draws no bar for it and its title gives n instead."""
+    from ragtui.experiment.report.charts import quality_latency
+    from ragtui.tui.eval_app import quality_intervals
+
+    assert quality_intervals(six_queries, "f1") == {}
+    app = EvalResultsApp(six_queries)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert "answer F1 vs median total ms (n = 6: too few for a CI)" in screen_text(app)
+        drawn = app.query_one("#quality-latency").render().plain.splitlines()
+        canvas = [line[5:-1] for line in drawn if line[4:5] in {"│", "┤"}]  # inside the frame
+        assert canvas and not any("│" in line for line in canvas)
+    figure = quality_latency(six_queries)
+    for trace in figure.data:
+        if trace.mode == "markers":
+            assert trace.error_y.array is None
+            assert "too few queries to tell (n = 6): no interval" in trace.hovertemplate

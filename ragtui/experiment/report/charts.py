@@ -12,6 +12,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from ragtui.evidence_rules import too_few
 from ragtui.experiment.stats.good_enough import GOOD_ENOUGH, WORSE
 
 VERDICT_COLOURS = {GOOD_ENOUGH: "#2a9d5c", WORSE: "#c0392b"}
@@ -37,6 +38,16 @@ def _layout(title: str, **extra: Any) -> dict[str, Any]:
     }
 
 
+def _interval_hover(found: Mapping[str, Any] | None, drawn: Mapping[str, Any] | None) -> str:
+    """The hover's words for a point's interval: its bounds and n, or why there is none."""
+    if drawn is not None:
+        n = f", n = {drawn['n']} queries" if "n" in drawn else ""
+        return f" [{drawn['ci_low']:.3f}, {drawn['ci_high']:.3f}]{n}"
+    if found is not None and "n" in found:
+        return f" ({too_few(int(found['n']))}: no interval)"
+    return ""
+
+
 def quality_latency(results: Mapping[str, Any]) -> go.Figure | None:
     """Answer quality against median total latency (log axis), with the Pareto line."""
     metric = results.get("primary", {}).get("answer")
@@ -60,6 +71,8 @@ def quality_latency(results: Mapping[str, Any]) -> go.Figure | None:
         points[name] = (latency, quality)
         cost = data["cost_usd_total"]
         interval = intervals.get(name)
+        if interval is not None and not interval.get("enough", True):
+            interval = None  # too few queries for a bar; the hover says so
         error_y = None
         if interval is not None:
             error_y = {
@@ -83,11 +96,7 @@ def quality_latency(results: Mapping[str, Any]) -> go.Figure | None:
                 error_y=error_y,
                 hovertemplate=(
                     f"{label} %{{y:.3f}}"
-                    + (
-                        ""
-                        if interval is None
-                        else f" [{interval['ci_low']:.3f}, {interval['ci_high']:.3f}]"
-                    )
+                    + _interval_hover(intervals.get(name), interval)
                     + "<br>p50 %{x:,.1f} ms<br>"
                     + ("cost unknown" if cost is None else f"cost ${cost:.4f}")
                     + note

@@ -27,6 +27,7 @@ from ragtui.errors import RagtuiError
 from ragtui.evidence_rules import (
     CONFIDENCE,
     GOOD_ENOUGH_FAMILY,
+    MEAN_INTERVAL_FLOOR,
     PAIRWISE_FLOOR,
     VERDICT_FLOOR,
     align,
@@ -418,7 +419,8 @@ def pareto_frontier(points: Sequence[Point]) -> list[str]:
 
 def quality_intervals(contenders: Sequence[Contender]) -> dict[str, dict[str, float | int]]:
     """Each contender's mean quality with its 95% interval (percentile bootstrap,
-    resampling queries), for the points of the quality × latency chart."""
+    resampling queries), for the points of the quality × latency chart; ``enough`` is
+    False below MEAN_INTERVAL_FLOOR, where charts draw no bar."""
     found: dict[str, dict[str, float | int]] = {}
     for contender in contenders:
         scores = np.array(list(contender.scores.values()), dtype=float)
@@ -426,7 +428,13 @@ def quality_intervals(contenders: Sequence[Contender]) -> dict[str, dict[str, fl
             continue
         mean = float(scores.mean())
         low, high = paired_bootstrap_ci(scores) if len(scores) >= 2 else (mean, mean)
-        found[contender.name] = {"mean": mean, "ci_low": low, "ci_high": high, "n": len(scores)}
+        found[contender.name] = {
+            "mean": mean,
+            "ci_low": low,
+            "ci_high": high,
+            "n": len(scores),
+            "enough": MEAN_INTERVAL_FLOOR.met(len(scores)),
+        }
     return found
 
 

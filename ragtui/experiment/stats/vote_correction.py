@@ -440,17 +440,17 @@ def score_label(metric: str) -> str:
 
 
 def _score_line(entry: Mapping[str, Any]) -> str:
+    """The figures of one pipeline's corrected score, after its name."""
     if not entry["enough"]:
         return (
-            f"{entry['pipeline']}: {entry['words']}; needs {GRADE_SAMPLE_FLOOR.minimum} of your "
+            f"{entry['words']}; needs {GRADE_SAMPLE_FLOOR.minimum} of your "
             f"grades (judge alone {entry['judge_only']:.2f}, uncorrected)"
         )
     grades = entry["grades_only"]
     return (
-        f"{entry['pipeline']}: corrected {score_label(entry['metric'])} {entry['words']} (the "
-        f"judge on {entry['n_automatic']} answers, corrected by your {entry['n_human']} random "
-        f"grades; judge alone {entry['judge_only']:.2f}, your grades alone "
-        f"{grades['estimate']:.2f} [{grades['ci_low']:.2f}, {grades['ci_high']:.2f}])"
+        f"{entry['words']} (the judge on {entry['n_automatic']} answers, corrected by your "
+        f"{entry['n_human']} random grades; judge alone {entry['judge_only']:.2f}, your "
+        f"grades alone {grades['estimate']:.2f} [{grades['ci_low']:.2f}, {grades['ci_high']:.2f}])"
     )
 
 
@@ -465,8 +465,7 @@ def score_lines(scores: Sequence[Mapping[str, Any]]) -> list[str]:
             continue
         label = score_label(metric)
         out.append(f"{label.capitalize()}, corrected by {total} random grades of answers")
-        kind = label.split(" ", 1)[-1]
-        out += [f"Corrected {kind}: {_score_line(entry)}" for entry in mine]
+        out += [f"Corrected {label} of {entry['pipeline']}: {_score_line(entry)}" for entry in mine]
     return out
 
 
