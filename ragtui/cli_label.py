@@ -303,21 +303,17 @@ def _plan(args: argparse.Namespace, path: str) -> int:
 
 def _draw_flags(args: argparse.Namespace) -> str:
     """The flags of this command that choose its pairs, for a hint that repeats the draw."""
-    words = [f"--retrievers {args.retrievers or '...'}"]
-    if args.depth != 10:
-        words.append(f"--depth {args.depth}")
-    if args.budget is not None:
-        words.append(f"--budget {args.budget}")
-    if args.seed != 0:
-        words.append(f"--seed {args.seed}")
-    if args.design != "uniform":
-        words.append(f"--design {args.design}")
-    words += [
-        flag
-        for flag, on in (("--only-differing", args.only_differing), ("--kept-only", args.kept_only))
-        if on
-    ]
-    return " ".join(words)
+    from ragtui.judging.label_queue import QueueDesign
+
+    design = QueueDesign(
+        retrievers=(args.retrievers or "...",),  # as typed: its commas kept
+        depth=args.depth,
+        budget=args.budget,
+        seed=args.seed,
+        only_differing=args.only_differing,
+        sampling=args.design,
+    )
+    return design.flags() + (" --kept-only" if args.kept_only else "")
 
 
 def _screen(args: argparse.Namespace, path: str) -> int:
