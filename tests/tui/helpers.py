@@ -57,7 +57,17 @@ def app_state(app) -> str:
         judge = app.pane(key).query("#judge")
         if judge:
             parts.append(f"judge line {key}: {str(judge.first().render())!r}")
+        status = app.pane(key).query("#status")
+        if status:
+            shown = app.pane(key).stats is not None
+            parts.append(f"pane {key} shows stats={shown}, status {str(status.first().render())!r}")
     parts += [f"notice: {notice.message!r}" for notice in list(app._notifications)[-3:]]
+    parts.append(f"app running={app.is_running} return_code={app.return_code}")
+    parts += [
+        f"worker {worker.group or worker.name}: {worker.state.name}"
+        + (f" {worker.error!r}" if worker.error else "")
+        for worker in app.workers
+    ]
     return "; ".join(parts)
 
 

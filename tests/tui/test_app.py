@@ -299,6 +299,24 @@ async def test_the_app_leaves_no_logging_handler_behind(tmp_path: Path) -> None:
     assert logging.getLogger("ragtui").handlers == before
 
 
+async def test_a_run_ending_while_its_stream_is_new_leaves_the_events_flowing(
+    tmp_path: Path,
+) -> None:
+    """The end of a run can be rendered between _flush making the answer's stream and that
+    stream's task first running (under load). Stopping such a stream must not cancel the
+    app's event worker: every later event would be dropped."""
+    from textual.widgets import Markdown
+
+    app = new_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.session.ready)
+        pane = app.pane("a")
+        pane._stream = Markdown.get_stream(pane.answer)  # its task made, not yet run
+        await pane._stop_stream()  # raised CancelledError here
+        await ask(pilot, QUERY)
+        assert pane.stats is not None
+
+
 async def test_an_answer_that_ends_right_after_its_first_words_renders(tmp_path: Path) -> None:
     """Extractive answers arrive in one piece and end at once; the pane must take both
     without waiting for a redraw in between (a stream stopped before it ever ran raised

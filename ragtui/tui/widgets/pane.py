@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -228,7 +230,17 @@ class PipelinePane(Vertical):
         self._unsent = ""
         if self._stream is not None:
             stream, self._stream = self._stream, None
-            await stream.stop()
+            try:
+                await stream.stop()
+            except asyncio.CancelledError:
+                # A stream stopped before its task first ran hands that task's cancellation
+                # to whoever awaits it: the app's event worker, which then ended silently
+                # and froze both panes (a run ending while _flush had just made the
+                # stream; seen under load, 1 run in 5). Only a cancellation of this task
+                # itself may go on.
+                current = asyncio.current_task()
+                if current is not None and current.cancelling():
+                    raise
 
     async def finish(self, answer: str, stats: RunStats) -> None:
         await self._stop_stream()
