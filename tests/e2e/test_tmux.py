@@ -128,6 +128,30 @@ def _ragtui_pids(marker: str) -> list[int]:
     return [int(pid) for pid in found.stdout.split()]
 
 
+def _assert_ended(marker: str) -> None:
+    """The app's process is gone; if not, say what each of its threads was doing (a run
+    on a loaded CI machine once failed here and passed in every re-run), then kill it."""
+    left = _ragtui_pids(marker)
+    states = [_thread_states(pid) for pid in left]
+    for pid in left:  # do not leave a spinning process behind if the test fails
+        os.kill(pid, 9)
+    assert not left, f"ragtui kept running after its terminal was closed: {states}"
+
+
+def _thread_states(pid: int) -> list[str]:
+    """Each thread's name, state (R running, S sleeping, …) and kernel wait channel."""
+    found = []
+    for task in sorted(Path(f"/proc/{pid}/task").glob("*")):
+        try:
+            name = (task / "comm").read_text().strip()
+            state = (task / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            wchan = (task / "wchan").read_text().strip()
+        except OSError:
+            continue
+        found.append(f"{task.name} {name} {state} {wchan}")
+    return found
+
+
 def test_closing_the_terminal_ends_the_app_under_make(tmp_path: Path) -> None:
     """`make demo` in a terminal that is then closed. make is the terminal's controlling
     process: it gets the hang-up, waits for its child, and the child is sent nothing, so
@@ -166,10 +190,7 @@ def test_closing_the_terminal_ends_the_app_under_make(tmp_path: Path) -> None:
     deadline = time.monotonic() + 15
     while _ragtui_pids(marker) and time.monotonic() < deadline:
         time.sleep(0.2)
-    left = _ragtui_pids(marker)
-    for pid in left:  # do not leave a spinning process behind if the test fails
-        os.kill(pid, 9)
-    assert not left, "ragtui kept running after its terminal was closed"
+    _assert_ended(marker)
     runs = list(data.glob("corpora/*/runs.jsonl"))
     assert len(runs) == 1
     assert len([json.loads(line) for line in runs[0].read_text().splitlines()]) == 2
@@ -205,7 +226,4 @@ def test_closing_the_terminal_under_a_shell_ends_the_app(tmp_path: Path, quittin
     deadline = time.monotonic() + 15
     while _ragtui_pids(marker) and time.monotonic() < deadline:
         time.sleep(0.2)
-    left = _ragtui_pids(marker)
-    for pid in left:
-        os.kill(pid, 9)
-    assert not left, "ragtui kept running after its terminal was closed"
+    _assert_ended(marker)
