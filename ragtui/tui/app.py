@@ -39,7 +39,7 @@ from ragtui.compare.events import (
 from ragtui.compare.session import PANES, CompareSession, DatasetQuery, SessionOptions
 from ragtui.display.judge_text import judge_lines
 from ragtui.errors import RagtuiError
-from ragtui.tui.hangup import end_with_terminal
+from ragtui.tui.hangup import HangupSafe, end_with_terminal
 from ragtui.tui.log_notices import NotifyHandler, PlainNotices
 from ragtui.tui.themes import ThemeFile, discover_themes, pick_theme
 from ragtui.tui.widgets.pane import PassageList, PipelinePane
@@ -63,7 +63,7 @@ class CompareOptions(SessionOptions):
         return SessionOptions(**{name: getattr(self, name) for name in names})
 
 
-class CompareApp(PlainNotices, App[None]):
+class CompareApp(HangupSafe, PlainNotices, App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "ragtui"
     BINDINGS = [

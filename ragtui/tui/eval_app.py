@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Footer, Static
 from textual_plotext import PlotextPlot
 
 from ragtui.display.safe_text import printable
+from ragtui.tui.hangup import HangupSafe
 from ragtui.tui.log_notices import PlainNotices
 
 METRIC_LABELS = {
@@ -37,7 +38,7 @@ def available_metrics(results: dict[str, Any]) -> list[str]:
     ]
 
 
-class EvalResultsApp(PlainNotices, App[None]):
+class EvalResultsApp(HangupSafe, PlainNotices, App[None]):
     TITLE = "ragtui eval results"
     CSS = """
     #summary { height: auto; padding: 0 1; }

@@ -6,6 +6,13 @@ Textual's input thread then reads end-of-file from the dead terminal in a busy l
 the app handles SIGHUP itself and also checks, once a second, that its terminal still
 answers; either way it exits normally, closing the session (judgments on disk first).
 
+A terminal that goes away while the app is quitting must not hang it either: Textual's
+output thread dies on the first write that fails (EIO from a hung-up terminal), its queue
+fills, and the driver's close then waits on that queue for ever, on the event loop's
+thread. ``HangupSafe`` gives the driver an output that drops writes once the terminal is
+gone (seen: a CI run with SIGHUP ignored, the app asleep on the queue after its
+terminal closed during quitting).
+
 After such an exit the process must still end: the hang-up comes with SIGCONT, on which
 Textual restarts its input thread, and that thread then spins on the dead terminal and
 keeps the interpreter from exiting. ``terminal_lost()`` tells the caller to end the
@@ -21,8 +28,11 @@ import signal
 import sys
 import termios
 import threading
+from typing import IO, Any
 
 from textual.app import App
+from textual.driver import Driver
+from textual.drivers.linux_driver import LinuxDriver
 
 _lost = threading.Event()
 
@@ -78,3 +88,47 @@ def end_with_terminal(app: App, interval_s: float = 1.0) -> None:
             lost()
 
     app.set_interval(interval_s, check, name="terminal-watch")
+
+
+class _TerminalOutput:
+    """The driver's output file, which stops writing once a write fails (the terminal hung
+    up) instead of raising in Textual's output thread."""
+
+    def __init__(self, file: IO[str]) -> None:
+        self._file = file
+        self.gone = False
+
+    def write(self, text: str) -> None:
+        if not self.gone:
+            self._attempt(self._file.write, text)
+
+    def flush(self) -> None:
+        if not self.gone:
+            self._attempt(self._file.flush)
+
+    def _attempt(self, call: Any, *args: str) -> None:
+        try:
+            call(*args)
+        except (OSError, ValueError):  # EIO, EPIPE; ValueError: the file was closed
+            self.gone = True
+            _lost.set()  # the process ends outright once the app returns
+
+    def fileno(self) -> int:
+        return self._file.fileno()
+
+    def isatty(self) -> bool:
+        return self._file.isatty()
+
+
+class _HangupSafeDriver(LinuxDriver):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._file = _TerminalOutput(self._file)  # type: ignore[assignment,arg-type]
+
+
+class HangupSafe:
+    """An App mixin: Textual's terminal driver, with an output that survives a hang-up."""
+
+    def get_driver_class(self) -> type[Driver]:
+        driver: type[Driver] = super().get_driver_class()  # type: ignore[misc]
+        return _HangupSafeDriver if driver is LinuxDriver else driver

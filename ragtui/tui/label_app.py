@@ -16,14 +16,14 @@ from textual.widgets import Footer, Static
 from ragtui.display.safe_text import printable
 from ragtui.errors import RagtuiError
 from ragtui.judging.labeling import LabelingSession
-from ragtui.tui.hangup import end_with_terminal
+from ragtui.tui.hangup import HangupSafe, end_with_terminal
 from ragtui.tui.log_notices import PlainNotices
 
 # The compare screen's grade scale (widgets/pane.py), so a grade means the same in both.
 GRADE_NAMES = ("not relevant", "somewhat relevant", "relevant", "highly relevant")
 
 
-class LabelApp(PlainNotices, App[None]):
+class LabelApp(HangupSafe, PlainNotices, App[None]):
     TITLE = "ragtui label"
     CSS = """
     #progress { height: 1; padding: 0 1; text-style: bold; }

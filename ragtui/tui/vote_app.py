@@ -18,11 +18,11 @@ from ragtui.display.safe_text import printable
 from ragtui.errors import RagtuiError
 from ragtui.judging.grade_queue import ANSWER_GRADES, CORRECTNESS, FAITHFULNESS, SCALES, GradeItem
 from ragtui.judging.voting import VotingSession
-from ragtui.tui.hangup import end_with_terminal
+from ragtui.tui.hangup import HangupSafe, end_with_terminal
 from ragtui.tui.log_notices import PlainNotices
 
 
-class VoteApp(PlainNotices, App[None]):
+class VoteApp(HangupSafe, PlainNotices, App[None]):
     TITLE = "ragtui vote"
     CSS = """
     #progress { height: 1; padding: 0 1; text-style: bold; }
