@@ -218,6 +218,13 @@ def _ci(interval) -> str:
     return "" if not interval else f" [{interval[0]:.2f}, {interval[1]:.2f}]"
 
 
+def _questions(figures: dict) -> str:
+    queries = figures.get("queries")
+    if not isinstance(queries, int):
+        return ""  # a record from before questions were counted
+    return f" on {queries} questions; the interval resamples questions"
+
+
 def format_calibration(record: dict) -> str:
     from ragtui.judging.agreement import SCORED_PAIRS
 
@@ -242,7 +249,7 @@ def format_calibration(record: dict) -> str:
     lines.append(
         "  Cohen's kappa (A / B / tie, on the same votes): "
         + ("n/a" if kappa is None else f"{kappa:.2f}{_ci(figures['kappa_ci'])}")
-        + f"  (n = {figures['non_tie']})"
+        + f"  (n = {figures['non_tie']}{_questions(figures)})"
     )
     inconsistency = figures["position_inconsistency"]
     lines.append(

@@ -9,6 +9,10 @@ names one side would match by chance. The share over votes where both sides name
 winner is given too, the figure MT-Bench reports. The user's ties stay in the confusion
 table; they are not scored, since a user's tie (or "both bad") says the answers were not
 worth telling apart, not that they were equal.
+
+Votes on one question are not independent (the same question, often the same answers): where
+each vote's question is known, κ's interval resamples questions, and the agreement's
+interval is the wider of Wilson's and that bootstrap's.
 """
 
 from __future__ import annotations
@@ -94,9 +98,11 @@ class AgreementFigures:
     position_inconsistency_ci: tuple[float, float] | None
     both_orders: int  # pairs with a verdict in both orders
     confusion: dict[str, dict[str, int]]  # user label → judge label → count
-    # How κ's interval was found: "bootstrap" (percentile, resampling the scored votes) or
-    # "agreement" (the bootstrap could not vary: see ``kappa_from_agreement``).
+    # How κ's interval was found: "bootstrap" (percentile, resampling the scored votes, or
+    # their questions where ``queries`` is known) or "agreement" (the bootstrap could not
+    # vary: see ``kappa_from_agreement``).
     kappa_ci_basis: str = "bootstrap"
+    queries: int | None = None  # distinct questions of the scored votes; None: not known
 
     def sentence(self) -> str:
         if self.agreement is None:
@@ -108,6 +114,7 @@ class AgreementFigures:
             self.kappa_ci,
             self.non_tie,
             self.kappa_ci_basis,
+            self.queries,
         )
 
 
@@ -118,9 +125,10 @@ def votes_sentence(
     kappa_ci: Sequence[float] | None,
     non_tie: int,
     kappa_ci_basis: str = "bootstrap",
+    queries: int | None = None,
 ) -> str:
-    """``agrees with your votes 78% [64%, 88%], κ 0.55 [0.31, 0.76], n = 40 (…)``: each
-    figure with its 95% interval, and the n both rest on."""
+    """``agrees with your votes 78% [64%, 88%], κ 0.55 [0.31, 0.76], n = 40 on 12
+    questions (…)``: each figure with its 95% interval, and the n both rest on."""
     shared = f" [{agreement_ci[0]:.0%}, {agreement_ci[1]:.0%}]" if agreement_ci else ""
     kappa_words = "κ n/a" if kappa is None else f"κ {kappa:.2f}"
     if kappa is not None and kappa_ci:
@@ -132,9 +140,15 @@ def votes_sentence(
         if kappa is not None and kappa_ci and kappa_ci_basis == "agreement"
         else ""
     )
+    on = f" on {queries} question{'s' * (queries != 1)}" if queries is not None else ""
+    clustered = (
+        "; the intervals resample questions, as votes on one question go together"
+        if queries is not None and queries < non_tie
+        else ""
+    )
     return (
-        f"agrees with your votes {agreement:.0%}{shared}, {kappa_words}, n = {non_tie} "
-        f"({SCORED_PAIRS}{basis})"
+        f"agrees with your votes {agreement:.0%}{shared}, {kappa_words}, n = {non_tie}{on} "
+        f"({SCORED_PAIRS}{clustered}{basis})"
     )
 
 
@@ -167,38 +181,57 @@ def agreement_figures(
     judges: Sequence[str],
     consistent: Sequence[bool | None],
     seed: int = 0,
+    questions: Sequence[str] | None = None,
 ) -> AgreementFigures:
     """Figures of one judge against one person, pair by pair.
 
     ``users``: the person's label; ``judges``: the judge's outcome ("abstain" allowed);
     ``consistent``: whether the judge named the same side in both orders (None when an
-    order had no verdict).
+    order had no verdict); ``questions``: each vote's question, where known (intervals
+    then resample questions).
     """
     confusion = {label: {other: 0 for other in JUDGE_LABELS} for label in LABELS}
     for user, judge in zip(users, judges, strict=True):
         confusion[user][judge] += 1
+    groups = list(questions) if questions is not None else [str(i) for i in range(len(users))]
     # One set of scored pairs for agreement, κ, their intervals and n (see the docstring).
-    scored = [(u, j) for u, j in zip(users, judges, strict=True) if j != "abstain" and u != "tie"]
-    agreed = sum(u == j for u, j in scored)
-    decided = [(u, j) for u, j in scored if j != "tie"]
-    kappa = cohen_kappa([u for u, _ in scored], [j for _, j in scored])
+    scored = [
+        (u, j, g)
+        for u, j, g in zip(users, judges, groups, strict=True)
+        if j != "abstain" and u != "tie"
+    ]
+    agreed = sum(u == j for u, j, _ in scored)
+    decided = [(u, j) for u, j, _ in scored if j != "tie"]
+    kappa = cohen_kappa([u for u, _, _ in scored], [j for _, j, _ in scored])
+    clusters: dict[str, list[int]] = {}
+    for position, (_, _, group) in enumerate(scored):
+        clusters.setdefault(group, []).append(position)
+    members = list(clusters.values())
     kappa_ci = None
-    if kappa is not None and len(scored) >= 2:
+    agreement_ci = wilson(agreed, len(scored))
+    if kappa is not None and len(members) >= 2:
         rng = np.random.default_rng(seed)
-        draws = []
+        draws, agreements = [], []
         for _ in range(BOOTSTRAP_SAMPLES):
-            picks = rng.integers(0, len(scored), size=len(scored))
-            value = cohen_kappa([scored[p][0] for p in picks], [scored[p][1] for p in picks])
+            picks = [p for c in rng.integers(0, len(members), len(members)) for p in members[c]]
+            drawn_users = [scored[p][0] for p in picks]
+            drawn_judges = [scored[p][1] for p in picks]
+            agreements.append(np.mean([scored[p][0] == scored[p][1] for p in picks]))
+            value = cohen_kappa(drawn_users, drawn_judges)
             if value is not None:
                 draws.append(value)
         if draws:
             low, high = np.percentile(draws, [2.5, 97.5])
             kappa_ci = (float(low), float(high))
+        if agreement_ci and len(members) < len(scored):
+            # Wilson's interval takes the votes as independent; the questions' bootstrap
+            # sees how they go together but has no width where every vote agreed.
+            low, high = np.percentile(agreements, [2.5, 97.5])
+            agreement_ci = (min(agreement_ci[0], float(low)), max(agreement_ci[1], float(high)))
     basis = "bootstrap"
-    agreement_ci = wilson(agreed, len(scored))
     if kappa_ci is not None and agreement_ci and kappa_ci[1] - kappa_ci[0] <= 1e-12:
         kappa_ci = kappa_from_agreement(
-            [u for u, _ in scored], [j for _, j in scored], agreement_ci
+            [u for u, _, _ in scored], [j for _, j, _ in scored], agreement_ci
         )
         basis = "agreement"
     inconsistency = position_inconsistency(consistent)
@@ -217,6 +250,7 @@ def agreement_figures(
         both_orders=inconsistency.pairs,
         confusion=confusion,
         kappa_ci_basis=basis,
+        queries=len(clusters) if questions is not None else None,
     )
 
 

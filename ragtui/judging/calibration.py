@@ -73,6 +73,7 @@ def figures_of(votes: Sequence[Vote], judged: Sequence[PairJudgment]) -> Agreeme
         [user_label(vote.choice) for vote in votes],
         [judgment.outcome for judgment in judged],
         [judgment.consistent for judgment in judged],
+        questions=[vote.query_id or vote.query for vote in votes],
     )
 
 
@@ -170,6 +171,7 @@ def _sentence_from(figures: Mapping[str, Any]) -> str | None:
         interval(figures.get("kappa_ci")),
         non_tie,
         str(figures.get("kappa_ci_basis") or "bootstrap"),
+        figures["queries"] if isinstance(figures.get("queries"), int) else None,
     )
 
 

@@ -86,6 +86,7 @@ def test_a_judge_that_follows_the_votes_agrees_fully(judge_env: Path, capsys) ->
     assert figures["n"] == len(PLANTED) and figures["abstentions"] == 0
     assert figures["agreement"] == 1.0 and figures["kappa"] == pytest.approx(1.0)
     assert figures["non_tie"] == 5 and figures["position_inconsistency"] == 0.0
+    assert figures["queries"] == 5  # one question per vote here
     assert figures["confusion"]["tie"]["tie"] == 2 and figures["confusion"]["a"]["a"] == 3
     assert record["judge"]["spec"] == "openai:judge-planted" and record["judge"]["method"] == "text"
     # Stored beside the votes, under the judge's identity.

@@ -275,3 +275,54 @@ def test_a_judge_agreeing_on_every_one_of_few_votes_gets_an_interval_with_width(
     # Where the votes vary, the bootstrap interval stays.
     mixed = agreement_figures(users, [*users[:-2], "b", "a"], [True] * len(users))
     assert mixed.kappa_ci_basis == "bootstrap" and "cannot vary" not in mixed.sentence()
+
+
+def test_votes_on_one_question_are_resampled_together() -> None:
+    """Votes on the same question go together: a judge that gets a question right gets
+    all its votes right. Resampling votes as if independent makes κ's interval too narrow;
+    with each vote's question known, the interval resamples questions and is wider, and the
+    sentence names the questions."""
+    from ragtui.judging.agreement import agreement_figures, wilson
+
+    users, judges, questions = [], [], []
+    for question in range(12):
+        agrees = question % 3 != 0  # 8 questions agreed on, 4 not
+        for vote in range(4):
+            user = "a" if (question + vote) % 2 else "b"
+            users.append(user)
+            judges.append(user if agrees else ("b" if user == "a" else "a"))
+            questions.append(f"q{question}")
+    per_vote = agreement_figures(users, judges, [True] * len(users))
+    per_question = agreement_figures(users, judges, [True] * len(users), questions=questions)
+    assert per_vote.kappa == per_question.kappa
+    assert per_vote.queries is None and per_question.queries == 12
+    vote_width = per_vote.kappa_ci[1] - per_vote.kappa_ci[0]
+    question_width = per_question.kappa_ci[1] - per_question.kappa_ci[0]
+    assert question_width > 1.5 * vote_width
+    # The agreement's interval is at least Wilson's, and wider where questions cluster.
+    wilson_low, wilson_high = wilson(32, 48)
+    low, high = per_question.agreement_ci
+    assert low < wilson_low - 0.03 and high >= wilson_high
+    sentence = per_question.sentence()
+    assert "n = 48 on 12 questions" in sentence and "resample questions" in sentence
+    assert "questions" not in per_vote.sentence()
+
+
+def test_calibration_figures_resample_the_votes_questions() -> None:
+    """judge calibrate groups the votes by question (its id, or its text when typed)."""
+    from types import SimpleNamespace
+
+    from ragtui.judging.calibration import figures_of
+    from ragtui.judging.store import Vote
+
+    votes, judged = [], []
+    for number in range(12):
+        side = "ab"[number % 2]
+        query_id = "" if number % 3 == 2 else f"q{number % 3}"
+        votes.append(
+            Vote(f"question {number % 3}", query_id, "p", "q", side, "x", "y", None, None, 0.0)
+        )
+        # Only outcome and consistent are read from a judgment.
+        judged.append(SimpleNamespace(outcome=side if number % 4 else "a", consistent=True))
+    figures = figures_of(votes, judged)
+    assert figures.queries == 3 and figures.non_tie == 12
