@@ -299,21 +299,45 @@ async def test_the_app_leaves_no_logging_handler_behind(tmp_path: Path) -> None:
     assert logging.getLogger("ragtui").handlers == before
 
 
-async def test_a_run_ending_while_its_stream_is_new_leaves_the_events_flowing(
+async def test_a_streaming_answer_is_plain_text_laid_out_only_when_it_grows(
     tmp_path: Path,
 ) -> None:
-    """The end of a run can be rendered between _flush making the answer's stream and that
-    stream's task first running (under load). Stopping such a stream must not cancel the
-    app's event worker: every later event would be dropped."""
+    """While an answer streams, the pane shows it as plain text in one widget and lays the
+    screen out only when the text needs another line (each layout of the screen delayed key
+    presses); the finished answer replaces it as Markdown."""
     from textual.widgets import Markdown
 
+    from ragtui.pipeline import RunStats
+    from ragtui.tui.widgets.pane import StreamedAnswer
+
+    stats = RunStats(1.0, 0.5, 2.0, 100.0, 10, 3, False, 0.0, "fair")
     app = new_app(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: app.session.ready)
         pane = app.pane("a")
-        pane._stream = Markdown.get_stream(pane.answer)  # its task made, not yet run
-        await pane._stop_stream()  # raised CancelledError here
-        await ask(pilot, QUERY)
+        live = pane.query_one("#answer-live", StreamedAnswer)
+        markdown = pane.query_one("#answer", Markdown)
+        await pane.begin("q")
+        await pane.append("1. **First** step")
+        await pilot.pause(0.4)
+        assert live.display and not markdown.display
+        assert "1. **First** step" in screen_text(app)  # as written, not yet formatted
+        layouts = live._layout_updates
+        await pane.append(" and")
+        await pilot.pause(0.4)
+        assert "step and" in screen_text(app)
+        assert live._layout_updates == layouts, "a word on the same line laid the screen out"
+        height = live.size.height
+        await pane.append(" more" * 40)
+        await pilot.pause(0.4)
+        assert live._layout_updates > layouts and live.size.height > height
+        answer = "1. **First** step and" + " more" * 40
+        await pane.end(answer, stats, None)
+        await pilot.pause(0.3)
+        assert markdown.display and not live.display
+        text = screen_text(app)
+        assert "First step and more" in text and "**First**" not in text
+        await ask(pilot, QUERY)  # and the screen still follows the session
         assert pane.stats is not None
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -11,7 +9,6 @@ from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Markdown, OptionList, Static
-from textual.widgets.markdown import MarkdownStream
 
 from ragtui.compare.events import Judgments
 from ragtui.display.safe_text import printable
@@ -30,13 +27,29 @@ def format_figures(judgments: Judgments) -> str:
     return " · ".join(shown) + f" ({judgments.source})"
 
 
-# Each Markdown append re-lays out the whole screen; per token, that work starves key
-# presses on 2 cores (measured: keypress p95 66 ms while streaming). A few redraws a second
-# keep the answer live and the keys responsive.
+# Streamed text is shown as plain text and the finished answer as Markdown, once. Every
+# redraw of a growing answer re-lays out the whole screen: with the Markdown widget that
+# re-mounted the answer's last blocks each time (a long list, all of it) and cost 17 ms
+# per redraw at the median and 47 ms at p90 on 2 cores, so key presses waited behind it
+# (p95 up to 57 ms while streaming). One Static lays out in a few milliseconds. A few
+# redraws a second keep the answer live.
 ANSWER_REDRAW_S = 0.15
 
 
 GRADES = Binding.Group("Grade")
+
+
+class StreamedAnswer(Static):
+    """The answer as plain text while it streams; lays the screen out only when it grows."""
+
+    def show(self, text: str) -> None:
+        width = self.content_size.width
+        self.update(Text(printable(text)), layout=False)
+        # A screen layout costs ~14 ms here; most redraws add words to the last line.
+        if not width or self.get_content_height(self.size, self.size, width) != (
+            self.content_size.height
+        ):
+            self.refresh(layout=True)
 
 
 class PassageList(OptionList):
@@ -85,8 +98,7 @@ class PipelinePane(Vertical):
         self.answer_text = ""
         self.stats: RunStats | None = None
         self.error: str | None = None
-        self._stream: MarkdownStream | None = None
-        self._unsent = ""  # streamed text not yet handed to the Markdown widget
+        self._unsent = False  # streamed text not yet on screen
         self._flush_timer: Timer | None = None
         self._terms: list[str] = []
         self._judgments = Judgments()
@@ -99,6 +111,9 @@ class PipelinePane(Vertical):
         yield Static("", id="figures", classes="pane-figures", markup=False)
         # Not focusable: Tab then moves between the panes' passage lists (mouse wheel scrolls).
         with VerticalScroll(id="answer-box", can_focus=False):
+            live = StreamedAnswer("", id="answer-live", markup=False)
+            live.display = False  # while an answer streams, in place of the Markdown
+            yield live
             yield Markdown("", id="answer", parser_factory=answer_markdown_parser, open_links=False)
         yield Static("", id="stats", classes="pane-stats", markup=False)
         judge_line = Static("", id="judge", classes="pane-judge", markup=False)
@@ -147,7 +162,6 @@ class PipelinePane(Vertical):
 
     async def begin(self, query: str) -> None:
         """Clear the last run and show that this one started."""
-        await self._stop_stream()
         self.hits = ()
         self.answer_text = ""
         self.stats = None
@@ -158,7 +172,7 @@ class PipelinePane(Vertical):
         self.query_one("#figures", Static).update("")
         self.query_one("#stats", Static).update("")
         self.set_judge("")
-        await self.answer.update("")
+        await self._show_answer("")
         self.set_status("retrieving…")
 
     async def reset(self, spec: str) -> None:
@@ -208,55 +222,47 @@ class PipelinePane(Vertical):
         if not self.answer_text:
             self.set_status("generating…")
         self.answer_text += text
-        self._unsent += text
+        self._unsent = True
         if self._flush_timer is None:
             self._flush_timer = self.set_timer(ANSWER_REDRAW_S, self._flush)
 
-    async def _flush(self) -> None:
+    def _flush(self) -> None:
         self._flush_timer = None
         if not self._unsent:
             return
-        if self._stream is None:
-            # Made at the first write, which lets its task start: a MarkdownStream stopped
-            # before its task ever ran raises CancelledError into whoever stops it.
-            self._stream = Markdown.get_stream(self.answer)
-        text, self._unsent = self._unsent, ""
-        await self._stream.write(printable(text))
+        self._unsent = False
+        live = self.query_one("#answer-live", StreamedAnswer)
+        live.show(self.answer_text)
+        if not live.display:
+            live.display = True
+            self.answer.display = False
 
-    async def _stop_stream(self) -> None:
+    async def _show_answer(self, markdown: str) -> None:
+        """The answer as Markdown, in place of the streamed text."""
+        self._stop_flushing()
+        await self.answer.update(markdown)
+        live = self.query_one("#answer-live", Static)
+        live.update("")
+        live.display = False
+        self.answer.display = True
+
+    def _stop_flushing(self) -> None:
         if self._flush_timer is not None:
             self._flush_timer.stop()
             self._flush_timer = None
-        self._unsent = ""
-        if self._stream is not None:
-            stream, self._stream = self._stream, None
-            try:
-                await stream.stop()
-            except asyncio.CancelledError:
-                # A stream stopped before its task first ran hands that task's cancellation
-                # to whoever awaits it: the app's event worker, which then ended silently
-                # and froze both panes (a run ending while _flush had just made the
-                # stream; seen under load, 1 run in 5). Only a cancellation of this task
-                # itself may go on.
-                current = asyncio.current_task()
-                if current is not None and current.cancelling():
-                    raise
+        self._unsent = False
 
     async def finish(self, answer: str, stats: RunStats) -> None:
-        await self._stop_stream()
         self.answer_text = answer
-        # Setting the whole text once repairs blocks (lists, fences) that arrived in pieces.
-        await self.answer.update(printable(answer) or "*(empty answer)*")
+        await self._show_answer(printable(answer) or "*(empty answer)*")
         self.show_stats(stats)
         status = "answer cut short (cancelled)" if stats.partial else "done"
         self.set_status(f"{status} · {stats.finish_reason}")
 
     async def fail(self, error: str, partial: str, stats: RunStats | None) -> None:
-        await self._stop_stream()
         self.error = error
         self.answer_text = partial
-        if partial:
-            await self.answer.update(printable(partial) + "\n\n*(partial answer)*")
+        await self._show_answer(printable(partial) + "\n\n*(partial answer)*" if partial else "")
         if stats is not None:
             self.show_stats(stats)
         self.set_status(f"error: {error}", error=True)
