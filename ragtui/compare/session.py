@@ -199,6 +199,7 @@ class CompareSession:
         self.resolved = ResolvedLabels()
         # Kept questions of the corpus's generated test sets, by query id.
         self.generated: dict[str, GeneratedQuestion] = {}
+        self._agreement_memo: tuple[object, str] = (None, "")
         # Questions of the corpus's sets a person may grade the pool of (imported ones, and
         # generated ones that passed the cheap filters), so that grades made here under
         # their ids count for their set in the labeling screen.
@@ -784,11 +785,46 @@ class CompareSession:
         question = self.generated.get(self.query_id)
         if question is not None and self.query_id not in self.corpus.queries:
             # A generated question is judged by the passages that hold its source text now.
-            source = f"source {question.unit} (test set {question.testset})"
+            # Those judgments are automatic: the figures say how far they agree with you.
+            agreement = self._source_agreement(question.testset)
+            source = f"source {question.unit} (test set {question.testset}; {agreement})"
             return dict.fromkeys(question.judged_ids, 1), question.unit, source
         if self.query_id not in self.corpus.queries:
             return {}, "document", ""
         return dict(self.corpus.qrels.get(self.query_id, {})), "document", "dataset judgments"
+
+    def _source_agreement(self, testset: str) -> str:
+        """How far a test set's source judgments agree with your grades of the passages
+        retrieved for its questions: κ with its interval, over the passages you graded.
+
+        Both sides are taken as relevant or not (your grade 1 or more; the passage holds
+        the question's source or not): the source judgment has no degrees, so a 3 against
+        its 1 is no disagreement. Intervals resample questions.
+        """
+        from ragtui.judging.labeller_agreement import NOT_CHECKED, kappa_figure
+
+        assert self.corpus is not None
+        corpus = self.corpus
+        yours: dict[str, dict[str, int]] = {}
+        theirs: dict[str, dict[str, int]] = {}
+        for query_id, question in self.generated.items():
+            grades = self.resolved.grades.get(query_id)
+            if question.testset != testset or not grades:
+                continue
+            judged = set(question.judged_ids)
+            yours[query_id], theirs[query_id] = {}, {}
+            for passage_id, grade in grades.items():
+                row = corpus.passage_index.get(passage_id)
+                if row is None:
+                    continue  # a passage gone since it was graded
+                unit_id = id_in_unit(corpus.passages[row].doc_id, passage_id, question.unit)
+                yours[query_id][passage_id] = int(grade >= 1)
+                theirs[query_id][passage_id] = int(unit_id in judged)
+        key = (testset, tuple(sorted((q, tuple(sorted(g.items()))) for q, g in yours.items())))
+        if self._agreement_memo[0] != key:
+            figure = kappa_figure(yours, theirs)
+            self._agreement_memo = (key, figure.words() if figure.pairs else NOT_CHECKED)
+        return self._agreement_memo[1]
 
     def _known_queries(self) -> dict[str, str]:
         """Query id → text of every question with an id of its own, in the order a typed

@@ -13,7 +13,7 @@ import pytest
 from ragtui.cli import main
 from ragtui.testsets.store import read_testset
 from tests.test_testsets import make_corpus
-from tests.tui.helpers import answered, new_app, wait_for
+from tests.tui.helpers import answered, ask, new_app, wait_for
 
 
 @pytest.fixture
@@ -61,7 +61,8 @@ async def test_a_generated_question_is_picked_judged_and_reviewed(
         assert any(hit.passage_id == source for hit in pane.hits)
         assert pane.grade_shown(source) == 1  # the source passage, drawn hollow
         figures = str(pane.query_one("#figures").render())
-        assert "source passage (test set s)" in figures and "nDCG@" in figures
+        assert "source passage (test set s; not checked against your labels)" in figures
+        assert "nDCG@" in figures
 
     out = tmp_path / "eval"
     args = ["eval", str(corpus), "--testset", "s", "--retrievers", "bm25"]
@@ -70,3 +71,32 @@ async def test_a_generated_question_is_picked_judged_and_reviewed(
     assert code == 0
     results = json.loads((out / "results.json").read_text())
     assert results["dataset"]["judged_queries"] == 1  # the rejected one is left out
+
+
+async def test_source_figures_say_how_far_the_source_agrees_with_your_grades(
+    corpus_with_a_set: tuple[Path, Path],
+) -> None:
+    """A generated question's figures rest on an automatic judgment (its source passage):
+    they say whether your grades of the set's other questions have checked it."""
+    corpus, data = corpus_with_a_set
+    first, second = read_testset(next(data.rglob("testsets/s"))).kept
+    app = new_app(data, "bm25+extractive", "bm25+extractive", corpus=corpus)
+
+    def figures() -> str:
+        return str(app.pane("a").query_one("#figures").render())
+
+    async with app.run_test(size=(160, 40)) as pilot:
+        await ask(pilot, second["question"])
+        assert app.session.query_id == second["query_id"]
+        assert "(test set s; not checked against your labels)" in figures()
+        await ask(pilot, first["question"])
+        session, pane = app.session, app.pane("a")
+        assert app.focused is pane.passages and len(pane.hits) >= 2
+        await pilot.press("2", "j", "0")  # the person grades two passages of the first
+        await wait_for(pilot, lambda: len(session.resolved.grades.get(first["query_id"], {})) == 2)
+        await pilot.pause(0.1)
+        assert "your grades" in figures()
+        await ask(pilot, second["question"])
+        assert "(test set s; too few of your labels to tell (n = 2 pairs graded by both))" in (
+            figures()
+        )
