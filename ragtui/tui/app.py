@@ -17,7 +17,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import Footer, ProgressBar, Static
+from textual.widgets import ProgressBar, Static
 
 from ragtui.compare.events import (
     AnswerDelta,
@@ -42,6 +42,7 @@ from ragtui.errors import RagtuiError
 from ragtui.tui.hangup import HangupSafe, end_with_terminal
 from ragtui.tui.log_notices import NotifyHandler, PlainNotices
 from ragtui.tui.themes import ThemeFile, discover_themes, pick_theme
+from ragtui.tui.widgets.footer import KeysFooter
 from ragtui.tui.widgets.pane import PassageList, PipelinePane
 from ragtui.tui.widgets.query_input import QueryInput
 
@@ -114,7 +115,7 @@ class CompareApp(HangupSafe, PlainNotices, App[None]):
         with Horizontal(id="panes"):
             for key in PANES:
                 yield PipelinePane(key, self.session.panes[key].spec, key == self.shown_pane)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         log.addHandler(self._log_handler)

@@ -10,12 +10,13 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 from textual_plotext import PlotextPlot
 
 from ragtui.display.safe_text import printable
 from ragtui.tui.hangup import HangupSafe
 from ragtui.tui.log_notices import PlainNotices
+from ragtui.tui.widgets.footer import KeysFooter
 
 METRIC_LABELS = {
     "f1": "answer F1",
@@ -65,7 +66,7 @@ class EvalResultsApp(HangupSafe, PlainNotices, App[None]):
             yield PlotextPlot(id="effects")
         yield Static("", id="findings", markup=False)
         yield DataTable(id="pipelines", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.show_metric()

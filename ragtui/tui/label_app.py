@@ -11,13 +11,14 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from ragtui.display.safe_text import printable
 from ragtui.errors import RagtuiError
 from ragtui.judging.labeling import LabelingSession
 from ragtui.tui.hangup import HangupSafe, end_with_terminal
 from ragtui.tui.log_notices import PlainNotices
+from ragtui.tui.widgets.footer import KeysFooter
 
 # The compare screen's grade scale (widgets/pane.py), so a grade means the same in both.
 GRADE_NAMES = ("not relevant", "somewhat relevant", "relevant", "highly relevant")
@@ -52,7 +53,7 @@ class LabelApp(HangupSafe, PlainNotices, App[None]):
         with VerticalScroll(id="passage-box"):
             yield Static("", id="passage", markup=False)
         yield Static("", id="status", markup=False)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         end_with_terminal(self)  # a closed terminal ends the app, grades on disk first

@@ -12,7 +12,7 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from ragtui.display.safe_text import printable
 from ragtui.errors import RagtuiError
@@ -20,6 +20,7 @@ from ragtui.judging.grade_queue import ANSWER_GRADES, CORRECTNESS, FAITHFULNESS,
 from ragtui.judging.voting import VotingSession
 from ragtui.tui.hangup import HangupSafe, end_with_terminal
 from ragtui.tui.log_notices import PlainNotices
+from ragtui.tui.widgets.footer import KeysFooter
 
 
 class VoteApp(HangupSafe, PlainNotices, App[None]):
@@ -55,7 +56,7 @@ class VoteApp(HangupSafe, PlainNotices, App[None]):
             with VerticalScroll(id="right-box", classes="answer-box"):
                 yield Static("", id="right", markup=False)
         yield Static("", id="status", markup=False)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         end_with_terminal(self)  # a closed terminal ends the app, votes on disk first
