@@ -78,6 +78,7 @@ from ragtui.judging.label_designs import (  # noqa: E402
     TOP_GRADE,
     correction_spread,
     labeller_inclusion,
+    rank_prior,
     rank_prior_inclusion,
 )
 
@@ -93,6 +94,10 @@ DESIGN_NAMES = {
     "two-phase": "two-phase (strata)",
 }
 PILOT_SHARE = 0.25  # of a two-phase sample's labels: the uniform first batch
+# No labeller: the person's grades correct the retrievers' rank prior (label_designs.
+# rank_prior), as eval does without --labeller; on the uniform and rank-prior samples.
+PRIOR_PREDICTION = "none (rank prior corrected)"
+PRIOR_DESIGNS = ("uniform", "rank prior")
 MAX_GRADE = 4  # Cranfield's qrels grade 1–4
 
 
@@ -325,6 +330,9 @@ def simulate(
         for name, grades in labellers.items()
         for metric in by_metric
     }
+    # No labeller, the grades correcting the rank prior (what eval does without --labeller).
+    for metric in by_metric:
+        automatic[PRIOR_PREDICTION, metric] = rank_prior(pooled.ranks)
     count = len(SPECS)
     true_gaps = truth["P@10"][count:]
     size = len(pooled.truth)
@@ -333,6 +341,8 @@ def simulate(
     served = np.vstack([by_metric["P@10"], by_metric["DCG@10"]])
     strata = {name: design_strata(pooled.ranks, automatic[name, "DCG@10"]) for name in labellers}
     for design in designs:
+        # The labeller and two-phase designs steer by a labeller's grades; the prior is none.
+        predictors = [*labellers, *([PRIOR_PREDICTION] if design in PRIOR_DESIGNS else [])]
         kind = UNIFORM if design == "uniform" else POISSON
         for n in sizes:
             if design == "rank prior":
@@ -356,7 +366,7 @@ def simulate(
                     pilot = np.sort(rng.choice(size, int(n * PILOT_SHARE), replace=False))
                     uniform_draw = rng.random(size)
                 drawn = {}
-                for name in labellers:
+                for name in predictors:
                     if design == "labeller":
                         # the same random numbers for every labeller, as for two phases
                         inclusion = steered[name]
@@ -374,7 +384,7 @@ def simulate(
                         )
                         rows = np.union1d(pilot, np.flatnonzero(uniform_draw < inclusion))
                     drawn[name] = rows, inclusion
-                for name in labellers:
+                for name in predictors:
                     rows, inclusion = drawn[name]
                     tally = tallies.setdefault((design, n, name), Tally())
                     tally.draws += 1
@@ -495,8 +505,11 @@ def rows_of(tallies: Tallies, truth: dict[str, np.ndarray]) -> list[dict[str, st
             "near-ties ordered (max)": _percent(ordered[ties].max()) if ties.any() else "–",
             "labels saved": "",
         }
-        if design != "uniform" and ("uniform", n, name) in tallies:
-            uniform = tallies[("uniform", n, name)]
+        # Against the uniform sample with the same automatic grades; the rank prior's rows
+        # against the uniform sample of your grades alone (what they replace).
+        baseline = "human only" if name == PRIOR_PREDICTION else name
+        if (design != "uniform" or baseline != name) and ("uniform", n, baseline) in tallies:
+            uniform = tallies[("uniform", n, baseline)]
             share = tally.mean("variance P@10") / uniform.mean("variance P@10")
             retriever_saving = 1 - np.median(share[:count])
             gap_saving = 1 - np.median(share[count:][apart]) if apart.any() else float("nan")

@@ -57,11 +57,25 @@ def rank_prior_inclusion(ranks: np.ndarray, expected: float) -> np.ndarray:
     """
     ranks = np.asarray(ranks)
     count = len(ranks)
-    inside = ranks > 0
-    prior = np.where(inside, 1.0 / np.log2(np.where(inside, ranks, 1) + 1.0), 0.0).mean(axis=0)
-    placed = inside.sum(axis=0)
+    placed = (ranks > 0).sum(axis=0)
     spread = placed + placed * (count - placed)
-    return _mixed(np.sqrt(prior * spread), expected)
+    return _mixed(np.sqrt(rank_prior(ranks) * spread), expected)
+
+
+def rank_prior(ranks: np.ndarray) -> np.ndarray:
+    """A guess of how likely each pool pair is relevant, from where the retrievers ranked
+    it: the mean over the retrievers of 1/log2(rank + 1), 0 where one did not rank it
+    (``ranks``: R × N, from 1; 0 where not ranked). Not a probability, only a score that
+    rises with it: a pair ranked high by several retrievers is more often relevant.
+
+    It steers the rank-prior design, and without a labeller it is the prediction the
+    person's grades correct (``ragtui.experiment.run.corrected_estimates``): it depends on
+    no grade, so the estimate stays unbiased, and λ tunes how far to follow it."""
+    ranks = np.asarray(ranks)
+    if ranks.size == 0:
+        return np.zeros(ranks.shape[-1] if ranks.ndim else 0)
+    inside = ranks > 0
+    return np.where(inside, 1.0 / np.log2(np.where(inside, ranks, 1) + 1.0), 0.0).mean(axis=0)
 
 
 def grade_uncertainty(grade: int | None, expected_grade: float | None = None) -> float:

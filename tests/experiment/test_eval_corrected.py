@@ -24,9 +24,9 @@ from ragtui.cli import main
 from ragtui.corpus import load_corpus
 from ragtui.evidence_rules import SAMPLED_LABELS_FLOOR
 from ragtui.experiment.report.outputs import run_file_name
+from ragtui.experiment.run.corrected_estimates import METHOD_PRIOR, effective_labels
 from ragtui.experiment.stats.ppi import (
     METHOD_CORRECTED,
-    METHOD_HUMAN_ONLY,
     POISSON,
     UNIFORM,
     HumanSample,
@@ -35,6 +35,7 @@ from ragtui.experiment.stats.ppi import (
     prediction_powered,
 )
 from ragtui.judging.automatic_grades import AutomaticGrade, AutomaticGrades, LabellerSource
+from ragtui.judging.label_designs import rank_prior
 from ragtui.judging.trec_ids import from_trec_id
 from ragtui.testsets.store import find_testset
 
@@ -147,12 +148,14 @@ def _expected(out: Path, pool: list[dict], sample: list[dict], automatic: dict |
             UNIFORM,
             len(population),
         )
+        ranks = _ranks(out, population)
+        # Without a labeller, the grades correct the retrievers' rank prior.
         machine = (
-            None
+            rank_prior(ranks)
             if automatic is None
             else metric_gains([automatic.get(pair, 0) for pair in population], metric)
         )
-        weights = metric_weights(_ranks(out, population), metric, QUERIES)
+        weights = metric_weights(ranks, metric, QUERIES)
         figures[metric] = (prediction_powered(weights, human, machine), weights, human, machine)
     return figures
 
@@ -219,17 +222,22 @@ def test_without_a_labeller_the_figures_are_your_weighted_sample_alone(
     out = tmp_path / "report"
     results, printed, _report = _eval(imported, out, capsys)
     expected = _expected(out, pool, sample, None)
-    for metric, (totals, *_rest) in expected.items():
+    for metric, (totals, weights, human, _prior) in expected.items():
         for index, retriever in enumerate(RETRIEVERS):
             entry, figure = _by(results)[(retriever, metric)], totals.entry(index)
             assert (entry["n_human"], entry["n_automatic"]) == (220, 0)
-            assert entry["method"].startswith(METHOD_HUMAN_ONLY)
-            assert entry["automatic_only"] is None
-            assert (entry["estimate"], entry["ci_low"], entry["ci_high"]) == pytest.approx(
-                (figure.estimate, figure.ci_low, figure.ci_high), abs=1e-12
+            assert entry["method"].startswith(METHOD_PRIOR) and "λ" in entry["method"]
+            assert entry["automatic_only"] is None  # the prior is a score, not a grade
+            for name in ("estimate", "ci_low", "ci_high", "lam"):
+                assert entry[name] == pytest.approx(getattr(figure, name), abs=1e-12)
+            # Beside it, your weighted grades alone: the plain estimate the prior corrects.
+            alone = prediction_powered(weights, human, None).entry(index)
+            assert entry["human_only"]["estimate"] == pytest.approx(alone.estimate, abs=1e-12)
+            assert entry["effective_labels"] == pytest.approx(
+                effective_labels(220, len(pool), figure.effective_labels)
             )
-            assert entry["effective_labels"] == 220
-    assert "your grades only (no labeller)" in printed
+    assert results["corrected_summary"]["prediction"] == "rank prior"
+    assert "your grades only (no labeller), correcting the retrievers' rank prior" in printed
 
 
 def test_below_the_floor_the_figures_say_too_few(imported: Path, tmp_path: Path, capsys) -> None:
@@ -464,12 +472,15 @@ def test_a_rank_prior_samples_figures_are_the_poisson_estimate(
             if design == POISSON
             else HumanSample.uniform(rows, gains, len(population))
         )
+        ranks = _ranks(out, population)
         machine = (
             None
             if automatic is None
+            else rank_prior(ranks)
+            if automatic == "prior"
             else metric_gains([automatic.get(pair, 0) for pair in population], metric)
         )
-        weights = metric_weights(_ranks(out, population), metric, QUERIES)
+        weights = metric_weights(ranks, metric, QUERIES)
         return prediction_powered(weights, human, machine)
 
     out = tmp_path / "alone"
@@ -477,23 +488,34 @@ def test_a_rank_prior_samples_figures_are_the_poisson_estimate(
     assert results["corrected_summary"]["sample"]["sampling"] == "rank-prior"
     assert results["corrected_summary"]["sample"]["design"] == POISSON
     for metric in ("P@10", "DCG@10"):
-        totals = expected(out, None, metric)
+        totals = expected(out, "prior", metric)
+        alone = expected(out, None, metric)
         uniform = expected(out, None, metric, UNIFORM)
         for index, retriever in enumerate(RETRIEVERS):
             entry, figure = _by(results)[(retriever, metric)], totals.entry(index)
             assert entry["status"] == "corrected" and entry["n_human"] == len(sample)
+            # Without a labeller the weighted grades correct the rank prior.
             assert (entry["estimate"], entry["ci_low"], entry["ci_high"]) == pytest.approx(
                 (figure.estimate, figure.ci_low, figure.ci_high), abs=1e-12
             )
-            # The direct Horvitz–Thompson sum, and not the same grades read as uniform.
-            assert entry["estimate"] == pytest.approx(
+            yours = entry["human_only"]
+            assert (yours["estimate"], yours["ci_low"], yours["ci_high"]) == pytest.approx(
+                (
+                    alone.entry(index).estimate,
+                    alone.entry(index).ci_low,
+                    alone.entry(index).ci_high,
+                ),
+                abs=1e-12,
+            )
+            # Yours alone is the direct Horvitz–Thompson sum, not the grades read as uniform.
+            assert yours["estimate"] == pytest.approx(
                 float(
                     metric_weights(_ranks(out, population), metric, QUERIES)[index, rows]
                     @ (metric_gains([grades[population[r]] for r in rows], metric) / inclusion)
                 ),
                 abs=1e-12,
             )
-            assert entry["estimate"] != pytest.approx(uniform.entry(index).estimate, abs=1e-6)
+            assert yours["estimate"] != pytest.approx(uniform.entry(index).estimate, abs=1e-6)
     for text in (printed, report):
         assert "on a rank-prior random sample (Poisson, each grade weighted by the inverse" in text
 

@@ -35,6 +35,8 @@ def _source(summary: Mapping[str, Any]) -> str:
         return f"{base}: the whole pool, exact"
     if summary.get("labeller"):
         return f"{base}, correcting {summary['labeller']}"
+    if summary.get("prediction") == "rank prior":
+        return f"{base}, your grades only (no labeller), correcting the retrievers' rank prior"
     return f"{base}, your grades only (no labeller)"
 
 
