@@ -256,7 +256,11 @@ def _plan(args: argparse.Namespace, path: str) -> int:
         raise RagtuiError(f"--metric {args.metric}: {error}") from None
     from ragtui.judging.label_designs import sampling_words
 
-    source = f"corrected by {labeller[0]}" if labeller else "your grades only"
+    source = (
+        f"corrected by {labeller[0]}"
+        if labeller
+        else "your grades only, correcting the retrievers' rank prior"
+    )
     drawn = "a uniform sample" if not design.poisson else sampling_words(design.sampling)
     print(
         printable(

@@ -20,6 +20,7 @@ from ragtui.experiment.stats.ppi import (
     pair_differences,
     prediction_powered,
 )
+from ragtui.judging.label_designs import rank_prior
 from ragtui.judging.label_queue import BLIND_SOURCE
 from ragtui.judging.store import JudgmentStore, Label
 
@@ -42,8 +43,8 @@ def _pool(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return ranks[:, pooled], grades[pooled].astype(float), labeller[pooled].astype(float)
 
 
-@pytest.mark.parametrize("with_labeller", [False, True])
-def test_the_planned_sample_size_gives_the_planned_width(with_labeller: bool) -> None:
+@pytest.mark.parametrize("prediction", ["none", "rank prior", "labeller"])
+def test_the_planned_sample_size_gives_the_planned_width(prediction: str) -> None:
     """Plan from a first sample of 150 labels, then draw samples of the planned size: their
     intervals are as wide as asked. One first sample's variance estimate is itself noisy
     (±15–30% with a labeller here), so the check is over 20 first samples: the mean ratio of
@@ -52,13 +53,20 @@ def test_the_planned_sample_size_gives_the_planned_width(with_labeller: bool) ->
     weight λ and the variance are both estimated from the same 150 labels; measured 1–15%
     too narrow here; and the interval itself is the score interval, a few percent wider than
     the normal one the plan solves for at ~150 labels), so up to 20% wider is accepted
-    there. Half the planned labels give intervals about √2 times as wide."""
+    there, and for the retrievers' rank prior as the prediction (eval's estimate without a
+    labeller; λ is tuned the same way). Half the planned labels give intervals about √2
+    times as wide."""
+    with_labeller = prediction != "none"
     ranks, grades, labeller = _pool(seed=4)
     weights = metric_weights(ranks, "P@10", 150)
     gaps, _ = pair_differences(weights)
     figures = np.vstack([weights, gaps])
     gains = metric_gains(grades, "P@10")
-    automatic = metric_gains(labeller, "P@10") if with_labeller else None
+    automatic = {
+        "none": None,
+        "rank prior": rank_prior(ranks),
+        "labeller": metric_gains(labeller, "P@10"),
+    }[prediction]
     size = len(grades)
     rng = np.random.default_rng(5)
 
@@ -145,7 +153,7 @@ def test_plan_says_how_many_more_pairs_and_how_long(imported: Path, tmp_path: Pa
     assert _plan(imported, "--width", "0.2") == 0
     printed = capsys.readouterr().out
     assert "from 10 of your grades on a uniform sample of 10 of " in printed
-    assert "(P@10, your grades only)" in printed
+    assert "(P@10, your grades only, correcting the retrievers' rank prior)" in printed
     assert "  bm25: interval " in printed and "  bm25 − dense: interval " in printed
     headline = next(line for line in printed.splitlines() if "give every interval" in line)
     more = int(headline.split()[0])

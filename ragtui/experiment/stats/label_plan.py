@@ -16,7 +16,9 @@ interval is the score or skewness-corrected one, a few percent wider at that siz
 20% too narrow from 150 labels in the simulation of tests/judging/test_label_plan.py);
 planning again after more grades narrows that. For DCG@k with a labeller the plan counts
 λ's own noise and uses the cross-fitted residuals, as the interval does (without them it
-came out up to 20% too narrow from 150 labels in the same test file).
+came out up to 20% too narrow from 150 labels in the same test file). Without a labeller
+the grades correct the retrievers' rank prior (``label_designs.rank_prior``), as eval's
+corrected figures do, and the plan is that estimator's.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from ragtui.experiment.stats.ppi import (
     pair_differences,
     prediction_powered,
 )
+from ragtui.judging.label_designs import rank_prior
 from ragtui.judging.label_samples import SampledPool
 
 PairKey = tuple[str, str, int, int, str]
@@ -121,10 +124,13 @@ def plan_labels(
             ],
             metric,
         )
+    elif ranks.any() and len(rows) < size:
+        # No labeller: the grades correct the retrievers' rank prior, as eval's do.
+        grades_everywhere = rank_prior(ranks)
     now = prediction_powered(weights, sample, grades_everywhere)
     needed = labels_for_width(weights, sample, width, grades_everywhere)
     figures = tuple(
         PlannedFigure(name, float(now.ci_high[k] - now.ci_low[k]), int(needed[k]))
         for k, name in enumerate(names)
     )
-    return LabelPlan(figures, len(rows), size, metric, grades_everywhere is not None)
+    return LabelPlan(figures, len(rows), size, metric, bool(automatic))
