@@ -17,7 +17,10 @@ whose qrels grade is revealed.
 Automatic labellers (fixed once per run, seeded): one that keeps the qrels grade with
 probability 0.85 (or 0.70) and otherwise gives one of the other grades 0–4 at random, and
 one that grades at random. Each is corrected by the sample (``ragtui.experiment.stats.ppi``,
-λ tuned); "human only" is the same sample's Horvitz–Thompson estimate.
+λ tuned); "human only" is the same sample's Horvitz–Thompson estimate; "none (rank prior
+corrected)" is what eval reports without a labeller: the sample correcting the
+retrievers' rank prior (``label_designs.rank_prior``), on the uniform and rank-prior
+samples, its labels saved counted against the uniform sample of the grades alone.
 
 For each sample size, ``--draws`` samples are drawn by each of four designs:
 
