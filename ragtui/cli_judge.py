@@ -222,6 +222,8 @@ def _questions(figures: dict) -> str:
     queries = figures.get("queries")
     if not isinstance(queries, int):
         return ""  # a record from before questions were counted
+    if figures.get("by_question") is not True:
+        return f" on {queries} question{'s' * (queries != 1)}"
     return f" on {queries} questions; the interval resamples questions"
 
 

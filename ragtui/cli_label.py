@@ -260,6 +260,8 @@ def _plan(args: argparse.Namespace, path: str) -> int:
         f"corrected by {labeller[0]}"
         if labeller
         else "your grades only, correcting the retrievers' rank prior"
+        if plan.prediction == "rank prior"
+        else "your grades only"
     )
     drawn = "a uniform sample" if not design.poisson else sampling_words(design.sampling)
     print(

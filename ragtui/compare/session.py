@@ -784,8 +784,8 @@ class CompareSession:
             return {}, "document", ""
         question = self.generated.get(self.query_id)
         if question is not None and self.query_id not in self.corpus.queries:
-            # A generated question is judged by the passages that hold its source text now.
-            # Those judgments are automatic: the figures say how far they agree with you.
+            # A generated question is judged by the passages that hold its source text now:
+            # a machine's judgment, so the figures carry its agreement with this person.
             agreement = self._source_agreement(question.testset)
             source = f"source {question.unit} (test set {question.testset}; {agreement})"
             return dict.fromkeys(question.judged_ids, 1), question.unit, source
@@ -809,7 +809,8 @@ class CompareSession:
         theirs: dict[str, dict[str, int]] = {}
         for query_id, question in self.generated.items():
             grades = self.resolved.grades.get(query_id)
-            if question.testset != testset or not grades:
+            # A rejected question is not scored by its source (eval leaves it out).
+            if question.testset != testset or not grades or question.review == "rejected":
                 continue
             judged = set(question.judged_ids)
             yours[query_id], theirs[query_id] = {}, {}
@@ -820,7 +821,11 @@ class CompareSession:
                 unit_id = id_in_unit(corpus.passages[row].doc_id, passage_id, question.unit)
                 yours[query_id][passage_id] = int(grade >= 1)
                 theirs[query_id][passage_id] = int(unit_id in judged)
-        key = (testset, tuple(sorted((q, tuple(sorted(g.items()))) for q, g in yours.items())))
+        key = (
+            testset,
+            tuple(sorted((q, tuple(sorted(g.items()))) for q, g in yours.items())),
+            tuple(sorted((q, tuple(sorted(g.items()))) for q, g in theirs.items())),
+        )
         if self._agreement_memo[0] != key:
             figure = kappa_figure(yours, theirs)
             self._agreement_memo = (key, figure.words() if figure.pairs else NOT_CHECKED)

@@ -12,7 +12,8 @@ worth telling apart, not that they were equal.
 
 Votes on one question are not independent (the same question, often the same answers): where
 each vote's question is known, κ's interval resamples questions, and the agreement's
-interval is the wider of Wilson's and that bootstrap's.
+interval spans both Wilson's and that bootstrap's (Wilson's alone has width where every vote
+agreed; the bootstrap's alone sees how one question's votes go together).
 """
 
 from __future__ import annotations
@@ -103,6 +104,8 @@ class AgreementFigures:
     # vary: see ``kappa_from_agreement``).
     kappa_ci_basis: str = "bootstrap"
     queries: int | None = None  # distinct questions of the scored votes; None: not known
+    # Whether the intervals resampled questions (two or more, some with several votes).
+    by_question: bool = False
 
     def sentence(self) -> str:
         if self.agreement is None:
@@ -115,6 +118,7 @@ class AgreementFigures:
             self.non_tie,
             self.kappa_ci_basis,
             self.queries,
+            self.by_question,
         )
 
 
@@ -126,6 +130,7 @@ def votes_sentence(
     non_tie: int,
     kappa_ci_basis: str = "bootstrap",
     queries: int | None = None,
+    by_question: bool = False,
 ) -> str:
     """``agrees with your votes 78% [64%, 88%], κ 0.55 [0.31, 0.76], n = 40 on 12
     questions (…)``: each figure with its 95% interval, and the n both rest on."""
@@ -143,7 +148,7 @@ def votes_sentence(
     on = f" on {queries} question{'s' * (queries != 1)}" if queries is not None else ""
     clustered = (
         "; the intervals resample questions, as votes on one question go together"
-        if queries is not None and queries < non_tie
+        if by_question
         else ""
     )
     return (
@@ -209,21 +214,21 @@ def agreement_figures(
     members = list(clusters.values())
     kappa_ci = None
     agreement_ci = wilson(agreed, len(scored))
-    if kappa is not None and len(members) >= 2:
+    clustered = 2 <= len(members) < len(scored)
+    if len(members) >= 2:
         rng = np.random.default_rng(seed)
         draws, agreements = [], []
         for _ in range(BOOTSTRAP_SAMPLES):
             picks = [p for c in rng.integers(0, len(members), len(members)) for p in members[c]]
-            drawn_users = [scored[p][0] for p in picks]
-            drawn_judges = [scored[p][1] for p in picks]
             agreements.append(np.mean([scored[p][0] == scored[p][1] for p in picks]))
-            value = cohen_kappa(drawn_users, drawn_judges)
-            if value is not None:
-                draws.append(value)
+            if kappa is not None:
+                value = cohen_kappa([scored[p][0] for p in picks], [scored[p][1] for p in picks])
+                if value is not None:
+                    draws.append(value)
         if draws:
             low, high = np.percentile(draws, [2.5, 97.5])
             kappa_ci = (float(low), float(high))
-        if agreement_ci and len(members) < len(scored):
+        if agreement_ci and clustered:
             # Wilson's interval takes the votes as independent; the questions' bootstrap
             # sees how they go together but has no width where every vote agreed.
             low, high = np.percentile(agreements, [2.5, 97.5])
@@ -251,6 +256,7 @@ def agreement_figures(
         confusion=confusion,
         kappa_ci_basis=basis,
         queries=len(clusters) if questions is not None else None,
+        by_question=questions is not None and clustered,
     )
 
 

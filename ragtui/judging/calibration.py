@@ -172,6 +172,7 @@ def _sentence_from(figures: Mapping[str, Any]) -> str | None:
         non_tie,
         str(figures.get("kappa_ci_basis") or "bootstrap"),
         figures["queries"] if isinstance(figures.get("queries"), int) else None,
+        figures.get("by_question") is True,
     )
 
 

@@ -101,7 +101,12 @@ class KappaFigure:
 
     @property
     def enough(self) -> bool:
-        return self.kappa is not None and AGREEMENT_FLOOR.met(self.pairs, self.ci)
+        # No interval (every graded pair from one query: nothing to resample) is not enough.
+        return (
+            self.kappa is not None
+            and self.ci is not None
+            and AGREEMENT_FLOOR.met(self.pairs, self.ci)
+        )
 
     def words(self) -> str:
         if not self.enough:

@@ -214,7 +214,7 @@ def test_corrected_entries_are_the_estimator_on_the_samples_arrays(
     assert "Corrected P@10: automatic grades alone" in (out / "report.html").read_text()
 
 
-def test_without_a_labeller_the_figures_are_your_weighted_sample_alone(
+def test_without_a_labeller_your_weighted_grades_correct_the_rank_prior(
     imported: Path, tmp_path: Path, capsys
 ) -> None:
     pool = _queue(imported, tmp_path / "pool.jsonl")

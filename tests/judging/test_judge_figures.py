@@ -326,3 +326,17 @@ def test_calibration_figures_resample_the_votes_questions() -> None:
         judged.append(SimpleNamespace(outcome=side if number % 4 else "a", consistent=True))
     figures = figures_of(votes, judged)
     assert figures.queries == 3 and figures.non_tie == 12
+
+
+def test_votes_all_on_one_question_are_not_said_to_be_resampled() -> None:
+    """With every vote on one question there is nothing to resample: κ has no interval,
+    the agreement keeps Wilson's, and the sentence claims no resampling."""
+    from ragtui.judging.agreement import agreement_figures, wilson
+
+    users = ["a", "b", "a", "b", "a", "a", "b", "a", "b", "b"]
+    judges = ["a", "b", "b", "b", "a", "a", "b", "a", "a", "b"]
+    figures = agreement_figures(users, judges, [True] * 10, questions=["q"] * 10)
+    assert figures.queries == 1 and not figures.by_question and figures.kappa_ci is None
+    assert figures.agreement_ci == wilson(8, 10)
+    sentence = figures.sentence()
+    assert "n = 10 on 1 question (" in sentence and "resample" not in sentence

@@ -165,3 +165,16 @@ def test_enough_labels_give_kappa_with_interval_and_n() -> None:
         f"labeller x: agrees with your grades κ {figure.kappa:.2f} "
         f"[{figure.ci[0]:.2f}, {figure.ci[1]:.2f}] (n = 90 pairs, 15 queries)"
     )
+
+
+def test_pairs_of_one_query_give_no_interval_and_say_too_few() -> None:
+    """Twelve graded pairs, all of one query: κ is defined but a query-resampled interval
+    has nothing to draw. That is too little to tell, said in words (it raised an
+    AssertionError from the compare screen's live figures)."""
+    grades = [0, 1, 2, 3, 0, 1, 2, 3, 0, 0, 3, 1]
+    human = {"q0": {f"d{i}": grade for i, grade in enumerate(grades)}}
+    automatic = {"q0": {f"d{i}": min(grade + i % 2, 3) for i, grade in enumerate(grades)}}
+    figure = kappa_figure(human, automatic)
+    assert figure.kappa is not None and figure.ci is None and figure.pairs == 12
+    assert not figure.enough
+    assert figure.words() == "too few of your labels to tell (n = 12 pairs graded by both)"

@@ -35,6 +35,7 @@ from ragtui.experiment.stats.ppi import (
     metric_gains,
     metric_weights,
     pair_differences,
+    parse_linear_metric,
     prediction_powered,
 )
 from ragtui.judging.label_designs import rank_prior
@@ -69,7 +70,7 @@ class LabelPlan:
     graded: int  # the sample's grades the plan rests on (blind screen or imported)
     population: int
     metric: str
-    uses_automatic: bool
+    prediction: str  # what the grades correct: "labeller", "rank prior" or "" (nothing)
 
     @property
     def labels_needed(self) -> int:
@@ -124,13 +125,17 @@ def plan_labels(
             ],
             metric,
         )
-    elif ranks.any() and len(rows) < size:
-        # No labeller: the grades correct the retrievers' rank prior, as eval's do.
-        grades_everywhere = rank_prior(ranks)
+    elif len(rows) < size:
+        # No labeller: the grades correct the retrievers' rank prior over their top k, as
+        # eval's do (eval ranks to k, the sample's pool to its depth).
+        _kind, k = parse_linear_metric(metric)
+        prior = rank_prior(np.where(ranks <= k, ranks, 0))
+        grades_everywhere = prior if prior.any() else None
     now = prediction_powered(weights, sample, grades_everywhere)
     needed = labels_for_width(weights, sample, width, grades_everywhere)
     figures = tuple(
         PlannedFigure(name, float(now.ci_high[k] - now.ci_low[k]), int(needed[k]))
         for k, name in enumerate(names)
     )
-    return LabelPlan(figures, len(rows), size, metric, bool(automatic))
+    prediction = "labeller" if automatic else "rank prior" if grades_everywhere is not None else ""
+    return LabelPlan(figures, len(rows), size, metric, prediction)

@@ -15,19 +15,12 @@ class KeysFooter(Footer):
     _shown: tuple[object, ...] | None = None
 
     def _keys_shown(self) -> tuple[object, ...]:
+        # Bindings are frozen dataclasses: equal when every field the footer draws is.
         return (
             self.compact,
             self.show_command_palette,
             tuple(
-                (
-                    key,
-                    binding.action,
-                    binding.description,
-                    binding.show,
-                    None if binding.group is None else binding.group.description,
-                    enabled,
-                    tooltip,
-                )
+                (key, binding, enabled, tooltip)
                 for key, (_node, binding, enabled, tooltip) in self.screen.active_bindings.items()
             ),
         )

@@ -45,8 +45,10 @@ class StreamedAnswer(Static):
     def show(self, text: str) -> None:
         width = self.content_size.width
         self.update(Text(printable(text)), layout=False)
-        # A screen layout costs ~14 ms here; most redraws add words to the last line.
-        if not width or self.get_content_height(self.size, self.size, width) != (
+        # A screen layout costs ~14 ms here; most redraws add words to the last line. A
+        # widget never arranged (just shown, or in the pane a narrow screen hides) is laid
+        # out by the change that shows it.
+        if width and self.get_content_height(self.size, self.size, width) != (
             self.content_size.height
         ):
             self.refresh(layout=True)
@@ -190,7 +192,7 @@ class PipelinePane(Vertical):
         passages.add_options([self._option(hit) for hit in result.hits])
         if result.hits:
             passages.highlighted = 0
-        self.query_one("#figures", Static).update(format_figures(judgments))
+        self.query_one("#figures", Static).update(printable(format_figures(judgments)))
         self.set_status(
             f"{len(result.hits)} passages in {format_ms(result.elapsed_ms)}"
             f"{result.time_breakdown()}"
@@ -204,7 +206,7 @@ class PipelinePane(Vertical):
         self._judgments = judgments
         for index, hit in enumerate(self.hits):
             self.passages.replace_option_prompt_at_index(index, self._option(hit))
-        self.query_one("#figures", Static).update(format_figures(judgments))
+        self.query_one("#figures", Static).update(printable(format_figures(judgments)))
 
     def grade_shown(self, passage_id: str) -> int | None:
         """The grade this pane shows on a passage (tests read it as a user would)."""
