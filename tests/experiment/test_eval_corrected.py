@@ -240,6 +240,32 @@ def test_without_a_labeller_your_weighted_grades_correct_the_rank_prior(
     assert "your grades only (no labeller), correcting the retrievers' rank prior" in printed
 
 
+def test_the_whole_pool_graded_gives_exact_figures_with_nothing_to_correct(
+    imported: Path, tmp_path: Path, capsys
+) -> None:
+    """Every pair of the sample's pool graded: the figures are the grades' own, exact (no
+    sampling error), and neither a labeller nor the rank prior has anything to correct."""
+    pool = _queue(imported, tmp_path / "pool.jsonl")
+    sample = _graded_sample(imported, tmp_path, len(pool))
+    assert len(sample) == len(pool)
+    out = tmp_path / "report"
+    results, _printed, _report = _eval(imported, out, capsys)
+    summary = results["corrected_summary"]
+    assert summary["prediction"] == "none" and summary["sample"]["graded"] == len(pool)
+    population = sorted(_key(line) for line in pool)
+    grades = {_key(line): line["grade"] for line in sample}
+    for metric in ("P@10", "DCG@10"):
+        exact = metric_weights(_ranks(out, population), metric, QUERIES) @ metric_gains(
+            [grades[pair] for pair in population], metric
+        )
+        for index, retriever in enumerate(RETRIEVERS):
+            entry = _by(results)[(retriever, metric)]
+            assert entry["method"].startswith("Horvitz-Thompson (your grades only)")
+            assert entry["automatic_only"] is None and entry["n_automatic"] == 0
+            assert entry["estimate"] == pytest.approx(exact[index], abs=1e-12)
+            assert entry["ci_low"] == pytest.approx(entry["ci_high"], abs=1e-12)
+
+
 def test_below_the_floor_the_figures_say_too_few(imported: Path, tmp_path: Path, capsys) -> None:
     budget = SAMPLED_LABELS_FLOOR.minimum - 50
     _graded_sample(imported, tmp_path, budget)
