@@ -21,6 +21,8 @@ NOT_AT_STARTUP: dict[str, str] = {
     "sentence_transformers": "the fallback encoder and the ONNX export, never on a query's path",
     "transformers": "pulled by sentence-transformers; same reason",
     "onnx": "model export only (queries run on onnxruntime, loaded with the dense index)",
+    "markdown_it": "the finished answer's Markdown (~50-70 ms with Textual's widget); imported"
+    " in a thread once both panes are ready",
     "ragtui.experiment": "the eval grid, statistics and reports: `ragtui eval`/`results` only",
     "ragtui.testsets": "test-set generation and storage: read in a worker after the frame",
     "ragtui.judging.judge": "the LLM judge, made on the first `J`",

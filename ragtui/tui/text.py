@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from markdown_it import MarkdownIt
 from rich.text import Text
 
 from ragtui.compare.events import Mark
 from ragtui.display.safe_text import printable
 from ragtui.retrieval.types import Hit
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 # Words too common to be worth highlighting in a passage.
@@ -76,4 +79,6 @@ _LINK_RULES = ["link", "image", "autolink", "linkify", "reference"]
 
 def answer_markdown_parser() -> MarkdownIt:
     """Markdown for untrusted answers: formatting, lists and code, but no links or images."""
+    from markdown_it import MarkdownIt
+
     return MarkdownIt("gfm-like").disable(_LINK_RULES, ignoreInvalid=True)

@@ -316,11 +316,10 @@ async def test_a_streaming_answer_is_plain_text_laid_out_only_when_it_grows(
         await wait_for(pilot, lambda: app.session.ready)
         pane = app.pane("a")
         live = pane.query_one("#answer-live", StreamedAnswer)
-        markdown = pane.query_one("#answer", Markdown)
         await pane.begin("q")
         await pane.append("1. **First** step")
         await pilot.pause(0.4)
-        assert live.display and not markdown.display
+        assert live.display and not any(shown.display for shown in pane.query("#answer"))
         assert "1. **First** step" in screen_text(app)  # as written, not yet formatted
         layouts = live._layout_updates
         await pane.append(" and")
@@ -334,6 +333,7 @@ async def test_a_streaming_answer_is_plain_text_laid_out_only_when_it_grows(
         answer = "1. **First** step and" + " more" * 40
         await pane.end(answer, stats, None)
         await pilot.pause(0.3)
+        markdown = pane.query_one("#answer", Markdown)
         assert markdown.display and not live.display
         text = screen_text(app)
         assert "First step and more" in text and "**First**" not in text

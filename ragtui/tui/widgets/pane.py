@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import Markdown, OptionList, Static
+from textual.widgets import OptionList, Static
 
 from ragtui.compare.events import Judgments
 from ragtui.display.safe_text import printable
@@ -16,6 +18,9 @@ from ragtui.display.stats_text import format_ms, format_stats
 from ragtui.pipeline import RunStats
 from ragtui.retrieval.types import Hit, SearchResult
 from ragtui.tui.text import answer_markdown_parser, hit_text, query_terms
+
+if TYPE_CHECKING:
+    from textual.widgets import Markdown
 
 
 def format_figures(judgments: Judgments) -> str:
@@ -34,6 +39,15 @@ def format_figures(judgments: Judgments) -> str:
 # (p95 up to 57 ms while streaming). One Static lays out in a few milliseconds. A few
 # redraws a second keep the answer live.
 ANSWER_REDRAW_S = 0.15
+
+
+def load_markdown() -> type[Markdown]:
+    """Textual's Markdown widget. Imported when first needed, not with the pane: with
+    markdown-it it takes 50-70 ms to import on 2 cores, before the first frame otherwise.
+    The app imports it in a thread once both panes are ready (``warm_up``)."""
+    from textual.widgets import Markdown
+
+    return Markdown
 
 
 GRADES = Binding.Group("Grade")
@@ -116,7 +130,7 @@ class PipelinePane(Vertical):
             live = StreamedAnswer("", id="answer-live", markup=False)
             live.display = False  # while an answer streams, in place of the Markdown
             yield live
-            yield Markdown("", id="answer", parser_factory=answer_markdown_parser, open_links=False)
+            # the finished answer's Markdown widget is mounted by the first answer shown
         yield Static("", id="stats", classes="pane-stats", markup=False)
         judge_line = Static("", id="judge", classes="pane-judge", markup=False)
         judge_line.display = False  # until J is pressed
@@ -141,7 +155,18 @@ class PipelinePane(Vertical):
 
     @property
     def answer(self) -> Markdown:
-        return self.query_one("#answer", Markdown)
+        """The finished answer's widget (there once an answer has been shown)."""
+        return self.query_one("#answer", load_markdown())
+
+    async def _answer_widget(self) -> Markdown:
+        found = self.query("#answer")
+        if found:
+            return found.first(load_markdown())
+        widget = load_markdown()(
+            "", id="answer", parser_factory=answer_markdown_parser, open_links=False
+        )
+        await self.query_one("#answer-box", VerticalScroll).mount(widget)
+        return widget
 
     def set_spec(self, spec: str) -> None:
         self.spec = spec
@@ -237,16 +262,20 @@ class PipelinePane(Vertical):
         live.show(self.answer_text)
         if not live.display:
             live.display = True
-            self.answer.display = False
+            for shown in self.query("#answer"):
+                shown.display = False
 
     async def _show_answer(self, markdown: str) -> None:
         """The answer as Markdown, in place of the streamed text."""
         self._stop_flushing()
-        await self.answer.update(markdown)
         live = self.query_one("#answer-live", Static)
         live.update("")
         live.display = False
-        self.answer.display = True
+        if not markdown and not self.query("#answer"):
+            return  # nothing to show yet: the Markdown widget can wait for an answer
+        answer = await self._answer_widget()
+        await answer.update(markdown)
+        answer.display = True
 
     def _stop_flushing(self) -> None:
         if self._flush_timer is not None:
