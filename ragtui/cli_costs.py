@@ -13,7 +13,8 @@ def _retry_words() -> str:
 
     return (
         "the calls count every retry of an unreadable reply (each is billed); requests the "
-        f"server refuses (HTTP 429/5xx, sent again up to {RETRY_ATTEMPTS - 1} times each) "
+        "server refuses (HTTP 429, 502, 503 or 504, sent again up to "
+        f"{RETRY_ATTEMPTS - 1} times each) "
         "are not in the estimate: a refused request generates no tokens, so providers "
         "bill none as a rule"
     )

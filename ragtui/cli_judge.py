@@ -175,8 +175,8 @@ def _calibrate(args: argparse.Namespace) -> int:
     votes = store.votes()
     if not votes:
         raise RagtuiError(
-            f"no votes for {corpus.root} yet: vote on answers in the app (1, 2, t, x), "
-            "then calibrate"
+            f"no votes for {corpus.root} yet: vote on answers in the app (a, b, t, n) or with "
+            "`ragtui vote`, then calibrate"
         )
     judge = make_judge(args, settings, args.cache_dir)
     try:

@@ -6,6 +6,7 @@ cluster serves) or to a Milvus Lite file (the default with no server).
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -292,6 +293,33 @@ def test_a_collection_of_another_shape_or_model_is_refused(
     report = load_corpus_into_milvus(indexes, backends, MODEL)
     assert report.recreated and report.inserted == len(indexes.corpus.passages)
     assert make_retriever("milvus", indexes, backends).search("fan noise", 3).hits
+
+
+def test_text_is_lower_cased_and_an_older_schema_is_refused_then_rebuilt(
+    corpus_copy: Path, tmp_path: Path
+) -> None:
+    """ragtui's BM25 folds case; the collection's analyzer must say so itself (Milvus's
+    standard tokenizer alone does not lower-case, by its documentation). A collection of
+    the older layout is refused with the command that rebuilds it, and a load rebuilds it."""
+    (corpus_copy / "upper.txt").write_text("THE QUOKKA GRID OUTAGE LASTED NINE HOURS.\n")
+    backends = BackendSettings(milvus_uri=str(tmp_path / "x.db"))
+    indexes = _loaded(corpus_copy, backends)
+    client = connect(backends)
+    name = coll.collection_name(indexes.corpus, MODEL)
+    text = next(f for f in client.describe_collection(name)["fields"] if f["name"] == "text")
+    assert json.loads(text["params"]["analyzer_params"]) == coll.TEXT_ANALYZER
+    assert "lowercase" in coll.TEXT_ANALYZER["filter"]
+    hits = make_retriever("milvus:bm25", indexes, backends).search("quokka outage", 3).hits
+    assert hits and hits[0].doc_id == "upper.txt"
+
+    client.alter_collection_properties(name, {coll.PROP_SCHEMA: "1"})
+    forget_clients()
+    with pytest.raises(RagtuiError, match="schema 1, this one reads") as caught:
+        make_retriever("milvus:bm25", indexes, backends).search("quokka outage", 3)
+    assert coll.index_command(indexes.corpus) in str(caught.value)
+    report = load_corpus_into_milvus(indexes, backends, MODEL)
+    assert report.recreated and report.inserted == len(indexes.corpus.passages)
+    assert make_retriever("milvus:bm25", indexes, backends).search("quokka outage", 3).hits
 
 
 def test_a_wrong_token_is_refused_without_showing_it(corpus_copy: Path, tmp_path: Path) -> None:

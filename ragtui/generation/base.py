@@ -86,8 +86,8 @@ class GenerationDone:
     decode_tokens_per_s: float | None
     finish_reason: str = "stop"
     details: dict[str, object] = field(default_factory=dict)
-    # Requests the server refused (HTTP 429/5xx, before any answer) and that were sent
-    # again: more requests than answers, though the refused ones generated no tokens.
+    # Requests the server refused (HTTP 429, 502, 503 or 504, before any answer) and that
+    # were sent again: more requests than answers, though the refused ones generated no tokens.
     http_retries: int = 0
 
 

@@ -127,8 +127,8 @@ def latest_calibration(
 
 NOT_CALIBRATED = "judge not checked against your votes (not calibrated: 'ragtui judge calibrate')"
 NO_VOTES = (
-    "judge not checked against your votes (you have cast none: vote in the app with 1, 2, "
-    "t or x, then 'ragtui judge calibrate')"
+    "judge not checked against your votes (you have cast none: vote in the app with a, b, "
+    "t or n, or with 'ragtui vote', then 'ragtui judge calibrate')"
 )
 
 

@@ -178,8 +178,8 @@ class ScoreJudgment:
 @dataclass
 class JudgeTally:
     calls: int = 0  # requests sent to the model: retries included, the unit of the estimate
-    # Of those, requests the server refused (HTTP 429/5xx) and ragtui sent again: they
-    # generated no tokens, so they add no cost by the usage the server reports.
+    # Of those, requests the server refused (HTTP 429, 502, 503 or 504) and ragtui sent
+    # again: they generated no tokens, so they add no cost by the usage the server reports.
     http_retries: int = 0
     from_cache: int = 0  # verdicts read from the cache
     abstentions: int = 0  # pairwise orders or single grades with no verdict

@@ -34,8 +34,8 @@ def retried_words(judge: dict[str, Any]) -> str:
     if not retries:
         return ""
     return (
-        f", {retries} of its {judge['calls']} requests refused by the server (HTTP 429/5xx) "
-        "and sent again: counted in its requests, no tokens in its cost"
+        f", {retries} of its {judge['calls']} requests refused by the server "
+        "(HTTP 429, 502, 503 or 504) and sent again: counted in its requests, no tokens in its cost"
     )
 
 

@@ -15,7 +15,12 @@ from ragtui.corpus.model import ChunkingSettings, Corpus
 from ragtui.index.bm25_index import K1, B
 from ragtui.index.dense_index import EF_CONSTRUCTION, M
 
-SCHEMA_VERSION = "1"
+# 2: the text field's analyzer names the lowercase filter. Milvus's "standard" tokenizer
+# alone does not fold case (by its documentation; Milvus Lite folds it either way), and
+# ragtui's own BM25 does: schema-1 collections are rebuilt.
+SCHEMA_VERSION = "2"
+# The standard tokenizer and lower-casing: what ragtui's BM25 tokenizer does (\w+, lower).
+TEXT_ANALYZER = {"tokenizer": "standard", "filter": ["lowercase"]}
 TEXT_MAX_BYTES = 65_535  # Milvus's VARCHAR limit
 ID_MAX_BYTES = 4_096
 # Property names; values are strings (Milvus stores properties as key/value strings).
@@ -67,6 +72,10 @@ class CollectionInfo:
         return PROP_SCHEMA in self.properties
 
     @property
+    def schema(self) -> str | None:
+        return self.properties.get(PROP_SCHEMA)
+
+    @property
     def model(self) -> str | None:
         return self.properties.get(PROP_MODEL)
 
@@ -96,13 +105,12 @@ def create(client, name: str, corpus: Corpus, model_identity: str, dimension: in
     schema.add_field("start", DataType.INT64)
     schema.add_field("end", DataType.INT64)
     schema.add_field("text_hash", DataType.VARCHAR, max_length=64)
-    # The standard analyzer splits on \w+ and lower-cases: ragtui's own BM25 tokenizer.
     schema.add_field(
         "text",
         DataType.VARCHAR,
         max_length=TEXT_MAX_BYTES,
         enable_analyzer=True,
-        analyzer_params={"tokenizer": "standard"},
+        analyzer_params=TEXT_ANALYZER,
     )
     schema.add_field("dense", DataType.FLOAT_VECTOR, dim=dimension)
     schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)

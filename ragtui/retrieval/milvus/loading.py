@@ -102,16 +102,25 @@ def _prepare(client, name: str, corpus: Corpus, identity: str, dimension: int) -
                 f"collection {name} exists but was not made by ragtui: drop or rename it"
             )
         if info.model == identity and info.dimension == dimension:
-            client.load_collection(name)  # a released collection cannot be queried
-            return "updated"
-        # Vectors of another model (or another build of it) cannot be mixed with ours.
-        log.warning(
-            "collection %s holds vectors of %s (%s dimensions); re-creating it for %s",
-            name,
-            info.model,
-            info.dimension,
-            identity,
-        )
+            if info.schema == coll.SCHEMA_VERSION:
+                client.load_collection(name)  # a released collection cannot be queried
+                return "updated"
+            # An older layout (schema 1 indexed text without an explicit lowercase filter).
+            log.warning(
+                "collection %s was made by an older ragtui (schema %s, now %s); re-creating it",
+                name,
+                info.schema,
+                coll.SCHEMA_VERSION,
+            )
+        else:
+            # Vectors of another model (or another build of it) cannot be mixed with ours.
+            log.warning(
+                "collection %s holds vectors of %s (%s dimensions); re-creating it for %s",
+                name,
+                info.model,
+                info.dimension,
+                identity,
+            )
         client.drop_collection(name)
         coll.create(client, name, corpus, identity, dimension)
         return "recreated"

@@ -63,6 +63,12 @@ class MilvusRetriever:
                 f"{where}: collection {self.collection} was not made by ragtui; "
                 f"drop it and run `{command}`"
             )
+        if info.schema != coll.SCHEMA_VERSION:
+            raise MilvusError(
+                f"{where}: collection {self.collection} was made by another ragtui version "
+                f"(schema {info.schema}, this one reads {coll.SCHEMA_VERSION}); "
+                f"rebuild it with `{command}`"
+            )
         if self._encoder is not None:
             if info.dimension != self._encoder.dimension:
                 raise MilvusError(
