@@ -27,12 +27,13 @@ high by several of them is more often relevant) as the prediction the grades cor
 prior is fixed by the rankings before any grade is read, so the estimate stays unbiased;
 λ is tuned as for a labeller, and where the prior says nothing λ goes to 0 and the figure
 is the plain weighted estimate (``human_only``, always reported beside it). On Cranfield
-(``benchmarks/bench_ppi.py``) it saved about a fifth of the labels of a uniform sample, and
-with a rank-prior sample about two fifths.
+(``benchmarks/bench_ppi.py``, 500 draws, 200-800 labels) it saved 16-21% of the labels of
+a uniform sample of the grades alone, and with a rank-prior sample 36-44% per retriever
+(18-27% on the gaps between two).
 
 **Orderings.** Every two retrievers' P@k gap is estimated the same way; the data orders
 the two when the gap's 95% interval lies wholly beyond ±``NEAR_TIE`` (as
-``benchmarks/bench_ppi.py`` measured: no pair ordered wrongly in more than 1% of draws), so
+``benchmarks/bench_ppi.py`` measured: no pair ordered wrongly in more than 2% of draws), so
 a near-tie is reported as one. Each pair's interval is its own 95% one, not corrected for
 the number of pairs.
 
