@@ -321,6 +321,15 @@ def test_text_is_lower_cased_and_an_older_schema_is_refused_then_rebuilt(
     assert report.recreated and report.inserted == len(indexes.corpus.passages)
     assert make_retriever("milvus:bm25", indexes, backends).search("quokka outage", 3).hits
 
+    # A later ragtui's collection is neither read nor dropped.
+    connect(backends).alter_collection_properties(name, {coll.PROP_SCHEMA: "99"})
+    forget_clients()
+    with pytest.raises(RagtuiError, match="upgrade ragtui"):
+        make_retriever("milvus:bm25", indexes, backends).search("quokka outage", 3)
+    with pytest.raises(RagtuiError, match="made by a newer ragtui"):
+        load_corpus_into_milvus(indexes, backends, MODEL)
+    assert connect(backends).has_collection(name)
+
 
 def test_a_wrong_token_is_refused_without_showing_it(corpus_copy: Path, tmp_path: Path) -> None:
     port = free_port()

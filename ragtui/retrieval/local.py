@@ -60,7 +60,7 @@ class OkapiRetriever:
     """Classic Okapi BM25 (rank-bm25), as many users know it from tutorials and papers.
 
     It scores every passage for every query in Python: fine for a few thousand passages,
-    slow past that (measured here: 35 ms per query at 10k passages, ~600 ms at 100k), so
+    slow past that (measured here: 80 ms per query at 10k passages, 750 ms at 100k), so
     it warns on large corpora; ``bm25`` (bm25s, Lucene's variant) is the fast default.
     """
 

@@ -300,7 +300,7 @@ async def test_the_app_leaves_no_logging_handler_behind(tmp_path: Path) -> None:
 
 
 async def test_a_streaming_answer_is_plain_text_laid_out_only_when_it_grows(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """While an answer streams, the pane shows it as plain text in one widget and lays the
     screen out only when the text needs another line (each layout of the screen delayed key
@@ -331,8 +331,18 @@ async def test_a_streaming_answer_is_plain_text_laid_out_only_when_it_grows(
         await pilot.pause(0.4)
         assert live._layout_updates > layouts and live.size.height > height
         answer = "1. **First** step and" + " more" * 40
+        # The streamed text stays on screen while the Markdown is built (no blank box).
+        shown_while_building: list[bool] = []
+        build = Markdown.update
+
+        def recording_update(widget: Markdown, markdown: str):
+            shown_while_building.append(live.display)
+            return build(widget, markdown)
+
+        monkeypatch.setattr(Markdown, "update", recording_update)
         await pane.end(answer, stats, None)
         await pilot.pause(0.3)
+        assert shown_while_building and all(shown_while_building)
         markdown = pane.query_one("#answer", Markdown)
         assert markdown.display and not live.display
         text = screen_text(app)

@@ -84,6 +84,14 @@ class CollectionInfo:
         return self.properties.get(PROP_CONTENT)
 
 
+def newer_schema(schema: str | None) -> bool:
+    """Whether a collection's schema is one this ragtui does not know (a later version's)."""
+    try:
+        return schema is not None and int(schema) > int(SCHEMA_VERSION)
+    except ValueError:
+        return False
+
+
 def describe(client, name: str) -> CollectionInfo:
     described = client.describe_collection(name)
     dimension = None

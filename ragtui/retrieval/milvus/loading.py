@@ -37,7 +37,8 @@ class LoadReport:
     updated: int
     deleted: int
     unchanged: int
-    made: str  # "created", "recreated" (it held another model's vectors) or "updated"
+    # "created", "recreated" (it held another model's vectors, or an older schema) or "updated"
+    made: str
     elapsed_s: float
 
     @property
@@ -100,6 +101,11 @@ def _prepare(client, name: str, corpus: Corpus, identity: str, dimension: int) -
         if not info.is_ragtui:
             raise MilvusError(
                 f"collection {name} exists but was not made by ragtui: drop or rename it"
+            )
+        if coll.newer_schema(info.schema):
+            raise MilvusError(
+                f"collection {name} was made by a newer ragtui (schema {info.schema}; this "
+                f"one writes {coll.SCHEMA_VERSION}): upgrade ragtui, or drop the collection"
             )
         if info.model == identity and info.dimension == dimension:
             if info.schema == coll.SCHEMA_VERSION:

@@ -67,7 +67,11 @@ class MilvusRetriever:
             raise MilvusError(
                 f"{where}: collection {self.collection} was made by another ragtui version "
                 f"(schema {info.schema}, this one reads {coll.SCHEMA_VERSION}); "
-                f"rebuild it with `{command}`"
+                + (
+                    "upgrade ragtui to read it"
+                    if coll.newer_schema(info.schema)
+                    else f"rebuild it with `{command}`"
+                )
             )
         if self._encoder is not None:
             if info.dimension != self._encoder.dimension:

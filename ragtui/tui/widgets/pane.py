@@ -165,6 +165,7 @@ class PipelinePane(Vertical):
         widget = load_markdown()(
             "", id="answer", parser_factory=answer_markdown_parser, open_links=False
         )
+        widget.display = False  # until its text is in
         await self.query_one("#answer-box", VerticalScroll).mount(widget)
         return widget
 
@@ -269,13 +270,14 @@ class PipelinePane(Vertical):
         """The answer as Markdown, in place of the streamed text."""
         self._stop_flushing()
         live = self.query_one("#answer-live", Static)
+        if markdown or self.query("#answer"):
+            # Rendered while hidden, then swapped in one step: hiding the streamed text
+            # first showed an empty answer box for the time the Markdown took to build.
+            answer = await self._answer_widget()
+            await answer.update(markdown)
+            answer.display = True
         live.update("")
         live.display = False
-        if not markdown and not self.query("#answer"):
-            return  # nothing to show yet: the Markdown widget can wait for an answer
-        answer = await self._answer_widget()
-        await answer.update(markdown)
-        answer.display = True
 
     def _stop_flushing(self) -> None:
         if self._flush_timer is not None:
