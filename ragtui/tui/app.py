@@ -239,8 +239,8 @@ class CompareApp(HangupSafe, PlainNotices, App[None]):
             # later draws what the widgets hold (measured: 0 stale screens in 70 launches since).
             self.set_timer(0.3, self._repaint)
             # The first finished answer's Markdown, imported in a thread a moment after the
-            # panes are ready: at once, it slowed the "ready" repaint (and by ~0.2x of the
-            # minimal app's launch in interleaved bench_tui launches).
+            # panes are ready, so that it does not hold the interpreter lock while their
+            # "ready" is drawn (its import is 50-70 ms of Python work).
             self.set_timer(1.0, self._warm_up)
         elif isinstance(event, LoadFailed):
             self.query_one(ProgressBar).display = False

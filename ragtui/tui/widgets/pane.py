@@ -44,7 +44,7 @@ ANSWER_REDRAW_S = 0.15
 def load_markdown() -> type[Markdown]:
     """Textual's Markdown widget. Imported when first needed, not with the pane: with
     markdown-it it takes 50-70 ms to import on 2 cores, before the first frame otherwise.
-    The app imports it in a thread once both panes are ready (``warm_up``)."""
+    The app imports it in a thread once both panes are ready (``CompareApp._warm_up``)."""
     from textual.widgets import Markdown
 
     return Markdown
