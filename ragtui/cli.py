@@ -460,6 +460,18 @@ def build_app_parser() -> argparse.ArgumentParser:
 
 
 def _run_app(argv: Sequence[str]) -> int:
+    from ragtui import collector_pause
+
+    # Until both panes are ready (ragtui/collector_pause.py says why); the app resumes it
+    # then, this once it has ended (calling main() in-process leaves the collector on).
+    collector_pause.pause()
+    try:
+        return _open_app(argv)
+    finally:
+        collector_pause.resume()
+
+
+def _open_app(argv: Sequence[str]) -> int:
     from ragtui.config.settings_file import load_settings
     from ragtui.corpus import ChunkingSettings
 

@@ -19,6 +19,7 @@ from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import ProgressBar, Static
 
+from ragtui import collector_pause
 from ragtui.compare.events import (
     AnswerDelta,
     CorpusOpened,
@@ -128,6 +129,8 @@ class CompareApp(HangupSafe, PlainNotices, App[None]):
         self.query_one(QueryInput).focus()
         self.query_one(ProgressBar).display = False
         self.set_banner(f"opening {self.options.corpus} …")
+        # A first launch may build its indexes for minutes: not with the collector off.
+        self.set_timer(collector_pause.RESUME_AFTER_S, collector_pause.resume)
 
     def on_ready(self) -> None:
         # After the first paint: the panes exist before any event can arrive for them.
@@ -242,7 +245,9 @@ class CompareApp(HangupSafe, PlainNotices, App[None]):
             # panes are ready, so that it does not hold the interpreter lock while their
             # "ready" is drawn (its import is 50-70 ms of Python work).
             self.set_timer(1.0, self._warm_up)
+            collector_pause.resume(freeze=True)
         elif isinstance(event, LoadFailed):
+            collector_pause.resume()
             self.query_one(ProgressBar).display = False
             self.set_banner(f"cannot open corpus: {event.message}")
         elif isinstance(event, Notice):
