@@ -199,3 +199,41 @@ def test_loading_one_model_does_not_hold_up_another(monkeypatch: pytest.MonkeyPa
     slow.join(5)
     quick.join(5)
     assert finished and other == [loaded]
+
+
+def test_a_session_opens_from_the_graph_saved_at_its_first_load_with_equal_vectors(
+    tmp_path: Path,
+) -> None:
+    import onnxruntime
+
+    from ragtui.encoders.onnx_encoder import OnnxEncoder
+
+    exported = Path(get_encoder("all-MiniLM-L6-v2").session._model_path).parent  # type: ignore[attr-defined]
+    folder = tmp_path / "export"
+    folder.mkdir()
+    for item in exported.iterdir():
+        if not item.name.startswith((".", "model.optimized")):
+            # linked, not symlinked: ONNX Runtime refuses weights outside the model's folder
+            os.link(item, folder / item.name)
+    optimized = folder / f"model.optimized-ort{onnxruntime.__version__}.onnx"
+
+    def loaded() -> OnnxEncoder:
+        return OnnxEncoder("all-MiniLM-L6-v2", folder, "model.onnx", "test", "onnx fp32")
+
+    texts = _texts()
+    first = loaded()
+    assert optimized.is_file()
+    assert Path(first.session._model_path) == optimized  # type: ignore[attr-defined]
+    reference = loaded()
+    reference.session = onnxruntime.InferenceSession(
+        str(folder / "model.onnx"), providers=["CPUExecutionProvider"]
+    )
+    expected = reference.encode(texts, batch_size=7)
+    assert np.abs(first.encode(texts, batch_size=7) - expected).max() <= 1e-6
+
+    optimized.write_bytes(b"not a graph")  # damaged: model.onnx serves, and it is removed
+    damaged = loaded()
+    assert Path(damaged.session._model_path) == folder / "model.onnx"  # type: ignore[attr-defined]
+    assert not optimized.exists()
+    assert np.abs(damaged.encode(texts, batch_size=7) - expected).max() <= 1e-6
+    assert Path(loaded().session._model_path) == optimized  # type: ignore[attr-defined]
