@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from textual.app import ComposeResult
 from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
 
 
 class KeysFooter(Footer):
@@ -33,3 +35,13 @@ class KeysFooter(Footer):
             return
         self._shown = shown
         await super().recompose()
+
+    def compose(self) -> ComposeResult:
+        # Textual's keys start compact and are bound to the footer's (not compact) a moment
+        # after they mount: two restyles of every bound key each time the footer is rebuilt
+        # (8 when the compare screen opens, ~2 ms each). Made as they will be shown, none.
+        for widget in super().compose():
+            bound = widget._reactive_connect or {}
+            if isinstance(widget, FooterKey) and "compact" in bound:
+                widget.set_reactive(FooterKey.compact, self.compact)
+            yield widget
