@@ -189,7 +189,10 @@ class CompareApp(HangupSafe, PlainNotices, App[None]):
             self._banner_text = text
         mode = "fair timing" if self.session.fair else "CONCURRENT timing"
         corpus = self.options.corpus.name or str(self.options.corpus)
-        self.query_one("#banner", Static).update(f"{corpus} · {mode} · {self._banner_text}")
+        # One line of fixed height across the screen: its text never changes the layout
+        # (six times while the screen opens, each a layout of the whole screen otherwise).
+        banner = self.query_one("#banner", Static)
+        banner.update(f"{corpus} · {mode} · {self._banner_text}", layout=False)
 
     # the session's events, rendered ------------------------------------------------------
 

@@ -369,3 +369,19 @@ async def test_an_answer_that_ends_right_after_its_first_words_renders(tmp_path:
         assert "A short answer." in screen_text(app)
         await ask(pilot, QUERY)  # and the screen still follows the session
         assert pane.stats is not None and pane.stats.timing_mode == "fair"
+
+
+async def test_the_status_line_grows_for_a_long_error_and_shrinks_back(tmp_path: Path) -> None:
+    # One-line statuses skip the layout pass; the lines that change the height must not.
+    app = new_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.session.ready)
+        pane = app.pane("a")
+        status = pane.query_one("#status")
+        pane.set_status("retrieving…")
+        await pilot.pause(0.1)
+        assert status.size.height == 1
+        pane.set_status("error: " + "the backend refused the request " * 4, error=True)
+        await wait_for(pilot, lambda: status.size.height == 3, timeout_s=5)
+        pane.set_status("ready")
+        await wait_for(pilot, lambda: status.size.height == 1, timeout_s=5)

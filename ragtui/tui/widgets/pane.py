@@ -185,7 +185,11 @@ class PipelinePane(Vertical):
 
     def set_status(self, text: str, error: bool = False) -> None:
         status = self.query_one("#status", Static)
-        status.update(Text(printable(text)))
+        line = Text(printable(text))
+        # The status grows to three lines for a long error; one line that fits, in place of
+        # another, leaves the pane's layout as it is (the common case: a run's stages).
+        fits = "\n" not in line.plain and line.cell_len <= status.content_size.width
+        status.update(line, layout=not (fits and status.size.height == 1))
         status.set_class(error, "-error")
 
     async def begin(self, query: str) -> None:
