@@ -11,7 +11,9 @@
    both panes ready <= 3x). The checkout's modules are compiled to bytecode first, as pip
    does when it installs ragtui (Textual's are, being installed); where
    PYTHONDONTWRITEBYTECODE is set, a source checkout would otherwise compile every module
-   at every launch (``--no-compile`` measures that).
+   at every launch (``--no-compile`` measures that). Also the CPU seconds (user + system,
+   every thread) each process had used by then: the work a launch does, which varies less
+   between runs than the wall times on a shared machine.
 2. Keypress-to-screen latency while both panes stream (two embedded models, concurrent
    mode so both really stream at once): Pilot presses j/k and waits until the app has
    processed the key and refreshed; p50/p95 against the same presses on an idle screen
@@ -67,6 +69,14 @@ def _tmux_server() -> None:
 
 def _tmux_time_to(command: str, markers: list[str], timeout_s: float = 120.0) -> list[float]:
     """Seconds until each marker first appears on a tmux screen running command."""
+    return _tmux_launch(command, markers, timeout_s)[0]
+
+
+def _tmux_launch(
+    command: str, markers: list[str], timeout_s: float = 120.0
+) -> tuple[list[float], list[float]]:
+    """Seconds until each marker first appears on a tmux screen running command, and the
+    CPU seconds (user + system, all threads) its processes had used by then."""
     name = f"bench-{uuid.uuid4().hex[:8]}"
     _tmux_server()
     started = time.perf_counter()
@@ -75,7 +85,10 @@ def _tmux_time_to(command: str, markers: list[str], timeout_s: float = 120.0) ->
          f"env -u COLUMNS -u LINES {command}; sleep 30"],
         check=True,
     )  # fmt: skip
+    asked = ["tmux", "-L", TMUX_SOCKET, "display-message", "-p", "-t", name, "#{pane_pid}"]
+    pane_pid = int(subprocess.run(asked, capture_output=True, text=True, check=True).stdout)
     found: dict[str, float] = {}
+    cpu: dict[str, float] = {}
     try:
         while len(found) < len(markers):
             screen = subprocess.run(
@@ -87,12 +100,39 @@ def _tmux_time_to(command: str, markers: list[str], timeout_s: float = 120.0) ->
             for marker in markers:
                 if marker not in found and marker in screen:
                     found[marker] = now
+                    cpu[marker] = _tree_cpu_seconds(pane_pid)
             if now > timeout_s:
                 raise SystemExit(f"timed out waiting for {markers} in:\n{screen}")
             time.sleep(0.02)
     finally:
         subprocess.run(["tmux", "-L", TMUX_SOCKET, "kill-session", "-t", name], capture_output=True)
-    return [found[marker] for marker in markers]
+    return [found[marker] for marker in markers], [cpu[marker] for marker in markers]
+
+
+def _tree_cpu_seconds(root: int) -> float:
+    """User + system CPU seconds used so far by root's descendants (/proc, 10 ms ticks).
+
+    Less noisy than wall time on a shared 2-core machine: it counts the work a launch does,
+    not how long it waited for a core.
+    """
+    parents: dict[int, int] = {}
+    ticks: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process ended while being read
+        pid = int(stat.parent.name)
+        parents[pid] = int(fields[1])
+        ticks[pid] = int(fields[11]) + int(fields[12])
+    total, frontier = 0, [root]
+    while frontier:
+        parent = frontier.pop()
+        for pid, ppid in parents.items():
+            if ppid == parent:
+                total += ticks[pid]
+                frontier.append(pid)
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def _import_seconds(module: str, runs: int = 5) -> float:
@@ -157,11 +197,17 @@ def bench_launch(launches: int, compile_first: bool = True) -> None:
         "both panes ready (dense too)": "passages · ready",
     }
     baseline: list[float] = []
+    baseline_cpu: list[float] = []
     seconds: dict[str, list[float]] = {name: [] for name in markers}
+    ready_cpu: list[float] = []
     for _ in range(launches):
-        baseline.append(_tmux_time_to(f"{python} {script}", ["minimal ready"])[0])
-        for name, found in zip(markers, _tmux_time_to(app, list(markers.values())), strict=True):
-            seconds[name].append(found)
+        drawn, drawn_cpu = _tmux_launch(f"{python} {script}", ["minimal ready"])
+        baseline.append(drawn[0])
+        baseline_cpu.append(drawn_cpu[0])
+        found, used = _tmux_launch(app, list(markers.values()))
+        for name, at in zip(markers, found, strict=True):
+            seconds[name].append(at)
+        ready_cpu.append(used[-1])
     targets = {"first frame: query box drawn, keys work": 2.0, "both panes ready (dense too)": 3.0}
     bytecode = "bytecode compiled" if compile_first else "no bytecode compiled first"
     print(f"launch (median of {launches} paired launches, cached index, tmux 120x40, {bytecode}):")
@@ -170,6 +216,13 @@ def bench_launch(launches: int, compile_first: bool = True) -> None:
         ratio = statistics.median(v / b for v, b in zip(values, baseline, strict=True))
         target = f"; target <= {targets[name]:.0f}x" if name in targets else ""
         print(f"  {name:40} {statistics.median(values):6.2f} s  ({ratio:.2f}x{target})")
+    cpu_ratio = statistics.median(c / b for c, b in zip(ready_cpu, baseline_cpu, strict=True))
+    print(
+        f"  CPU used (user+system, all threads): minimal app drawn "
+        f"{statistics.median(baseline_cpu):.2f} s, both panes ready "
+        f"{statistics.median(ready_cpu):.2f} s ({cpu_ratio:.2f}x; the work done, which varies "
+        "less than the wall times; no target)"
+    )
 
 
 async def _press_latencies(app, presses: int) -> list[float]:
