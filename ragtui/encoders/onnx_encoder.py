@@ -31,7 +31,7 @@ def open_session(
     """The model's session, from its graph as ONNX Runtime optimised it on an earlier load.
 
     Optimising the exported graph is most of what opening a session costs (MiniLM on 2
-    cores: 91-112 ms from model.onnx, 69-83 ms from the optimised graph). The graph is
+    cores: 91-121 ms from model.onnx, 69-83 ms from the optimised graph). The graph is
     saved at the extended level, which holds on any CPU, and the session still applies
     every level on top, so the vectors equal those of a session on model.onnx (checked by
     the tests). The file is named for the ONNX Runtime that wrote it; one that does not
