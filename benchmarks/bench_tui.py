@@ -113,7 +113,9 @@ def _tree_cpu_seconds(root: int) -> float:
     """User + system CPU seconds used so far by root's descendants (/proc, 10 ms ticks).
 
     Less noisy than wall time on a shared 2-core machine: it counts the work a launch does,
-    not how long it waited for a core.
+    not how long it waited for a core. Read when the poll first sees the marker (up to
+    ~20 ms after it is drawn); a child already reaped (an export on a first launch) is not
+    counted.
     """
     parents: dict[int, int] = {}
     ticks: dict[int, int] = {}

@@ -462,13 +462,15 @@ def build_app_parser() -> argparse.ArgumentParser:
 def _run_app(argv: Sequence[str]) -> int:
     from ragtui import collector_pause
 
-    # Until both panes are ready (ragtui/collector_pause.py says why); the app resumes it
-    # then, this once it has ended (calling main() in-process leaves the collector on).
+    # Until both panes are ready (ragtui/collector_pause.py says why): the app resumes it
+    # then. Once the app has ended, the collector is on and nothing stays frozen, so that
+    # calling main() in-process leaves it as it was.
     collector_pause.pause()
     try:
         return _open_app(argv)
     finally:
         collector_pause.resume()
+        collector_pause.thaw()
 
 
 def _open_app(argv: Sequence[str]) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import subprocess
 import sys
 import threading
@@ -215,14 +216,17 @@ def test_a_session_opens_from_the_graph_saved_at_its_first_load_with_equal_vecto
         if not item.name.startswith((".", "model.optimized")):
             # linked, not symlinked: ONNX Runtime refuses weights outside the model's folder
             os.link(item, folder / item.name)
-    optimized = folder / f"model.optimized-ort{onnxruntime.__version__}.onnx"
+    stem = f"model.optimized-ort{onnxruntime.__version__}-{platform.machine()}"
+    optimized, unusable = folder / f"{stem}.onnx", folder / f"{stem}.unusable"
+    older = folder / "model.optimized-ort0.1-x.onnx"
+    older.write_bytes(b"a graph of an older runtime")
 
     def loaded() -> OnnxEncoder:
         return OnnxEncoder("all-MiniLM-L6-v2", folder, "model.onnx", "test", "onnx fp32")
 
     texts = _texts()
     first = loaded()
-    assert optimized.is_file()
+    assert optimized.is_file() and not older.exists()
     assert Path(first.session._model_path) == optimized  # type: ignore[attr-defined]
     reference = loaded()
     reference.session = onnxruntime.InferenceSession(
@@ -231,9 +235,26 @@ def test_a_session_opens_from_the_graph_saved_at_its_first_load_with_equal_vecto
     expected = reference.encode(texts, batch_size=7)
     assert np.abs(first.encode(texts, batch_size=7) - expected).max() <= 1e-6
 
-    optimized.write_bytes(b"not a graph")  # damaged: model.onnx serves, and it is removed
+    # Damaged: model.onnx serves, the file goes, and no later load pays to optimise again.
+    optimized.write_bytes(b"not a graph")
     damaged = loaded()
     assert Path(damaged.session._model_path) == folder / "model.onnx"  # type: ignore[attr-defined]
-    assert not optimized.exists()
+    assert not optimized.exists() and unusable.exists()
     assert np.abs(damaged.encode(texts, batch_size=7) - expected).max() <= 1e-6
-    assert Path(loaded().session._model_path) == optimized  # type: ignore[attr-defined]
+    assert Path(loaded().session._model_path) == folder / "model.onnx"  # type: ignore[attr-defined]
+    assert not optimized.exists()
+
+    # A damaged file in a folder it cannot be removed from: model.onnx still serves.
+    unusable.unlink()
+    optimized.write_bytes(b"not a graph")
+    original_unlink = Path.unlink
+
+    def refused(path: Path, missing_ok: bool = False) -> None:
+        if path == optimized:
+            raise PermissionError(f"read-only: {path}")
+        original_unlink(path, missing_ok=missing_ok)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Path, "unlink", refused)
+        stuck = loaded()
+    assert Path(stuck.session._model_path) == folder / "model.onnx"  # type: ignore[attr-defined]

@@ -7,9 +7,11 @@ equal sentence-transformers' (cosine ≥ 0.9999, checked by the tests).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import platform
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,28 +34,49 @@ def open_session(
 
     Optimising the exported graph is most of what opening a session costs (MiniLM on 2
     cores: 91-121 ms from model.onnx, 69-83 ms from the optimised graph). The graph is
-    saved at the extended level, which holds on any CPU, and the session still applies
-    every level on top, so the vectors equal those of a session on model.onnx (checked by
-    the tests). The file is named for the ONNX Runtime that wrote it; one that does not
-    load is removed and model.onnx used.
+    saved at the extended level, which makes no layout choices for a particular CPU, and
+    the session still applies every level on top, so the vectors equal those of a session
+    on model.onnx (checked by the tests). The file is named for the ONNX Runtime version
+    and the machine type that wrote it. Where it cannot be saved, or does not load, a
+    marker says so and model.onnx serves from then on, at its old cost and no more.
     """
     import onnxruntime
 
-    optimized = folder / f"{Path(model_file).stem}.optimized-ort{onnxruntime.__version__}.onnx"
-    if not optimized.is_file():
-        _save_optimized(folder / model_file, optimized)
-    if optimized.is_file():
-        try:
-            return onnxruntime.InferenceSession(str(optimized), options, providers=PROVIDERS)
-        except Exception as problem:  # onnxruntime's errors derive from Exception alone
-            log.debug("optimised graph %s unusable (%s); using %s", optimized, problem, model_file)
+    stem = f"{Path(model_file).stem}.optimized-ort{onnxruntime.__version__}-{platform.machine()}"
+    optimized, unusable = folder / f"{stem}.onnx", folder / f"{stem}.unusable"
+    if unusable.exists():
+        return _plain_session(folder / model_file, options)
+    if not optimized.is_file() and not _save_optimized(folder / model_file, optimized):
+        _mark_unusable(unusable)
+        return _plain_session(folder / model_file, options)
+    try:
+        return onnxruntime.InferenceSession(str(optimized), options, providers=PROVIDERS)
+    except Exception as problem:  # onnxruntime's errors derive from Exception alone
+        log.debug("optimised graph %s unusable (%s); using %s", optimized, problem, model_file)
+        with contextlib.suppress(OSError):
             optimized.unlink(missing_ok=True)
-    return onnxruntime.InferenceSession(str(folder / model_file), options, providers=PROVIDERS)
+        _mark_unusable(unusable)
+        return _plain_session(folder / model_file, options)
 
 
-def _save_optimized(model: Path, target: Path) -> None:
+def _plain_session(
+    model: Path, options: onnxruntime.SessionOptions
+) -> onnxruntime.InferenceSession:
     import onnxruntime
 
+    return onnxruntime.InferenceSession(str(model), options, providers=PROVIDERS)
+
+
+def _mark_unusable(marker: Path) -> None:
+    with contextlib.suppress(OSError):  # a read-only cache: the next load tries again
+        marker.touch()
+
+
+def _save_optimized(model: Path, target: Path) -> bool:
+    import onnxruntime
+
+    if not os.access(target.parent, os.W_OK):
+        return False
     # In the model's folder, as the graph refers to its weights' file by a relative path;
     # written under a name of this thread's own and renamed, as other processes may read.
     scratch = target.with_name(f".{target.name}.{os.getpid()}-{threading.get_ident()}")
@@ -64,9 +87,17 @@ def _save_optimized(model: Path, target: Path) -> None:
     try:
         onnxruntime.InferenceSession(str(model), options, providers=PROVIDERS)
         os.replace(scratch, target)
-    except Exception as problem:  # a read-only cache, a full disk: model.onnx serves
+    except Exception as problem:  # a full disk, a graph the runtime cannot write back
         log.debug("could not save the optimised graph of %s (%s)", model, problem)
-        scratch.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            scratch.unlink(missing_ok=True)
+        return False
+    # Graphs of other runtime versions are never read again.
+    for older in target.parent.glob(f"{Path(model.name).stem}.optimized-*"):
+        if older.name != target.name:
+            with contextlib.suppress(OSError):
+                older.unlink()
+    return True
 
 
 class OnnxEncoder(BlockEncoder):

@@ -236,6 +236,7 @@ class CompareApp(HangupSafe, PlainNotices, App[None]):
         elif isinstance(event, QueryRestored):
             self.query_one(QueryInput).show_restored(event.query)
         elif isinstance(event, SessionReady):
+            collector_pause.resume(freeze=True)  # first: whatever below may raise
             self.query_one(ProgressBar).display = False
             self.set_banner(f"{event.summary} · ready")
             # Opening can finish within a second of launch, while Textual is still settling
@@ -248,7 +249,6 @@ class CompareApp(HangupSafe, PlainNotices, App[None]):
             # panes are ready, so that it does not hold the interpreter lock while their
             # "ready" is drawn (its import is 50-70 ms of Python work).
             self.set_timer(1.0, self._warm_up)
-            collector_pause.resume(freeze=True)
         elif isinstance(event, LoadFailed):
             collector_pause.resume()
             self.query_one(ProgressBar).display = False

@@ -385,3 +385,5 @@ async def test_the_status_line_grows_for_a_long_error_and_shrinks_back(tmp_path:
         await wait_for(pilot, lambda: status.size.height == 3, timeout_s=5)
         pane.set_status("ready")
         await wait_for(pilot, lambda: status.size.height == 1, timeout_s=5)
+        pane.set_status("error:" + "\tx" * 12)  # tabs: short in characters, wide on screen
+        await wait_for(pilot, lambda: status.size.height > 1, timeout_s=5)

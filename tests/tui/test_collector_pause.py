@@ -26,6 +26,7 @@ def collector_restored() -> Iterator[None]:
     frozen = gc.get_freeze_count()
     yield
     collector_pause.resume()
+    collector_pause.thaw()
     gc.enable()
     if gc.get_freeze_count() > frozen:
         gc.unfreeze()  # the rest of the test run collects as usual
@@ -54,7 +55,10 @@ def test_resuming_with_freeze_moves_the_live_objects_out_of_view() -> None:
     collector_pause.resume(freeze=True)  # a second call does nothing more
 
 
-async def test_the_collector_runs_again_once_both_panes_are_ready(tmp_path: Path) -> None:
+async def test_the_collector_runs_again_once_both_panes_are_ready(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(collector_pause, "RESUME_AFTER_S", 3600.0)  # not the timer, here
     # A cached index, as on every launch but the first (which the timer below covers).
     Indexes(load_corpus(SAMPLE_CORPUS)).bm25()
     before = gc.get_freeze_count()
@@ -66,7 +70,10 @@ async def test_the_collector_runs_again_once_both_panes_are_ready(tmp_path: Path
         assert gc.get_freeze_count() > before
 
 
-async def test_the_collector_runs_again_when_the_corpus_cannot_be_opened(tmp_path: Path) -> None:
+async def test_the_collector_runs_again_when_the_corpus_cannot_be_opened(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(collector_pause, "RESUME_AFTER_S", 3600.0)  # not the timer, here
     empty = tmp_path / "empty corpus"
     empty.mkdir()
     before = gc.get_freeze_count()
@@ -100,15 +107,18 @@ def test_ragtui_corpus_opens_the_app_with_the_collector_paused_and_leaves_it_on(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     seen: list[bool] = []
+    frozen = gc.get_freeze_count()
 
     def open_app(argv: list[str]) -> int:
         seen.append(gc.isenabled())
+        collector_pause.resume(freeze=True)  # as the app does once both panes are ready
         return 0
 
     monkeypatch.setattr(cli, "_open_app", open_app)
     assert cli.main([str(SAMPLE_CORPUS)]) == 0
     assert seen == [False]
     assert gc.isenabled()
+    assert gc.get_freeze_count() == frozen  # what the app froze is collected again
 
 
 def test_other_commands_leave_the_collector_alone(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.widgets import Footer
-from textual.widgets._footer import FooterKey
+
+try:  # private to Textual: without it, keys are made as Textual makes them
+    from textual.widgets._footer import FooterKey
+except ImportError:  # pragma: no cover - a Textual that moved it
+    FooterKey = None  # type: ignore[assignment,misc]
 
 
 class KeysFooter(Footer):
@@ -41,7 +45,7 @@ class KeysFooter(Footer):
         # after they mount: two restyles of every bound key each time the footer is rebuilt
         # (8 when the compare screen opens, ~2 ms each). Made as they will be shown, none.
         for widget in super().compose():
-            bound = widget._reactive_connect or {}
-            if isinstance(widget, FooterKey) and "compact" in bound:
+            bound = getattr(widget, "_reactive_connect", None) or {}
+            if FooterKey is not None and isinstance(widget, FooterKey) and "compact" in bound:
                 widget.set_reactive(FooterKey.compact, self.compact)
             yield widget

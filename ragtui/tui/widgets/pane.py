@@ -188,7 +188,9 @@ class PipelinePane(Vertical):
         line = Text(printable(text))
         # The status grows to three lines for a long error; one line that fits, in place of
         # another, leaves the pane's layout as it is (the common case: a run's stages).
-        fits = "\n" not in line.plain and line.cell_len <= status.content_size.width
+        # (A tab is drawn up to 8 wide but counted 0 by cell_len: a line with one lays out.)
+        one_line = not {"\n", "\t"} & set(line.plain)
+        fits = one_line and line.cell_len <= status.content_size.width
         status.update(line, layout=not (fits and status.size.height == 1))
         status.set_class(error, "-error")
 
