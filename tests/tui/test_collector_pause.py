@@ -38,7 +38,8 @@ def test_resume_restarts_only_what_pause_stopped() -> None:
     collector_pause.resume()
     assert gc.isenabled() and not collector_pause.paused()
 
-    # Off for a reason of someone else's (Textual turns it off while it scrolls): kept off.
+    # Off for a reason of someone else's (Textual can, while it scrolls, with
+    # App.PAUSE_GC_ON_SCROLL): kept off.
     gc.disable()
     collector_pause.pause()
     collector_pause.resume(freeze=True)
